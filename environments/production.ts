@@ -1,0 +1,39 @@
+import { defineEnvironment } from 'llmops-gitops';
+
+export default defineEnvironment({
+  name: 'production',
+  cloud: 'gcp',
+  region: 'us-central1',
+  project: 'acme-llm-prod',
+  cluster: 'llm-prod',
+  namespace: 'llm-prod',
+  sync: 'manual',
+  promotesFrom: 'staging',
+  stateBackend: { type: 'gcs', bucket: 'acme-llm-prod-tfstate', prefix: 'llmops/production' },
+  nodePools: [
+    { name: 'l4-ondemand', gpuType: 'nvidia-l4', gpusPerNode: 1, capacity: 'on-demand', minNodes: 2, maxNodes: 12 },
+    { name: 'h100x4', gpuType: 'nvidia-h100-80gb', gpusPerNode: 4, capacity: 'on-demand', minNodes: 1, maxNodes: 3 },
+  ],
+  budget: { monthlyUsd: 60000 },
+  slos: { ttftP95Ms: 500, e2eP95Ms: 15000, interTokenP95Ms: 50, errorRateRatio: 0.01 },
+  deployments: {
+    'llama-3-1-8b-instruct': {
+      policy: 'conservative',
+      replicas: { min: 2, max: 8 },
+      gpu: { type: 'nvidia-l4', count: 1 },
+      engineArgs: { 'max-num-seqs': 128, 'max-num-batched-tokens': 4096 },
+    },
+    'llama-3-1-70b-instruct': {
+      policy: 'conservative',
+      replicas: { min: 1, max: 3 },
+      gpu: { type: 'nvidia-h100-80gb', count: 4 },
+      engineArgs: { 'tensor-parallel-size': 4, 'max-num-seqs': 256 },
+    },
+    'qwen2-5-7b-instruct': {
+      policy: 'conservative',
+      replicas: { min: 2, max: 4 },
+      gpu: { type: 'nvidia-l4', count: 1 },
+      engineArgs: { 'max-num-seqs': 96 },
+    },
+  },
+});

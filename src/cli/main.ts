@@ -1,0 +1,69 @@
+/** The `llmops` command line. */
+import { Command, CommanderError } from 'commander';
+import { lsCommand } from './commands/ls.ts';
+import { schemaCommand } from './commands/schema.ts';
+import { synthCommand } from './commands/synth.ts';
+import { validateCommand } from './commands/validate.ts';
+import { ExitCode } from './exit-codes.ts';
+import { CliError, processIo, type Io } from './io.ts';
+
+const ROOT_HELP = 'fleet root holding models/, prompts/, environments/, policies/';
+
+function program(io: Io): Command {
+  const root = new Command('llmops')
+    .description('Compile typed LLM fleet declarations into Kubernetes, Helm, Terraform and Argo CD under generated/.')
+    .showHelpAfterError()
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err });
+
+  const command = (name: string, description: string) =>
+    root
+      .command(name)
+      .description(description)
+      .option('--root <dir>', ROOT_HELP, process.cwd())
+      .exitOverride()
+      .configureOutput({ writeOut: io.out, writeErr: io.err });
+
+  command('validate', 'load and cross-check every declaration; write nothing')
+    .option('--json', 'print the result as JSON')
+    .action((options) => validateCommand(options, io));
+
+  command('synth', 'compile the fleet into generated/ (atomically), or check that generated/ is up to date')
+    .option('--env <name>', 'only this environment\'s folder')
+    .option('--check', 'write nothing; exit 1 listing every stale, missing or extra file')
+    .option('--json', 'print the result as JSON')
+    .action((options) => synthCommand(options, io));
+
+  command('ls', 'list the deployments with GPU, replicas, policy and estimated monthly cost')
+    .option('--json', 'print the rows as JSON')
+    .action((options) => lsCommand(options, io));
+
+  root
+    .command('schema')
+    .description('print the JSON Schema of the declaration kinds (model, prompt, environment, policy) for editors')
+    .argument('[kind]', 'one kind; all four when absent')
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .action((kind?: string) => schemaCommand(kind, io));
+
+  return root;
+}
+
+/** Runs the CLI and returns its exit code; never throws. */
+export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
+  try {
+    await program(io).parseAsync([...argv], { from: 'user' });
+    return ExitCode.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    }
+    if (error instanceof CliError) {
+      if (error.message) io.err(`${error.message}\n`);
+      return error.exitCode;
+    }
+    io.err(`llmops: unexpected error: ${error instanceof Error ? error.message : String(error)}\n`);
+    if (process.env.LLMOPS_DEBUG) io.err(`${(error as Error)?.stack ?? ''}\n`);
+    return ExitCode.failure;
+  }
+}

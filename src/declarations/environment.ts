@@ -1,0 +1,165 @@
+import { z } from 'zod';
+import { Cloud } from '../catalogue/clouds.ts';
+import { GpuType } from '../catalogue/gpus.ts';
+import { definer } from './define.ts';
+import { DnsLabel } from './dns-label.ts';
+import { EngineArgs } from './engine-args.ts';
+
+/** Spot (preemptible, cheaper, can be reclaimed) or on-demand capacity. */
+export const Capacity = z.enum(['on-demand', 'spot']);
+export type Capacity = z.infer<typeof Capacity>;
+
+/** A GPU node pool in the environment's cluster (created by the Terraform output). */
+export const NodePool = z.strictObject({
+  /** Pool name. DNS-1123 label. */
+  name: DnsLabel,
+  /** GPU type of every node; must be offered by the environment's cloud. */
+  gpuType: GpuType,
+  /** GPUs per node; picks the machine type from the GPU catalogue. Default: 1. */
+  gpusPerNode: z.int().min(1).max(8).default(1),
+  /** Capacity type. Default: `on-demand`. */
+  capacity: Capacity.default('on-demand'),
+  /** Minimum nodes. Default: 0. */
+  minNodes: z.int().min(0).default(0),
+  /** Maximum nodes. */
+  maxNodes: z.int().min(1),
+});
+export type NodePool = z.infer<typeof NodePool>;
+
+/** Service-level objectives every deployment of the environment must meet. */
+export const Slos = z.strictObject({
+  /** Time to first token, 95th percentile, in milliseconds. */
+  ttftP95Ms: z.number().positive(),
+  /** End-to-end request latency, 95th percentile, in milliseconds. */
+  e2eP95Ms: z.number().positive(),
+  /** Inter-token latency, 95th percentile, in milliseconds. */
+  interTokenP95Ms: z.number().positive(),
+  /** Failed requests ÷ all requests (0–1). */
+  errorRateRatio: z.number().min(0).max(1),
+});
+export type Slos = z.infer<typeof Slos>;
+
+export const Budget = z.strictObject({
+  /** Monthly GPU spend the environment may not exceed, USD. */
+  monthlyUsd: z.number().positive(),
+});
+export type Budget = z.infer<typeof Budget>;
+
+/** Where Terraform keeps the environment's state. */
+export const StateBackend = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('s3'),
+    /** State bucket. */
+    bucket: z.string().min(3),
+    /** State object key. */
+    key: z.string().min(1),
+    /** Bucket region. */
+    region: z.string().min(1),
+  }),
+  z.strictObject({
+    type: z.literal('gcs'),
+    /** State bucket. */
+    bucket: z.string().min(3),
+    /** Object prefix. */
+    prefix: z.string().min(1),
+  }),
+  z.strictObject({
+    type: z.literal('azurerm'),
+    resourceGroupName: z.string().min(1),
+    storageAccountName: z.string().regex(/^[a-z0-9]{3,24}$/),
+    containerName: z.string().min(3),
+    /** State blob name. */
+    key: z.string().min(1),
+  }),
+]);
+export type StateBackend = z.infer<typeof StateBackend>;
+
+/** Replica bounds; the autoscaler moves between them. */
+export const Replicas = z.strictObject({
+  /** Fewest replicas; 0 only where the environment allows scale to zero. */
+  min: z.int().min(0),
+  /** Most replicas. */
+  max: z.int().min(1),
+});
+
+/**
+ * One model served in the environment. The bot edits these blocks in place, so
+ * they hold literal values only.
+ */
+export const Deployment = z.strictObject({
+  /** The policy (a file in policies/) that governs changes to this deployment. */
+  policy: DnsLabel,
+  /** Replica bounds. */
+  replicas: Replicas,
+  /** GPUs of one replica. */
+  gpu: z.strictObject({
+    /** GPU type; a node pool of the environment must carry it. */
+    type: GpuType,
+    /** GPUs per replica (all on one node). */
+    count: z.int().min(1).max(8),
+  }),
+  /** Engine arguments, over the model's own. Default: none. */
+  engineArgs: EngineArgs.default({}),
+});
+export type Deployment = z.infer<typeof Deployment>;
+
+/** The gateway in front of the model servers (it must already exist in the cluster). */
+export const Gateway = z.strictObject({
+  /** Gateway API `Gateway` name. */
+  name: DnsLabel,
+  /** Namespace of the gateway; the only namespace admitted to the model servers. */
+  namespace: DnsLabel,
+});
+
+export const Environment = z.strictObject({
+  /** Environment name (`dev`, `staging`, `production`). DNS-1123 label. */
+  name: DnsLabel,
+  /** Cloud the environment runs on. */
+  cloud: Cloud,
+  /** Cloud region (`us-east-1`, `us-central1`, `eastus`). */
+  region: z.string().min(1),
+  /** Name of the existing Kubernetes cluster (EKS, GKE or AKS). */
+  cluster: z.string().min(1),
+  /** GCP project id. Required on gcp. */
+  project: z.string().optional(),
+  /** Azure resource group of the cluster. Required on azure. */
+  resourceGroup: z.string().optional(),
+  /** Namespace the model servers run in. DNS-1123 label. */
+  namespace: DnsLabel,
+  /** Argo CD sync: `auto` (prune and self-heal) or `manual` (a person syncs). */
+  sync: z.enum(['auto', 'manual']),
+  /** Environment whose tested configuration is promoted here. Default: none. */
+  promotesFrom: DnsLabel.optional(),
+  /** Roll out with Argo Rollouts canaries; false gives plain Deployments. Default: true. */
+  canary: z.boolean().default(true),
+  /** Allow deployments to scale to zero replicas when idle. Default: false. */
+  scaleToZero: z.boolean().default(false),
+  /** Terraform remote state backend. */
+  stateBackend: StateBackend,
+  /** GPU node pools. */
+  nodePools: z.array(NodePool).min(1),
+  /** Gateway routing traffic to the model servers. Default: `inference-gateway` in `gateway-system`. */
+  gateway: Gateway.default({ name: 'inference-gateway', namespace: 'gateway-system' }),
+  /** Monthly budget. */
+  budget: Budget,
+  /** Service-level objectives. */
+  slos: Slos,
+  /** Models served here, keyed by model name. */
+  deployments: z.record(DnsLabel, Deployment),
+  /** Price overrides by machine type (negotiated rates), USD/hour. Default: none. */
+  prices: z
+    .record(
+      z.string(),
+      z.strictObject({
+        /** On-demand price of the machine, USD/hour. */
+        onDemandUsdPerHour: z.number().positive(),
+        /** Spot price of the machine, USD/hour. */
+        spotUsdPerHour: z.number().positive().optional(),
+      }),
+    )
+    .default({}),
+});
+export type Environment = z.infer<typeof Environment>;
+
+/** Declares an environment: `export default defineEnvironment({ … })` in `environments/<name>.ts`. */
+export const defineEnvironment = definer('environment', Environment);

@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import { definer } from './define.ts';
+import { expected } from './issues.ts';
+import { DnsLabel } from './dns-label.ts';
+import { Dtype, EngineArgs, Quantization } from './engine-args.ts';
+
+/** Weights from the Hugging Face Hub, pinned to one commit so a rebuild serves the same bytes. */
+export const HuggingFaceSource = z.strictObject({
+  kind: z.literal('huggingface'),
+  /** Repository id, `organisation/name`. */
+  id: z.string().regex(/^[\w.-]+\/[\w.-]+$/, { error: expected('a Hugging Face repository id "organisation/name"') }),
+  /** Full 40-character commit SHA of the repository (a branch or tag can move). */
+  revision: z.string().regex(/^[0-9a-f]{40}$/, { error: expected('a full 40-character commit SHA (a branch or tag can move)') }),
+});
+
+/** Weights copied to an object store the environment owns. */
+export const ObjectStoreSource = z.strictObject({
+  kind: z.literal('object-store'),
+  /** `s3://`, `gs://` or `az://` URI of the weights folder; include a version in the path. */
+  uri: z.string().regex(/^(s3|gs|az):\/\/[^/]+\/.+/, { error: expected('an s3://, gs:// or az:// URI with a bucket and a path') }),
+});
+
+export const ModelSource = z.discriminatedUnion('kind', [HuggingFaceSource, ObjectStoreSource]);
+export type ModelSource = z.infer<typeof ModelSource>;
+
+/** A quantization the model may be served with, and what it costs in quality. */
+export const QuantizationOption = z.strictObject({
+  /** Measured quality loss against the unquantized model on the team's evaluation, in percent. */
+  qualityCostPct: z.number().min(0).max(100),
+});
+
+export const Model = z.strictObject({
+  /** Model name; also the served model name and the Kubernetes name prefix. DNS-1123 label. */
+  name: DnsLabel,
+  /** Where the weights come from. */
+  source: ModelSource,
+  /** Parameter count in billions (8.03 for Llama-3.1-8B). */
+  parametersBillions: z.number().positive(),
+  /** Weight dtype as stored. Default: `bfloat16`. */
+  dtype: Dtype.default('bfloat16'),
+  /** Longest context the model supports, in tokens. */
+  contextLengthTokens: z.int().positive(),
+  /** Hidden layers (for KV-cache sizing). */
+  layers: z.int().positive(),
+  /** Key/value heads × head dimension per layer (for KV-cache sizing; 1024 for Llama-3.1-8B: 8 × 128). */
+  kvDimension: z.int().positive(),
+  /** Quantizations allowed for this model, with their quality cost. Default: none. */
+  quantizations: z.partialRecord(Quantization, QuantizationOption).default({}),
+  /** `vllm/vllm-openai` image tag, a release such as `v0.11.0`; never `latest`. */
+  vllmImageTag: z.string().regex(/^v\d+\.\d+\.\d+(\.post\d+)?$/, { error: expected('a vLLM release tag such as "v0.11.0" (never "latest")') }),
+  /** Engine arguments every deployment of the model starts from. Default: none (vLLM's defaults). */
+  engineArgs: EngineArgs.default({}),
+});
+export type Model = z.infer<typeof Model>;
+
+/** Declares a model: `export default defineModel({ … })` in `models/<name>.ts`. */
+export const defineModel = definer('model', Model);

@@ -1,0 +1,231 @@
+import { z } from 'zod';
+import { Cloud } from '../catalogue/clouds.ts';
+import { GpuType } from '../catalogue/gpus.ts';
+import { definer } from './define.ts';
+import { DnsLabel } from './dns-label.ts';
+import { Quantization } from './engine-args.ts';
+import { expected } from './issues.ts';
+
+export const Strategy = z.enum(['conservative', 'balanced', 'aggressive']);
+export type Strategy = z.infer<typeof Strategy>;
+
+/** When the bot may act: thresholds a proposal must pass. */
+export const Thresholds = z.strictObject({
+  /** Least weighted improvement worth a pull request, percent. */
+  minImprovementPct: z.number().min(0).max(100),
+  /** Least confidence (0–1) that the improvement is real. */
+  minConfidence: z.number().min(0).max(1),
+  /** Most risk (0–1, predicted probability of an SLO breach) a proposal may carry. */
+  maxRisk: z.number().min(0).max(1),
+});
+export type Thresholds = z.infer<typeof Thresholds>;
+
+/** One canary step: shift traffic, then pause and analyse. */
+export const CanaryStep = z.strictObject({
+  /** Share of replicas (and so of traffic) on the new version, percent. */
+  weightPct: z.int().min(1).max(100),
+  /** Pause after the step, minutes; 0 waits for a person to promote. Default: 10. */
+  pauseMinutes: z.int().min(0).default(10),
+  /** Run the canary analysis during the pause. Default: true. */
+  analysis: z.boolean().default(true),
+});
+export type CanaryStep = z.infer<typeof CanaryStep>;
+
+/** Presets: the thresholds and canary steps each strategy implies. */
+export const STRATEGY_PRESETS: Readonly<Record<Strategy, Thresholds & { canaryWeightsPct: readonly number[] }>> = {
+  conservative: { minImprovementPct: 15, minConfidence: 0.9, maxRisk: 0.05, canaryWeightsPct: [1, 5, 25, 50, 100] },
+  balanced: { minImprovementPct: 10, minConfidence: 0.8, maxRisk: 0.1, canaryWeightsPct: [5, 25, 50, 100] },
+  aggressive: { minImprovementPct: 5, minConfidence: 0.7, maxRisk: 0.2, canaryWeightsPct: [10, 50, 100] },
+};
+
+/** Relative weights of the objectives; they sum to 1. */
+export const Objectives = z
+  .strictObject({
+    /** Weight of cost per hour. Default: 0. */
+    cost: z.number().min(0).max(1).default(0),
+    /** Weight of p95 latency. Default: 0. */
+    latency: z.number().min(0).max(1).default(0),
+    /** Weight of quality (quantization cost). Default: 0. */
+    quality: z.number().min(0).max(1).default(0),
+    /** Weight of throughput. Default: 0. */
+    throughput: z.number().min(0).max(1).default(0),
+  })
+  .refine((weights) => Math.abs(weights.cost + weights.latency + weights.quality + weights.throughput - 1) < 1e-6, {
+    error: (issue) => {
+      const weights = issue.input as Record<string, number>;
+      const sum = Object.values(weights).reduce((total, weight) => total + (weight ?? 0), 0);
+      return `expected weights that sum to 1 (got ${Number(sum.toFixed(6))})`;
+    },
+  });
+export type Objectives = z.infer<typeof Objectives>;
+
+/** Limits on a configuration; all optional. */
+export const Constraints = z.strictObject({
+  /** Time to first token p95, ms. */
+  maxTtftP95Ms: z.number().positive().optional(),
+  /** End-to-end latency p95, ms. */
+  maxE2eP95Ms: z.number().positive().optional(),
+  /** Inter-token latency p95, ms. */
+  maxInterTokenP95Ms: z.number().positive().optional(),
+  /** Error ratio (0–1). */
+  maxErrorRateRatio: z.number().min(0).max(1).optional(),
+  /** Cost of the deployment, USD/hour. */
+  maxCostPerHourUsd: z.number().positive().optional(),
+  /** Quality loss from quantization, percent. */
+  maxQualityCostPct: z.number().min(0).max(100).optional(),
+  /** Output tokens per second the deployment must sustain. */
+  minThroughputTokensPerSecond: z.number().positive().optional(),
+});
+export type Constraints = z.infer<typeof Constraints>;
+
+/** An integer range, inclusive. */
+const Range = z.strictObject({ min: z.int().min(0), max: z.int().min(1) });
+
+/** When a canary is rolled back. */
+export const Rollback = z.strictObject({
+  /** Canary error ratio above which the canary fails (0–1). */
+  maxErrorRateRatio: z.number().min(0).max(1),
+  /** Canary p95 latency above stable by more than this fails the canary, percent. */
+  maxP95LatencyIncreasePct: z.number().positive(),
+  /** Prometheus metric (0–1, higher is better) of the model's online quality; absent: no quality check. */
+  qualityMetric: z
+    .string()
+    .regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, { error: expected('a Prometheus metric name') })
+    .optional(),
+  /** Least acceptable value of `qualityMetric` on the canary. */
+  minQuality: z.number().min(0).max(1).optional(),
+});
+export type Rollback = z.infer<typeof Rollback>;
+
+/** Cron expression with five fields (minute hour day month weekday). */
+const Cron = z.string().regex(/^\s*(\S+\s+){4}\S+\s*$/, { error: expected('a five-field cron expression "minute hour day month weekday"') });
+
+export const Policy = z.strictObject({
+  /** Policy name. DNS-1123 label. */
+  name: DnsLabel,
+  /** One sentence for reviewers. */
+  description: z.string().optional(),
+  /** Preset for thresholds and canary steps. */
+  strategy: Strategy,
+  /** Overrides of the preset's thresholds. Default: the preset's. */
+  thresholds: Thresholds.partial().default({}),
+  /** Objective weights. */
+  objectives: Objectives,
+  /** Hard constraints (never violated) and soft ones (penalised). Default: none. */
+  constraints: z
+    .strictObject({
+      hard: Constraints.default({}),
+      soft: Constraints.default({}),
+    })
+    .default({ hard: {}, soft: {} }),
+  /** Canary rollout. */
+  canary: z
+    .strictObject({
+      /** Steps. Default: the preset's weights, 10-minute pauses with analysis. */
+      steps: z.array(CanaryStep).min(1).optional(),
+      /** Seconds between analysis measurements. Default: 60. */
+      analysisIntervalSeconds: z.int().min(10).default(60),
+      /** Measurements per analysis. Default: 5. */
+      analysisCount: z.int().min(1).default(5),
+      /** Failed measurements tolerated before the canary aborts. Default: 1. */
+      failureLimit: z.int().min(0).default(1),
+    })
+    .default({ analysisIntervalSeconds: 60, analysisCount: 5, failureLimit: 1 }),
+  /** Rollback thresholds. */
+  rollback: Rollback,
+  /** Autoscaling on vLLM's queue. */
+  autoscaling: z
+    .strictObject({
+      /** Waiting requests per replica the autoscaler aims for. Default: 5. */
+      targetWaitingRequestsPerReplica: z.number().positive().default(5),
+      /** Seconds between queue polls. Default: 15. */
+      pollingIntervalSeconds: z.int().min(5).default(15),
+      /** Seconds of idleness before scaling to zero. Default: 360. */
+      cooldownSeconds: z.int().min(0).default(360),
+      /** Scale-down stabilization window, seconds. Default: 300. */
+      scaleDownStabilizationSeconds: z.int().min(0).default(300),
+      /** Scale-up stabilization window, seconds. Default: 0. */
+      scaleUpStabilizationSeconds: z.int().min(0).default(0),
+    })
+    .default({
+      targetWaitingRequestsPerReplica: 5,
+      pollingIntervalSeconds: 15,
+      cooldownSeconds: 360,
+      scaleDownStabilizationSeconds: 300,
+      scaleUpStabilizationSeconds: 0,
+    }),
+  /** What the bot may change. */
+  searchSpace: z.strictObject({
+    /** GPU types the bot may move a deployment to. */
+    gpuTypes: z.array(GpuType).min(1),
+    /** Clouds the bot may propose (a move across clouds is proposed, never applied silently). Default: the environment's. */
+    clouds: z.array(Cloud).default([]),
+    /** Allow spot capacity. Default: false. */
+    allowSpot: z.boolean().default(false),
+    /** Bounds on replicas. */
+    replicas: Range,
+    /** GPUs per replica the bot may choose. Default: 1, 2, 4, 8. */
+    gpuCounts: z.array(z.int().min(1).max(8)).min(1).default([1, 2, 4, 8]),
+    /** Bounds on `--max-num-seqs`. */
+    maxNumSeqs: Range,
+    /** Bounds on `--max-num-batched-tokens`. */
+    maxNumBatchedTokens: Range,
+    /** Quantizations the bot may choose (the model must allow them). Default: none. */
+    quantizations: z.array(Quantization).default([]),
+  }),
+  /** Pace of change. */
+  limits: z
+    .strictObject({
+      /** Open bot pull requests under this policy. Default: 3. */
+      maxOpenPullRequests: z.int().min(1).default(3),
+      /** Pull requests per hour. Default: 2. */
+      maxPullRequestsPerHour: z.int().min(1).default(2),
+      /** Largest change of the replica bounds per step, percent. Default: 50. */
+      maxReplicaChangePct: z.number().positive().default(50),
+      /** Quiet time after a change before the next, minutes. Default: 60. */
+      cooldownMinutes: z.int().min(0).default(60),
+    })
+    .default({ maxOpenPullRequests: 3, maxPullRequestsPerHour: 2, maxReplicaChangePct: 50, cooldownMinutes: 60 }),
+  /** Minutes the bot watches a merged change before calling it good. Default: 30. */
+  verificationWindowMinutes: z.int().min(1).default(30),
+  /** Windows in which the bot opens no pull requests (release freezes, peak season). Default: none. */
+  freezeWindows: z
+    .array(
+      z.strictObject({
+        /** Why (shown in the bot's "no change" reason). */
+        reason: z.string().min(1),
+        /** Window start, cron. */
+        cron: Cron,
+        /** Window length, minutes. */
+        durationMinutes: z.int().min(1),
+        /** IANA time zone of the cron. Default: UTC. */
+        timeZone: z.string().default('UTC'),
+      }),
+    )
+    .default([]),
+  /** Emergency stop: the bot proposes nothing while true. Default: false. */
+  paused: z.boolean().default(false),
+});
+export type Policy = z.infer<typeof Policy>;
+
+/** Declares a policy: `export default definePolicy({ … })` in `policies/<name>.ts`. */
+export const definePolicy = definer('policy', Policy);
+
+/** A policy with the preset's thresholds and canary steps filled in. */
+export interface ResolvedPolicy extends Policy {
+  readonly effectiveThresholds: Thresholds;
+  readonly canarySteps: readonly CanaryStep[];
+}
+
+export function resolvePolicy(policy: Policy): ResolvedPolicy {
+  const preset = STRATEGY_PRESETS[policy.strategy];
+  return {
+    ...policy,
+    effectiveThresholds: {
+      minImprovementPct: policy.thresholds.minImprovementPct ?? preset.minImprovementPct,
+      minConfidence: policy.thresholds.minConfidence ?? preset.minConfidence,
+      maxRisk: policy.thresholds.maxRisk ?? preset.maxRisk,
+    },
+    canarySteps: policy.canary.steps ?? preset.canaryWeightsPct.map((weightPct) => ({ weightPct, pauseMinutes: 10, analysis: true })),
+  };
+}
