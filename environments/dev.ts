@@ -9,6 +9,8 @@ export default defineEnvironment({
   sync: 'auto',
   canary: false,
   scaleToZero: true,
+  accountId: '111122223333',
+  modelBucket: 'acme-llmops-dev-models',
   stateBackend: { type: 's3', bucket: 'acme-terraform-state', key: 'llmops/dev/terraform.tfstate', region: 'us-east-1' },
   nodePools: [
     { name: 'l4-spot', gpuType: 'nvidia-l4', gpusPerNode: 1, capacity: 'spot', minNodes: 0, maxNodes: 4 },

@@ -9,6 +9,7 @@ export default defineEnvironment({
   namespace: 'llm-prod',
   sync: 'manual',
   promotesFrom: 'staging',
+  modelBucket: 'acme-llmops-production-models',
   stateBackend: { type: 'gcs', bucket: 'acme-llm-prod-tfstate', prefix: 'llmops/production' },
   nodePools: [
     { name: 'l4-ondemand', gpuType: 'nvidia-l4', gpusPerNode: 1, capacity: 'on-demand', minNodes: 2, maxNodes: 12 },

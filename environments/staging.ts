@@ -9,6 +9,7 @@ export default defineEnvironment({
   namespace: 'llm-staging',
   sync: 'auto',
   promotesFrom: 'dev',
+  modelBucket: 'acmellmopsstaging',
   stateBackend: {
     type: 'azurerm',
     resourceGroupName: 'rg-terraform-state',

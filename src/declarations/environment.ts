@@ -4,6 +4,7 @@ import { GpuType } from '../catalogue/gpus.ts';
 import { definer } from './define.ts';
 import { DnsLabel } from './dns-label.ts';
 import { EngineArgs } from './engine-args.ts';
+import { expected } from './issues.ts';
 
 /** Spot (preemptible, cheaper, can be reclaimed) or on-demand capacity. */
 export const Capacity = z.enum(['on-demand', 'spot']);
@@ -134,6 +135,19 @@ export const Environment = z.strictObject({
   canary: z.boolean().default(true),
   /** Allow deployments to scale to zero replicas when idle. Default: false. */
   scaleToZero: z.boolean().default(false),
+  /**
+   * Model-artifact bucket the Terraform output creates (S3 / GCS bucket name; on
+   * Azure the storage account name: 3–24 lower-case letters and digits). Names
+   * are global, so you choose it.
+   */
+  modelBucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: expected('a bucket name: 3–63 lower-case letters, digits, "." and "-"') }),
+  /** AWS account id (12 digits), for the model servers' IAM role ARN. Required on aws. */
+  accountId: z.string().regex(/^\d{12}$/, { error: expected('a 12-digit AWS account id') }).optional(),
+  /**
+   * Client id of the model servers' Azure managed identity (a Terraform output of
+   * this environment's stack). Required on azure once the stack is applied.
+   */
+  workloadIdentityClientId: z.string().uuid().optional(),
   /** Terraform remote state backend. */
   stateBackend: StateBackend,
   /** GPU node pools. */

@@ -77,6 +77,10 @@ function checkEnvironment({ file, value: environment }: Loaded<Environment>, kno
   const { cloud } = environment;
   if (cloud === 'gcp' && !environment.project) report(file, 'project', 'required on gcp: expected the GCP project id (got nothing)');
   if (cloud === 'azure' && !environment.resourceGroup) report(file, 'resourceGroup', "required on azure: expected the cluster's resource group (got nothing)");
+  if (cloud === 'aws' && !environment.accountId) report(file, 'accountId', 'required on aws: expected the 12-digit AWS account id (got nothing)');
+  if (cloud === 'azure' && !/^[a-z0-9]{3,24}$/.test(environment.modelBucket)) {
+    report(file, 'modelBucket', `expected an Azure storage account name on azure: 3–24 lower-case letters and digits (got ${JSON.stringify(environment.modelBucket)})`);
+  }
   if (environment.promotesFrom !== undefined && (!known.environments.has(environment.promotesFrom) || environment.promotesFrom === environment.name)) {
     report(file, 'promotesFrom', reference('environment', environment.promotesFrom, [...known.environments].filter((name) => name !== environment.name)));
   }

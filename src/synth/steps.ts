@@ -1,8 +1,9 @@
 import type { Fleet } from '../fleet/fleet.ts';
 import { synthesizeFleet, type Synthesizer } from './synthesizer.ts';
+import { terraformSynthesizer } from './terraform/terraform-synthesizer.ts';
 
 /** The synth steps, in order (Helm repackages what Kubernetes produced). */
-export const SYNTHESIZERS: readonly Synthesizer[] = [];
+export const SYNTHESIZERS: readonly Synthesizer[] = [terraformSynthesizer];
 
 /** The complete `generated/` tree of a fleet. */
 export function synthesize(fleet: Fleet): Map<string, string> {
