@@ -27,16 +27,30 @@ export interface Declarations {
 
 type Report = (file: string, path: string, message: string) => void;
 
-export function crossCheck(declarations: Declarations): DeclarationIssue[] {
+/** `models/llama.ts` → `llama`. */
+export function fileStem(file: string): string {
+  return file.replace(/^.*\//, '').replace(/\.ts$/, '');
+}
+
+/**
+ * Cross-checks the declarations that validated. `invalidFiles` are the files that
+ * did not: references to them are not reported again (their own errors say it).
+ */
+export function crossCheck(declarations: Declarations, invalidFiles: readonly string[] = []): DeclarationIssue[] {
   const issues: DeclarationIssue[] = [];
   const report: Report = (file, path, message) => issues.push({ file, path, message });
+  const namesOf = (folder: string, loaded: readonly Loaded<{ name: string }>[]) =>
+    new Set([...loaded.map(({ value }) => value.name), ...invalidFiles.filter((file) => file.startsWith(`${folder}/`)).map(fileStem)]);
 
   checkNames(declarations, report);
-  const models = new Map(declarations.models.map(({ value }) => [value.name, value]));
-  const policies = new Set(declarations.policies.map(({ value }) => value.name));
-  const environments = new Set(declarations.environments.map(({ value }) => value.name));
-  for (const prompt of declarations.prompts) checkPrompt(prompt, models, report);
-  for (const environment of declarations.environments) checkEnvironment(environment, { models, policies, environments }, report);
+  const known: Known = {
+    models: new Map(declarations.models.map(({ value }) => [value.name, value])),
+    modelNames: namesOf('models', declarations.models),
+    policies: namesOf('policies', declarations.policies),
+    environments: namesOf('environments', declarations.environments),
+  };
+  for (const prompt of declarations.prompts) checkPrompt(prompt, known.modelNames, report);
+  for (const environment of declarations.environments) checkEnvironment(environment, known, report);
   for (const policy of declarations.policies) checkPolicy(policy, report);
   checkNamespaces(declarations.environments, report);
   return issues;
@@ -45,19 +59,21 @@ export function crossCheck(declarations: Declarations): DeclarationIssue[] {
 /** A declaration's name matches its file name, so names are unique per kind. */
 function checkNames(declarations: Declarations, report: Report): void {
   for (const loaded of [...declarations.models, ...declarations.prompts, ...declarations.environments, ...declarations.policies]) {
-    const stem = loaded.file.replace(/^.*\//, '').replace(/\.ts$/, '');
+    const stem = fileStem(loaded.file);
     if (loaded.value.name !== stem) {
       report(loaded.file, 'name', `expected ${JSON.stringify(stem)}, the file's name, so that names are unique (got ${JSON.stringify(loaded.value.name)}); rename the file or the declaration`);
     }
   }
 }
 
-function reference(kind: string, name: string, known: Iterable<string>): string {
-  return `expected the name of a ${kind} in ${kind === 'environment' ? 'environments' : `${kind}s`}/${suggestion(name, [...known])} (got ${JSON.stringify(name)})`;
+const FOLDERS = { model: 'models', policy: 'policies', environment: 'environments' } as const;
+
+function reference(kind: keyof typeof FOLDERS, name: string, known: Iterable<string>): string {
+  return `expected the name of ${kind === 'environment' ? 'an' : 'a'} ${kind} in ${FOLDERS[kind]}/${suggestion(name, [...known])} (got ${JSON.stringify(name)})`;
 }
 
-function checkPrompt({ file, value: prompt }: Loaded<Prompt>, models: Map<string, Model>, report: Report): void {
-  if (!models.has(prompt.model)) report(file, 'model', reference('model', prompt.model, models.keys()));
+function checkPrompt({ file, value: prompt }: Loaded<Prompt>, modelNames: ReadonlySet<string>, report: Report): void {
+  if (!modelNames.has(prompt.model)) report(file, 'model', reference('model', prompt.model, modelNames));
   if (!prompt.traffic) return;
   const versions = Object.keys(prompt.versions);
   for (const version of Object.keys(prompt.traffic)) {
@@ -67,10 +83,13 @@ function checkPrompt({ file, value: prompt }: Loaded<Prompt>, models: Map<string
   if (total !== 100) report(file, 'traffic', `expected shares that sum to 100 (got ${total})`);
 }
 
+/** Names that exist (including those of files that failed validation, so they are not reported twice). */
 interface Known {
-  readonly models: Map<string, Model>;
-  readonly policies: Set<string>;
-  readonly environments: Set<string>;
+  /** Models that validated. */
+  readonly models: ReadonlyMap<string, Model>;
+  readonly modelNames: ReadonlySet<string>;
+  readonly policies: ReadonlySet<string>;
+  readonly environments: ReadonlySet<string>;
 }
 
 function checkEnvironment({ file, value: environment }: Loaded<Environment>, known: Known, report: Report): void {
@@ -102,7 +121,7 @@ function checkEnvironment({ file, value: environment }: Loaded<Environment>, kno
   for (const [modelName, deployment] of Object.entries(environment.deployments)) {
     const at = `deployments.${modelName}`;
     const model = known.models.get(modelName);
-    if (!model) report(file, at, reference('model', modelName, known.models.keys()));
+    if (!known.modelNames.has(modelName)) report(file, at, reference('model', modelName, known.modelNames));
     if (!known.policies.has(deployment.policy)) report(file, `${at}.policy`, reference('policy', deployment.policy, known.policies));
 
     const { min, max } = deployment.replicas;

@@ -6,6 +6,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { register, type ScopedImport } from 'tsx/esm/api';
 import type { z } from 'zod';
 import { Environment } from '../declarations/environment.ts';
 import { DeclarationError, validate, type DeclarationIssue } from '../declarations/issues.ts';
@@ -41,14 +42,26 @@ async function discover(root: string, kind: DeclarationKind): Promise<string[] |
     .map((name) => `${kind}/${name}`);
 }
 
+let declarationImport: ScopedImport | undefined;
+
+/**
+ * Imports TypeScript through one tsx loader hook registered for the process,
+ * whatever runs us (node, vitest). Modules the declarations share (the
+ * compiler, zod) load once.
+ */
+function importDeclaration(url: string): Promise<{ default?: unknown }> {
+  declarationImport ??= register({ namespace: 'llmops-declarations' }).import;
+  return declarationImport(url, import.meta.url);
+}
+
 /** Imports one declaration file and validates its default export. */
 async function loadFile(root: string, file: string, kind: DeclarationKind): Promise<Loaded<unknown> | DeclarationIssue[]> {
   const absolute = path.join(root, file);
   const { mtimeMs } = await stat(absolute);
   let module: { default?: unknown };
   try {
-    // The query makes a long-running process (the bot) see edits to a file.
-    module = await import(`${pathToFileURL(absolute).href}?mtime=${mtimeMs}`);
+    // The query makes a long-running process (the bot) see edits to a file it loaded before.
+    module = await importDeclaration(`${pathToFileURL(absolute).href}?mtime=${mtimeMs}`);
   } catch (error) {
     if (error instanceof DeclarationError || (error as Error)?.name === 'DeclarationError') {
       return (error as DeclarationError).issues.map((issue) => ({ ...issue, file }));
@@ -65,7 +78,7 @@ async function loadFile(root: string, file: string, kind: DeclarationKind): Prom
 
 /** The first lines of an import error, with the fleet root's absolute path removed. */
 function describeLoadError(error: unknown, root: string): string {
-  const text = error instanceof Error ? error.message : String(error);
+  const text = typeof (error as Error)?.message === 'string' ? (error as Error).message : String(error);
   return text.split(`${root}${path.sep}`).join('').split('\n').filter((line) => line.trim() !== '').slice(0, 3).join(' ').trim();
 }
 
@@ -73,6 +86,7 @@ export async function loadFleet(fleetRoot: string): Promise<LoadResult> {
   const root = path.resolve(fleetRoot);
   const issues: DeclarationIssue[] = [];
   const loaded: Record<DeclarationKind, Loaded<unknown>[]> = { models: [], prompts: [], environments: [], policies: [] };
+  const invalidFiles: string[] = [];
 
   const filesByKind = await Promise.all(DECLARATION_KINDS.map((kind) => discover(root, kind)));
   if (filesByKind.every((files) => files === undefined)) {
@@ -82,8 +96,10 @@ export async function loadFleet(fleetRoot: string): Promise<LoadResult> {
   for (const [index, kind] of DECLARATION_KINDS.entries()) {
     for (const file of filesByKind[index] ?? []) {
       const result = await loadFile(root, file, kind);
-      if (Array.isArray(result)) issues.push(...result);
-      else loaded[kind].push(result);
+      if (Array.isArray(result)) {
+        issues.push(...result);
+        invalidFiles.push(file);
+      } else loaded[kind].push(result);
     }
   }
   if ((filesByKind[2] ?? []).length === 0) {
@@ -91,7 +107,7 @@ export async function loadFleet(fleetRoot: string): Promise<LoadResult> {
   }
 
   const declarations = loaded as unknown as Declarations;
-  issues.push(...crossCheck(declarations));
+  issues.push(...crossCheck(declarations, invalidFiles));
   if (issues.length > 0) return { ok: false, issues };
   return { ok: true, fleet: resolveFleet(root, declarations) };
 }
