@@ -1,11 +1,11 @@
 import { defineModel } from 'llmops-gitops';
 
-// Served from the team's own bucket: no Hugging Face token needed at run time.
+// Served from each environment's own model bucket: no Hugging Face token at run time.
 export default defineModel({
   name: 'qwen2-5-7b-instruct',
   source: {
     kind: 'object-store',
-    uri: 's3://acme-model-artifacts/qwen2.5-7b-instruct/a09a35458c702b33eeacc393d103063234e8bc28',
+    revision: 'a09a35458c702b33eeacc393d103063234e8bc28',
   },
   parametersBillions: 7.62,
   dtype: 'bfloat16',

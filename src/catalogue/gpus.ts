@@ -25,6 +25,10 @@ export interface GpuMachine {
   readonly machineType: string;
   /** GPUs on one machine. */
   readonly gpus: number;
+  /** vCPUs on one machine. */
+  readonly vcpus: number;
+  /** Host memory of one machine, GiB. */
+  readonly memoryGiB: number;
 }
 
 /** How one cloud offers one GPU type. */
@@ -50,7 +54,7 @@ export interface GpuSpec {
   readonly clouds: Partial<Record<Cloud, GpuCloudOffering>>;
 }
 
-const m = (machineType: string, gpus: number): GpuMachine => ({ machineType, gpus });
+const m = (machineType: string, gpus: number, vcpus: number, memoryGiB: number): GpuMachine => ({ machineType, gpus, vcpus, memoryGiB });
 
 /**
  * Machine lists: AWS EC2 instance types, GCP accelerator-optimized machine types,
@@ -66,9 +70,9 @@ export const GPU_CATALOGUE: Readonly<Record<GpuType, GpuSpec>> = {
     memoryBandwidthGBps: 320,
     fp8: false,
     clouds: {
-      aws: { machines: [m('g4dn.xlarge', 1), m('g4dn.12xlarge', 4)] },
-      gcp: { machines: [m('n1-standard-8', 1), m('n1-standard-16', 2), m('n1-standard-32', 4)], acceleratorType: 'nvidia-tesla-t4' },
-      azure: { machines: [m('Standard_NC4as_T4_v3', 1), m('Standard_NC64as_T4_v3', 4)] },
+      aws: { machines: [m('g4dn.xlarge', 1, 4, 16), m('g4dn.12xlarge', 4, 48, 192)] },
+      gcp: { machines: [m('n1-standard-8', 1, 8, 30), m('n1-standard-16', 2, 16, 60), m('n1-standard-32', 4, 32, 120)], acceleratorType: 'nvidia-tesla-t4' },
+      azure: { machines: [m('Standard_NC4as_T4_v3', 1, 4, 28), m('Standard_NC64as_T4_v3', 4, 64, 440)] },
     },
   },
   'nvidia-l4': {
@@ -78,8 +82,8 @@ export const GPU_CATALOGUE: Readonly<Record<GpuType, GpuSpec>> = {
     memoryBandwidthGBps: 300,
     fp8: true,
     clouds: {
-      aws: { machines: [m('g6.xlarge', 1), m('g6.12xlarge', 4), m('g6.48xlarge', 8)] },
-      gcp: { machines: [m('g2-standard-8', 1), m('g2-standard-24', 2), m('g2-standard-48', 4), m('g2-standard-96', 8)], acceleratorType: 'nvidia-l4' },
+      aws: { machines: [m('g6.xlarge', 1, 4, 16), m('g6.12xlarge', 4, 48, 192), m('g6.48xlarge', 8, 192, 768)] },
+      gcp: { machines: [m('g2-standard-8', 1, 8, 32), m('g2-standard-24', 2, 24, 96), m('g2-standard-48', 4, 48, 192), m('g2-standard-96', 8, 96, 384)], acceleratorType: 'nvidia-l4' },
     },
   },
   'nvidia-a10g': {
@@ -89,7 +93,7 @@ export const GPU_CATALOGUE: Readonly<Record<GpuType, GpuSpec>> = {
     memoryBandwidthGBps: 600,
     fp8: false,
     clouds: {
-      aws: { machines: [m('g5.xlarge', 1), m('g5.12xlarge', 4), m('g5.48xlarge', 8)] },
+      aws: { machines: [m('g5.xlarge', 1, 4, 16), m('g5.12xlarge', 4, 48, 192), m('g5.48xlarge', 8, 192, 768)] },
     },
   },
   'nvidia-l40s': {
@@ -99,7 +103,7 @@ export const GPU_CATALOGUE: Readonly<Record<GpuType, GpuSpec>> = {
     memoryBandwidthGBps: 864,
     fp8: true,
     clouds: {
-      aws: { machines: [m('g6e.xlarge', 1), m('g6e.12xlarge', 4), m('g6e.48xlarge', 8)] },
+      aws: { machines: [m('g6e.xlarge', 1, 4, 32), m('g6e.12xlarge', 4, 48, 384), m('g6e.48xlarge', 8, 192, 1536)] },
     },
   },
   'nvidia-a100-40gb': {
@@ -109,8 +113,8 @@ export const GPU_CATALOGUE: Readonly<Record<GpuType, GpuSpec>> = {
     memoryBandwidthGBps: 1555,
     fp8: false,
     clouds: {
-      aws: { machines: [m('p4d.24xlarge', 8)] },
-      gcp: { machines: [m('a2-highgpu-1g', 1), m('a2-highgpu-2g', 2), m('a2-highgpu-4g', 4), m('a2-highgpu-8g', 8)], acceleratorType: 'nvidia-tesla-a100' },
+      aws: { machines: [m('p4d.24xlarge', 8, 96, 1152)] },
+      gcp: { machines: [m('a2-highgpu-1g', 1, 12, 85), m('a2-highgpu-2g', 2, 24, 170), m('a2-highgpu-4g', 4, 48, 340), m('a2-highgpu-8g', 8, 96, 680)], acceleratorType: 'nvidia-tesla-a100' },
     },
   },
   'nvidia-a100-80gb': {
@@ -120,9 +124,9 @@ export const GPU_CATALOGUE: Readonly<Record<GpuType, GpuSpec>> = {
     memoryBandwidthGBps: 2039,
     fp8: false,
     clouds: {
-      aws: { machines: [m('p4de.24xlarge', 8)] },
-      gcp: { machines: [m('a2-ultragpu-1g', 1), m('a2-ultragpu-2g', 2), m('a2-ultragpu-4g', 4), m('a2-ultragpu-8g', 8)], acceleratorType: 'nvidia-a100-80gb' },
-      azure: { machines: [m('Standard_NC24ads_A100_v4', 1), m('Standard_NC48ads_A100_v4', 2), m('Standard_NC96ads_A100_v4', 4)] },
+      aws: { machines: [m('p4de.24xlarge', 8, 96, 1152)] },
+      gcp: { machines: [m('a2-ultragpu-1g', 1, 12, 170), m('a2-ultragpu-2g', 2, 24, 340), m('a2-ultragpu-4g', 4, 48, 680), m('a2-ultragpu-8g', 8, 96, 1360)], acceleratorType: 'nvidia-a100-80gb' },
+      azure: { machines: [m('Standard_NC24ads_A100_v4', 1, 24, 220), m('Standard_NC48ads_A100_v4', 2, 48, 440), m('Standard_NC96ads_A100_v4', 4, 96, 880)] },
     },
   },
   'nvidia-h100-80gb': {
@@ -132,9 +136,9 @@ export const GPU_CATALOGUE: Readonly<Record<GpuType, GpuSpec>> = {
     memoryBandwidthGBps: 3350,
     fp8: true,
     clouds: {
-      aws: { machines: [m('p5.4xlarge', 1), m('p5.48xlarge', 8)] },
-      gcp: { machines: [m('a3-highgpu-1g', 1), m('a3-highgpu-2g', 2), m('a3-highgpu-4g', 4), m('a3-highgpu-8g', 8)], acceleratorType: 'nvidia-h100-80gb' },
-      azure: { machines: [m('Standard_NC40ads_H100_v5', 1), m('Standard_NC80adis_H100_v5', 2)] },
+      aws: { machines: [m('p5.4xlarge', 1, 16, 256), m('p5.48xlarge', 8, 192, 2048)] },
+      gcp: { machines: [m('a3-highgpu-1g', 1, 26, 234), m('a3-highgpu-2g', 2, 52, 468), m('a3-highgpu-4g', 4, 104, 936), m('a3-highgpu-8g', 8, 208, 1872)], acceleratorType: 'nvidia-h100-80gb' },
+      azure: { machines: [m('Standard_NC40ads_H100_v5', 1, 40, 320), m('Standard_NC80adis_H100_v5', 2, 80, 640)] },
     },
   },
 };

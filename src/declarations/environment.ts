@@ -112,6 +112,17 @@ export const Gateway = z.strictObject({
   namespace: DnsLabel,
 });
 
+/** The monitoring stack in the cluster (kube-prometheus-stack or any Prometheus Operator install). */
+export const Monitoring = z.strictObject({
+  /** Namespace of Prometheus; the only other namespace admitted to the model servers. Default: `monitoring`. */
+  namespace: DnsLabel.default('monitoring'),
+  /** Prometheus URL for Argo Rollouts analysis and KEDA. Default: `http://prometheus-operated.monitoring.svc:9090`. */
+  prometheusUrl: z.url().default('http://prometheus-operated.monitoring.svc:9090'),
+  /** Labels Prometheus selects ServiceMonitors and PrometheusRules by. Default: `release: kube-prometheus-stack`. */
+  selectorLabels: z.record(z.string(), z.string()).default({ release: 'kube-prometheus-stack' }),
+});
+export type Monitoring = z.infer<typeof Monitoring>;
+
 export const Environment = z.strictObject({
   /** Environment name (`dev`, `staging`, `production`). DNS-1123 label. */
   name: DnsLabel,
@@ -154,6 +165,12 @@ export const Environment = z.strictObject({
   nodePools: z.array(NodePool).min(1),
   /** Gateway routing traffic to the model servers. Default: `inference-gateway` in `gateway-system`. */
   gateway: Gateway.default({ name: 'inference-gateway', namespace: 'gateway-system' }),
+  /** Prometheus in the cluster. Default: kube-prometheus-stack in `monitoring`. */
+  monitoring: Monitoring.default({
+    namespace: 'monitoring',
+    prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090',
+    selectorLabels: { release: 'kube-prometheus-stack' },
+  }),
   /** Monthly budget. */
   budget: Budget,
   /** Service-level objectives. */

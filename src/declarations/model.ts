@@ -13,11 +13,15 @@ export const HuggingFaceSource = z.strictObject({
   revision: z.string().regex(/^[0-9a-f]{40}$/, { error: expected('a full 40-character commit SHA (a branch or tag can move)') }),
 });
 
-/** Weights copied to an object store the environment owns. */
+/**
+ * Weights in each environment's model bucket (the object store the Terraform
+ * output creates), under `models/<model>/<revision>/`; vLLM streams them with
+ * the Run:ai model streamer, so no Hugging Face token is needed at run time.
+ */
 export const ObjectStoreSource = z.strictObject({
   kind: z.literal('object-store'),
-  /** `s3://`, `gs://` or `az://` URI of the weights folder; include a version in the path. */
-  uri: z.string().regex(/^(s3|gs|az):\/\/[^/]+\/.+/, { error: expected('an s3://, gs:// or az:// URI with a bucket and a path') }),
+  /** Version folder of the weights (a commit SHA or a release name). */
+  revision: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, { error: expected('a version folder name: letters, digits, ".", "_" and "-"') }),
 });
 
 export const ModelSource = z.discriminatedUnion('kind', [HuggingFaceSource, ObjectStoreSource]);

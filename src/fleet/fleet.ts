@@ -29,6 +29,8 @@ export interface FleetDeployment {
 export interface Fleet {
   /** Absolute path of the fleet root (the folder holding models/, environments/, …). */
   readonly root: string;
+  /** Git URL Argo CD pulls generated/ from (package.json `repository`). */
+  readonly repositoryUrl: string;
   /** Declarations by kind, sorted by name. */
   readonly models: readonly Model[];
   readonly prompts: readonly Prompt[];

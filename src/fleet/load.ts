@@ -14,6 +14,7 @@ import { Model } from '../declarations/model.ts';
 import { Policy, resolvePolicy } from '../declarations/policy.ts';
 import { Prompt } from '../declarations/prompt.ts';
 import { crossCheck, type Declarations, type Loaded } from './cross-check.ts';
+import { readRepositoryUrl } from './repository.ts';
 import { DECLARATION_KINDS, type DeclarationKind, type Fleet, type FleetDeployment } from './fleet.ts';
 
 export type LoadResult = { ok: true; fleet: Fleet } | { ok: false; issues: DeclarationIssue[] };
@@ -108,8 +109,10 @@ export async function loadFleet(fleetRoot: string): Promise<LoadResult> {
 
   const declarations = loaded as unknown as Declarations;
   issues.push(...crossCheck(declarations, invalidFiles));
-  if (issues.length > 0) return { ok: false, issues };
-  return { ok: true, fleet: resolveFleet(root, declarations) };
+  const repository = await readRepositoryUrl(root);
+  if (!repository.ok) issues.push(repository.issue);
+  if (issues.length > 0 || !repository.ok) return { ok: false, issues };
+  return { ok: true, fleet: resolveFleet(root, repository.url, declarations) };
 }
 
 function byName<T extends { name: string }>(a: T, b: T): number {
@@ -117,7 +120,7 @@ function byName<T extends { name: string }>(a: T, b: T): number {
 }
 
 /** Links the validated declarations into a Fleet (references are known to resolve). */
-function resolveFleet(root: string, declarations: Declarations): Fleet {
+function resolveFleet(root: string, repositoryUrl: string, declarations: Declarations): Fleet {
   const models = declarations.models.map(({ value }) => value).sort(byName);
   const prompts = declarations.prompts.map(({ value }) => value).sort(byName);
   const environments = declarations.environments.map(({ value }) => value).sort(byName);
@@ -145,5 +148,5 @@ function resolveFleet(root: string, declarations: Declarations): Fleet {
         };
       }),
   );
-  return { root, models, prompts, environments, policies, deployments, sourceFiles };
+  return { root, repositoryUrl, models, prompts, environments, policies, deployments, sourceFiles };
 }

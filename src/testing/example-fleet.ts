@@ -17,7 +17,8 @@ export async function copyExampleFleet(options: { withGenerated?: boolean } = {}
   const root = await mkdtemp(path.join(tmpdir(), 'llmops-fleet-'));
   for (const kind of DECLARATION_KINDS) await cp(path.join(REPO_ROOT, kind), path.join(root, kind), { recursive: true });
   if (options.withGenerated) await cp(path.join(REPO_ROOT, 'generated'), path.join(root, 'generated'), { recursive: true });
-  await writeFile(path.join(root, 'package.json'), JSON.stringify({ name: 'fleet-under-test', private: true, type: 'module' }));
+  const { repository } = JSON.parse(await readFile(path.join(REPO_ROOT, 'package.json'), 'utf8'));
+  await writeFile(path.join(root, 'package.json'), JSON.stringify({ name: 'fleet-under-test', private: true, type: 'module', repository }));
   await mkdir(path.join(root, 'node_modules'));
   await symlink(REPO_ROOT, path.join(root, 'node_modules', 'llmops-gitops'), 'dir');
   return root;

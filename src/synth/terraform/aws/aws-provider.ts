@@ -20,12 +20,8 @@ import { Fn, S3Backend, type TerraformStack } from 'cdktf';
 import { GPU_NODE_TAINT, gpuNodeLabels, machineFor } from '../../../catalogue/gpus.ts';
 import type { Environment } from '../../../declarations/environment.ts';
 import { modelArtifactPrefix, resourceLabels, serviceAccountSubject } from '../../../fleet/naming.ts';
+import { awsReaderRoleName } from '../../../fleet/workload-identity.ts';
 import { constructId, type CloudProvider } from '../cloud-provider.ts';
-
-/** Role name of a model's servers; the Kubernetes ServiceAccount annotation uses the same. */
-export function modelReaderRoleName(environment: Environment, modelName: string): string {
-  return `${environment.cluster}-${environment.name}-${modelName}`.slice(0, 64);
-}
 
 const TAINT_EFFECT = { NoSchedule: 'NO_SCHEDULE', NoExecute: 'NO_EXECUTE', PreferNoSchedule: 'PREFER_NO_SCHEDULE' } as const;
 
@@ -114,7 +110,7 @@ export const awsProvider: CloudProvider<DataAwsEksCluster, S3Bucket> = {
       ],
     });
     const role = new IamRole(stack, constructId('reader', modelName), {
-      name: modelReaderRoleName(environment, modelName),
+      name: awsReaderRoleName(environment, modelName),
       assumeRolePolicy: trust.json,
       tags: resourceLabels(environment, { model: modelName }),
     });

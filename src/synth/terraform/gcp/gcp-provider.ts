@@ -12,21 +12,11 @@ import { StorageBucket } from '@cdktf/provider-google/lib/storage-bucket';
 import { StorageBucketIamMember } from '@cdktf/provider-google/lib/storage-bucket-iam-member';
 import { GcsBackend } from 'cdktf';
 import { GPU_CATALOGUE, GPU_NODE_TAINT, gpuNodeLabels, machineFor } from '../../../catalogue/gpus.ts';
-import type { Environment } from '../../../declarations/environment.ts';
 import { modelArtifactPrefix, modelServerServiceAccount, resourceLabels } from '../../../fleet/naming.ts';
+import { gcpReaderAccountId } from '../../../fleet/workload-identity.ts';
 import { constructId, type CloudProvider } from '../cloud-provider.ts';
 
 const TAINT_EFFECT = { NoSchedule: 'NO_SCHEDULE', NoExecute: 'NO_EXECUTE', PreferNoSchedule: 'PREFER_NO_SCHEDULE' } as const;
-
-/** Google service account id of a model's servers (6–30 characters). */
-export function modelReaderAccountId(environment: Environment, modelName: string): string {
-  return `${environment.name}-${modelName}`.slice(0, 30).replace(/-+$/, '');
-}
-
-/** E-mail of that service account; the Kubernetes ServiceAccount annotation uses it. */
-export function modelReaderEmail(environment: Environment, modelName: string): string {
-  return `${modelReaderAccountId(environment, modelName)}@${environment.project}.iam.gserviceaccount.com`;
-}
 
 export const gcpProvider: CloudProvider<DataGoogleContainerCluster, StorageBucket> = {
   cloud: 'gcp',
@@ -95,7 +85,7 @@ export const gcpProvider: CloudProvider<DataGoogleContainerCluster, StorageBucke
 
   addModelReader(stack, environment, modelName, _cluster, bucket) {
     const account = new ServiceAccount(stack, constructId('reader', modelName), {
-      accountId: modelReaderAccountId(environment, modelName),
+      accountId: gcpReaderAccountId(environment, modelName),
       project: environment.project,
       displayName: `llmops ${environment.name} ${modelName} model server`,
       description: `Reads ${modelArtifactPrefix(modelName)} of ${environment.modelBucket} (managed by llmops-gitops)`,

@@ -1,0 +1,160 @@
+/**
+ * The vLLM model server's pod template, built with cdk8s-plus: container,
+ * probes, volumes, security context, scheduling. The Rollout and the Deployment
+ * both carry this template.
+ */
+import { ApiObject, App, Chart, Duration, Size } from 'cdk8s';
+import { CLOUD_TRAITS } from '../../catalogue/clouds.ts';
+import { GPU_NODE_TAINT, gpuNodeLabels, machineFor, type GpuMachine } from '../../catalogue/gpus.ts';
+import type { FleetDeployment } from '../../fleet/fleet.ts';
+import { weightsGiB } from '../../fleet/memory.ts';
+import { modelServerServiceAccount } from '../../fleet/naming.ts';
+import { WORKLOAD_IDENTITY } from '../../fleet/workload-identity.ts';
+import { dropConstructAddressLabel, limitEmptyDir, requestGpus, runtimeDefaultSeccomp, selectNodes, spreadAcrossNodes } from './escape-hatches.ts';
+import { deploymentLabels, VLLM_PORT } from './labels.ts';
+import { kplus } from './plus.ts';
+import { vllmArgs } from './vllm-args.ts';
+
+/** Secret holding the Hugging Face token (created by the team, never in git). */
+export const HF_TOKEN_SECRET = { name: 'hf-token', key: 'token' } as const;
+
+/** Non-root user the server runs as (Pod Security "restricted"). */
+const SERVER_UID = 1000;
+
+/** Seconds to download and load one GiB of weights, and the fixed start-up cost (image, CUDA graphs). */
+const LOAD_SECONDS_PER_GIB = 20;
+const STARTUP_BASE_SECONDS = 300;
+const STARTUP_PERIOD_SECONDS = 10;
+
+/** CPU and memory a replica requests: its share of the smallest node that can host it, leaving room for the system. */
+export interface ReplicaResources {
+  readonly cpuMillis: number;
+  readonly memoryGiB: number;
+  readonly sharedMemoryGiB: number;
+}
+
+/** The machine a replica is sized against: the smallest CPU/memory share among the pools that can host it. */
+function hostMachine(deployment: FleetDeployment): GpuMachine {
+  const { environment, spec } = deployment;
+  const machines = environment.nodePools
+    .filter((pool) => pool.gpuType === spec.gpu.type && pool.gpusPerNode >= spec.gpu.count)
+    .map((pool) => machineFor(environment.cloud, pool.gpuType, pool.gpusPerNode)!)
+    .sort((a, b) => a.memoryGiB / a.gpus - b.memoryGiB / b.gpus);
+  return machines[0];
+}
+
+export function replicaResources(deployment: FleetDeployment): ReplicaResources {
+  const machine = hostMachine(deployment);
+  const share = deployment.spec.gpu.count / machine.gpus;
+  const memoryGiB = Math.floor(machine.memoryGiB * share * 0.75);
+  const parallel = deployment.spec.gpu.count > 1;
+  return {
+    cpuMillis: Math.max(1000, Math.floor(machine.vcpus * share * 0.8) * 1000),
+    memoryGiB,
+    // Tensor/pipeline parallel workers exchange tensors through /dev/shm; it counts against the memory limit.
+    sharedMemoryGiB: parallel ? Math.min(16, Math.floor(memoryGiB / 4)) : 0,
+  };
+}
+
+/** startupProbe failureThreshold: long enough to download and load the weights (a 70B model takes most of an hour). */
+export function startupFailureThreshold(deployment: FleetDeployment): number {
+  return Math.ceil((STARTUP_BASE_SECONDS + LOAD_SECONDS_PER_GIB * weightsGiB(deployment.model)) / STARTUP_PERIOD_SECONDS);
+}
+
+/** The pod template (`spec.template` of a Deployment or Rollout) of a deployment's model server. */
+export function modelServerPodTemplate(deployment: FleetDeployment): Record<string, unknown> {
+  const { model, environment, spec } = deployment;
+  // A scratch chart: cdk8s-plus builds the pod; only its template is kept.
+  const chart = new Chart(new App(), 'scratch', { disableResourceNameHashes: true });
+  const resources = replicaResources(deployment);
+  const identity = WORKLOAD_IDENTITY[environment.cloud](environment, model.name);
+  const cacheGiB = Math.ceil(weightsGiB(model) * 1.1 + 10);
+
+  const tmp = kplus.Volume.fromEmptyDir(chart, 'tmp', 'tmp', { sizeLimit: Size.gibibytes(8) });
+  const cache = kplus.Volume.fromEmptyDir(chart, 'model-cache', 'model-cache', { sizeLimit: Size.gibibytes(cacheGiB) });
+  const volumes = [tmp, cache];
+  const shm = resources.sharedMemoryGiB > 0 ? kplus.Volume.fromEmptyDir(chart, 'shm', 'shm', { medium: kplus.EmptyDirMedium.MEMORY }) : undefined;
+  if (shm) volumes.push(shm);
+
+  const health = (options: { periodSeconds: number; failureThreshold: number; timeoutSeconds: number }) =>
+    kplus.Probe.fromHttpGet('/health', {
+      port: VLLM_PORT,
+      periodSeconds: Duration.seconds(options.periodSeconds),
+      failureThreshold: options.failureThreshold,
+      timeoutSeconds: Duration.seconds(options.timeoutSeconds),
+    });
+
+  const workload = new kplus.Deployment(chart, 'server', {
+    metadata: { name: model.name },
+    select: false,
+    podMetadata: { labels: { ...deploymentLabels(deployment), ...identity.podLabels } },
+    serviceAccount: kplus.ServiceAccount.fromServiceAccountName(chart, 'service-account', modelServerServiceAccount(model.name)),
+    // The cloud identity arrives through its own projected token; the Kubernetes API token is not needed.
+    automountServiceAccountToken: false,
+    securityContext: { ensureNonRoot: true, user: SERVER_UID, group: SERVER_UID, fsGroup: SERVER_UID },
+    terminationGracePeriod: Duration.seconds(120),
+    volumes,
+    containers: [
+      {
+        name: 'vllm',
+        image: `vllm/vllm-openai:${model.vllmImageTag}`,
+        imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+        args: vllmArgs(deployment),
+        ports: [{ name: 'http', number: VLLM_PORT }],
+        envVariables: {
+          HOME: kplus.EnvValue.fromValue('/tmp'),
+          HF_HOME: kplus.EnvValue.fromValue('/models/huggingface'),
+          VLLM_NO_USAGE_STATS: kplus.EnvValue.fromValue('1'),
+          DO_NOT_TRACK: kplus.EnvValue.fromValue('1'),
+          ...(model.source.kind === 'huggingface'
+            ? {
+                HF_TOKEN: kplus.EnvValue.fromSecretValue(
+                  { secret: kplus.Secret.fromSecretName(chart, 'hf-token', HF_TOKEN_SECRET.name), key: HF_TOKEN_SECRET.key },
+                  { optional: false },
+                ),
+              }
+            : {}),
+        },
+        resources: {
+          cpu: { request: kplus.Cpu.millis(resources.cpuMillis) },
+          memory: { request: Size.gibibytes(resources.memoryGiB), limit: Size.gibibytes(resources.memoryGiB) },
+        },
+        securityContext: {
+          ensureNonRoot: true,
+          user: SERVER_UID,
+          group: SERVER_UID,
+          privileged: false,
+          allowPrivilegeEscalation: false,
+          readOnlyRootFilesystem: true,
+          capabilities: { drop: [kplus.Capability.ALL] },
+          seccompProfile: { type: kplus.SeccompProfileType.RUNTIME_DEFAULT },
+        },
+        startup: health({ periodSeconds: STARTUP_PERIOD_SECONDS, failureThreshold: startupFailureThreshold(deployment), timeoutSeconds: 5 }),
+        readiness: health({ periodSeconds: 5, failureThreshold: 3, timeoutSeconds: 3 }),
+        liveness: health({ periodSeconds: 15, failureThreshold: 4, timeoutSeconds: 5 }),
+        // Leave the endpoints before the server stops taking requests.
+        lifecycle: { preStop: kplus.Handler.fromCommand(['sleep', '15']) },
+        volumeMounts: [
+          { path: '/tmp', volume: tmp },
+          { path: '/models', volume: cache },
+          ...(shm ? [{ path: '/dev/shm', volume: shm }] : []),
+        ],
+      },
+    ],
+  });
+
+  workload.scheduling.tolerate(kplus.Node.tainted(kplus.NodeTaintQuery.is(GPU_NODE_TAINT.key, GPU_NODE_TAINT.value, { effect: kplus.TaintEffect.NO_SCHEDULE })));
+  const spotTaint = CLOUD_TRAITS[environment.cloud].spotNodeTaint;
+  const spotPoolCanHost = environment.nodePools.some((pool) => pool.gpuType === spec.gpu.type && pool.gpusPerNode >= spec.gpu.count && pool.capacity === 'spot');
+  if (spotTaint && spotPoolCanHost) {
+    workload.scheduling.tolerate(kplus.Node.tainted(kplus.NodeTaintQuery.is(spotTaint.key, spotTaint.value, { effect: kplus.TaintEffect.NO_SCHEDULE })));
+  }
+  requestGpus(workload, spec.gpu.count);
+  selectNodes(workload, gpuNodeLabels(spec.gpu.type));
+  spreadAcrossNodes(workload, { 'app.kubernetes.io/name': 'vllm', 'app.kubernetes.io/instance': model.name });
+  runtimeDefaultSeccomp(workload);
+  dropConstructAddressLabel(workload);
+  if (shm) limitEmptyDir(workload, volumes.indexOf(shm), `${resources.sharedMemoryGiB}Gi`);
+
+  return (ApiObject.of(workload).toJson() as { spec: { template: Record<string, unknown> } }).spec.template;
+}

@@ -1,0 +1,129 @@
+/**
+ * Recording and alerting rules of a deployment, as Prometheus rule groups
+ * (plain data, so promtool can check and unit-test them). The recorded series
+ * are the contract the bot and the canary analysis read.
+ */
+import { HOURS_PER_MONTH } from '../../catalogue/prices.ts';
+import type { Environment } from '../../declarations/environment.ts';
+import { estimateDeploymentCost } from '../../fleet/cost.ts';
+import type { FleetDeployment } from '../../fleet/fleet.ts';
+
+export interface RecordingRule {
+  readonly record: string;
+  readonly expr: string;
+}
+export interface AlertingRule {
+  readonly alert: string;
+  readonly expr: string;
+  readonly for: string;
+  readonly labels: Record<string, string>;
+  readonly annotations: Record<string, string>;
+}
+export interface RuleGroup {
+  readonly name: string;
+  readonly interval?: string;
+  readonly rules: readonly (RecordingRule | AlertingRule)[];
+}
+
+/** Names of the recorded series, each labelled `namespace` and `model_name`. */
+export const RECORDED = {
+  requestRate: 'llmops:vllm_requests:rate5m',
+  errorRatio: (window: string) => `llmops:vllm_request_errors:ratio_rate${window}`,
+  e2eP95: 'llmops:vllm_e2e_request_latency_seconds:p95_5m',
+  ttftP95: 'llmops:vllm_time_to_first_token_seconds:p95_5m',
+  interTokenP95: 'llmops:vllm_inter_token_latency_seconds:p95_5m',
+  generationTokenRate: 'llmops:vllm_generation_tokens:rate5m',
+  promptTokenRate: 'llmops:vllm_prompt_tokens:rate5m',
+  kvCacheUsage: 'llmops:vllm_kv_cache_usage:avg',
+  replicas: 'llmops:vllm_replicas:count',
+  costPerHour: 'llmops:cost_usd_per_hour:estimate',
+} as const;
+
+/** Error-ratio windows recorded for multi-window burn-rate alerts. */
+export const ERROR_WINDOWS = ['5m', '30m', '1h', '6h'] as const;
+
+/** The label matcher of one deployment's vLLM series. */
+export function seriesSelector(deployment: FleetDeployment, extra = ''): string {
+  return `{namespace="${deployment.environment.namespace}",model_name="${deployment.model.name}"${extra}}`;
+}
+
+const BY = 'namespace, model_name';
+
+export function recordingRules(deployment: FleetDeployment): RecordingRule[] {
+  const sel = seriesSelector(deployment);
+  const quantile = (histogram: string) => `histogram_quantile(0.95, sum by (${BY}, le) (rate(vllm:${histogram}_bucket${sel}[5m])))`;
+  const usdPerReplicaHour = estimateDeploymentCost(deployment.environment, deployment.spec)?.usdPerHourPerReplica ?? 0;
+  return [
+    { record: RECORDED.requestRate, expr: `sum by (${BY}) (rate(vllm:request_success_total${sel}[5m]))` },
+    // vLLM counts every finished request by reason; "abort" is a request that did not complete.
+    ...ERROR_WINDOWS.map((window) => ({
+      record: RECORDED.errorRatio(window),
+      expr: `sum by (${BY}) (rate(vllm:request_success_total${seriesSelector(deployment, ',finished_reason="abort"')}[${window}])) / sum by (${BY}) (rate(vllm:request_success_total${sel}[${window}]))`,
+    })),
+    { record: RECORDED.e2eP95, expr: quantile('e2e_request_latency_seconds') },
+    { record: RECORDED.ttftP95, expr: quantile('time_to_first_token_seconds') },
+    { record: RECORDED.interTokenP95, expr: quantile('inter_token_latency_seconds') },
+    { record: RECORDED.generationTokenRate, expr: `sum by (${BY}) (rate(vllm:generation_tokens_total${sel}[5m]))` },
+    { record: RECORDED.promptTokenRate, expr: `sum by (${BY}) (rate(vllm:prompt_tokens_total${sel}[5m]))` },
+    { record: RECORDED.kvCacheUsage, expr: `avg by (${BY}) (vllm:kv_cache_usage_perc${sel})` },
+    // Every serving pod exports the gauge, so counting it counts replicas.
+    { record: RECORDED.replicas, expr: `count by (${BY}) (vllm:num_requests_running${sel})` },
+    { record: RECORDED.costPerHour, expr: `${RECORDED.replicas}${sel} * ${usdPerReplicaHour.toFixed(4)}` },
+  ];
+}
+
+function alert(deployment: FleetDeployment, name: string, expr: string, forDuration: string, severity: string, summary: string): AlertingRule {
+  return {
+    alert: name,
+    expr,
+    for: forDuration,
+    labels: { severity, environment: deployment.environment.name, model: deployment.model.name },
+    annotations: { summary, description: `${summary} (value {{ $value | humanize }}) in ${deployment.environment.name}/${deployment.model.name}.` },
+  };
+}
+
+/** SLO alerts: multi-window burn rate on errors (SRE workbook), sustained p95 breaches on latency. */
+export function sloAlerts(deployment: FleetDeployment): AlertingRule[] {
+  const sel = seriesSelector(deployment);
+  const { slos } = deployment.environment;
+  const budget = slos.errorRateRatio;
+  const burn = (factor: number, short: string, long: string) =>
+    `${RECORDED.errorRatio(short)}${sel} > ${factor * budget} and ${RECORDED.errorRatio(long)}${sel} > ${factor * budget}`;
+  const seconds = (ms: number) => ms / 1000;
+  return [
+    alert(deployment, 'LLMErrorBudgetFastBurn', burn(14.4, '5m', '1h'), '2m', 'critical', `Error ratio burns the ${budget} error budget 14.4x too fast`),
+    alert(deployment, 'LLMErrorBudgetSlowBurn', burn(6, '30m', '6h'), '15m', 'warning', `Error ratio burns the ${budget} error budget 6x too fast`),
+    alert(deployment, 'LLMTimeToFirstTokenSLOBreach', `${RECORDED.ttftP95}${sel} > ${seconds(slos.ttftP95Ms)}`, '10m', 'warning', `p95 time to first token above ${slos.ttftP95Ms} ms`),
+    alert(deployment, 'LLMEndToEndLatencySLOBreach', `${RECORDED.e2eP95}${sel} > ${seconds(slos.e2eP95Ms)}`, '10m', 'warning', `p95 end-to-end latency above ${slos.e2eP95Ms} ms`),
+    alert(deployment, 'LLMInterTokenLatencySLOBreach', `${RECORDED.interTokenP95}${sel} > ${seconds(slos.interTokenP95Ms)}`, '10m', 'warning', `p95 inter-token latency above ${slos.interTokenP95Ms} ms`),
+    alert(deployment, 'LLMKVCacheSaturated', `${RECORDED.kvCacheUsage}${sel} > 0.95`, '15m', 'warning', 'KV cache more than 95 % full: requests queue and get preempted'),
+  ];
+}
+
+/** The rule groups of one deployment. */
+export function deploymentRuleGroups(deployment: FleetDeployment): RuleGroup[] {
+  return [
+    { name: `llmops.${deployment.environment.name}.${deployment.model.name}.recording`, interval: '30s', rules: recordingRules(deployment) },
+    { name: `llmops.${deployment.environment.name}.${deployment.model.name}.slo`, rules: sloAlerts(deployment) },
+  ];
+}
+
+/** The environment's budget alert: the projected month of GPU spend at the current rate. */
+export function budgetRuleGroup(environment: Environment): RuleGroup {
+  const projected = `sum by (namespace) (${RECORDED.costPerHour}{namespace="${environment.namespace}"}) * ${HOURS_PER_MONTH}`;
+  const monthly = environment.budget.monthlyUsd;
+  const budgetAlert = (name: string, factor: number, forDuration: string, severity: string): AlertingRule => ({
+    alert: name,
+    expr: `${projected} > ${monthly * factor}`,
+    for: forDuration,
+    labels: { severity, environment: environment.name },
+    annotations: {
+      summary: `Projected GPU spend above ${Math.round(factor * 100)} % of the ${monthly} USD monthly budget`,
+      description: `At the current replica count ${environment.name} would spend {{ $value | humanize }} USD this month (budget ${monthly}).`,
+    },
+  });
+  return {
+    name: `llmops.${environment.name}.budget`,
+    rules: [budgetAlert('LLMBudgetProjectedOverrun', 1, '1h', 'warning'), budgetAlert('LLMBudgetProjectedOverrunCritical', 1.5, '15m', 'critical')],
+  };
+}

@@ -1,0 +1,29 @@
+import type { Construct } from 'constructs';
+import type { FleetDeployment } from '../../fleet/fleet.ts';
+import { deploymentLabels, selectorLabels, syncWave, SyncWave, VLLM_PORT } from './labels.ts';
+import { kplus } from './plus.ts';
+
+/** Names of a deployment's Services: the gateway sends to `root` (all pods); Argo Rollouts pins `stable` and `canary` to their pods. */
+export function serviceNames(modelName: string): { root: string; stable: string; canary: string } {
+  return { root: modelName, stable: `${modelName}-stable`, canary: `${modelName}-canary` };
+}
+
+/** The Services of a deployment: one that reaches every pod, plus stable and canary for a Rollout. */
+export function addServices(scope: Construct, deployment: FleetDeployment, withCanary: boolean): void {
+  const names = serviceNames(deployment.model.name);
+  const roles = withCanary ? (['root', 'stable', 'canary'] as const) : (['root'] as const);
+  for (const role of roles) {
+    new kplus.k8s.KubeService(scope, `service-${role}`, {
+      metadata: {
+        name: names[role],
+        labels: { ...deploymentLabels(deployment), 'llmops.dev/service-role': role },
+        annotations: syncWave(SyncWave.configuration),
+      },
+      spec: {
+        type: 'ClusterIP',
+        selector: selectorLabels(deployment),
+        ports: [{ name: 'http', port: VLLM_PORT, targetPort: kplus.k8s.IntOrString.fromString('http'), protocol: 'TCP' }],
+      },
+    });
+  }
+}

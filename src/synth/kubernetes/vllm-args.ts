@@ -1,0 +1,35 @@
+/** The vLLM command line of a deployment, with vLLM's real flag names. */
+import { CLOUD_TRAITS } from '../../catalogue/clouds.ts';
+import type { FleetDeployment } from '../../fleet/fleet.ts';
+import { modelArtifactPrefix } from '../../fleet/naming.ts';
+import { VLLM_PORT } from './labels.ts';
+
+/** Where vLLM reads the weights from: a Hugging Face id, or the environment's model bucket. */
+export function modelLocation(deployment: FleetDeployment): string {
+  const { model, environment } = deployment;
+  if (model.source.kind === 'huggingface') return model.source.id;
+  const scheme = CLOUD_TRAITS[environment.cloud].objectStoreScheme;
+  return `${scheme}://${environment.modelBucket}/${modelArtifactPrefix(model.name)}${model.source.revision}`;
+}
+
+/**
+ * Arguments of `vllm serve` (the image's entrypoint): the model, its pinned
+ * revision, the served name, then every engine argument, sorted by name so the
+ * output is stable.
+ */
+export function vllmArgs(deployment: FleetDeployment): string[] {
+  const { model, spec, engineArgs } = deployment;
+  const args = ['--model', modelLocation(deployment), '--served-model-name', model.name, '--port', String(VLLM_PORT), '--dtype', model.dtype];
+  if (model.source.kind === 'huggingface') args.push('--revision', model.source.revision);
+  else args.push('--load-format', 'runai_streamer');
+  const pipelineParallel = spec.gpu.count / engineArgs['tensor-parallel-size'];
+  const flags: Record<string, string | number | boolean> = { ...engineArgs };
+  if (pipelineParallel > 1) flags['pipeline-parallel-size'] = pipelineParallel;
+  for (const name of Object.keys(flags).sort()) {
+    const value = flags[name];
+    if (value === true) args.push(`--${name}`);
+    else if (value === false) args.push(`--no-${name}`);
+    else args.push(`--${name}`, String(value));
+  }
+  return args;
+}
