@@ -4,7 +4,7 @@ import type { FleetDeployment } from '../../fleet/fleet.ts';
 import { addAnalysisTemplate } from './analysis-template.ts';
 import { addAutoscaler } from './autoscaler.ts';
 import { addDisruptionBudget } from './disruption-budget.ts';
-import { addDeploymentRules, addServiceMonitor } from './monitoring.ts';
+import { addServiceMonitor } from './monitoring.ts';
 import { addModelServerNetworkPolicy } from './network-policy.ts';
 import { addPromptConfigMaps, addRoute } from './prompts.ts';
 import { addServiceAccount } from './service-account.ts';
@@ -32,7 +32,6 @@ export class DeploymentChart extends Chart {
     addAutoscaler(this, deployment, workload);
     addDisruptionBudget(this, deployment);
     addServiceMonitor(this, deployment);
-    addDeploymentRules(this, deployment);
     addRoute(this, deployment);
   }
 }

@@ -3,7 +3,7 @@ import type { Construct } from 'constructs';
 import type { Environment } from '../../declarations/environment.ts';
 import type { FleetDeployment } from '../../fleet/fleet.ts';
 import { MANAGED_BY, syncWave, SyncWave } from './labels.ts';
-import { addBudgetRules } from './monitoring.ts';
+import { addEnvironmentRules } from './monitoring.ts';
 import { addModelRegistry } from './model-registry.ts';
 import { addDefaultDeny } from './network-policy.ts';
 import { kplus } from './plus.ts';
@@ -18,7 +18,7 @@ export interface EnvironmentChartProps {
 /**
  * What an environment's namespace holds before any model: the namespace itself
  * (Pod Security "restricted"), the default-deny network policy, the model
- * registry and the budget alerts.
+ * registry, and the Prometheus rules (recording, cost, SLO and budget).
  */
 export class EnvironmentChart extends Chart {
   constructor(scope: Construct, id: string, props: EnvironmentChartProps) {
@@ -40,6 +40,6 @@ export class EnvironmentChart extends Chart {
     });
     addDefaultDeny(this, environment);
     addModelRegistry(this, environment, props.deployments);
-    addBudgetRules(this, environment);
+    addEnvironmentRules(this, environment, props.deployments);
   }
 }

@@ -3,7 +3,7 @@ import type { Construct } from 'constructs';
 import type { Environment } from '../../declarations/environment.ts';
 import type { FleetDeployment } from '../../fleet/fleet.ts';
 import { deploymentLabels, MANAGED_BY, selectorLabels, syncWave, SyncWave } from './labels.ts';
-import { budgetRuleGroup, deploymentRuleGroups, type RuleGroup } from './prometheus-rules.ts';
+import { environmentRuleGroups } from './prometheus-rules.ts';
 
 /** Label of the pod-template hash Argo Rollouts puts on pods; copied onto every series so canary and stable can be told apart. */
 export const POD_TEMPLATE_HASH_LABEL = 'rollouts-pod-template-hash';
@@ -23,21 +23,12 @@ export function addServiceMonitor(scope: Construct, deployment: FleetDeployment)
   });
 }
 
-function addPrometheusRule(scope: Construct, id: string, name: string, labels: Record<string, string>, groups: RuleGroup[]): void {
-  new ApiObject(scope, id, {
+/** The environment's recording rules, cost estimates, SLO alerts and budget alerts. */
+export function addEnvironmentRules(scope: Construct, environment: Environment, deployments: readonly FleetDeployment[]): void {
+  new ApiObject(scope, 'rules', {
     apiVersion: 'monitoring.coreos.com/v1',
     kind: 'PrometheusRule',
-    metadata: { name, labels, annotations: syncWave(SyncWave.observers) },
-    spec: { groups },
+    metadata: { name: 'llmops', labels: { ...MANAGED_BY, 'llmops.dev/environment': environment.name, ...environment.monitoring.selectorLabels }, annotations: syncWave(SyncWave.observers) },
+    spec: { groups: environmentRuleGroups(environment, deployments) },
   });
-}
-
-/** Recording rules and SLO alerts of a deployment. */
-export function addDeploymentRules(scope: Construct, deployment: FleetDeployment): void {
-  addPrometheusRule(scope, 'rules', deployment.model.name, { ...deploymentLabels(deployment), ...deployment.environment.monitoring.selectorLabels }, deploymentRuleGroups(deployment));
-}
-
-/** The environment's budget alerts. */
-export function addBudgetRules(scope: Construct, environment: Environment): void {
-  addPrometheusRule(scope, 'budget-rules', 'llmops-budget', { ...MANAGED_BY, 'llmops.dev/environment': environment.name, ...environment.monitoring.selectorLabels }, [budgetRuleGroup(environment)]);
 }

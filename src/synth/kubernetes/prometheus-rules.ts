@@ -11,6 +11,7 @@ import type { FleetDeployment } from '../../fleet/fleet.ts';
 export interface RecordingRule {
   readonly record: string;
   readonly expr: string;
+  readonly labels?: Record<string, string>;
 }
 export interface AlertingRule {
   readonly alert: string;
@@ -49,16 +50,19 @@ export function seriesSelector(deployment: FleetDeployment, extra = ''): string 
 
 const BY = 'namespace, model_name';
 
-export function recordingRules(deployment: FleetDeployment): RecordingRule[] {
-  const sel = seriesSelector(deployment);
+/**
+ * Recording rules of an environment: one rule per signal over the namespace,
+ * split by `model_name` (one series per deployment).
+ */
+export function recordingRules(environment: Environment): RecordingRule[] {
+  const sel = `{namespace="${environment.namespace}"}`;
   const quantile = (histogram: string) => `histogram_quantile(0.95, sum by (${BY}, le) (rate(vllm:${histogram}_bucket${sel}[5m])))`;
-  const usdPerReplicaHour = estimateDeploymentCost(deployment.environment, deployment.spec)?.usdPerHourPerReplica ?? 0;
   return [
     { record: RECORDED.requestRate, expr: `sum by (${BY}) (rate(vllm:request_success_total${sel}[5m]))` },
     // vLLM counts every finished request by reason; "abort" is a request that did not complete.
     ...ERROR_WINDOWS.map((window) => ({
       record: RECORDED.errorRatio(window),
-      expr: `sum by (${BY}) (rate(vllm:request_success_total${seriesSelector(deployment, ',finished_reason="abort"')}[${window}])) / sum by (${BY}) (rate(vllm:request_success_total${sel}[${window}]))`,
+      expr: `sum by (${BY}) (rate(vllm:request_success_total{namespace="${environment.namespace}",finished_reason="abort"}[${window}])) / sum by (${BY}) (rate(vllm:request_success_total${sel}[${window}]))`,
     })),
     { record: RECORDED.e2eP95, expr: quantile('e2e_request_latency_seconds') },
     { record: RECORDED.ttftP95, expr: quantile('time_to_first_token_seconds') },
@@ -68,43 +72,56 @@ export function recordingRules(deployment: FleetDeployment): RecordingRule[] {
     { record: RECORDED.kvCacheUsage, expr: `avg by (${BY}) (vllm:kv_cache_usage_perc${sel})` },
     // Every serving pod exports the gauge, so counting it counts replicas.
     { record: RECORDED.replicas, expr: `count by (${BY}) (vllm:num_requests_running${sel})` },
-    { record: RECORDED.costPerHour, expr: `${RECORDED.replicas}${sel} * ${usdPerReplicaHour.toFixed(4)}` },
   ];
 }
 
-function alert(deployment: FleetDeployment, name: string, expr: string, forDuration: string, severity: string, summary: string): AlertingRule {
+/** Estimated cost per hour of each deployment: its replicas times its machine share's price from the catalogue. */
+export function costRules(deployments: readonly FleetDeployment[]): RecordingRule[] {
+  return deployments.map((deployment) => {
+    const usdPerReplicaHour = estimateDeploymentCost(deployment.environment, deployment.spec)?.usdPerHourPerReplica ?? 0;
+    return {
+      record: RECORDED.costPerHour,
+      expr: `${RECORDED.replicas}${seriesSelector(deployment)} * ${usdPerReplicaHour.toFixed(4)}`,
+      labels: { model_name: deployment.model.name },
+    };
+  });
+}
+
+function alert(environment: Environment, name: string, expr: string, forDuration: string, severity: string, summary: string): AlertingRule {
   return {
     alert: name,
     expr,
     for: forDuration,
-    labels: { severity, environment: deployment.environment.name, model: deployment.model.name },
-    annotations: { summary, description: `${summary} (value {{ $value | humanize }}) in ${deployment.environment.name}/${deployment.model.name}.` },
+    labels: { severity, environment: environment.name },
+    annotations: { summary, description: `${summary} (value {{ $value | humanize }}) for {{ $labels.model_name }} in ${environment.name}.` },
   };
 }
 
-/** SLO alerts: multi-window burn rate on errors (SRE workbook), sustained p95 breaches on latency. */
-export function sloAlerts(deployment: FleetDeployment): AlertingRule[] {
-  const sel = seriesSelector(deployment);
-  const { slos } = deployment.environment;
+/** SLO alerts of an environment: multi-window burn rate on errors (SRE workbook), sustained p95 breaches on latency. */
+export function sloAlerts(environment: Environment): AlertingRule[] {
+  const sel = `{namespace="${environment.namespace}"}`;
+  const { slos } = environment;
   const budget = slos.errorRateRatio;
   const burn = (factor: number, short: string, long: string) =>
     `${RECORDED.errorRatio(short)}${sel} > ${factor * budget} and ${RECORDED.errorRatio(long)}${sel} > ${factor * budget}`;
   const seconds = (ms: number) => ms / 1000;
   return [
-    alert(deployment, 'LLMErrorBudgetFastBurn', burn(14.4, '5m', '1h'), '2m', 'critical', `Error ratio burns the ${budget} error budget 14.4x too fast`),
-    alert(deployment, 'LLMErrorBudgetSlowBurn', burn(6, '30m', '6h'), '15m', 'warning', `Error ratio burns the ${budget} error budget 6x too fast`),
-    alert(deployment, 'LLMTimeToFirstTokenSLOBreach', `${RECORDED.ttftP95}${sel} > ${seconds(slos.ttftP95Ms)}`, '10m', 'warning', `p95 time to first token above ${slos.ttftP95Ms} ms`),
-    alert(deployment, 'LLMEndToEndLatencySLOBreach', `${RECORDED.e2eP95}${sel} > ${seconds(slos.e2eP95Ms)}`, '10m', 'warning', `p95 end-to-end latency above ${slos.e2eP95Ms} ms`),
-    alert(deployment, 'LLMInterTokenLatencySLOBreach', `${RECORDED.interTokenP95}${sel} > ${seconds(slos.interTokenP95Ms)}`, '10m', 'warning', `p95 inter-token latency above ${slos.interTokenP95Ms} ms`),
-    alert(deployment, 'LLMKVCacheSaturated', `${RECORDED.kvCacheUsage}${sel} > 0.95`, '15m', 'warning', 'KV cache more than 95 % full: requests queue and get preempted'),
+    alert(environment, 'LLMErrorBudgetFastBurn', burn(14.4, '5m', '1h'), '2m', 'critical', `Error ratio burns the ${budget} error budget 14.4x too fast`),
+    alert(environment, 'LLMErrorBudgetSlowBurn', burn(6, '30m', '6h'), '15m', 'warning', `Error ratio burns the ${budget} error budget 6x too fast`),
+    alert(environment, 'LLMTimeToFirstTokenSLOBreach', `${RECORDED.ttftP95}${sel} > ${seconds(slos.ttftP95Ms)}`, '10m', 'warning', `p95 time to first token above ${slos.ttftP95Ms} ms`),
+    alert(environment, 'LLMEndToEndLatencySLOBreach', `${RECORDED.e2eP95}${sel} > ${seconds(slos.e2eP95Ms)}`, '10m', 'warning', `p95 end-to-end latency above ${slos.e2eP95Ms} ms`),
+    alert(environment, 'LLMInterTokenLatencySLOBreach', `${RECORDED.interTokenP95}${sel} > ${seconds(slos.interTokenP95Ms)}`, '10m', 'warning', `p95 inter-token latency above ${slos.interTokenP95Ms} ms`),
+    alert(environment, 'LLMKVCacheSaturated', `${RECORDED.kvCacheUsage}${sel} > 0.95`, '15m', 'warning', 'KV cache more than 95 % full: requests queue and get preempted'),
   ];
 }
 
-/** The rule groups of one deployment. */
-export function deploymentRuleGroups(deployment: FleetDeployment): RuleGroup[] {
+/** Every rule group of an environment. */
+export function environmentRuleGroups(environment: Environment, deployments: readonly FleetDeployment[]): RuleGroup[] {
   return [
-    { name: `llmops.${deployment.environment.name}.${deployment.model.name}.recording`, interval: '30s', rules: recordingRules(deployment) },
-    { name: `llmops.${deployment.environment.name}.${deployment.model.name}.slo`, rules: sloAlerts(deployment) },
+    { name: `llmops.${environment.name}.recording`, interval: '30s', rules: recordingRules(environment) },
+    { name: `llmops.${environment.name}.cost`, interval: '30s', rules: costRules(deployments) },
+    { name: `llmops.${environment.name}.slo`, rules: sloAlerts(environment) },
+    budgetRuleGroup(environment),
   ];
 }
 
