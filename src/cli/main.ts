@@ -1,12 +1,9 @@
 /** The `llmops` command line. */
 import { Command, CommanderError } from 'commander';
-import { lsCommand } from './commands/ls.ts';
-import { schemaCommand } from './commands/schema.ts';
-import { synthCommand } from './commands/synth.ts';
-import { validateCommand } from './commands/validate.ts';
 import { ExitCode } from './exit-codes.ts';
 import { CliError, processIo, type Io } from './io.ts';
 
+// Commands load on use, so `validate` does not pay for the cdk8s and cdktf libraries that `synth` needs.
 const ROOT_HELP = 'fleet root holding models/, prompts/, environments/, policies/';
 
 function program(io: Io): Command {
@@ -26,17 +23,17 @@ function program(io: Io): Command {
 
   command('validate', 'load and cross-check every declaration; write nothing')
     .option('--json', 'print the result as JSON')
-    .action((options) => validateCommand(options, io));
+    .action(async (options) => (await import('./commands/validate.ts')).validateCommand(options, io));
 
   command('synth', 'compile the fleet into generated/ (atomically), or check that generated/ is up to date')
     .option('--env <name>', 'only this environment\'s folder')
     .option('--check', 'write nothing; exit 1 listing every stale, missing or extra file')
     .option('--json', 'print the result as JSON')
-    .action((options) => synthCommand(options, io));
+    .action(async (options) => (await import('./commands/synth.ts')).synthCommand(options, io));
 
   command('ls', 'list the deployments with GPU, replicas, policy and estimated monthly cost')
     .option('--json', 'print the rows as JSON')
-    .action((options) => lsCommand(options, io));
+    .action(async (options) => (await import('./commands/ls.ts')).lsCommand(options, io));
 
   root
     .command('schema')
@@ -44,7 +41,7 @@ function program(io: Io): Command {
     .argument('[kind]', 'one kind; all four when absent')
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
-    .action((kind?: string) => schemaCommand(kind, io));
+    .action(async (kind?: string) => (await import('./commands/schema.ts')).schemaCommand(kind, io));
 
   return root;
 }

@@ -12,7 +12,7 @@ import { readTree } from '../write.ts';
 import { environmentTerraform } from '../terraform/terraform-synthesizer.ts';
 import { escapeForHelm } from '../helm/helm-synthesizer.ts';
 
-type Document = { apiVersion: string; kind: string; metadata: { name: string; annotations?: Record<string, string> }; spec: any; [key: string]: any };
+type Document = { apiVersion: string; kind: string; metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> }; spec: any; [key: string]: any };
 
 let fleet: Fleet;
 let tree: Map<string, string>;
@@ -200,7 +200,7 @@ describe('environments and Argo CD', () => {
     const namespace = find('production/kubernetes/namespace.yaml', 'Namespace');
 
     expect(namespace.metadata).toMatchObject({ name: 'llm-prod', annotations: { 'argocd.argoproj.io/sync-wave': '-2' } });
-    expect((namespace.metadata as { labels: object }).labels).toMatchObject({ 'pod-security.kubernetes.io/enforce': 'restricted' });
+    expect(namespace.metadata.labels).toMatchObject({ 'pod-security.kubernetes.io/enforce': 'restricted' });
     expect(find('production/kubernetes/llama-3-1-8b-instruct.yaml', 'Rollout').metadata.annotations?.['argocd.argoproj.io/sync-wave']).toBe('0');
     expect(find('production/kubernetes/llama-3-1-8b-instruct.yaml', 'ConfigMap').metadata.annotations?.['argocd.argoproj.io/sync-wave']).toBe('-1');
   });

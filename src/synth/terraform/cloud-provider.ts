@@ -25,3 +25,6 @@ export interface CloudProvider<Cluster = unknown, Bucket = unknown> {
 
 /** Construct ids and cloud names derived from declaration names, kept in one place. */
 export const constructId = (...parts: string[]): string => parts.join('-');
+
+/** Kubernetes taint effects as the EKS and GKE Terraform resources spell them. */
+export const TERRAFORM_TAINT_EFFECT = { NoSchedule: 'NO_SCHEDULE', NoExecute: 'NO_EXECUTE', PreferNoSchedule: 'PREFER_NO_SCHEDULE' } as const;

@@ -21,9 +21,7 @@ import { GPU_NODE_TAINT, gpuNodeLabels, machineFor } from '../../../catalogue/gp
 import type { Environment } from '../../../declarations/environment.ts';
 import { modelArtifactPrefix, resourceLabels, serviceAccountSubject } from '../../../fleet/naming.ts';
 import { awsReaderRoleName } from '../../../fleet/workload-identity.ts';
-import { constructId, type CloudProvider } from '../cloud-provider.ts';
-
-const TAINT_EFFECT = { NoSchedule: 'NO_SCHEDULE', NoExecute: 'NO_EXECUTE', PreferNoSchedule: 'PREFER_NO_SCHEDULE' } as const;
+import { constructId, TERRAFORM_TAINT_EFFECT, type CloudProvider } from '../cloud-provider.ts';
 
 export const awsProvider: CloudProvider<DataAwsEksCluster, S3Bucket> = {
   cloud: 'aws',
@@ -55,7 +53,7 @@ export const awsProvider: CloudProvider<DataAwsEksCluster, S3Bucket> = {
       diskSize: 200,
       scalingConfig: { minSize: pool.minNodes, maxSize: pool.maxNodes, desiredSize: pool.minNodes },
       labels: gpuNodeLabels(pool.gpuType),
-      taint: [{ key: GPU_NODE_TAINT.key, value: GPU_NODE_TAINT.value, effect: TAINT_EFFECT[GPU_NODE_TAINT.effect] }],
+      taint: [{ key: GPU_NODE_TAINT.key, value: GPU_NODE_TAINT.value, effect: TERRAFORM_TAINT_EFFECT[GPU_NODE_TAINT.effect] }],
       updateConfig: { maxUnavailable: 1 },
       tags: resourceLabels(environment, { 'gpu-type': pool.gpuType, 'node-pool': pool.name }),
       // The cluster autoscaler owns the node count between min and max.

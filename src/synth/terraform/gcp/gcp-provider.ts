@@ -14,9 +14,7 @@ import { GcsBackend } from 'cdktf';
 import { GPU_CATALOGUE, GPU_NODE_TAINT, gpuNodeLabels, machineFor } from '../../../catalogue/gpus.ts';
 import { modelArtifactPrefix, modelServerServiceAccount, resourceLabels } from '../../../fleet/naming.ts';
 import { gcpReaderAccountId } from '../../../fleet/workload-identity.ts';
-import { constructId, type CloudProvider } from '../cloud-provider.ts';
-
-const TAINT_EFFECT = { NoSchedule: 'NO_SCHEDULE', NoExecute: 'NO_EXECUTE', PreferNoSchedule: 'PREFER_NO_SCHEDULE' } as const;
+import { constructId, TERRAFORM_TAINT_EFFECT, type CloudProvider } from '../cloud-provider.ts';
 
 export const gcpProvider: CloudProvider<DataGoogleContainerCluster, StorageBucket> = {
   cloud: 'gcp',
@@ -56,7 +54,7 @@ export const gcpProvider: CloudProvider<DataGoogleContainerCluster, StorageBucke
         ],
         labels: gpuNodeLabels(pool.gpuType),
         resourceLabels: resourceLabels(environment, { 'gpu-type': pool.gpuType, 'node-pool': pool.name }),
-        taint: [{ key: GPU_NODE_TAINT.key, value: GPU_NODE_TAINT.value, effect: TAINT_EFFECT[GPU_NODE_TAINT.effect] }],
+        taint: [{ key: GPU_NODE_TAINT.key, value: GPU_NODE_TAINT.value, effect: TERRAFORM_TAINT_EFFECT[GPU_NODE_TAINT.effect] }],
         workloadMetadataConfig: { mode: 'GKE_METADATA' },
         oauthScopes: ['https://www.googleapis.com/auth/cloud-platform'],
         shieldedInstanceConfig: { enableSecureBoot: true, enableIntegrityMonitoring: true },

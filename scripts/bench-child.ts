@@ -1,0 +1,24 @@
+/**
+ * One measured benchmark task in a fresh process; prints elapsed ms (from
+ * process start, so module loading counts) and peak RSS as JSON.
+ * Usage: tsx scripts/bench-child.ts <validate|synth|kubernetes|terraform> <fleet-root>
+ */
+import { main } from '../src/cli/main.ts';
+import { loadFleet } from '../src/fleet/load.ts';
+
+const [task, root] = process.argv.slice(2);
+const quiet = { out: () => {}, err: (text: string) => process.stderr.write(text) };
+let exitCode = 0;
+if (task === 'validate' || task === 'synth') {
+  exitCode = await main([task, '--root', root], quiet);
+} else {
+  const result = await loadFleet(root);
+  if (!result.ok) throw new Error('fleet invalid');
+  const step =
+    task === 'kubernetes'
+      ? (await import('../src/synth/kubernetes/kubernetes-synthesizer.ts')).kubernetesSynthesizer
+      : (await import('../src/synth/terraform/terraform-synthesizer.ts')).terraformSynthesizer;
+  step.synthesize(result.fleet, new Map());
+}
+console.log(JSON.stringify({ elapsedMs: performance.now(), maxRssKiB: process.resourceUsage().maxRSS }));
+process.exitCode = exitCode;

@@ -1,0 +1,113 @@
+/**
+ * `npm run bench`: wall time and peak memory of the compiler's commands, each
+ * task in a fresh process, repeated and interleaved with its baseline so that
+ * ratios come from one run on one machine. Writes BENCHMARKS.md.
+ */
+import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { copyExampleFleet, removeFleet } from '../src/testing/example-fleet.ts';
+import { writeLargeFleet } from './large-fleet.ts';
+
+const run = promisify(execFile);
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const TSX = path.join(REPO_ROOT, 'node_modules/.bin/tsx');
+const REPETITIONS = Number(process.env.BENCH_REPETITIONS ?? 3);
+
+interface Sample {
+  readonly elapsedMs: number;
+  readonly maxRssKiB: number;
+}
+
+async function measure(script: string, args: readonly string[]): Promise<Sample> {
+  const { stdout } = await run(TSX, [path.join(REPO_ROOT, 'scripts', script), ...args], { cwd: REPO_ROOT, maxBuffer: 64 * 1024 * 1024 });
+  const last = stdout.trim().split('\n').pop()!;
+  return JSON.parse(last) as Sample;
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+/** Runs the given measurements REPETITIONS times, interleaved, and returns the median of each. */
+async function interleaved(tasks: Record<string, () => Promise<Sample>>): Promise<Record<string, Sample>> {
+  const samples: Record<string, Sample[]> = Object.fromEntries(Object.keys(tasks).map((name) => [name, []]));
+  for (let round = 0; round < REPETITIONS; round += 1) {
+    for (const [name, task] of Object.entries(tasks)) samples[name].push(await task());
+  }
+  return Object.fromEntries(
+    Object.entries(samples).map(([name, list]) => [name, { elapsedMs: median(list.map((sample) => sample.elapsedMs)), maxRssKiB: median(list.map((sample) => sample.maxRssKiB)) }]),
+  );
+}
+
+const seconds = (sample: Sample) => (sample.elapsedMs / 1000).toFixed(2);
+const mebibytes = (sample: Sample) => Math.round(sample.maxRssKiB / 1024).toString();
+
+async function main(): Promise<void> {
+  const example = await copyExampleFleet();
+  const large = await writeLargeFleet(REPO_ROOT, 100);
+  try {
+    const fleets = { 'example (7 deployments)': example, '100 models x 3 environments (300 deployments)': large };
+    const commandRows: string[] = [];
+    const kubernetesRows: string[] = [];
+    const terraformRows: string[] = [];
+    for (const [label, root] of Object.entries(fleets)) {
+      const baselineModels = root === example ? '3' : '100';
+      console.error(`measuring ${label} ...`);
+      const result = await interleaved({
+        validate: () => measure('bench-child.ts', ['validate', root]),
+        synth: () => measure('bench-child.ts', ['synth', root]),
+        kubernetes: () => measure('bench-child.ts', ['kubernetes', root]),
+        baseline: () => measure('baseline-plain-cdk8s.ts', [baselineModels]),
+        terraform: () => measure('bench-child.ts', ['terraform', root]),
+      });
+      commandRows.push(`| ${label} | ${seconds(result.validate)} | ${mebibytes(result.validate)} | ${seconds(result.synth)} | ${mebibytes(result.synth)} |`);
+      kubernetesRows.push(
+        `| ${label} | ${seconds(result.kubernetes)} | ${mebibytes(result.kubernetes)} | ${seconds(result.baseline)} (${baselineModels} x 3) | ${mebibytes(result.baseline)} | ${(result.kubernetes.elapsedMs / result.baseline.elapsedMs).toFixed(2)} |`,
+      );
+      terraformRows.push(`| ${label} | ${seconds(result.terraform)} | ${mebibytes(result.terraform)} |`);
+    }
+
+    const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+    const report = `# Benchmarks
+
+Measured by \`npm run bench\` (scripts/bench.ts) on ${new Date().toISOString().slice(0, 10)}: ${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, Node.js ${process.version}, ${os.platform()} ${os.release()}.
+Each figure is the median of ${REPETITIONS} runs, each in a fresh process (wall time from process start, so loading TypeScript and the libraries counts); the
+tasks of one fleet run interleaved, so a ratio compares runs made side by side. Peak memory is the process's maximum resident set size.
+These are shared 2-core machines: compare ratios, not absolute seconds across runs.
+
+## llmops validate and llmops synth (whole pipeline, writes generated/)
+
+| fleet | validate s | validate peak MiB | synth s | synth peak MiB |
+|---|---:|---:|---:|---:|
+${commandRows.join('\n')}
+
+## Kubernetes synth against plain cdk8s
+
+\`kubernetes\` loads and validates the declarations and runs the Kubernetes step (cdk8s-plus pod templates, all objects of every deployment and
+environment). The baseline (scripts/baseline-plain-cdk8s.ts) writes the per-deployment objects of the same number of model x environment pairs
+with plain cdk8s ApiObjects and literal JSON: no declarations, validation, catalogue or cdk8s-plus. For the example fleet the baseline builds
+3 x 3 = 9 deployments against our 7, so that row slightly favours the baseline. Ratio = ours ÷ baseline (lower is better, 1.00 = as fast).
+
+| fleet | ours s | ours peak MiB | plain cdk8s s | plain cdk8s peak MiB | ratio |
+|---|---:|---:|---:|---:|---:|
+${kubernetesRows.join('\n')}
+
+## Terraform synth
+
+Loads the declarations and synthesizes one cdktf stack per environment (provider submodules imported one by one).
+
+| fleet | s | peak MiB |
+|---|---:|---:|
+${terraformRows.join('\n')}
+`;
+    await writeFile(path.join(REPO_ROOT, 'BENCHMARKS.md'), report);
+    console.log(report);
+  } finally {
+    await removeFleet(example);
+    await removeFleet(large);
+  }
+}
+
+await main();
