@@ -48,6 +48,8 @@ export interface GpuSpec {
   readonly memoryGiB: number;
   /** Peak memory bandwidth in GB/s; decode speed is bound by it. */
   readonly memoryBandwidthGBps: number;
+  /** Dense BF16/FP16 tensor throughput, TFLOPS (the compute ceiling of prefill and large batches). */
+  readonly denseTflops: number;
   /** Whether the GPU computes in FP8 natively (Ada and Hopper). */
   readonly fp8: boolean;
   /** Offerings per cloud; a cloud that is absent does not offer the type. */
@@ -68,6 +70,7 @@ export const GPU_CATALOGUE: Readonly<Record<GpuType, GpuSpec>> = {
     displayName: 'NVIDIA T4 16GB',
     memoryGiB: 16,
     memoryBandwidthGBps: 320,
+    denseTflops: 65,
     fp8: false,
     clouds: {
       aws: { machines: [m('g4dn.xlarge', 1, 4, 16), m('g4dn.12xlarge', 4, 48, 192)] },
@@ -80,6 +83,7 @@ export const GPU_CATALOGUE: Readonly<Record<GpuType, GpuSpec>> = {
     displayName: 'NVIDIA L4 24GB',
     memoryGiB: 24,
     memoryBandwidthGBps: 300,
+    denseTflops: 121,
     fp8: true,
     clouds: {
       aws: { machines: [m('g6.xlarge', 1, 4, 16), m('g6.12xlarge', 4, 48, 192), m('g6.48xlarge', 8, 192, 768)] },
@@ -91,6 +95,7 @@ export const GPU_CATALOGUE: Readonly<Record<GpuType, GpuSpec>> = {
     displayName: 'NVIDIA A10G 24GB',
     memoryGiB: 24,
     memoryBandwidthGBps: 600,
+    denseTflops: 70,
     fp8: false,
     clouds: {
       aws: { machines: [m('g5.xlarge', 1, 4, 16), m('g5.12xlarge', 4, 48, 192), m('g5.48xlarge', 8, 192, 768)] },
@@ -101,6 +106,7 @@ export const GPU_CATALOGUE: Readonly<Record<GpuType, GpuSpec>> = {
     displayName: 'NVIDIA L40S 48GB',
     memoryGiB: 48,
     memoryBandwidthGBps: 864,
+    denseTflops: 362,
     fp8: true,
     clouds: {
       aws: { machines: [m('g6e.xlarge', 1, 4, 32), m('g6e.12xlarge', 4, 48, 384), m('g6e.48xlarge', 8, 192, 1536)] },
@@ -111,6 +117,7 @@ export const GPU_CATALOGUE: Readonly<Record<GpuType, GpuSpec>> = {
     displayName: 'NVIDIA A100 40GB',
     memoryGiB: 40,
     memoryBandwidthGBps: 1555,
+    denseTflops: 312,
     fp8: false,
     clouds: {
       aws: { machines: [m('p4d.24xlarge', 8, 96, 1152)] },
@@ -122,6 +129,7 @@ export const GPU_CATALOGUE: Readonly<Record<GpuType, GpuSpec>> = {
     displayName: 'NVIDIA A100 80GB',
     memoryGiB: 80,
     memoryBandwidthGBps: 2039,
+    denseTflops: 312,
     fp8: false,
     clouds: {
       aws: { machines: [m('p4de.24xlarge', 8, 96, 1152)] },
@@ -134,6 +142,7 @@ export const GPU_CATALOGUE: Readonly<Record<GpuType, GpuSpec>> = {
     displayName: 'NVIDIA H100 80GB',
     memoryGiB: 80,
     memoryBandwidthGBps: 3350,
+    denseTflops: 989,
     fp8: true,
     clouds: {
       aws: { machines: [m('p5.4xlarge', 1, 16, 256), m('p5.48xlarge', 8, 192, 2048)] },

@@ -1,0 +1,82 @@
+/**
+ * What the simulator runs: read from `generated/<env>/kubernetes/` — the
+ * rendered vLLM arguments, GPU requests, node selector and autoscaler bounds —
+ * never from the declarations, so it sees exactly what a cluster would run.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { GPU_RESOURCE_NAME, GPU_TYPE_NODE_LABEL, GpuType } from '../catalogue/gpus.ts';
+import { QUANTIZATION_BYTES_PER_PARAMETER, type Quantization } from '../declarations/engine-args.ts';
+
+/** One deployment as the cluster would run it. */
+export interface RunningDeployment {
+  /** `<environment>/<model>`. */
+  readonly id: string;
+  readonly environment: string;
+  readonly namespace: string;
+  /** Served model name. */
+  readonly model: string;
+  readonly gpuType: GpuType;
+  readonly gpuCount: number;
+  readonly minReplicas: number;
+  readonly maxReplicas: number;
+  /** KEDA target: waiting requests per replica. */
+  readonly waitingPerReplicaTarget: number;
+  /** vLLM flags as rendered (`max-num-seqs` → "128"). */
+  readonly flags: Readonly<Record<string, string | true>>;
+}
+
+/** vLLM's flags from the container arguments: `--name value` or a bare `--name`. */
+export function parseFlags(args: readonly string[]): Record<string, string | true> {
+  const flags: Record<string, string | true> = {};
+  for (let index = 0; index < args.length; index += 1) {
+    const name = args[index].replace(/^--/, '');
+    const next = args[index + 1];
+    if (next !== undefined && !next.startsWith('--')) {
+      flags[name] = next;
+      index += 1;
+    } else flags[name] = true;
+  }
+  return flags;
+}
+
+/** Bytes per weight as the flags serve it (a quantization overrides the model's own width). */
+export function servedBytesPerParameter(flags: Readonly<Record<string, string | true>>, modelBytes: number): number {
+  const quantization = flags.quantization;
+  return typeof quantization === 'string' && quantization in QUANTIZATION_BYTES_PER_PARAMETER ? QUANTIZATION_BYTES_PER_PARAMETER[quantization as Quantization] : modelBytes;
+}
+
+type Manifest = { kind: string; metadata: { name: string; namespace: string }; spec: any };
+
+/** Every deployment of every environment under `generatedDir`. */
+export async function readRunningDeployments(generatedDir: string): Promise<RunningDeployment[]> {
+  const deployments: RunningDeployment[] = [];
+  const environments = (await readdir(generatedDir, { withFileTypes: true })).filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort();
+  for (const environment of environments) {
+    const folder = path.join(generatedDir, environment, 'kubernetes');
+    const files = await readdir(folder).catch(() => [] as string[]);
+    for (const file of files.filter((name) => name.endsWith('.yaml')).sort()) {
+      const manifests = parseAllDocuments(await readFile(path.join(folder, file), 'utf8')).map((document) => document.toJS() as Manifest);
+      const workload = manifests.find((manifest) => manifest.kind === 'Rollout' || manifest.kind === 'Deployment');
+      const scaler = manifests.find((manifest) => manifest.kind === 'ScaledObject');
+      if (!workload || !scaler) continue;
+      const pod = workload.spec.template.spec;
+      const container = pod.containers[0];
+      const flags = parseFlags(container.args);
+      deployments.push({
+        id: `${environment}/${flags['served-model-name']}`,
+        environment,
+        namespace: workload.metadata.namespace,
+        model: String(flags['served-model-name']),
+        gpuType: GpuType.parse(pod.nodeSelector[GPU_TYPE_NODE_LABEL]),
+        gpuCount: Number(container.resources.limits[GPU_RESOURCE_NAME]),
+        minReplicas: scaler.spec.minReplicaCount,
+        maxReplicas: scaler.spec.maxReplicaCount,
+        waitingPerReplicaTarget: Number(scaler.spec.triggers[0].metadata.threshold),
+        flags,
+      });
+    }
+  }
+  return deployments;
+}

@@ -1,0 +1,97 @@
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { observe, type Observation } from '../optimizer/observe.ts';
+import { PrometheusClient, PrometheusError } from '../prometheus/client.ts';
+import { freePort, startPrometheus, type PrometheusServer } from '../prometheus/server.ts';
+import { REPO_ROOT } from '../testing/example-fleet.ts';
+import { readRunningDeployments, type RunningDeployment } from './manifests.ts';
+import { simulateToOpenMetrics } from './openmetrics.ts';
+import { loadScenario, type Scenario } from './scenario.ts';
+import { FleetSimulation } from './simulation.ts';
+
+const GENERATED = path.join(REPO_ROOT, 'generated');
+const END = Math.floor(Date.now() / 1000 / 60) * 60;
+
+let running: RunningDeployment[];
+let scenario: Scenario;
+
+beforeAll(async () => {
+  running = await readRunningDeployments(GENERATED);
+  const loaded = await loadScenario(path.join(REPO_ROOT, 'src/simulator/scenarios/steady.yaml'));
+  if (!loaded.ok) throw new Error(JSON.stringify(loaded.issues));
+  scenario = loaded.scenario;
+});
+
+describe('the simulator reads the generated manifests', () => {
+  it('finds every deployment with its GPU, replica bounds and rendered vLLM flags', () => {
+    const production70b = running.find((deployment) => deployment.id === 'production/llama-3-1-70b-instruct')!;
+    const dev8b = running.find((deployment) => deployment.id === 'dev/llama-3-1-8b-instruct')!;
+
+    expect(running.map((deployment) => deployment.id)).toHaveLength(7);
+    expect(production70b).toMatchObject({ namespace: 'llm-prod', gpuType: 'nvidia-h100-80gb', gpuCount: 4, minReplicas: 1, maxReplicas: 3, waitingPerReplicaTarget: 5 });
+    expect(production70b.flags).toMatchObject({ 'tensor-parallel-size': '4', 'max-num-seqs': '256', 'enable-prefix-caching': true });
+    expect(dev8b).toMatchObject({ gpuType: 'nvidia-l4', minReplicas: 0, maxReplicas: 2 });
+  });
+
+  it('is deterministic: the same seed gives the same samples', () => {
+    const first = simulateToOpenMetrics(new FleetSimulation(running, { ...scenario, durationMinutes: 10 }), END);
+    const second = simulateToOpenMetrics(new FleetSimulation(running, { ...scenario, durationMinutes: 10 }), END);
+
+    expect(second).toBe(first);
+    expect(first).toContain('# TYPE vllm:request_success counter');
+    expect(first.trimEnd().endsWith('# EOF')).toBe(true);
+  });
+});
+
+describe('simulated metrics in the real Prometheus', () => {
+  let prometheus: PrometheusServer;
+  let client: PrometheusClient;
+  let observed: Observation;
+
+  beforeAll(async () => {
+    prometheus = await startPrometheus({ openMetrics: simulateToOpenMetrics(new FleetSimulation(running, scenario), END) });
+    client = new PrometheusClient(prometheus.url);
+    observed = await observe(client, { namespace: 'llm-prod', model: 'llama-3-1-8b-instruct' }, '30m', END);
+  });
+
+  afterAll(async () => {
+    await prometheus?.stop();
+  });
+
+  it('answers PromQL over the backfilled series with the scenario traffic', () => {
+    expect(observed.requestsPerSecond).toBeGreaterThan(3 * 0.95);
+    expect(observed.requestsPerSecond).toBeLessThan(3 * 1.05);
+    expect(observed.meanOutputTokens).toBeGreaterThan(180 * 0.85);
+    expect(observed.meanOutputTokens).toBeLessThan(180 * 1.15);
+    expect(observed.errorRatio).toBeLessThan(0.01);
+    expect(observed.replicas).toBeGreaterThanOrEqual(2);
+    expect(observed.replicas).toBeLessThanOrEqual(8);
+    expect(observed.ttftP95Seconds).toBeGreaterThan(0);
+    expect(observed.interTokenP95Seconds).toBeGreaterThan(0.02);
+    expect(observed.kvCacheUsage).toBeGreaterThan(0);
+    expect(observed.gpuUtilizationPct).toBeGreaterThan(0);
+  });
+
+  it('shows a slower GPU when the hidden truth says the GPU is slower', async () => {
+    const slower: Scenario = {
+      ...scenario,
+      truth: { ...scenario.truth, 'llama-3-1-8b-instruct': { ...scenario.truth['llama-3-1-8b-instruct'], gpus: { 'nvidia-l4': { bandwidth: 0.5, saturation: 0.5, perSequence: 1, prefill: 1 } } } },
+    };
+    const other = await startPrometheus({ openMetrics: simulateToOpenMetrics(new FleetSimulation(running, slower), END) });
+    try {
+      const slow = await observe(new PrometheusClient(other.url), { namespace: 'llm-prod', model: 'llama-3-1-8b-instruct' }, '30m', END);
+
+      expect(slow.interTokenP95Seconds).toBeGreaterThan(observed.interTokenP95Seconds! * 1.3);
+    } finally {
+      await other.stop();
+    }
+  });
+
+  it('reports a rejected query and an unreachable server clearly', async () => {
+    const unreachable = new PrometheusClient(`http://127.0.0.1:${await freePort()}`, { retries: 1, backoffMs: 10, timeoutMs: 1000 });
+
+    await expect(client.instant('sum(rate(vllm:request_success_total[5m]')).rejects.toMatchObject({ kind: 'query', message: expect.stringContaining('rejected the query') });
+    await expect(unreachable.instant('up')).rejects.toBeInstanceOf(PrometheusError);
+    await expect(unreachable.instant('up')).rejects.toMatchObject({ kind: 'unreachable', message: expect.stringContaining('is unreachable') });
+  });
+});
