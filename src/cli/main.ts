@@ -35,6 +35,15 @@ function program(io: Io): Command {
     .option('--json', 'print the rows as JSON')
     .action(async (options) => (await import('./commands/ls.ts')).lsCommand(options, io));
 
+  command('simulate', 'run a traffic scenario against what generated/ runs and write vLLM metrics for Prometheus (backfill)')
+    .requiredOption('--scenario <file>', 'scenario file: traffic, request lengths, errors and the hidden true performance')
+    .option('--out <file>', 'write OpenMetrics text with timestamps here')
+    .option('--tsdb <dir>', 'backfill this Prometheus data directory with promtool')
+    .option('--end <unix-seconds>', 'when the simulated window ends (default: now)')
+    .option('--serve <port>', 'serve live on 127.0.0.1:PORT/metrics (prom-client) instead of writing samples')
+    .option('--speed <factor>', 'simulated seconds per real second with --serve (default 60)')
+    .action(async (options) => (await import('./commands/simulate.ts')).simulateCommand(options, io));
+
   root
     .command('schema')
     .description('print the JSON Schema of the declaration kinds (model, prompt, environment, policy) for editors')

@@ -4,12 +4,11 @@
  * simulated day land in Prometheus in seconds, with real timestamps that every
  * PromQL range function handles as it would on a live server.
  */
+import { currentSamples } from './samples.ts';
 import type { FleetSimulation } from './simulation.ts';
 import { FAMILIES, type Family } from './vllm-metrics.ts';
 
-type Labels = Record<string, string>;
-
-function labelText(labels: Labels): string {
+function labelText(labels: Readonly<Record<string, string>>): string {
   return `{${Object.entries(labels)
     .map(([key, value]) => `${key}="${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`)
     .join(',')}}`;
@@ -19,44 +18,15 @@ function labelText(labels: Labels): string {
 export class OpenMetricsRecorder {
   private readonly series = new Map<string, Map<string, string[]>>();
 
-  private add(family: Family, sampleName: string, labels: Labels, value: number, timestampSeconds: number): void {
-    let byFamily = this.series.get(family.name);
-    if (!byFamily) this.series.set(family.name, (byFamily = new Map()));
-    const key = `${sampleName}${labelText(labels)}`;
-    let lines = byFamily.get(key);
-    if (!lines) byFamily.set(key, (lines = []));
-    lines.push(`${key} ${Number.isFinite(value) ? Number(value.toPrecision(12)) : 0} ${timestampSeconds}`);
-  }
-
   /** Records the current state of every replica and deployment at `timestampSeconds` (Unix). */
   record(simulation: FleetSimulation, timestampSeconds: number): void {
-    for (const deployment of simulation.deployments) {
-      const { namespace, model } = deployment.running;
-      const ready = deployment.replicas.filter((replica) => replica.readyAtSeconds <= simulation.elapsedSeconds);
-      this.add(FAMILIES.replicas, FAMILIES.replicas.name, { namespace, deployment: model }, ready.length, timestampSeconds);
-      for (const replica of ready) {
-        const labels = { namespace, pod: replica.pod, model_name: model, engine: '0', job: 'vllm' };
-        this.add(FAMILIES.running, FAMILIES.running.name, labels, replica.running, timestampSeconds);
-        this.add(FAMILIES.waiting, FAMILIES.waiting.name, labels, replica.waiting, timestampSeconds);
-        this.add(FAMILIES.kvCache, FAMILIES.kvCache.name, labels, replica.kvCacheUsage, timestampSeconds);
-        this.add(FAMILIES.promptTokens, `${FAMILIES.promptTokens.name}_total`, labels, replica.promptTokens, timestampSeconds);
-        this.add(FAMILIES.generationTokens, `${FAMILIES.generationTokens.name}_total`, labels, replica.generationTokens, timestampSeconds);
-        for (const [reason, count] of Object.entries(replica.finished)) {
-          this.add(FAMILIES.requestSuccess, `${FAMILIES.requestSuccess.name}_total`, { ...labels, finished_reason: reason }, count, timestampSeconds);
-        }
-        for (const [key, state] of Object.entries(replica.histograms)) {
-          const family = FAMILIES[key as keyof typeof FAMILIES] as Family;
-          let cumulative = 0;
-          family.buckets!.forEach((bound, index) => {
-            cumulative += state.counts[index];
-            this.add(family, `${family.name}_bucket`, { ...labels, le: String(bound) }, cumulative, timestampSeconds);
-          });
-          this.add(family, `${family.name}_bucket`, { ...labels, le: '+Inf' }, state.count, timestampSeconds);
-          this.add(family, `${family.name}_sum`, labels, state.sum, timestampSeconds);
-          this.add(family, `${family.name}_count`, labels, state.count, timestampSeconds);
-        }
-        this.add(FAMILIES.gpuUtilization, FAMILIES.gpuUtilization.name, { namespace, pod: replica.pod, gpu: '0' }, replica.gpuUtilizationPct, timestampSeconds);
-      }
+    for (const sample of currentSamples(simulation)) {
+      let byFamily = this.series.get(sample.family.name);
+      if (!byFamily) this.series.set(sample.family.name, (byFamily = new Map()));
+      const key = `${sample.name}${labelText(sample.labels)}`;
+      let lines = byFamily.get(key);
+      if (!lines) byFamily.set(key, (lines = []));
+      lines.push(`${key} ${Number.isFinite(sample.value) ? Number(sample.value.toPrecision(12)) : 0} ${timestampSeconds}`);
     }
   }
 

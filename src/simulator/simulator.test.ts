@@ -1,9 +1,12 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { observe, type Observation } from '../optimizer/observe.ts';
 import { PrometheusClient, PrometheusError } from '../prometheus/client.ts';
 import { freePort, startPrometheus, type PrometheusServer } from '../prometheus/server.ts';
-import { REPO_ROOT } from '../testing/example-fleet.ts';
+import { REPO_ROOT, runCli } from '../testing/example-fleet.ts';
+import { serveSimulation } from './live-server.ts';
 import { readRunningDeployments, type RunningDeployment } from './manifests.ts';
 import { simulateToOpenMetrics } from './openmetrics.ts';
 import { loadScenario, type Scenario } from './scenario.ts';
@@ -93,5 +96,47 @@ describe('simulated metrics in the real Prometheus', () => {
     await expect(client.instant('sum(rate(vllm:request_success_total[5m]')).rejects.toMatchObject({ kind: 'query', message: expect.stringContaining('rejected the query') });
     await expect(unreachable.instant('up')).rejects.toBeInstanceOf(PrometheusError);
     await expect(unreachable.instant('up')).rejects.toMatchObject({ kind: 'unreachable', message: expect.stringContaining('is unreachable') });
+  });
+});
+
+describe('live mode', () => {
+  it('serves vLLM metrics with prom-client on loopback, scraped by the real Prometheus', async () => {
+    const live = await serveSimulation(new FleetSimulation(running, { ...scenario, durationMinutes: 60 }), { speed: 150 });
+    const prometheus = await startPrometheus({ scrapeTargets: [live.url.replace('http://', '')] });
+    try {
+      const text = await (await fetch(`${live.url}/metrics`)).text();
+      const client = new PrometheusClient(prometheus.url);
+      let finished = 0;
+      for (let attempt = 0; attempt < 100 && finished === 0; attempt += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        finished = (await client.instant('sum(vllm:request_success_total{namespace="llm-prod",model_name="llama-3-1-8b-instruct"})'))[0]?.value ?? 0;
+      }
+
+      expect(text).toContain('# TYPE vllm:e2e_request_latency_seconds histogram');
+      expect(text).toContain('# TYPE vllm:request_success_total counter');
+      expect(text).toMatch(/vllm:num_requests_running\{namespace="llm-prod",pod="llama-3-1-8b-instruct-00000",model_name="llama-3-1-8b-instruct",engine="0",job="vllm"\} /);
+      expect(finished).toBeGreaterThan(0);
+      expect((await client.instant('up{job="vllm"}'))[0]?.value).toBe(1);
+    } finally {
+      await prometheus.stop();
+      await live.stop();
+    }
+  });
+});
+
+describe('llmops simulate', () => {
+  it('reports a broken scenario with its file and field', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'llmops-scenario-'));
+    try {
+      const file = path.join(dir, 'broken.yaml');
+      await writeFile(file, 'durationMinutes: 10\ndeployments: {}\ntruth:\n  llama-3-1-8b-instruct:\n    parametersBilions: 8\n    kvBytesPerToken: 131072\n');
+
+      const result = await runCli(['simulate', '--scenario', file, '--out', path.join(dir, 'out.om'), '--root', REPO_ROOT]);
+
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr).toContain(`${file}: truth.llama-3-1-8b-instruct.parametersBilions: unknown field (did you mean "parametersBillions"?)`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
