@@ -16,7 +16,7 @@ export default defineEnvironment({
     { name: 'h100x4', gpuType: 'nvidia-h100-80gb', gpusPerNode: 4, capacity: 'on-demand', minNodes: 1, maxNodes: 3 },
   ],
   budget: { monthlyUsd: 60000 },
-  slos: { ttftP95Ms: 500, e2eP95Ms: 15000, interTokenP95Ms: 50, errorRateRatio: 0.01 },
+  slos: { ttftP95Ms: 800, e2eP95Ms: 30000, interTokenP95Ms: 150, errorRateRatio: 0.01 },
   deployments: {
     'llama-3-1-8b-instruct': {
       policy: 'conservative',

@@ -35,6 +35,15 @@ function program(io: Io): Command {
     .option('--json', 'print the rows as JSON')
     .action(async (options) => (await import('./commands/ls.ts')).lsCommand(options, io));
 
+  command('plan', 'read Prometheus and print what the bot would propose for each deployment, and why; changes nothing')
+    .requiredOption('--prometheus <url>', 'Prometheus base URL, e.g. http://prometheus-operated.monitoring.svc:9090')
+    .option('--env <name>', 'only this environment')
+    .option('--window <duration>', 'window the decision averages over (default 1h)')
+    .option('--recent <duration>', 'trailing part compared with the rest for drift and latency change (default 15m)')
+    .option('--at <unix-seconds>', 'evaluate at this time instead of now')
+    .option('--json', 'print the recommendations as JSON')
+    .action(async (options) => (await import('./commands/plan.ts')).planCommand(options, io));
+
   command('simulate', 'run a traffic scenario against what generated/ runs and write vLLM metrics for Prometheus (backfill)')
     .requiredOption('--scenario <file>', 'scenario file: traffic, request lengths, errors and the hidden true performance')
     .option('--out <file>', 'write OpenMetrics text with timestamps here')

@@ -20,10 +20,11 @@ export interface DeploymentCost {
 /**
  * Prices a deployment on the cheapest node pool of its GPU type that can host a
  * replica, charging each replica its share of the machine (bin-packed nodes).
+ * `allowSpot: false` leaves spot pools out. Default: spot allowed.
  */
-export function estimateDeploymentCost(environment: Environment, deployment: Deployment): DeploymentCost | undefined {
-  const options = environment.nodePools
-    .filter((pool) => pool.gpuType === deployment.gpu.type && pool.gpusPerNode >= deployment.gpu.count)
+export function estimateDeploymentCost(environment: Environment, deployment: Deployment, options: { allowSpot?: boolean } = {}): DeploymentCost | undefined {
+  const candidates = environment.nodePools
+    .filter((pool) => pool.gpuType === deployment.gpu.type && pool.gpusPerNode >= deployment.gpu.count && (options.allowSpot ?? true ? true : pool.capacity !== 'spot'))
     .flatMap((pool) => {
       const machine = machineFor(environment.cloud, pool.gpuType, pool.gpusPerNode);
       const price = machine && quotePrice(environment.cloud, environment.region, machine.machineType, environment.prices);
@@ -32,7 +33,7 @@ export function estimateDeploymentCost(environment: Environment, deployment: Dep
       return [{ machineType: machine.machineType, capacity: pool.capacity, usdPerHourPerReplica, price }];
     })
     .sort((a, b) => a.usdPerHourPerReplica - b.usdPerHourPerReplica);
-  const cheapest = options[0];
+  const cheapest = candidates[0];
   if (!cheapest) return undefined;
   return {
     ...cheapest,

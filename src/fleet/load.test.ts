@@ -32,9 +32,9 @@ const CASES: readonly BrokenCase[] = [
   {
     rule: 'wrong type',
     file: 'environments/production.ts',
-    search: 'ttftP95Ms: 500',
-    replacement: "ttftP95Ms: '500ms'",
-    expected: 'environments/production.ts: slos.ttftP95Ms: expected a number (got "500ms")',
+    search: 'ttftP95Ms: 800',
+    replacement: "ttftP95Ms: '800ms'",
+    expected: 'environments/production.ts: slos.ttftP95Ms: expected a number (got "800ms")',
   },
   {
     rule: 'names are DNS-1123 labels',

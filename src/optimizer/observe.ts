@@ -1,10 +1,12 @@
 /**
- * observe: what Prometheus says about one deployment over a window — vLLM's own
- * metrics, GPU utilisation, replicas. Each signal prefers the recording rule the
- * Kubernetes output defines (cheap, already aggregated) and falls back to the raw
- * expression when the rule has no data yet (a fresh install, backfilled data).
+ * observe: what Prometheus says about every deployment over a window — vLLM's
+ * own metrics, GPU utilisation, replicas, and the series orient needs (latency
+ * per minute, request-length histograms now and before). One query per signal
+ * for the whole fleet (`by (namespace, model_name)`), so a thousand deployments
+ * cost the same number of queries as one. Over the 5-minute window each signal
+ * prefers the recording rule the Kubernetes output defines.
  */
-import type { PrometheusClient } from '../prometheus/client.ts';
+import type { InstantSample, PrometheusClient } from '../prometheus/client.ts';
 
 /** Which deployment: its namespace and served model name. */
 export interface DeploymentTarget {
@@ -12,8 +14,8 @@ export interface DeploymentTarget {
   readonly model: string;
 }
 
-/** Signals of one deployment over a window; `undefined` where Prometheus has no data. */
-export interface Observation {
+/** Scalar signals of one deployment over the window; `undefined` where Prometheus has no data. */
+export interface Signals {
   /** Completed requests per second. */
   readonly requestsPerSecond?: number;
   /** Aborted ÷ finished requests. */
@@ -23,9 +25,8 @@ export interface Observation {
   readonly interTokenP95Seconds?: number;
   /** Output tokens per second. */
   readonly generationTokensPerSecond?: number;
-  /** Prompt tokens per second. */
   readonly promptTokensPerSecond?: number;
-  /** Mean prompt and output length per request, tokens. */
+  /** Mean lengths per request, tokens. */
   readonly meanPromptTokens?: number;
   readonly meanOutputTokens?: number;
   /** Mean KV-cache usage (0–1). */
@@ -36,25 +37,34 @@ export interface Observation {
   readonly gpuUtilizationPct?: number;
   /** Mean serving replicas. */
   readonly replicas?: number;
-  /** Peak request rate of the window (per-minute resolution). */
+  /** Highest 5-minute request rate in the window. */
   readonly peakRequestsPerSecond?: number;
 }
 
-/** The window a query averages over, as a PromQL duration (`1h`, `30m`). */
-export type Window = string;
+/** Cumulative bucket counts of a length histogram over a period: `le` → requests. */
+export type LengthHistogram = ReadonlyMap<number, number>;
 
-function selector(target: DeploymentTarget, extra = ''): string {
-  return `{namespace="${target.namespace}",model_name="${target.model}"${extra}}`;
+/** Everything observed about one deployment. */
+export interface Observation extends Signals {
+  /** p95 end-to-end latency per minute over the window, oldest first (seconds). */
+  readonly e2eP95PerMinute: readonly number[];
+  /** Prompt-length histogram of the recent part of the window, and of the part before it. */
+  readonly promptLengths: { readonly recent: LengthHistogram; readonly before: LengthHistogram };
+  readonly outputLengths: { readonly recent: LengthHistogram; readonly before: LengthHistogram };
 }
 
-/** The PromQL of every signal: the raw expression over the window (recording rules are tried first where they exist). */
-export function signalQueries(target: DeploymentTarget, window: Window): Record<keyof Observation, string> {
-  const sel = selector(target);
-  const quantile = (histogram: string) => `histogram_quantile(0.95, sum by (le) (rate(vllm:${histogram}_bucket${sel}[${window}])))`;
-  const rate = (counter: string, extra = '') => `sum(rate(vllm:${counter}${selector(target, extra)}[${window}]))`;
+/** A PromQL duration (`1h`, `30m`). */
+export type Window = string;
+
+const BY = 'namespace, model_name';
+
+/** The fleet-wide PromQL of every scalar signal over a window. */
+export function signalQueries(window: Window): Record<keyof Signals, string> {
+  const rate = (counter: string, matcher = '') => `sum by (${BY}) (rate(vllm:${counter}${matcher}[${window}]))`;
+  const quantile = (histogram: string) => `histogram_quantile(0.95, sum by (${BY}, le) (rate(vllm:${histogram}_bucket[${window}])))`;
   return {
     requestsPerSecond: rate('request_success_total'),
-    errorRatio: `${rate('request_success_total', ',finished_reason="abort"')} / ${rate('request_success_total')}`,
+    errorRatio: `${rate('request_success_total', '{finished_reason="abort"}')} / ${rate('request_success_total')}`,
     e2eP95Seconds: quantile('e2e_request_latency_seconds'),
     ttftP95Seconds: quantile('time_to_first_token_seconds'),
     interTokenP95Seconds: quantile('inter_token_latency_seconds'),
@@ -62,40 +72,96 @@ export function signalQueries(target: DeploymentTarget, window: Window): Record<
     promptTokensPerSecond: rate('prompt_tokens_total'),
     meanPromptTokens: `${rate('request_prompt_tokens_sum')} / ${rate('request_prompt_tokens_count')}`,
     meanOutputTokens: `${rate('request_generation_tokens_sum')} / ${rate('request_generation_tokens_count')}`,
-    kvCacheUsage: `avg(avg_over_time(vllm:kv_cache_usage_perc${sel}[${window}]))`,
-    waitingRequests: `sum(avg_over_time(vllm:num_requests_waiting${sel}[${window}]))`,
-    gpuUtilizationPct: `avg(avg_over_time(DCGM_FI_DEV_GPU_UTIL{namespace="${target.namespace}",pod=~"${target.model}-.*"}[${window}]))`,
-    // kube-state-metrics' view, not a count of pod series (a gone pod's series lingers for the 5-minute lookback).
-    replicas: `avg(avg_over_time(kube_deployment_status_replicas{namespace="${target.namespace}",deployment="${target.model}"}[${window}]))`,
-    peakRequestsPerSecond: `max_over_time(${rate('request_success_total').replace(`[${window}]`, '[5m]')}[${window}:1m])`,
+    kvCacheUsage: `avg by (${BY}) (avg_over_time(vllm:kv_cache_usage_perc[${window}]))`,
+    waitingRequests: `sum by (${BY}) (avg_over_time(vllm:num_requests_waiting[${window}]))`,
+    // DCGM labels pods, not models: join through any vLLM series of the pod.
+    gpuUtilizationPct: `avg by (${BY}) (avg_over_time(DCGM_FI_DEV_GPU_UTIL[${window}]) * on (namespace, pod) group_left (model_name) max by (namespace, pod, model_name) (vllm:num_requests_running))`,
+    // kube-state-metrics' count, not a count of pod series (a gone pod's series lingers for the 5-minute lookback).
+    replicas: `label_replace(avg by (namespace, deployment) (avg_over_time(kube_deployment_status_replicas[${window}])), "model_name", "$1", "deployment", "(.*)")`,
+    peakRequestsPerSecond: `max_over_time(sum by (${BY}) (rate(vllm:request_success_total[5m]))[${window}:1m])`,
   };
 }
 
-/** Recording rules (see src/synth/kubernetes/prometheus-rules.ts) that answer a signal over the 5-minute window. */
-function recordedQuery(target: DeploymentTarget, signal: keyof Observation): string | undefined {
-  const sel = selector(target);
-  const recorded: Partial<Record<keyof Observation, string>> = {
-    requestsPerSecond: `llmops:vllm_requests:rate5m${sel}`,
-    errorRatio: `llmops:vllm_request_errors:ratio_rate5m${sel}`,
-    e2eP95Seconds: `llmops:vllm_e2e_request_latency_seconds:p95_5m${sel}`,
-    ttftP95Seconds: `llmops:vllm_time_to_first_token_seconds:p95_5m${sel}`,
-    interTokenP95Seconds: `llmops:vllm_inter_token_latency_seconds:p95_5m${sel}`,
-  };
-  return recorded[signal];
+/** Recording rules (src/synth/kubernetes/prometheus-rules.ts) that answer a signal over 5 minutes. */
+const RECORDED_5M: Partial<Record<keyof Signals, string>> = {
+  requestsPerSecond: 'llmops:vllm_requests:rate5m',
+  errorRatio: 'llmops:vllm_request_errors:ratio_rate5m',
+  e2eP95Seconds: 'llmops:vllm_e2e_request_latency_seconds:p95_5m',
+  ttftP95Seconds: 'llmops:vllm_time_to_first_token_seconds:p95_5m',
+  interTokenP95Seconds: 'llmops:vllm_inter_token_latency_seconds:p95_5m',
+};
+
+const keyOf = (labels: Readonly<Record<string, string>>) => `${labels.namespace}/${labels.model_name}`;
+export const targetKey = (target: DeploymentTarget) => `${target.namespace}/${target.model}`;
+
+function byTarget(samples: readonly InstantSample[]): Map<string, number> {
+  return new Map(samples.filter((sample) => Number.isFinite(sample.value)).map((sample) => [keyOf(sample.labels), sample.value]));
 }
 
-/** Reads every signal of a deployment at `time` (unix seconds; default now). */
-export async function observe(client: PrometheusClient, target: DeploymentTarget, window: Window, time?: number): Promise<Observation> {
-  const queries = signalQueries(target, window);
-  const entries = await Promise.all(
-    (Object.keys(queries) as (keyof Observation)[]).map(async (signal) => {
-      // The 5-minute recording rules answer "now" questions only; a longer window reads raw series.
-      const recorded = window === '5m' ? recordedQuery(target, signal) : undefined;
+function histograms(samples: readonly InstantSample[]): Map<string, Map<number, number>> {
+  const out = new Map<string, Map<number, number>>();
+  for (const sample of samples) {
+    const key = keyOf(sample.labels);
+    if (!out.has(key)) out.set(key, new Map());
+    out.get(key)!.set(sample.labels.le === '+Inf' ? Infinity : Number(sample.labels.le), sample.value);
+  }
+  return out;
+}
+
+/** Seconds of a PromQL duration. */
+export function windowSeconds(window: Window): number {
+  const match = /^(\d+)([smhd])$/.exec(window);
+  if (!match) throw new Error(`expected a duration such as 30m or 1h (got ${JSON.stringify(window)})`);
+  return Number(match[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[match[2] as 's' | 'm' | 'h' | 'd'];
+}
+
+/**
+ * Observes every target at `time` (unix seconds) over `window`; `recent` is the
+ * trailing part compared with what came before it (drift, latency change).
+ */
+export async function observeFleet(
+  client: PrometheusClient,
+  targets: readonly DeploymentTarget[],
+  options: { window: Window; recent: Window; time: number },
+): Promise<Map<string, Observation>> {
+  const { window, recent, time } = options;
+  const queries = signalQueries(window);
+  const signalNames = Object.keys(queries) as (keyof Signals)[];
+  const scalar = await Promise.all(
+    signalNames.map(async (signal) => {
+      const recorded = window === '5m' ? RECORDED_5M[signal] : undefined;
       const fromRule = recorded ? await client.instant(recorded, time) : [];
-      const samples = fromRule.length > 0 ? fromRule : await client.instant(queries[signal], time);
-      const value = samples[0]?.value;
-      return [signal, value !== undefined && Number.isFinite(value) ? value : undefined] as const;
+      return byTarget(fromRule.length > 0 ? fromRule : await client.instant(queries[signal], time));
     }),
   );
-  return Object.fromEntries(entries) as Observation;
+  const before = `${windowSeconds(window) - windowSeconds(recent)}s`;
+  const lengths = (histogram: string, range: string, offset = '') => client.instant(`sum by (${BY}, le) (increase(vllm:${histogram}_bucket[${range}]${offset}))`, time);
+  const [promptRecent, promptBefore, outputRecent, outputBefore, latency] = await Promise.all([
+    lengths('request_prompt_tokens', recent),
+    lengths('request_prompt_tokens', before, ` offset ${recent}`),
+    lengths('request_generation_tokens', recent),
+    lengths('request_generation_tokens', before, ` offset ${recent}`),
+    client.range(`histogram_quantile(0.95, sum by (${BY}, le) (rate(vllm:e2e_request_latency_seconds_bucket[2m])))`, time - windowSeconds(window) + 120, time, 60),
+  ]);
+  const promptRecentBy = histograms(promptRecent);
+  const promptBeforeBy = histograms(promptBefore);
+  const outputRecentBy = histograms(outputRecent);
+  const outputBeforeBy = histograms(outputBefore);
+  const latencyBy = new Map(latency.map((series) => [keyOf(series.labels), series.points.map(([, value]) => value).filter(Number.isFinite)]));
+
+  return new Map(
+    targets.map((target) => {
+      const key = targetKey(target);
+      const signals = Object.fromEntries(signalNames.map((signal, index) => [signal, scalar[index].get(key)])) as Signals;
+      return [
+        key,
+        {
+          ...signals,
+          e2eP95PerMinute: latencyBy.get(key) ?? [],
+          promptLengths: { recent: promptRecentBy.get(key) ?? new Map(), before: promptBeforeBy.get(key) ?? new Map() },
+          outputLengths: { recent: outputRecentBy.get(key) ?? new Map(), before: outputBeforeBy.get(key) ?? new Map() },
+        },
+      ];
+    }),
+  );
 }

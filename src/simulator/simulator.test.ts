@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { observe, type Observation } from '../optimizer/observe.ts';
+import { observeFleet, type Observation } from '../optimizer/observe.ts';
 import { PrometheusClient, PrometheusError } from '../prometheus/client.ts';
 import { freePort, startPrometheus, type PrometheusServer } from '../prometheus/server.ts';
 import { REPO_ROOT, runCli } from '../testing/example-fleet.ts';
@@ -54,7 +54,7 @@ describe('simulated metrics in the real Prometheus', () => {
   beforeAll(async () => {
     prometheus = await startPrometheus({ openMetrics: simulateToOpenMetrics(new FleetSimulation(running, scenario), END) });
     client = new PrometheusClient(prometheus.url);
-    observed = await observe(client, { namespace: 'llm-prod', model: 'llama-3-1-8b-instruct' }, '30m', END);
+    observed = (await observeFleet(client, [{ namespace: 'llm-prod', model: 'llama-3-1-8b-instruct' }], { window: '30m', recent: '10m', time: END })).get('llm-prod/llama-3-1-8b-instruct')!;
   });
 
   afterAll(async () => {
@@ -73,6 +73,8 @@ describe('simulated metrics in the real Prometheus', () => {
     expect(observed.interTokenP95Seconds).toBeGreaterThan(0.02);
     expect(observed.kvCacheUsage).toBeGreaterThan(0);
     expect(observed.gpuUtilizationPct).toBeGreaterThan(0);
+    expect(observed.e2eP95PerMinute.length).toBeGreaterThan(20);
+    expect(observed.promptLengths.recent.get(Infinity)).toBeGreaterThan(0);
   });
 
   it('shows a slower GPU when the hidden truth says the GPU is slower', async () => {
@@ -82,7 +84,9 @@ describe('simulated metrics in the real Prometheus', () => {
     };
     const other = await startPrometheus({ openMetrics: simulateToOpenMetrics(new FleetSimulation(running, slower), END) });
     try {
-      const slow = await observe(new PrometheusClient(other.url), { namespace: 'llm-prod', model: 'llama-3-1-8b-instruct' }, '30m', END);
+      const slow = (await observeFleet(new PrometheusClient(other.url), [{ namespace: 'llm-prod', model: 'llama-3-1-8b-instruct' }], { window: '30m', recent: '10m', time: END })).get(
+        'llm-prod/llama-3-1-8b-instruct',
+      )!;
 
       expect(slow.interTokenP95Seconds).toBeGreaterThan(observed.interTokenP95Seconds! * 1.3);
     } finally {

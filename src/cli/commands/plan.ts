@@ -1,0 +1,65 @@
+import { suggestion } from '../../declarations/issues.ts';
+import { describeChange, recommendationJson } from '../../optimizer/describe.ts';
+import { planFleet } from '../../optimizer/plan.ts';
+import { PrometheusClient, PrometheusError } from '../../prometheus/client.ts';
+import { ExitCode } from '../exit-codes.ts';
+import { fleetOrFail } from '../fleet-or-fail.ts';
+import { CliError, type Io } from '../io.ts';
+import { renderTable } from '../table.ts';
+
+export interface PlanCommandOptions {
+  readonly root: string;
+  readonly prometheus: string;
+  readonly env?: string;
+  readonly json?: boolean;
+  readonly window?: string;
+  readonly recent?: string;
+  /** Evaluate at this unix time (seconds) instead of now. */
+  readonly at?: string;
+}
+
+/** `llmops plan`: what the bot would propose for each deployment now, and why. Changes nothing. */
+export async function planCommand(options: PlanCommandOptions, io: Io): Promise<void> {
+  const fleet = await fleetOrFail(options.root, io);
+  const environments = fleet.environments.map((environment) => environment.name);
+  if (options.env !== undefined && !environments.includes(options.env)) {
+    throw new CliError(`--env: expected one of ${environments.join(', ')}${suggestion(options.env, environments)} (got ${JSON.stringify(options.env)})`, ExitCode.usage);
+  }
+  let recommendations;
+  try {
+    recommendations = await planFleet(fleet, new PrometheusClient(options.prometheus), {
+      environment: options.env,
+      window: options.window,
+      recent: options.recent,
+      now: options.at === undefined ? undefined : new Date(Number(options.at) * 1000),
+    });
+  } catch (error) {
+    if (error instanceof PrometheusError) throw new CliError(error.message, ExitCode.failure);
+    throw error;
+  }
+  if (options.json) {
+    io.out(`${JSON.stringify(recommendations.map(recommendationJson), null, 2)}\n`);
+    return;
+  }
+  const usd = (value: number) => (Number.isFinite(value) ? value.toFixed(2) : '-');
+  io.out(
+    renderTable(
+      ['ENVIRONMENT', 'MODEL', 'ACTION', 'RULE', 'CHANGE', '$/HOUR NOW → PROPOSED', 'CONFIDENCE', 'RISK'],
+      recommendations.map((recommendation) => [
+        recommendation.environment,
+        recommendation.model,
+        recommendation.action,
+        recommendation.rule,
+        describeChange(recommendation),
+        recommendation.proposed ? `${usd(recommendation.current.costPerHourUsd)} → ${usd(recommendation.proposed.costPerHourUsd)}` : usd(recommendation.current.costPerHourUsd),
+        recommendation.confidence === undefined ? '-' : recommendation.confidence.toFixed(2),
+        recommendation.risk === undefined ? '-' : recommendation.risk.toFixed(2),
+      ]),
+    ),
+  );
+  io.out('\nWhy:\n');
+  for (const recommendation of recommendations) {
+    const notes = recommendation.orientation.notes.length > 0 ? ` [${recommendation.orientation.notes.join('; ')}]` : '';
+    io.out(`  ${recommendation.deploymentId}: ${recommendation.reason}${notes}\n`);
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * The search: every configuration the policy allows for a deployment, each
+ * predicted, priced, checked against the SLOs and the policy's constraints and
+ * scored by its objectives; and the Pareto set of the feasible ones.
+ */
+import type { Quantization } from '../declarations/engine-args.ts';
+import type { Constraints } from '../declarations/policy.ts';
+import { estimateDeploymentCost } from '../fleet/cost.ts';
+import type { FleetDeployment } from '../fleet/fleet.ts';
+import { usableGiB, weightsGiB } from '../fleet/memory.ts';
+import { predict, replicasFor, type Calibration, type Configuration, type Demand, type Prediction } from './predict.ts';
+import type { Evaluated } from './recommendation.ts';
+
+/** Peak utilisation the minimum replicas may reach (headroom for what the window did not show). */
+export const TARGET_PEAK_UTILIZATION = 0.8;
+/** Points of improvement a violated soft constraint costs. */
+const SOFT_PENALTY_PCT = 5;
+
+export interface SearchContext {
+  readonly deployment: FleetDeployment;
+  readonly current: Configuration;
+  readonly demand: Demand;
+  readonly calibration: Calibration;
+}
+
+function constraintViolations(prediction: Prediction, costPerHourUsd: number, qualityCostPct: number, demand: Demand, constraints: Constraints): string[] {
+  const out: string[] = [];
+  const over = (value: number, limit: number | undefined, what: string, unit: string) => {
+    if (limit !== undefined && value > limit) out.push(`${what} ${value.toFixed(unit === 'ms' ? 0 : 2)} ${unit} > ${limit} ${unit}`);
+  };
+  over(prediction.ttftP95Seconds * 1000, constraints.maxTtftP95Ms, 'TTFT p95', 'ms');
+  over(prediction.e2eP95Seconds * 1000, constraints.maxE2eP95Ms, 'e2e p95', 'ms');
+  over(prediction.interTokenP95Seconds * 1000, constraints.maxInterTokenP95Ms, 'inter-token p95', 'ms');
+  over(costPerHourUsd, constraints.maxCostPerHourUsd, 'cost', 'USD/h');
+  over(qualityCostPct, constraints.maxQualityCostPct, 'quality cost', '%');
+  const throughput = prediction.capacityRequestsPerSecond * demand.outputTokens;
+  if (constraints.minThroughputTokensPerSecond !== undefined && throughput < constraints.minThroughputTokensPerSecond) {
+    out.push(`throughput ${throughput.toFixed(0)} tok/s < ${constraints.minThroughputTokensPerSecond} tok/s`);
+  }
+  return out;
+}
+
+/** Predicts, prices and checks one configuration; `reference` is what improvement is measured against. */
+export function evaluate(context: SearchContext, configuration: Configuration, reference?: Evaluated): Evaluated {
+  const { deployment, current, demand, calibration } = context;
+  const { environment, model, policy } = deployment;
+  const sameHardware = configuration.gpuType === current.gpuType && configuration.gpuCount === current.gpuCount && configuration.quantization === current.quantization;
+  const prediction = predict(model, configuration, demand, calibration, sameHardware ? 1 : 1.1);
+  const isCurrent = reference === undefined;
+  const price = estimateDeploymentCost(
+    environment,
+    { ...deployment.spec, gpu: { type: configuration.gpuType, count: configuration.gpuCount }, replicas: { min: configuration.replicasMin, max: configuration.replicasMax } },
+    { allowSpot: isCurrent || policy.searchSpace.allowSpot },
+  );
+  const costPerHourUsd = (price?.usdPerHourPerReplica ?? Infinity) * Math.max(1, configuration.replicasMin);
+  const qualityCostPct = configuration.quantization ? (model.quantizations[configuration.quantization]?.qualityCostPct ?? 100) : 0;
+  const { slos } = environment;
+  const violations = [
+    ...(price ? [] : [`no node pool of ${environment.name} hosts ${configuration.gpuCount} x ${configuration.gpuType}`]),
+    ...(prediction.overloaded ? [`overloaded at the peak (${demand.peakRequestsPerSecond.toFixed(2)} req/s > ${prediction.capacityRequestsPerSecond.toFixed(2)} req/s)`] : []),
+    ...constraintViolations(prediction, costPerHourUsd, qualityCostPct, demand, {
+      maxTtftP95Ms: slos.ttftP95Ms,
+      maxE2eP95Ms: slos.e2eP95Ms,
+      maxInterTokenP95Ms: slos.interTokenP95Ms,
+    }),
+    ...constraintViolations(prediction, costPerHourUsd, qualityCostPct, demand, policy.constraints.hard),
+  ];
+  const softViolations = constraintViolations(prediction, costPerHourUsd, qualityCostPct, demand, policy.constraints.soft).length;
+  const relative = (before: number, after: number) => (before > 0 && Number.isFinite(before) ? (before - after) / before : 0);
+  const weights = policy.objectives;
+  const improvementPct = reference
+    ? 100 *
+        (weights.cost * relative(reference.costPerHourUsd, costPerHourUsd) +
+          weights.latency * relative(reference.prediction.e2eP95Seconds, prediction.e2eP95Seconds) +
+          weights.quality * ((reference.qualityCostPct - qualityCostPct) / 100) +
+          weights.throughput * Math.max(-1, Math.min(1, -relative(reference.prediction.capacityRequestsPerSecond, prediction.capacityRequestsPerSecond)))) -
+      SOFT_PENALTY_PCT * softViolations
+    : 0;
+  return {
+    configuration,
+    prediction,
+    costPerHourUsd,
+    qualityCostPct,
+    machine: price ? `${price.machineType} ${price.capacity}` : 'none',
+    feasible: violations.length === 0,
+    violations,
+    improvementPct,
+  };
+}
+
+/** Minimum replicas for a configuration to carry the peak with headroom, and the maximum above it. */
+export function sizeReplicas(context: SearchContext, hardware: Omit<Configuration, 'replicasMin' | 'replicasMax'>): Pick<Configuration, 'replicasMin' | 'replicasMax'> {
+  const { deployment, demand, current } = context;
+  const bounds = deployment.policy.searchSpace.replicas;
+  const needed = replicasFor(deployment.model, { ...hardware, replicasMin: 1, replicasMax: 1 }, demand, demand.peakRequestsPerSecond, TARGET_PEAK_UTILIZATION);
+  const scaleToZero = deployment.environment.scaleToZero && current.replicasMin === 0;
+  const replicasMin = scaleToZero ? 0 : Math.min(bounds.max, Math.max(bounds.min, 1, needed));
+  const replicasMax = Math.min(bounds.max, Math.max(replicasMin, 1, Math.ceil(Math.max(needed, replicasMin) * 1.5)));
+  return { replicasMin, replicasMax };
+}
+
+/** Hardware and knob combinations the policy allows, each sized for the demand. */
+export function candidateConfigurations(context: SearchContext): Configuration[] {
+  const { deployment, current } = context;
+  const { environment, model, policy } = deployment;
+  const space = policy.searchSpace;
+  const gpuTypes = [...new Set([current.gpuType, ...space.gpuTypes])].filter((type) => environment.nodePools.some((pool) => pool.gpuType === type));
+  const quantizations: (Quantization | undefined)[] = [...new Set([current.quantization, undefined, ...space.quantizations.filter((method) => model.quantizations[method])])];
+  const grid = [space.maxNumSeqs.min, 32, 64, 128, 256, 512, space.maxNumSeqs.max].filter((value) => value >= space.maxNumSeqs.min && value <= space.maxNumSeqs.max);
+  const seqs = [...new Set([current.maxNumSeqs, ...grid])];
+  const out: Configuration[] = [];
+  for (const gpuType of gpuTypes) {
+    const largestNode = Math.max(...environment.nodePools.filter((pool) => pool.gpuType === gpuType).map((pool) => pool.gpusPerNode));
+    for (const gpuCount of [...new Set([current.gpuCount, ...space.gpuCounts])].filter((count) => count <= largestNode)) {
+      for (const quantization of quantizations) {
+        // FP8 weights need Ampere or newer (Marlin kernels on A100/A10G, native on Ada/Hopper).
+        if (quantization === 'fp8' && gpuType === 'nvidia-t4') continue;
+        if (weightsGiB(model, quantization) >= usableGiB(gpuType, gpuCount)) continue;
+        for (const maxNumSeqs of seqs) {
+          const hardware = { gpuType, gpuCount, quantization, maxNumSeqs };
+          out.push({ ...hardware, ...sizeReplicas(context, hardware) });
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** The feasible configurations no other feasible one beats on cost, p95 latency and quality cost at once. */
+export function paretoSet(evaluated: readonly Evaluated[]): Evaluated[] {
+  const feasible = evaluated.filter((candidate) => candidate.feasible);
+  const dominates = (a: Evaluated, b: Evaluated) =>
+    a.costPerHourUsd <= b.costPerHourUsd &&
+    a.prediction.e2eP95Seconds <= b.prediction.e2eP95Seconds &&
+    a.qualityCostPct <= b.qualityCostPct &&
+    (a.costPerHourUsd < b.costPerHourUsd || a.prediction.e2eP95Seconds < b.prediction.e2eP95Seconds || a.qualityCostPct < b.qualityCostPct);
+  return feasible
+    .filter((candidate) => !feasible.some((other) => dominates(other, candidate)))
+    .sort((a, b) => a.costPerHourUsd - b.costPerHourUsd || a.prediction.e2eP95Seconds - b.prediction.e2eP95Seconds);
+}

@@ -1,0 +1,27 @@
+/** Short human descriptions of recommendations, shared by `llmops plan` and the pull-request body. */
+import type { Configuration } from './predict.ts';
+import type { Recommendation } from './recommendation.ts';
+
+export function describeConfiguration(configuration: Configuration): string {
+  const quantization = configuration.quantization ? ` ${configuration.quantization}` : '';
+  return `${configuration.gpuCount}x ${configuration.gpuType}${quantization}, ${configuration.replicasMin}-${configuration.replicasMax} replicas, max-num-seqs ${configuration.maxNumSeqs}`;
+}
+
+/** "replicas 2-8 → 1-6, max-num-seqs 128 → 64", or "-" without a change. */
+export function describeChange(recommendation: Recommendation): string {
+  const proposed = recommendation.proposed?.configuration;
+  if (recommendation.action !== 'change' || !proposed) return '-';
+  const current = recommendation.current.configuration;
+  const parts: string[] = [];
+  if (proposed.gpuType !== current.gpuType || proposed.gpuCount !== current.gpuCount) parts.push(`gpu ${current.gpuCount}x ${current.gpuType} → ${proposed.gpuCount}x ${proposed.gpuType}`);
+  if (proposed.replicasMin !== current.replicasMin || proposed.replicasMax !== current.replicasMax) parts.push(`replicas ${current.replicasMin}-${current.replicasMax} → ${proposed.replicasMin}-${proposed.replicasMax}`);
+  if (proposed.maxNumSeqs !== current.maxNumSeqs) parts.push(`max-num-seqs ${current.maxNumSeqs} → ${proposed.maxNumSeqs}`);
+  if (proposed.quantization !== current.quantization) parts.push(`quantization ${current.quantization ?? 'none'} → ${proposed.quantization ?? 'none'}`);
+  return parts.join(', ');
+}
+
+/** A recommendation without the raw length histograms (Maps), for JSON output. */
+export function recommendationJson(recommendation: Recommendation): object {
+  const { promptLengths, outputLengths, e2eP95PerMinute, ...signals } = recommendation.observed as Recommendation['observed'] & Record<string, unknown>;
+  return { ...recommendation, observed: signals };
+}

@@ -1,0 +1,54 @@
+/**
+ * One planning pass over the fleet: observe every deployment in one set of
+ * fleet-wide queries, orient, and decide. Reads Prometheus; writes nothing.
+ */
+import { HOURS_PER_MONTH } from '../catalogue/prices.ts';
+import { estimateDeploymentCost } from '../fleet/cost.ts';
+import type { Fleet } from '../fleet/fleet.ts';
+import type { PrometheusClient } from '../prometheus/client.ts';
+import { decide } from './decide.ts';
+import { observeFleet, targetKey, windowSeconds, type Window } from './observe.ts';
+import { orient } from './orient.ts';
+import type { Recommendation } from './recommendation.ts';
+
+export interface PlanOptions {
+  /** Only this environment. */
+  readonly environment?: string;
+  /** Window the decision averages over. Default: 1h. */
+  readonly window?: Window;
+  /** Trailing part compared with the rest (drift, latency change). Default: 15m. */
+  readonly recent?: Window;
+  /** When to evaluate. Default: now. */
+  readonly now?: Date;
+  /** Last change per deployment id (from the bot's ledger). */
+  readonly lastChanges?: ReadonlyMap<string, Date>;
+}
+
+export async function planFleet(fleet: Fleet, client: PrometheusClient, options: PlanOptions = {}): Promise<Recommendation[]> {
+  const window = options.window ?? '1h';
+  const recent = options.recent ?? '15m';
+  const now = options.now ?? new Date();
+  const deployments = fleet.deployments.filter((deployment) => options.environment === undefined || deployment.environment.name === options.environment);
+  const targets = deployments.map((deployment) => ({ namespace: deployment.environment.namespace, model: deployment.model.name }));
+  const observations = await observeFleet(client, targets, { window, recent, time: Math.floor(now.getTime() / 1000) });
+
+  // Projected monthly spend per environment at the replica counts observed.
+  const monthly = new Map<string, number>();
+  for (const deployment of deployments) {
+    const replicas = observations.get(targetKey({ namespace: deployment.environment.namespace, model: deployment.model.name }))?.replicas ?? deployment.spec.replicas.min;
+    const usd = (estimateDeploymentCost(deployment.environment, deployment.spec)?.usdPerHourPerReplica ?? 0) * replicas * HOURS_PER_MONTH;
+    monthly.set(deployment.environment.name, (monthly.get(deployment.environment.name) ?? 0) + usd);
+  }
+
+  return deployments.map((deployment) => {
+    const observation = observations.get(targetKey({ namespace: deployment.environment.namespace, model: deployment.model.name }))!;
+    return decide({
+      deployment,
+      observation,
+      orientation: orient(observation, windowSeconds(window), windowSeconds(recent), deployment.environment.slos),
+      now,
+      lastChangeAt: options.lastChanges?.get(deployment.id),
+      environmentMonthlyUsd: monthly.get(deployment.environment.name),
+    });
+  });
+}

@@ -1,0 +1,79 @@
+/** The optimizer's output: one typed, explained recommendation per deployment. */
+import type { CanaryStep, Rollback } from '../declarations/policy.ts';
+import type { EngineArgs } from '../declarations/engine-args.ts';
+import type { Signals } from './observe.ts';
+import type { Orientation } from './orient.ts';
+import type { Configuration, Prediction } from './predict.ts';
+
+/** Which rule decided, in the order they are tried. */
+export type Rule =
+  | 'paused'
+  | 'freeze-window'
+  | 'cooldown'
+  | 'insufficient-data'
+  | 'safety-slo-breach'
+  | 'safety-error-spike'
+  | 'business-budget'
+  | 'optimizer'
+  | 'no-better-configuration';
+
+/** The exact new values of the deployment block (`environments/<env>.ts`, `deployments.<model>`); absent fields stay as they are. */
+export interface DeclarationChange {
+  readonly replicas?: { readonly min: number; readonly max: number };
+  readonly gpu?: { readonly type: string; readonly count: number };
+  readonly engineArgs?: Partial<EngineArgs>;
+  /** Engine arguments to delete from the block (back to the model's default). */
+  readonly removeEngineArgs?: readonly (keyof EngineArgs)[];
+}
+
+/** A configuration with what it is predicted to do and cost. */
+export interface Evaluated {
+  readonly configuration: Configuration;
+  readonly prediction: Prediction;
+  /** At the minimum replicas, USD/hour. */
+  readonly costPerHourUsd: number;
+  readonly qualityCostPct: number;
+  /** Machine type and capacity the replicas land on. */
+  readonly machine: string;
+  /** Meets the SLOs and the policy's hard constraints. */
+  readonly feasible: boolean;
+  /** Why not, when infeasible. */
+  readonly violations: readonly string[];
+  /** Weighted improvement over the current configuration by the policy's objectives, percent. */
+  readonly improvementPct: number;
+}
+
+/** The canary the change would roll out with, from the policy. */
+export interface CanaryPlan {
+  readonly steps: readonly CanaryStep[];
+  readonly analysisIntervalSeconds: number;
+  readonly analysisCount: number;
+  readonly failureLimit: number;
+  readonly rollback: Rollback;
+}
+
+export interface Recommendation {
+  /** `<environment>/<model>`. */
+  readonly deploymentId: string;
+  readonly environment: string;
+  readonly model: string;
+  readonly policy: string;
+  /** The declaration file the change edits. */
+  readonly sourceFile: string;
+  readonly action: 'change' | 'none';
+  readonly rule: Rule;
+  /** One or two sentences a reviewer can check. */
+  readonly reason: string;
+  readonly change?: DeclarationChange;
+  readonly observed: Signals;
+  readonly orientation: Orientation;
+  readonly current: Evaluated;
+  readonly proposed?: Evaluated;
+  /** 0–1: how sure the prediction is. */
+  readonly confidence?: number;
+  /** 0–1: predicted probability that the proposal breaches an SLO. */
+  readonly risk?: number;
+  /** The Pareto-optimal feasible configurations (cost, p95 latency, quality cost). */
+  readonly pareto: readonly Evaluated[];
+  readonly canaryPlan: CanaryPlan;
+}

@@ -1,0 +1,40 @@
+/**
+ * Test harness for the optimizer: simulate a scenario against a fleet's
+ * generated/, backfill it into a real Prometheus, plan at the scenario's end.
+ */
+import path from 'node:path';
+import type { Fleet } from '../fleet/fleet.ts';
+import { planFleet, type PlanOptions } from '../optimizer/plan.ts';
+import type { Recommendation } from '../optimizer/recommendation.ts';
+import { PrometheusClient } from '../prometheus/client.ts';
+import { startPrometheus } from '../prometheus/server.ts';
+import { readRunningDeployments } from '../simulator/manifests.ts';
+import { simulateToOpenMetrics } from '../simulator/openmetrics.ts';
+import { Scenario } from '../simulator/scenario.ts';
+import { FleetSimulation } from '../simulator/simulation.ts';
+
+/** A Wednesday, 15:00 UTC, at least two days back: outside every weekend freeze, and in the past for Prometheus. */
+export function lastWednesdayAfternoon(now = new Date()): Date {
+  const day = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - 2, 15));
+  while (day.getUTCDay() !== 3) day.setUTCDate(day.getUTCDate() - 1);
+  return day;
+}
+
+/** The example models' true sizes, for scenarios. */
+export const EXAMPLE_TRUTH = {
+  'llama-3-1-8b-instruct': { parametersBillions: 8.03, kvBytesPerToken: 131072 },
+  'llama-3-1-70b-instruct': { parametersBillions: 70.6, kvBytesPerToken: 327680 },
+  'qwen2-5-7b-instruct': { parametersBillions: 7.62, kvBytesPerToken: 57344 },
+} as const;
+
+/** Simulates `scenario` (input form) on the fleet's generated/ ending at `end`, and plans at `end`. */
+export async function simulateAndPlan(fleet: Fleet, scenario: unknown, end: Date, options: PlanOptions = {}): Promise<Recommendation[]> {
+  const running = await readRunningDeployments(path.join(fleet.root, 'generated'));
+  const simulation = new FleetSimulation(running, Scenario.parse(scenario));
+  const prometheus = await startPrometheus({ openMetrics: simulateToOpenMetrics(simulation, Math.floor(end.getTime() / 1000)) });
+  try {
+    return await planFleet(fleet, new PrometheusClient(prometheus.url), { now: end, ...options });
+  } finally {
+    await prometheus.stop();
+  }
+}
