@@ -2,15 +2,18 @@
  * One measured benchmark task in a fresh process; prints elapsed ms (from
  * process start, so module loading counts) and peak RSS as JSON.
  * Usage: tsx scripts/bench-child.ts <validate|synth|kubernetes|terraform> <fleet-root>
+ *        tsx scripts/bench-child.ts plan <fleet-root> <prometheus-url> <unix-seconds>
  */
 import { main } from '../src/cli/main.ts';
 import { loadFleet } from '../src/fleet/load.ts';
 
-const [task, root] = process.argv.slice(2);
+const [task, root, prometheusUrl, at] = process.argv.slice(2);
 const quiet = { out: () => {}, err: (text: string) => process.stderr.write(text) };
 let exitCode = 0;
 if (task === 'validate' || task === 'synth') {
   exitCode = await main([task, '--root', root], quiet);
+} else if (task === 'plan') {
+  exitCode = await main(['plan', '--root', root, '--prometheus', prometheusUrl, '--at', at, '--window', '20m', '--recent', '5m', '--json'], quiet);
 } else {
   const result = await loadFleet(root);
   if (!result.ok) throw new Error('fleet invalid');

@@ -31,12 +31,17 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Writes an OpenMetrics file into TSDB blocks under `dataDir`. */
+export async function backfillFile(dataDir: string, openMetricsFile: string): Promise<void> {
+  await run('promtool', ['tsdb', 'create-blocks-from', 'openmetrics', openMetricsFile, dataDir], { maxBuffer: 64 * 1024 * 1024 });
+}
+
 /** Writes OpenMetrics text into TSDB blocks under `dataDir`. */
 export async function backfill(dataDir: string, openMetrics: string): Promise<void> {
-  const input = path.join(dataDir, '..', `backfill-${process.pid}-${Date.now()}.om`);
+  const input = path.join(path.dirname(dataDir), `backfill-${process.pid}-${Date.now()}.om`);
   await writeFile(input, openMetrics);
   try {
-    await run('promtool', ['tsdb', 'create-blocks-from', 'openmetrics', input, dataDir], { maxBuffer: 64 * 1024 * 1024 });
+    await backfillFile(dataDir, input);
   } finally {
     await rm(input, { force: true });
   }
@@ -58,10 +63,11 @@ async function waitUntilReady(url: string, child: ChildProcess, timeoutMs: numbe
 }
 
 /** Starts Prometheus (after backfilling `openMetrics`, when given) and waits until it answers. */
-export async function startPrometheus(options: { openMetrics?: string; scrapeTargets?: readonly string[] } = {}): Promise<PrometheusServer> {
+export async function startPrometheus(options: { openMetrics?: string; openMetricsFile?: string; scrapeTargets?: readonly string[] } = {}): Promise<PrometheusServer> {
   const home = await mkdtemp(path.join(tmpdir(), 'llmops-prometheus-'));
   const dataDir = path.join(home, 'data');
   if (options.openMetrics) await backfill(dataDir, options.openMetrics);
+  if (options.openMetricsFile) await backfillFile(dataDir, options.openMetricsFile);
   const config = path.join(home, 'prometheus.yml');
   const targets = options.scrapeTargets ?? [];
   await writeFile(

@@ -4,6 +4,7 @@
  * simulated day land in Prometheus in seconds, with real timestamps that every
  * PromQL range function handles as it would on a live server.
  */
+import { open } from 'node:fs/promises';
 import { currentSamples } from './samples.ts';
 import type { FleetSimulation } from './simulation.ts';
 import { FAMILIES, type Family } from './vllm-metrics.ts';
@@ -17,6 +18,8 @@ function labelText(labels: Readonly<Record<string, string>>): string {
 /** Collects every sample of a run, grouped by family then series, as OpenMetrics requires. */
 export class OpenMetricsRecorder {
   private readonly series = new Map<string, Map<string, string[]>>();
+  /** Samples recorded so far. */
+  sampleCount = 0;
 
   /** Records the current state of every replica and deployment at `timestampSeconds` (Unix). */
   record(simulation: FleetSimulation, timestampSeconds: number): void {
@@ -26,26 +29,31 @@ export class OpenMetricsRecorder {
       const key = `${sample.name}${labelText(sample.labels)}`;
       let lines = byFamily.get(key);
       if (!lines) byFamily.set(key, (lines = []));
-      lines.push(`${key} ${Number.isFinite(sample.value) ? Number(sample.value.toPrecision(12)) : 0} ${timestampSeconds}`);
+      // The series key is written once per line at the end; only value and time are kept per sample.
+      this.sampleCount += 1;
+      lines.push(`${Number.isFinite(sample.value) ? Number(sample.value.toPrecision(12)) : 0} ${timestampSeconds}`);
     }
   }
 
-  /** The OpenMetrics exposition, `# EOF` terminated. */
-  text(): string {
-    const out: string[] = [];
+  /** The exposition in pieces (family by family), `# EOF` terminated: large runs exceed one string. */
+  *chunks(): Generator<string> {
     for (const family of Object.values(FAMILIES) as Family[]) {
       const byFamily = this.series.get(family.name);
       if (!byFamily) continue;
-      out.push(`# TYPE ${family.name} ${family.type}`, `# HELP ${family.name} ${family.help}`);
-      for (const lines of byFamily.values()) out.push(...lines);
+      yield `# TYPE ${family.name} ${family.type}\n# HELP ${family.name} ${family.help}\n`;
+      for (const [key, samples] of byFamily) yield `${samples.map((sample) => `${key} ${sample}`).join('\n')}\n`;
     }
-    out.push('# EOF');
-    return `${out.join('\n')}\n`;
+    yield '# EOF\n';
+  }
+
+  /** The whole exposition as one string (small runs, tests). */
+  text(): string {
+    return [...this.chunks()].join('');
   }
 }
 
-/** Runs a whole scenario and returns its OpenMetrics text, ending at `endUnixSeconds`. */
-export function simulateToOpenMetrics(simulation: FleetSimulation, endUnixSeconds: number): string {
+/** Runs a whole scenario, ending at `endUnixSeconds`, and returns its recorder. */
+export function simulate(simulation: FleetSimulation, endUnixSeconds: number): OpenMetricsRecorder {
   const { durationMinutes, stepSeconds } = simulation.scenario;
   const steps = Math.floor((durationMinutes * 60) / stepSeconds);
   const start = endUnixSeconds - steps * stepSeconds;
@@ -54,5 +62,20 @@ export function simulateToOpenMetrics(simulation: FleetSimulation, endUnixSecond
     simulation.step();
     recorder.record(simulation, start + step * stepSeconds);
   }
-  return recorder.text();
+  return recorder;
+}
+
+/** Writes a recorder's exposition to a file without building one string. */
+export async function writeOpenMetrics(recorder: OpenMetricsRecorder, file: string): Promise<void> {
+  const handle = await open(file, 'w');
+  try {
+    for (const chunk of recorder.chunks()) await handle.write(chunk);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Runs a whole scenario and returns its OpenMetrics text, ending at `endUnixSeconds` (small runs). */
+export function simulateToOpenMetrics(simulation: FleetSimulation, endUnixSeconds: number): string {
+  return simulate(simulation, endUnixSeconds).text();
 }
