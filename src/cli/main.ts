@@ -53,6 +53,22 @@ function program(io: Io): Command {
     .option('--speed <factor>', 'simulated seconds per real second with --serve (default 60)')
     .action(async (options) => (await import('./commands/simulate.ts')).simulateCommand(options, io));
 
+  command('optimize', 'plan, then open or update one pull request per deployment to change (Renovate-style), and revert changes that fail after merge')
+    .requiredOption('--prometheus <url>', 'Prometheus base URL')
+    .option('--once', 'run one cycle and exit (a scheduled GitHub Action)')
+    .option('--serve', 'run a cycle every --interval minutes, serving /metrics and /healthz')
+    .option('--interval <minutes>', 'minutes between cycles with --serve (default 15)')
+    .option('--port <port>', 'port of /metrics and /healthz with --serve, on 127.0.0.1 (default 9464)')
+    .option('--local', 'no GitHub: write the bot branches in this repository and print the pull-request bodies')
+    .option('--repository <owner/name>', 'GitHub repository (default: from package.json repository)')
+    .option('--github-api-url <url>', 'GitHub REST API root (default https://api.github.com)')
+    .option('--base <branch>', 'base branch (default main)')
+    .option('--remote <name>', 'git remote (default origin)')
+    .option('--window <duration>', 'window the decision averages over (default 1h)')
+    .option('--recent <duration>', 'trailing part compared with the rest (default 15m)')
+    .option('--at <unix-seconds>', 'run the cycle as of this time instead of now')
+    .action(async (options) => (await import('./commands/optimize.ts')).optimizeCommand(options, io));
+
   root
     .command('schema')
     .description('print the JSON Schema of the declaration kinds (model, prompt, environment, policy) for editors')

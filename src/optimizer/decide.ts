@@ -23,7 +23,12 @@ export interface DecisionInput {
   readonly lastChangeAt?: Date;
   /** Projected monthly spend of the whole environment at the observed replica counts, USD. */
   readonly environmentMonthlyUsd?: number;
+  /** Configurations rolled back within the policy's cooldown: never proposed again until it ends. */
+  readonly rejected?: readonly Configuration[];
 }
+
+const sameConfiguration = (a: Configuration, b: Configuration) =>
+  a.gpuType === b.gpuType && a.gpuCount === b.gpuCount && a.quantization === b.quantization && a.maxNumSeqs === b.maxNumSeqs && a.replicasMin === b.replicasMin && a.replicasMax === b.replicasMax;
 
 /** The configuration a deployment runs as declared. */
 export function currentConfiguration(deployment: FleetDeployment): Configuration {
@@ -41,6 +46,7 @@ export function currentConfiguration(deployment: FleetDeployment): Configuration
 function canaryPlan(deployment: FleetDeployment): CanaryPlan {
   const { policy } = deployment;
   return {
+    enabled: deployment.environment.canary,
     steps: policy.canarySteps,
     analysisIntervalSeconds: policy.canary.analysisIntervalSeconds,
     analysisCount: policy.canary.analysisCount,
@@ -166,7 +172,10 @@ export function decide(input: DecisionInput): Recommendation {
   }
   if (errorSpike) return none('safety-error-spike', `error ratio ${(observation.errorRatio! * 100).toFixed(2)} % > ${slos.errorRateRatio * 100} % SLO without overload or a recent change: a configuration change would not fix it; alerting instead`);
 
-  const evaluated = candidateConfigurations(context).map((configuration) => evaluate(context, boundedConfiguration(current, configuration, policy.limits.maxReplicaChangePct), currentEvaluated));
+  const evaluated = candidateConfigurations(context)
+    .map((configuration) => boundedConfiguration(current, configuration, policy.limits.maxReplicaChangePct))
+    .filter((configuration) => !input.rejected?.some((rejected) => sameConfiguration(rejected, configuration)))
+    .map((configuration) => evaluate(context, configuration, currentEvaluated));
   const pareto = paretoSet(evaluated);
   const acceptable = (candidate: Evaluated) => {
     const confidence = confidenceOf(current, candidate.configuration, orientation);

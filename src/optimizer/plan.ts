@@ -9,6 +9,7 @@ import type { PrometheusClient } from '../prometheus/client.ts';
 import { decide } from './decide.ts';
 import { observeFleet, targetKey, windowSeconds, type Window } from './observe.ts';
 import { orient } from './orient.ts';
+import type { Configuration } from './predict.ts';
 import type { Recommendation } from './recommendation.ts';
 
 export interface PlanOptions {
@@ -22,6 +23,8 @@ export interface PlanOptions {
   readonly now?: Date;
   /** Last change per deployment id (from the bot's ledger). */
   readonly lastChanges?: ReadonlyMap<string, Date>;
+  /** Configurations rolled back within the cooldown, per deployment id (from the bot's ledger). */
+  readonly rejected?: ReadonlyMap<string, readonly Configuration[]>;
 }
 
 export async function planFleet(fleet: Fleet, client: PrometheusClient, options: PlanOptions = {}): Promise<Recommendation[]> {
@@ -48,6 +51,7 @@ export async function planFleet(fleet: Fleet, client: PrometheusClient, options:
       orientation: orient(observation, windowSeconds(window), windowSeconds(recent), deployment.environment.slos),
       now,
       lastChangeAt: options.lastChanges?.get(deployment.id),
+      rejected: options.rejected?.get(deployment.id),
       environmentMonthlyUsd: monthly.get(deployment.environment.name),
     });
   });

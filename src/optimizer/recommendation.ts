@@ -45,6 +45,8 @@ export interface Evaluated {
 
 /** The canary the change would roll out with, from the policy. */
 export interface CanaryPlan {
+  /** False where the environment rolls out without a canary (a plain Deployment). */
+  readonly enabled: boolean;
   readonly steps: readonly CanaryStep[];
   readonly analysisIntervalSeconds: number;
   readonly analysisCount: number;

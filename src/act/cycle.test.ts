@@ -1,0 +1,225 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Fleet } from '../fleet/fleet.ts';
+import { planFleet, type PlanOptions } from '../optimizer/plan.ts';
+import type { Recommendation } from '../optimizer/recommendation.ts';
+import { PrometheusClient } from '../prometheus/client.ts';
+import type { PrometheusServer } from '../prometheus/server.ts';
+import { createBotWorld, git, prometheusWithScenario, type BotWorld } from '../testing/bot-harness.ts';
+import { runCli } from '../testing/example-fleet.ts';
+import { lastWednesdayAfternoon } from '../testing/plan-harness.ts';
+import { HANDS_OFF_MARKER, runCycle, type CycleOptions } from './cycle.ts';
+import { parseLedger } from './ledger.ts';
+import { OptimizerMetrics } from './metrics.ts';
+import { parseMetadata } from './pull-request-body.ts';
+
+const END = lastWednesdayAfternoon();
+/** Proposals are made an hour before END; the hour after the merge is the verification window. */
+const PROPOSE_AT = new Date(END.getTime() - 60 * 60_000);
+const BRANCH = 'llmops/production/llama-3-1-8b-instruct';
+const ID = 'production/llama-3-1-8b-instruct';
+
+/** Production's 8B idles on two L4s for 95 minutes, then (after the change merges) errors jump to 5 %. */
+const SCENARIO = {
+  durationMinutes: 150,
+  seed: 5,
+  deployments: {
+    [ID]: {
+      traffic: { kind: 'steady', requestsPerSecond: 0.4 },
+      promptTokens: { mean: 600 },
+      outputTokens: { mean: 100 },
+      errorSpike: { fromMinute: 95, toMinute: 150, errorRatio: 0.05 },
+    },
+  },
+  truth: { 'llama-3-1-8b-instruct': { parametersBillions: 8.03, kvBytesPerToken: 131072 } },
+};
+
+let prometheus: PrometheusServer;
+let world: BotWorld;
+let standInNow = PROPOSE_AT;
+
+beforeAll(async () => {
+  prometheus = await prometheusWithScenario(SCENARIO, END);
+}, 120_000);
+afterAll(async () => prometheus?.stop());
+beforeEach(async () => {
+  standInNow = PROPOSE_AT;
+  world = await createBotWorld(() => standInNow);
+});
+afterEach(async () => world?.remove());
+
+async function cycle(overrides: Partial<CycleOptions> = {}, clone?: string) {
+  const root = clone ?? (await world.botClone());
+  return runCycle({ repository: world.repository(root), github: world.client(), prometheus: new PrometheusClient(prometheus.url), now: PROPOSE_AT, ...overrides });
+}
+
+const remoteBranch = async () => (await git(world.bare, 'for-each-ref', '--format=%(objectname)', `refs/heads/${BRANCH}`)).trim();
+const openPulls = () => world.github.pulls.filter((pull) => pull.state === 'open' && pull.head === BRANCH);
+
+describe('llmops optimize against the GitHub stand-in', () => {
+  it('opens one pull request with one bot commit that edits only the declaration, generated/ and the ledger', async () => {
+    // Act
+    const report = await cycle();
+
+    // Assert
+    expect(report.outcomes).toEqual([expect.objectContaining({ deploymentId: ID, kind: 'opened', pullRequest: 1 })]);
+    expect(world.github.contractViolations).toEqual([]);
+    const [pull] = openPulls();
+    expect(pull!.labels).toEqual(['llmops', 'production', 'risk:low']);
+    expect(pull!.title).toMatch(/^Optimize production\/llama-3-1-8b-instruct: 1x nvidia-l4, 1-\d+ replicas, max-num-seqs 128 \(-\d+\.\d\d USD\/h\)$/);
+    expect(pull!.body).toContain('| Replicas (min–max) | 2–8 | 1–');
+    expect(pull!.body).toContain('quadrantChart');
+    expect(pull!.body).toContain('| 1 | 1 % | 15 min | yes |');
+    expect(pull!.body).toMatch(/<summary>generated\/ changes: \d+ file\(s\)/);
+    expect(parseMetadata(pull!.body)).toMatchObject({ deploymentId: ID, kind: 'optimize' });
+
+    const log = await git(world.bare, 'log', '--format=%an <%ae>|%s', `main..${BRANCH}`);
+    expect(log.trim().split('\n')).toEqual([`llmops-bot <llmops-bot@users.noreply.github.com>|${pull!.title}`]);
+    expect(await git(world.bare, 'merge-base', 'main', BRANCH)).toBe(await git(world.bare, 'rev-parse', 'main'));
+    const files = (await git(world.bare, 'diff', '--name-only', 'main', BRANCH)).trim().split('\n');
+    expect(files.filter((file) => !file.startsWith('generated/production/'))).toEqual(['environments/production.ts', 'generated/optimizer/ledger/production/llama-3-1-8b-instruct.jsonl']);
+    const declarationDiff = await git(world.bare, 'diff', '--unified=0', 'main', BRANCH, '--', 'environments/production.ts');
+    expect(declarationDiff.split('\n').filter((line) => /^[-+] /.test(line))).toEqual(['-      replicas: { min: 2, max: 8 },', expect.stringMatching(/^\+ {6}replicas: \{ min: 1, max: \d+ \},$/)]);
+    const ledger = parseLedger('ledger', await git(world.bare, 'show', `${BRANCH}:generated/optimizer/ledger/${ID}.jsonl`));
+    expect(ledger.map((entry) => entry.kind)).toEqual(['decision', 'proposal']);
+
+    // The branch is what `llmops synth --check` accepts.
+    const checkout = await world.botClone();
+    await git(checkout, 'checkout', '--quiet', BRANCH);
+    expect((await runCli(['synth', '--check', '--root', checkout])).exitCode).toBe(0);
+  }, 120_000);
+
+  it('makes no API writes and no push when run again with the same recommendation', async () => {
+    await cycle();
+    const [writes, sha] = [world.github.writes.length, await remoteBranch()];
+
+    const report = await cycle();
+
+    expect(report.outcomes).toEqual([expect.objectContaining({ kind: 'unchanged', pullRequest: 1 })]);
+    expect(world.github.writes.length).toBe(writes);
+    expect(await remoteBranch()).toBe(sha);
+  }, 120_000);
+
+  it('regenerates the branch and updates the one pull request when the recommendation changes', async () => {
+    await cycle();
+    const first = await remoteBranch();
+    const changed = async (fleet: Fleet, options: PlanOptions) =>
+      (await planFleet(fleet, new PrometheusClient(prometheus.url), options)).map((recommendation): Recommendation =>
+        recommendation.deploymentId === ID ? { ...recommendation, change: { ...recommendation.change, replicas: { min: 1, max: 5 } }, proposed: { ...recommendation.proposed!, configuration: { ...recommendation.proposed!.configuration, replicasMax: 5 } } } : recommendation,
+      );
+
+    const report = await cycle({ planner: changed });
+
+    expect(report.outcomes).toEqual([expect.objectContaining({ kind: 'updated', pullRequest: 1 })]);
+    expect(openPulls()).toHaveLength(1);
+    expect(openPulls()[0]!.title).toContain('1-5 replicas');
+    expect(await remoteBranch()).not.toBe(first);
+    expect(await git(world.bare, 'rev-list', '--count', `main..${BRANCH}`)).toBe('1\n');
+    expect(world.github.contractViolations).toEqual([]);
+  }, 120_000);
+
+  it('regenerates the branch on the new base when main moves', async () => {
+    await cycle();
+    await git(world.human, 'pull', '--quiet');
+    await readFile(path.join(world.human, 'README.md')).catch(() => undefined);
+    await git(world.human, 'commit', '--quiet', '--allow-empty', '-m', 'Unrelated change on main');
+    await git(world.human, 'push', '--quiet', 'origin', 'main');
+
+    const report = await cycle();
+
+    expect(report.outcomes).toEqual([expect.objectContaining({ kind: 'updated', pullRequest: 1 })]);
+    expect((await git(world.bare, 'rev-parse', `${BRANCH}^`)).trim()).toBe((await git(world.bare, 'rev-parse', 'main')).trim());
+    expect(await git(world.bare, 'rev-list', '--count', `main..${BRANCH}`)).toBe('1\n');
+    expect(world.github.pulls).toHaveLength(1);
+  }, 120_000);
+
+  it('leaves a branch alone, with one comment, once a person has committed to it', async () => {
+    await cycle();
+    await git(world.human, 'fetch', '--quiet');
+    await git(world.human, 'checkout', '--quiet', BRANCH);
+    await git(world.human, 'commit', '--quiet', '--allow-empty', '-m', 'Keep max at 8 please');
+    await git(world.human, 'push', '--quiet', 'origin', BRANCH);
+    const sha = await remoteBranch();
+
+    const first = await cycle();
+    const second = await cycle();
+
+    expect(first.outcomes).toEqual([expect.objectContaining({ kind: 'hands-off', pullRequest: 1 })]);
+    expect(second.outcomes).toEqual([expect.objectContaining({ kind: 'hands-off' })]);
+    expect(world.github.comments.filter((comment) => comment.body.startsWith(HANDS_OFF_MARKER))).toHaveLength(1);
+    expect(await remoteBranch()).toBe(sha);
+  }, 120_000);
+
+  it('opens exactly one pull request when five runs start at once', async () => {
+    const clones = await Promise.all([1, 2, 3, 4, 5].map(() => world.botClone()));
+
+    const reports = await Promise.all(clones.map((clone) => cycle({}, clone)));
+
+    expect(world.github.pulls).toHaveLength(1);
+    expect(await git(world.bare, 'rev-list', '--count', `main..${BRANCH}`)).toBe('1\n');
+    const kinds = reports.flatMap((report) => report.outcomes.map((outcome) => outcome.kind));
+    expect(kinds.filter((kind) => kind === 'opened')).toHaveLength(1);
+    expect(kinds.every((kind) => ['opened', 'updated', 'unchanged', 'lost-race'].includes(kind))).toBe(true);
+    expect(world.github.contractViolations).toEqual([]);
+  }, 180_000);
+
+  it('waits out a secondary rate limit, a 502 and a slow response, then succeeds', async () => {
+    world.github.inject({ status: 403, retryAfterSeconds: 1, method: 'POST' });
+    world.github.inject({ status: 502, method: 'GET' });
+    world.github.inject({ delayMs: 6000, method: 'POST' });
+
+    const report = await cycle();
+
+    expect(report.outcomes).toEqual([expect.objectContaining({ kind: expect.stringMatching(/^(opened|updated)$/) })]);
+    expect(world.github.pulls).toHaveLength(1);
+    expect(world.github.requests.filter((request) => request.status === 403 || request.status === 502)).toHaveLength(2);
+  }, 120_000);
+
+  it('stops the cycle cleanly when GitHub asks for a longer wait than allowed', async () => {
+    world.github.inject({ status: 429, retryAfterSeconds: 3600, method: 'GET' });
+    const metrics = new OptimizerMetrics();
+
+    const report = await runCycle({ repository: world.repository(await world.botClone()), github: world.client({ maxRateLimitWaitSeconds: 60 }), prometheus: new PrometheusClient(prometheus.url), now: PROPOSE_AT, metrics });
+
+    expect(report.stopped).toMatch(/secondary rate limit on GET .*wait 3600 s/);
+    expect(world.github.pulls).toHaveLength(0);
+    expect(await remoteBranch()).toBe('');
+    expect(await metrics.registry.getSingleMetricAsString('optimizer_attempts_total')).toContain('optimizer_attempts_total{result="rate_limited"} 1');
+  }, 120_000);
+
+  it('pushes nothing and opens nothing when the edited declarations do not validate', async () => {
+    const broken = async (fleet: Fleet, options: PlanOptions) =>
+      (await planFleet(fleet, new PrometheusClient(prometheus.url), options)).map((recommendation): Recommendation =>
+        recommendation.deploymentId === ID ? { ...recommendation, change: { gpu: { type: 'nvidia-t4', count: 1 } } } : recommendation,
+      );
+
+    const report = await cycle({ planner: broken });
+
+    expect(report.outcomes).toEqual([expect.objectContaining({ kind: 'failed', detail: expect.stringContaining('environments/production.ts') })]);
+    expect(report.outcomes[0]!.detail).toContain('Nothing was committed or pushed.');
+    expect(await remoteBranch()).toBe('');
+    expect(world.github.pulls).toHaveLength(0);
+  }, 120_000);
+
+  it('opens a revert pull request with the evidence when the merged change breaks the error SLO, and records it in the ledger', async () => {
+    await cycle();
+    await world.github.merge(1);
+    const metrics = new OptimizerMetrics();
+    standInNow = END;
+
+    const report = await cycle({ now: END, metrics });
+
+    expect(report.outcomes).toEqual([expect.objectContaining({ deploymentId: ID, kind: 'opened', proposal: 'revert', pullRequest: 2 })]);
+    const revert = world.github.pulls.find((pull) => pull.number === 2)!;
+    expect(revert.labels).toEqual(['llmops', 'production', 'rollback']);
+    expect(revert.body).toMatch(/error ratio \d\.\d\d % > 1\.00 %/);
+    const declarationDiff = await git(world.bare, 'diff', '--unified=0', 'main', BRANCH, '--', 'environments/production.ts');
+    expect(declarationDiff).toContain('+      replicas: { min: 2, max: 8 },');
+    const ledger = parseLedger('ledger', await git(world.bare, 'show', `${BRANCH}:generated/optimizer/ledger/${ID}.jsonl`));
+    expect(ledger.map((entry) => entry.kind)).toEqual(['decision', 'proposal', 'merge', 'rollback']);
+    expect(ledger[2]).toMatchObject({ outcome: 'failed', mergedAt: PROPOSE_AT.toISOString() });
+    expect(await metrics.registry.getSingleMetricAsString('optimizer_rollbacks_total')).toContain('optimizer_rollbacks_total 1');
+    expect(world.github.contractViolations).toEqual([]);
+  }, 180_000);
+});

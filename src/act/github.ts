@@ -1,0 +1,174 @@
+/**
+ * The GitHub calls the bot makes, through @octokit/rest with the retry and
+ * throttling plugins: 5xx and timeouts are retried with back-off, primary and
+ * secondary rate limits wait for `retry-after` / `x-ratelimit-reset` (up to a
+ * bound, then the cycle stops cleanly), and mutating calls are serialized at
+ * least a second apart, as GitHub asks of integrations.
+ */
+import { retry } from '@octokit/plugin-retry';
+import { throttling } from '@octokit/plugin-throttling';
+import { Octokit } from '@octokit/rest';
+
+const BotOctokit = Octokit.plugin(retry, throttling);
+
+export interface GitHubOptions {
+  /** A token with contents and pull-requests write access. */
+  readonly token: string;
+  /** `owner/name`. */
+  readonly repository: string;
+  /** REST API root. Default: https://api.github.com. */
+  readonly apiUrl?: string;
+  /** Abort a request after this long, milliseconds; it is then retried. Default: 30000. */
+  readonly requestTimeoutMs?: number;
+  /** Wait at most this long for a rate limit to reset, seconds; longer stops the cycle. Default: 120. */
+  readonly maxRateLimitWaitSeconds?: number;
+  /** Retries per request for 5xx and timeouts. Default: 3. */
+  readonly retries?: number;
+}
+
+/** The fields of a pull request the bot reads. */
+export interface PullRequest {
+  readonly number: number;
+  readonly title: string;
+  readonly body: string;
+  readonly labels: readonly string[];
+  readonly headRef: string;
+  readonly state: 'open' | 'closed';
+  readonly mergedAt?: string;
+  readonly createdAt: string;
+  readonly url: string;
+}
+
+/** Raised when GitHub asks the bot to wait longer than it may: the cycle stops and the next run continues. */
+export class RateLimitedError extends Error {
+  override readonly name = 'RateLimitedError';
+}
+
+interface RawPullRequest {
+  number: number;
+  title: string;
+  body: string | null;
+  labels: { name?: string }[];
+  head: { ref: string };
+  state: string;
+  merged_at: string | null;
+  created_at: string;
+  html_url: string;
+}
+
+const toPullRequest = (raw: RawPullRequest): PullRequest => ({
+  number: raw.number,
+  title: raw.title,
+  body: raw.body ?? '',
+  labels: raw.labels.map((label) => label.name ?? '').filter(Boolean),
+  headRef: raw.head.ref,
+  state: raw.state === 'open' ? 'open' : 'closed',
+  mergedAt: raw.merged_at ?? undefined,
+  createdAt: raw.created_at,
+  url: raw.html_url,
+});
+
+/** A fetch that gives up after `timeoutMs` with an error octokit treats as retryable. */
+function fetchWithTimeout(timeoutMs: number): typeof fetch {
+  return async (input, init) => {
+    const signals = [AbortSignal.timeout(timeoutMs), ...(init?.signal ? [init.signal] : [])];
+    try {
+      return await fetch(input, { ...init, signal: AbortSignal.any(signals) });
+    } catch (error) {
+      if (error instanceof Error && error.name === 'TimeoutError') throw new TypeError('fetch failed', { cause: `no response within ${timeoutMs} ms` });
+      throw error;
+    }
+  };
+}
+
+export class GitHubRepository {
+  readonly owner: string;
+  readonly repo: string;
+  private readonly octokit: InstanceType<typeof BotOctokit>;
+  private rateLimited?: string;
+
+  constructor(options: GitHubOptions) {
+    const [owner, repo] = options.repository.split('/');
+    if (!owner || !repo) throw new Error(`repository: expected owner/name (got ${JSON.stringify(options.repository)})`);
+    this.owner = owner;
+    this.repo = repo;
+    const maxWait = options.maxRateLimitWaitSeconds ?? 120;
+    const onLimit = (kind: string) => (retryAfterSeconds: number, request: { method: string; url: string }, _octokit: unknown, retryCount: number) => {
+      if (retryAfterSeconds <= maxWait && retryCount < 3) return true;
+      this.rateLimited = `${kind} rate limit on ${request.method} ${request.url}: GitHub asks to wait ${retryAfterSeconds} s (the bot waits at most ${maxWait} s, 3 times)`;
+      return false;
+    };
+    this.octokit = new BotOctokit({
+      auth: options.token,
+      baseUrl: options.apiUrl ?? 'https://api.github.com',
+      userAgent: 'llmops-gitops-bot',
+      request: { fetch: fetchWithTimeout(options.requestTimeoutMs ?? 30_000) },
+      throttle: { onRateLimit: onLimit('primary'), onSecondaryRateLimit: onLimit('secondary') },
+      // 429 belongs to the throttling plugin, which honours retry-after; the retry plugin would retry it blind.
+      retry: { retries: options.retries ?? 3, doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451] },
+      log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
+    });
+  }
+
+  /** Runs a call; a rate limit the bot will not wait for becomes a RateLimitedError. */
+  private async call<T>(request: () => Promise<T>): Promise<T> {
+    try {
+      return await request();
+    } catch (error) {
+      if (this.rateLimited) {
+        const message = this.rateLimited;
+        this.rateLimited = undefined;
+        throw new RateLimitedError(message);
+      }
+      throw error;
+    }
+  }
+
+  private get repoParams() {
+    return { owner: this.owner, repo: this.repo };
+  }
+
+  /** The open pull request from `branch`, if any. */
+  async findOpenPullRequest(branch: string): Promise<PullRequest | undefined> {
+    const { data } = await this.call(() => this.octokit.rest.pulls.list({ ...this.repoParams, head: `${this.owner}:${branch}`, state: 'open', per_page: 10 }));
+    return data[0] ? toPullRequest(data[0] as RawPullRequest) : undefined;
+  }
+
+  /** Pull requests whose head branch starts with `prefix`, newest first, created since `since` (all when absent) or still open. */
+  async listPullRequests(prefix: string, state: 'open' | 'all'): Promise<PullRequest[]> {
+    const data = await this.call(() => this.octokit.paginate(this.octokit.rest.pulls.list, { ...this.repoParams, state, sort: 'created', direction: 'desc', per_page: 100 }));
+    return data.map((raw) => toPullRequest(raw as RawPullRequest)).filter((pull) => pull.headRef.startsWith(prefix));
+  }
+
+  /**
+   * Opens a pull request. When another run opened one for the branch first,
+   * GitHub answers 422 and the existing one is returned: never a duplicate.
+   */
+  async createPullRequest(request: { branch: string; base: string; title: string; body: string }): Promise<{ pullRequest: PullRequest; created: boolean }> {
+    try {
+      const { data } = await this.call(() => this.octokit.rest.pulls.create({ ...this.repoParams, head: request.branch, base: request.base, title: request.title, body: request.body }));
+      return { pullRequest: toPullRequest(data as RawPullRequest), created: true };
+    } catch (error) {
+      const existing = (error as { status?: number }).status === 422 ? await this.findOpenPullRequest(request.branch) : undefined;
+      if (existing) return { pullRequest: existing, created: false };
+      throw error;
+    }
+  }
+
+  async updatePullRequest(number: number, changes: { title?: string; body?: string; state?: 'open' | 'closed' }): Promise<void> {
+    await this.call(() => this.octokit.rest.pulls.update({ ...this.repoParams, pull_number: number, ...changes }));
+  }
+
+  /** Adds the labels the pull request lacks (GitHub creates unknown labels). */
+  async addLabels(number: number, labels: readonly string[]): Promise<void> {
+    await this.call(() => this.octokit.rest.issues.addLabels({ ...this.repoParams, issue_number: number, labels: [...labels] }));
+  }
+
+  /** Posts `body` unless a comment containing `marker` exists. Returns whether it posted. */
+  async commentOnce(number: number, marker: string, body: string): Promise<boolean> {
+    const comments = await this.call(() => this.octokit.paginate(this.octokit.rest.issues.listComments, { ...this.repoParams, issue_number: number, per_page: 100 }));
+    if (comments.some((comment) => comment.body?.includes(marker))) return false;
+    await this.call(() => this.octokit.rest.issues.createComment({ ...this.repoParams, issue_number: number, body: `${marker}\n${body}` }));
+    return true;
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * The bot's append-only audit ledger: one JSON line per decision, proposal,
+ * merge and rollback, in `generated/optimizer/ledger/<env>/<model>.jsonl`.
+ * One file per deployment so that pull requests for different deployments
+ * never conflict; the lines travel in the bot's own commits, so the base
+ * branch holds exactly what was merged.
+ */
+import { z } from 'zod';
+
+/** Folder of the ledger inside the fleet root (preserved by synth). */
+export const LEDGER_DIR = 'generated/optimizer/ledger';
+
+export const ledgerFile = (deploymentId: string) => `${LEDGER_DIR}/${deploymentId}.jsonl`;
+
+export const LedgerConfiguration = z.strictObject({
+  gpuType: z.string(),
+  gpuCount: z.int(),
+  quantization: z.string().optional(),
+  maxNumSeqs: z.int(),
+  replicasMin: z.int(),
+  replicasMax: z.int(),
+});
+export type LedgerConfiguration = z.infer<typeof LedgerConfiguration>;
+
+const common = {
+  /** ISO 8601 time of the event. */
+  at: z.iso.datetime(),
+  deploymentId: z.string(),
+};
+
+export const LedgerEntry = z.discriminatedUnion('kind', [
+  /** Why the bot proposed what it proposed. */
+  z.strictObject({ ...common, kind: z.literal('decision'), rule: z.string(), reason: z.string(), policy: z.string() }),
+  /** A configuration change the bot proposed; the line lands on the base branch when the pull request merges. */
+  z.strictObject({
+    ...common,
+    kind: z.literal('proposal'),
+    branch: z.string(),
+    from: LedgerConfiguration,
+    to: LedgerConfiguration,
+    costPerHourUsd: z.strictObject({ current: z.number(), proposed: z.number() }),
+    confidence: z.number().optional(),
+    risk: z.number().optional(),
+  }),
+  /** A merged proposal after its verification window: verified, or failed (and rolled back). */
+  z.strictObject({ ...common, kind: z.literal('merge'), mergedAt: z.iso.datetime(), outcome: z.enum(['verified', 'failed']) }),
+  /** The revert of a failed change; `failed` is not proposed again within the policy's cooldown. */
+  z.strictObject({ ...common, kind: z.literal('rollback'), reason: z.string(), failed: LedgerConfiguration, restored: LedgerConfiguration }),
+]);
+export type LedgerEntry = z.infer<typeof LedgerEntry>;
+
+export class LedgerError extends Error {
+  override readonly name = 'LedgerError';
+}
+
+/** Parses a ledger file; a line that is not a valid entry is an error naming the file and line. */
+export function parseLedger(file: string, text: string): LedgerEntry[] {
+  return text
+    .split('\n')
+    .map((line, index) => [line, index + 1] as const)
+    .filter(([line]) => line.trim() !== '')
+    .map(([line, lineNumber]) => {
+      let json: unknown;
+      try {
+        json = JSON.parse(line);
+      } catch {
+        throw new LedgerError(`${file}:${lineNumber}: expected one JSON object per line (got ${JSON.stringify(line.slice(0, 60))})`);
+      }
+      const parsed = LedgerEntry.safeParse(json);
+      if (!parsed.success) throw new LedgerError(`${file}:${lineNumber}: ${z.prettifyError(parsed.error).replace(/\n/g, ' ')}`);
+      return parsed.data;
+    });
+}
+
+/** `text` with `entries` appended, one line each. */
+export function appendLedger(text: string, entries: readonly LedgerEntry[]): string {
+  const prefix = text === '' || text.endsWith('\n') ? text : `${text}\n`;
+  return prefix + entries.map((entry) => `${JSON.stringify(entry)}\n`).join('');
+}
+
+/** What the ledger of one deployment on the base branch tells the next cycle. */
+export interface DeploymentHistory {
+  /** The last proposal, when it is merged but its outcome is not yet recorded. */
+  readonly unverified?: Extract<LedgerEntry, { kind: 'proposal' }>;
+  /** When the deployment last changed through the bot (a merge or a rollback). */
+  readonly lastChangeAt?: Date;
+  /** Configurations rolled back within `cooldownMinutes` of `now`. */
+  readonly rejected: readonly LedgerConfiguration[];
+}
+
+/**
+ * Reads a deployment's history. `mergedAt` is when the last ledger line reached
+ * the base branch (the commit that brought it), which is when the proposal merged.
+ */
+export function deploymentHistory(entries: readonly LedgerEntry[], mergedAt: Date | undefined, now: Date, cooldownMinutes: number): DeploymentHistory {
+  const last = entries[entries.length - 1];
+  const changes = entries.filter((entry) => entry.kind === 'merge' || entry.kind === 'rollback').map((entry) => new Date(entry.kind === 'merge' ? entry.mergedAt : entry.at));
+  const unverified = last?.kind === 'proposal' ? last : undefined;
+  if (unverified && mergedAt) changes.push(mergedAt);
+  const rejected = entries.filter((entry) => entry.kind === 'rollback' && now.getTime() - new Date(entry.at).getTime() < cooldownMinutes * 60_000);
+  return {
+    unverified,
+    lastChangeAt: changes.length > 0 ? new Date(Math.max(...changes.map((date) => date.getTime()))) : undefined,
+    rejected: rejected.map((entry) => (entry as Extract<LedgerEntry, { kind: 'rollback' }>).failed),
+  };
+}

@@ -1,0 +1,126 @@
+import { createServer } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { BotRepository } from '../../act/bot-repository.ts';
+import { runCycle, type CycleReport } from '../../act/cycle.ts';
+import { GitHubRepository } from '../../act/github.ts';
+import { OptimizerMetrics } from '../../act/metrics.ts';
+import { PrometheusClient } from '../../prometheus/client.ts';
+import { ExitCode } from '../exit-codes.ts';
+import { CliError, type Io } from '../io.ts';
+
+export interface OptimizeCommandOptions {
+  readonly root: string;
+  readonly prometheus: string;
+  /** One cycle, then exit (a scheduled GitHub Action). */
+  readonly once?: boolean;
+  /** Cycle every `interval` minutes with /metrics and /healthz on `port`. */
+  readonly serve?: boolean;
+  readonly interval?: string;
+  readonly port?: string;
+  /** No GitHub: bot branches in the local repository, bodies printed. */
+  readonly local?: boolean;
+  readonly repository?: string;
+  readonly githubApiUrl?: string;
+  readonly base?: string;
+  readonly remote?: string;
+  readonly window?: string;
+  readonly recent?: string;
+  readonly at?: string;
+}
+
+/** `owner/name` from package.json's repository URL. */
+async function repositoryFromPackage(root: string): Promise<string | undefined> {
+  try {
+    const { repository } = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8'));
+    const url = typeof repository === 'string' ? repository : repository?.url;
+    return /github\.com[/:]([^/]+\/[^/.]+)/.exec(url ?? '')?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+function printReport(report: CycleReport, io: Io): void {
+  for (const outcome of report.outcomes) {
+    if (outcome.body) io.out(`\n--- pull request body for ${outcome.deploymentId} (${outcome.detail}) ---\n${outcome.body}\n`);
+  }
+  const counts = new Map<string, number>();
+  for (const outcome of report.outcomes) counts.set(outcome.kind, (counts.get(outcome.kind) ?? 0) + 1);
+  io.out(`cycle on ${report.baseSha.slice(0, 12)}: ${[...counts].map(([kind, count]) => `${count} ${kind}`).join(', ') || 'nothing to do'}${report.stopped ? ` (stopped: ${report.stopped.split('\n')[0]})` : ''}\n`);
+}
+
+/** `llmops optimize`: plan, then open or update the bot's pull requests (or local branches). */
+export async function optimizeCommand(options: OptimizeCommandOptions, io: Io): Promise<void> {
+  if (options.once === options.serve) throw new CliError('expected exactly one of --once and --serve', ExitCode.usage);
+  const token = process.env.GITHUB_TOKEN;
+  if (!options.local && !token) throw new CliError('GITHUB_TOKEN is not set: export a token with contents and pull-requests write access, or run with --local to write the branches here and print the pull-request bodies', ExitCode.usage);
+  const repositoryName = options.repository ?? (await repositoryFromPackage(options.root));
+  if (!options.local && !repositoryName) throw new CliError('--repository: expected owner/name (package.json has no github.com repository URL)', ExitCode.usage);
+
+  const metrics = new OptimizerMetrics();
+  const repository = new BotRepository({ root: options.root, base: options.base, remote: options.remote, local: options.local });
+  const github = options.local ? undefined : new GitHubRepository({ token: token!, repository: repositoryName!, apiUrl: options.githubApiUrl });
+  const prometheus = new PrometheusClient(options.prometheus);
+  const stop = new AbortController();
+  const onSignal = () => {
+    io.err('received SIGTERM: finishing the current deployment, then stopping\n');
+    stop.abort();
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  const cycle = async () => {
+    const report = await runCycle({
+      repository,
+      github,
+      prometheus,
+      metrics,
+      signal: stop.signal,
+      now: options.at === undefined ? undefined : new Date(Number(options.at) * 1000),
+      plan: { window: options.window, recent: options.recent },
+      log: (line) => io.err(`${line}\n`),
+    });
+    printReport(report, io);
+    return report;
+  };
+
+  try {
+    if (options.once) {
+      const report = await cycle();
+      if (report.outcomes.some((outcome) => outcome.kind === 'failed') || (report.stopped && report.stopped !== 'stop requested')) throw new CliError('', ExitCode.failure);
+      return;
+    }
+    const intervalMs = Number(options.interval ?? 15) * 60_000;
+    let healthy = true;
+    const server = createServer(async (request, response) => {
+      if (request.url === '/metrics') {
+        response.writeHead(200, { 'content-type': metrics.registry.contentType });
+        response.end(await metrics.registry.metrics());
+      } else if (request.url === '/healthz') {
+        response.writeHead(healthy ? 200 : 503, { 'content-type': 'text/plain' });
+        response.end(healthy ? 'ok\n' : 'last cycle failed\n');
+      } else {
+        response.writeHead(404).end();
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(Number(options.port ?? 9464), '127.0.0.1', resolve));
+    io.err(`serving /metrics and /healthz on 127.0.0.1:${options.port ?? 9464}; a cycle every ${intervalMs / 60_000} min\n`);
+    while (!stop.signal.aborted) {
+      try {
+        const report = await cycle();
+        healthy = !report.outcomes.some((outcome) => outcome.kind === 'failed');
+      } catch (error) {
+        healthy = false;
+        io.err(`cycle failed: ${error instanceof Error ? error.message : String(error)}\n`);
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, intervalMs);
+        stop.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+      });
+    }
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  }
+}

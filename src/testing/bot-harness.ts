@@ -1,0 +1,88 @@
+/**
+ * Test harness for the bot: the example fleet as a real git repository with a
+ * bare "GitHub" remote, clones for bot runs, the GitHub stand-in on that bare
+ * repository, and the real Prometheus with a simulated scenario.
+ */
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { BotRepository } from '../act/bot-repository.ts';
+import { GitHubRepository } from '../act/github.ts';
+import { loadFleet } from '../fleet/load.ts';
+import { startPrometheus, type PrometheusServer } from '../prometheus/server.ts';
+import { readRunningDeployments } from '../simulator/manifests.ts';
+import { simulateToOpenMetrics } from '../simulator/openmetrics.ts';
+import { Scenario } from '../simulator/scenario.ts';
+import { FleetSimulation } from '../simulator/simulation.ts';
+import { copyExampleFleet, REPO_ROOT } from './example-fleet.ts';
+import { GitHubStandIn } from './github-stand-in.ts';
+
+const run = promisify(execFile);
+export const TOKEN = 'ghs_standintoken';
+export const REPOSITORY = 'acme/llmops-gitops';
+const HUMAN = { GIT_AUTHOR_NAME: 'Dana Platform', GIT_AUTHOR_EMAIL: 'dana@acme.invalid', GIT_COMMITTER_NAME: 'Dana Platform', GIT_COMMITTER_EMAIL: 'dana@acme.invalid' };
+
+export async function git(cwd: string, ...args: string[]): Promise<string> {
+  return (await run('git', args, { cwd, env: { ...process.env, ...HUMAN } })).stdout;
+}
+
+export interface BotWorld {
+  readonly dir: string;
+  /** The bare repository playing GitHub's copy. */
+  readonly bare: string;
+  /** A person's clone, for commits to main or to the bot's branches. */
+  readonly human: string;
+  readonly github: GitHubStandIn;
+  /** A fresh clone for one bot run, with the compiler linked into node_modules. */
+  botClone(): Promise<string>;
+  repository(clone: string): BotRepository;
+  client(options?: { maxRateLimitWaitSeconds?: number; requestTimeoutMs?: number }): GitHubRepository;
+  remove(): Promise<void>;
+}
+
+/** The example fleet (declarations and generated/) committed on main of a bare repository, with the stand-in serving it. */
+export async function createBotWorld(clock?: () => Date): Promise<BotWorld> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'llmops-bot-'));
+  const seed = await copyExampleFleet({ withGenerated: true });
+  await writeFile(path.join(seed, '.gitignore'), 'node_modules/\n');
+  await git(seed, 'init', '--quiet', '-b', 'main');
+  await git(seed, 'add', '--all');
+  await git(seed, 'commit', '--quiet', '-m', 'Example fleet');
+  const bare = path.join(dir, 'fleet.git');
+  await git(dir, 'clone', '--quiet', '--bare', seed, bare);
+  await rm(seed, { recursive: true, force: true });
+  const human = path.join(dir, 'human');
+  await git(dir, 'clone', '--quiet', bare, human);
+  const github = await new GitHubStandIn({ bareRepository: bare, repository: REPOSITORY, token: TOKEN, clock }).start();
+  let clones = 0;
+  return {
+    dir,
+    bare,
+    human,
+    github,
+    async botClone() {
+      const clone = path.join(dir, `bot-${++clones}`);
+      await git(dir, 'clone', '--quiet', bare, clone);
+      await mkdir(path.join(clone, 'node_modules'));
+      await symlink(REPO_ROOT, path.join(clone, 'node_modules', 'llmops-gitops'), 'dir');
+      return clone;
+    },
+    repository: (clone) => new BotRepository({ root: clone }),
+    client: (options = {}) => new GitHubRepository({ token: TOKEN, repository: REPOSITORY, apiUrl: github.url, requestTimeoutMs: options.requestTimeoutMs ?? 5000, maxRateLimitWaitSeconds: options.maxRateLimitWaitSeconds }),
+    async remove() {
+      await github.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Starts the real Prometheus with `scenario` simulated on the example fleet, ending at `end`. */
+export async function prometheusWithScenario(scenario: unknown, end: Date): Promise<PrometheusServer> {
+  const loaded = await loadFleet(REPO_ROOT);
+  if (!loaded.ok) throw new Error('the example fleet is invalid');
+  const running = await readRunningDeployments(path.join(REPO_ROOT, 'generated'));
+  const simulation = new FleetSimulation(running, Scenario.parse(scenario));
+  return startPrometheus({ openMetrics: simulateToOpenMetrics(simulation, Math.floor(end.getTime() / 1000)) });
+}

@@ -1,0 +1,144 @@
+/**
+ * GitHub's published REST description (@octokit/openapi, api.github.com) as a
+ * contract: finds the operation of a request, validates requests and
+ * responses against it, and builds schema-complete example objects that the
+ * stand-in overlays with its real state.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { Ajv, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+
+type Schema = Record<string, unknown>;
+interface Parameter {
+  name: string;
+  in: string;
+  required?: boolean;
+  schema?: Schema;
+}
+interface Operation {
+  parameters?: (Parameter | { $ref: string })[];
+  requestBody?: { content: Record<string, { schema: Schema }> };
+  responses: Record<string, { $ref?: string; content?: Record<string, { schema: Schema }> }>;
+}
+interface Spec {
+  paths: Record<string, Record<string, Operation>>;
+  components: Record<string, Record<string, unknown>>;
+}
+
+const require = createRequire(import.meta.url);
+const spec: Spec = JSON.parse(readFileSync(require.resolve('@octokit/openapi/generated/api.github.com.json'), 'utf8'));
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+const ajv = addFormats(new Ajv({ strict: false, allErrors: true, logger: false }));
+const coercingAjv = addFormats(new Ajv({ strict: false, allErrors: true, logger: false, coerceTypes: true }));
+for (const instance of [ajv, coercingAjv]) instance.addSchema({ components: spec.components }, 'gh');
+
+/** Resolves a local `$ref` of the description. */
+function resolve<T>(value: T | { $ref: string }): T {
+  let current: unknown = value;
+  while (current && typeof current === 'object' && '$ref' in current) {
+    const pointer = (current as { $ref: string }).$ref.replace(/^#\//, '').split('/');
+    current = pointer.reduce<unknown>((node, key) => (node as Record<string, unknown>)[key.replace(/~1/g, '/').replace(/~0/g, '~')], spec);
+  }
+  return current as T;
+}
+
+/** Rewrites `#/components/...` refs to the registered schema id. */
+const rooted = (schema: Schema): Schema => JSON.parse(JSON.stringify(schema).replace(/"\$ref":"#\//g, '"$ref":"gh#/'));
+
+const validators = new Map<string, ValidateFunction>();
+function validator(key: string, schema: Schema, coerce = false): ValidateFunction {
+  const cacheKey = `${coerce}:${key}`;
+  if (!validators.has(cacheKey)) validators.set(cacheKey, (coerce ? coercingAjv : ajv).compile(rooted(schema)));
+  return validators.get(cacheKey)!;
+}
+
+const describe = (validate: ValidateFunction) => (validate.errors ?? []).slice(0, 5).map((error) => `${error.instancePath || '/'} ${error.message}`).join('; ');
+
+export interface MatchedOperation {
+  readonly template: string;
+  readonly method: string;
+  readonly params: Record<string, string>;
+  readonly operation: Operation;
+}
+
+/** The described operation of `method pathname`, or undefined when GitHub has no such endpoint. */
+export function matchOperation(method: string, pathname: string, templates: readonly string[]): MatchedOperation | undefined {
+  for (const template of templates) {
+    const names: string[] = [];
+    const pattern = new RegExp(`^${template.replace(/\{(\w+)\}/g, (_, name: string) => (names.push(name), '([^/]+)'))}$`);
+    const match = pattern.exec(pathname);
+    const operation = spec.paths[template]?.[method.toLowerCase()];
+    if (match && operation) return { template, method: method.toLowerCase(), operation, params: Object.fromEntries(names.map((name, index) => [name, decodeURIComponent(match[index + 1]!)])) };
+  }
+  return undefined;
+}
+
+/** Contract problems of a request: unknown or ill-typed parameters, a body the description rejects. */
+export function requestViolations(matched: MatchedOperation, query: URLSearchParams, body: unknown): string[] {
+  const problems: string[] = [];
+  const parameters = (matched.operation.parameters ?? []).map((parameter) => resolve<Parameter>(parameter));
+  for (const [name, value] of query) {
+    const parameter = parameters.find((candidate) => candidate.in === 'query' && candidate.name === name);
+    if (!parameter) {
+      problems.push(`query parameter ${name} is not described for ${matched.method.toUpperCase()} ${matched.template}`);
+      continue;
+    }
+    const holder = { value };
+    const validate = validator(`${matched.template}:${matched.method}:query:${name}`, { type: 'object', properties: { value: parameter.schema ?? {} } }, true);
+    if (!validate(holder)) problems.push(`query parameter ${name}=${value}: ${describe(validate)}`);
+  }
+  for (const parameter of parameters.filter((candidate) => candidate.in === 'path')) {
+    const holder = { value: matched.params[parameter.name] };
+    const validate = validator(`${matched.template}:${matched.method}:path:${parameter.name}`, { type: 'object', properties: { value: parameter.schema ?? {} } }, true);
+    if (!validate(holder)) problems.push(`path parameter ${parameter.name}: ${describe(validate)}`);
+  }
+  const described = matched.operation.requestBody?.content['application/json']?.schema;
+  if (described) {
+    const validate = validator(`${matched.template}:${matched.method}:body`, described);
+    if (!validate(body)) problems.push(`request body: ${describe(validate)}`);
+  } else if (body !== undefined) {
+    problems.push(`${matched.method.toUpperCase()} ${matched.template} takes no body`);
+  }
+  return problems;
+}
+
+/** Contract problems of a response: an undescribed status or a body the described schema rejects. */
+export function responseViolations(matched: MatchedOperation, status: number, body: unknown): string[] {
+  const response = matched.operation.responses[String(status)];
+  if (!response) return [`status ${status} is not described for ${matched.method.toUpperCase()} ${matched.template}`];
+  const schema = resolve(response).content?.['application/json']?.schema;
+  if (!schema) return body === undefined || body === '' ? [] : [`status ${status} of ${matched.template} has no body in the description`];
+  const validate = validator(`${matched.template}:${matched.method}:${status}`, schema);
+  return validate(body) ? [] : [`response ${status} body: ${describe(validate)}`];
+}
+
+/** A value satisfying `#/components/schemas/<name>`: every required field with a type-correct placeholder. */
+export function exampleOf(name: string): Record<string, unknown> {
+  return example(resolve({ $ref: `#/components/schemas/${name}` }) as Schema) as Record<string, unknown>;
+}
+
+function example(schemaOrRef: Schema): unknown {
+  const schema = resolve(schemaOrRef) as Schema;
+  if (schema.allOf) return Object.assign({}, ...(schema.allOf as Schema[]).map(example));
+  if (schema.anyOf || schema.oneOf) return example(((schema.anyOf ?? schema.oneOf) as Schema[])[0]!);
+  if (schema.nullable) return null;
+  if (schema.enum) return (schema.enum as unknown[])[0];
+  switch (schema.type) {
+    case 'object': {
+      const properties = (schema.properties ?? {}) as Record<string, Schema>;
+      return Object.fromEntries(((schema.required ?? []) as string[]).map((key) => [key, properties[key] ? example(properties[key]) : {}]));
+    }
+    case 'array':
+      return [];
+    case 'integer':
+    case 'number':
+      return 1;
+    case 'boolean':
+      return false;
+    case 'string':
+      return schema.format === 'date-time' ? '2026-01-01T00:00:00Z' : schema.format === 'uri' ? 'https://github.invalid/' : schema.format === 'email' ? 'bot@github.invalid' : 'x';
+    default:
+      return null;
+  }
+}
