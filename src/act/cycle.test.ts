@@ -69,7 +69,12 @@ describe('llmops optimize against the GitHub stand-in', () => {
     expect(pull!.labels).toEqual(['llmops', 'production', 'risk:low']);
     expect(pull!.title).toMatch(/^Optimize production\/llama-3-1-8b-instruct: 1x nvidia-l4, 1-\d+ replicas, max-num-seqs 128 \(-\d+\.\d\d USD\/h\)$/);
     expect(pull!.body).toContain('| Replicas (min–max) | 2–8 | 1–');
-    expect(pull!.body).toContain('quadrantChart');
+    const chart = /```mermaid\nquadrantChart\n([\s\S]*?)```/.exec(pull!.body)![1]!.trim().split('\n');
+    const points = chart.filter((line) => !/^\s*(title|x-axis|y-axis) /.test(line));
+    expect(points.length).toBeGreaterThanOrEqual(2);
+    // Mermaid's grammar: unquoted labels of letters, digits and spaces; coordinates 0–1.
+    for (const point of points) expect(point).toMatch(/^ {4}[A-Za-z0-9 ]+: \[0\.\d{3}, 0\.\d{3}\]( radius: 8 color: #[0-9a-f]{6})?$/);
+    expect(points.some((point) => point.startsWith('    proposed: '))).toBe(true);
     expect(pull!.body).toContain('| 1 | 1 % | 15 min | yes |');
     expect(pull!.body).toMatch(/<summary>generated\/ changes: \d+ file\(s\)/);
     expect(parseMetadata(pull!.body)).toMatchObject({ deploymentId: ID, kind: 'optimize' });
@@ -186,6 +191,28 @@ describe('llmops optimize against the GitHub stand-in', () => {
     expect(world.github.pulls).toHaveLength(0);
     expect(await remoteBranch()).toBe('');
     expect(await metrics.registry.getSingleMetricAsString('optimizer_attempts_total')).toContain('optimizer_attempts_total{result="rate_limited"} 1');
+  }, 120_000);
+
+  it("holds a new pull request back when the policy's hourly limit is used up", async () => {
+    const lastHour = new Date(PROPOSE_AT.getTime() - 10 * 60_000).toISOString();
+    world.github.pulls.push({ number: 41, title: 'Optimize production/qwen2-5-7b-instruct', body: '', head: 'llmops/production/qwen2-5-7b-instruct', base: 'main', state: 'closed', labels: ['llmops'], createdAt: lastHour, updatedAt: lastHour, mergedAt: lastHour });
+
+    const report = await cycle();
+
+    expect(report.outcomes).toEqual([expect.objectContaining({ kind: 'limited', detail: 'policy conservative allows 1 new pull request(s) per hour (1 in the last hour)' })]);
+    expect(await remoteBranch()).toBe('');
+  }, 120_000);
+
+  it('does not reopen a proposal a reviewer closed', async () => {
+    await cycle();
+    world.github.pulls[0]!.state = 'closed';
+    const writes = world.github.writes.length;
+
+    const report = await cycle();
+
+    expect(report.outcomes).toEqual([expect.objectContaining({ kind: 'declined', pullRequest: 1 })]);
+    expect(world.github.writes.length).toBe(writes);
+    expect(world.github.pulls).toHaveLength(1);
   }, 120_000);
 
   it('pushes nothing and opens nothing when the edited declarations do not validate', async () => {

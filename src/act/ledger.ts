@@ -96,7 +96,8 @@ export function deploymentHistory(entries: readonly LedgerEntry[], mergedAt: Dat
   const last = entries[entries.length - 1];
   const changes = entries.filter((entry) => entry.kind === 'merge' || entry.kind === 'rollback').map((entry) => new Date(entry.kind === 'merge' ? entry.mergedAt : entry.at));
   const unverified = last?.kind === 'proposal' ? last : undefined;
-  if (unverified && mergedAt) changes.push(mergedAt);
+  // Any bot line landing on the base is a merged change (a proposal or a revert).
+  if (mergedAt) changes.push(mergedAt);
   const rejected = entries.filter((entry) => entry.kind === 'rollback' && now.getTime() - new Date(entry.at).getTime() < cooldownMinutes * 60_000);
   return {
     unverified,

@@ -5,16 +5,35 @@
  * chart takes coordinates in 0–1, so both axes are scaled to the plotted range
  * and the axis labels carry the real ends.
  */
+import { describeConfiguration } from '../optimizer/describe.ts';
 import type { Evaluated, Recommendation } from '../optimizer/recommendation.ts';
+
+/** Most options drawn besides current and proposed; more make the chart unreadable. */
+export const MAX_OPTIONS = 12;
 
 interface Point {
   /** Letters, digits and spaces only: all Mermaid accepts unquoted. */
   readonly label: string;
   readonly costPerHourUsd: number;
   readonly p95Seconds: number;
+  readonly evaluated: Evaluated;
 }
 
-const pointOf = (label: string, evaluated: Evaluated): Point => ({ label, costPerHourUsd: evaluated.costPerHourUsd, p95Seconds: evaluated.prediction.e2eP95Seconds });
+const pointOf = (label: string, evaluated: Evaluated): Point => ({ label, costPerHourUsd: evaluated.costPerHourUsd, p95Seconds: evaluated.prediction.e2eP95Seconds, evaluated });
+
+/** Pareto options other than current and proposed, one per distinct (cost, p95) point, cheapest first. */
+function distinctOptions(recommendation: Recommendation): Evaluated[] {
+  const seen = new Set([recommendation.current, recommendation.proposed].filter(Boolean).map((evaluated) => key(evaluated!)));
+  const options: Evaluated[] = [];
+  for (const evaluated of [...recommendation.pareto].sort((a, b) => a.costPerHourUsd - b.costPerHourUsd || a.prediction.e2eP95Seconds - b.prediction.e2eP95Seconds)) {
+    if (seen.has(key(evaluated))) continue;
+    seen.add(key(evaluated));
+    options.push(evaluated);
+  }
+  return options.slice(0, MAX_OPTIONS);
+}
+
+const key = (evaluated: Evaluated) => `${evaluated.costPerHourUsd.toFixed(2)}/${evaluated.prediction.e2eP95Seconds.toFixed(1)}`;
 
 /** Current and proposed stand out from the other options (point styles: Mermaid 10.9 and later, as on GitHub). */
 const MARKER_STYLE: Readonly<Record<string, string>> = { current: ' radius: 8 color: #cf222e', proposed: ' radius: 8 color: #1a7f37' };
@@ -25,11 +44,11 @@ function scale(value: number, low: number, high: number): string {
   return position.toFixed(3);
 }
 
-/** A `mermaid` code block, or undefined when there is nothing to compare. */
+/** A `mermaid` code block with a legend table of the options, or undefined when there is nothing to compare. */
 export function paretoChart(recommendation: Recommendation): string | undefined {
   const finite = (point: Point) => Number.isFinite(point.costPerHourUsd) && Number.isFinite(point.p95Seconds);
   const points = [
-    ...recommendation.pareto.map((evaluated, index) => pointOf(`option ${index + 1}`, evaluated)),
+    ...distinctOptions(recommendation).map((evaluated, index) => pointOf(`option ${index + 1}`, evaluated)),
     pointOf('current', recommendation.current),
     ...(recommendation.proposed ? [pointOf('proposed', recommendation.proposed)] : []),
   ].filter(finite);
@@ -46,6 +65,10 @@ export function paretoChart(recommendation: Recommendation): string | undefined 
     `    y-axis "p95 ${latencyLow.toFixed(1)} s" --> "p95 ${latencyHigh.toFixed(1)} s"`,
     ...points.map((point) => `    ${point.label}: [${scale(point.costPerHourUsd, costLow, costHigh)}, ${scale(point.p95Seconds, latencyLow, latencyHigh)}]${MARKER_STYLE[point.label] ?? ''}`),
     '```',
+    '',
+    '| Point | Configuration | USD/h | p95 predicted | Quality cost |',
+    '|---|---|---:|---:|---:|',
+    ...points.map((point) => `| ${point.label} | ${describeConfiguration(point.evaluated.configuration)} | ${point.costPerHourUsd.toFixed(2)} | ${point.p95Seconds.toFixed(1)} s | ${point.evaluated.qualityCostPct.toFixed(1)} % |`),
   ];
   return lines.join('\n');
 }

@@ -148,7 +148,7 @@ export function renderPullRequestBody(proposal: Proposal, diff: readonly FileDif
       '',
       `${recommendation.reason}.`,
       '',
-      `Rule \`${recommendation.rule}\` of policy \`${recommendation.policy}\`; ${recommendation.orientation.requestsInWindow} requests observed in the window.${recommendation.orientation.notes.length > 0 ? ` Notes: ${recommendation.orientation.notes.join('; ')}.` : ''}`,
+      `Rule \`${recommendation.rule}\` of policy \`${recommendation.policy}\`; ${Math.round(recommendation.orientation.requestsInWindow)} requests observed in the window.${recommendation.orientation.notes.length > 0 ? ` Notes: ${recommendation.orientation.notes.join('; ')}.` : ''}`,
     );
     const chart = paretoChart(recommendation);
     if (chart) lines.push('', '### Pareto set', '', chart);

@@ -75,6 +75,16 @@ describe('llmops plan on simulated traffic in the real Prometheus', () => {
     expect(recommendation.reason).toMatch(/^no change: only \d+ requests in the window \(200 needed/);
   });
 
+  it('never proposes a configuration rolled back within the cooldown', async () => {
+    const first = find(recommendations, 'production/llama-3-1-8b-instruct').proposed!.configuration;
+
+    const again = find(await simulateAndPlan(fleet, MIXED, END, { rejected: new Map([['production/llama-3-1-8b-instruct', [first]]]) }), 'production/llama-3-1-8b-instruct');
+
+    expect(again.action).toBe('change');
+    expect(again.proposed!.configuration).not.toEqual(first);
+    expect(again.pareto.map((evaluated) => evaluated.configuration)).not.toContainEqual(first);
+  }, 60_000);
+
   it('reports a drift of the prompt-length distribution', () => {
     const orientation = find(recommendations, 'staging/llama-3-1-8b-instruct').orientation;
 

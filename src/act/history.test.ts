@@ -1,0 +1,76 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { FleetDeployment } from '../fleet/fleet.ts';
+import { loadFleet } from '../fleet/load.ts';
+import { REPO_ROOT } from '../testing/example-fleet.ts';
+import { appendLedger, deploymentHistory, LedgerError, parseLedger, type LedgerEntry } from './ledger.ts';
+import { judgeVerification } from './verify.ts';
+
+const ID = 'production/llama-3-1-8b-instruct';
+const L4 = { gpuType: 'nvidia-l4', gpuCount: 1, maxNumSeqs: 128, replicasMin: 2, replicasMax: 8 };
+const SMALLER = { ...L4, replicasMin: 1, replicasMax: 6 };
+const proposal: LedgerEntry = { kind: 'proposal', at: '2026-11-18T14:00:00.000Z', deploymentId: ID, branch: `llmops/${ID}`, from: L4, to: SMALLER, costPerHourUsd: { current: 1.6, proposed: 0.8 } };
+const rollback: LedgerEntry = { kind: 'rollback', at: '2026-11-18T15:00:00.000Z', deploymentId: ID, reason: 'error ratio 5.00 % > 1.00 %', failed: SMALLER, restored: L4 };
+
+describe('the audit ledger', () => {
+  it('round-trips entries as one JSON line each and appends without touching earlier lines', () => {
+    const text = appendLedger('', [proposal]);
+
+    const appended = appendLedger(text, [rollback]);
+
+    expect(appended.startsWith(text)).toBe(true);
+    expect(appended.split('\n')).toHaveLength(3);
+    expect(parseLedger('ledger.jsonl', appended)).toEqual([proposal, rollback]);
+  });
+
+  it('names the file and line of an entry it cannot read', () => {
+    expect(() => parseLedger('generated/optimizer/ledger/x.jsonl', `${JSON.stringify(proposal)}\n{"kind":"proposal"}\n`)).toThrow(LedgerError);
+    expect(() => parseLedger('generated/optimizer/ledger/x.jsonl', 'not json\n')).toThrow('generated/optimizer/ledger/x.jsonl:1: expected one JSON object per line (got "not json")');
+  });
+
+  it('treats a proposal on the base branch as merged and unverified, dated by when it landed', () => {
+    const landed = new Date('2026-11-18T14:30:00Z');
+
+    const history = deploymentHistory([proposal], landed, new Date('2026-11-18T15:00:00Z'), 240);
+
+    expect(history).toEqual({ unverified: proposal, lastChangeAt: landed, rejected: [] });
+  });
+
+  it('remembers a rolled-back configuration for the cooldown, and forgets it after', () => {
+    const entries = [proposal, rollback];
+
+    const during = deploymentHistory(entries, new Date('2026-11-18T15:10:00Z'), new Date('2026-11-18T18:59:00Z'), 240);
+    const after = deploymentHistory(entries, new Date('2026-11-18T15:10:00Z'), new Date('2026-11-18T19:01:00Z'), 240);
+
+    expect(during.rejected).toEqual([SMALLER]);
+    expect(during.unverified).toBeUndefined();
+    expect(after.rejected).toEqual([]);
+  });
+});
+
+describe('verification after merge', () => {
+  let deployment: FleetDeployment;
+  beforeAll(async () => {
+    const loaded = await loadFleet(REPO_ROOT);
+    if (!loaded.ok) throw new Error('the example fleet is invalid');
+    deployment = loaded.fleet.deployments.find((candidate) => candidate.id === ID)!;
+  });
+  const mergedAt = new Date('2026-11-18T14:00:00Z');
+  const healthy = { errorRatio: 0.002, e2eP95Seconds: 4, ttftP95Seconds: 0.3, interTokenP95Seconds: 0.04 };
+
+  it('is pending inside the window and verified after it when nothing breaks', () => {
+    expect(judgeVerification({ deployment, mergedAt, now: new Date('2026-11-18T14:30:00Z'), after: healthy, before: healthy }).status).toBe('pending');
+    expect(judgeVerification({ deployment, mergedAt, now: new Date('2026-11-18T15:00:00Z'), after: healthy, before: healthy })).toEqual({ status: 'verified', evidence: [], windowEnd: new Date('2026-11-18T15:00:00Z') });
+  });
+
+  it('fails on an aborted canary, an error ratio over the threshold, an SLO breach or a latency jump, with each figure', () => {
+    const verdict = judgeVerification({ deployment, mergedAt, now: new Date('2026-11-18T14:20:00Z'), after: { ...healthy, errorRatio: 0.03, ttftP95Seconds: 0.9, e2eP95Seconds: 6 }, before: healthy, rolloutDegraded: true });
+
+    expect(verdict.status).toBe('failed');
+    expect(verdict.evidence).toEqual([
+      'the Rollout llama-3-1-8b-instruct went Degraded (canary analysis aborted the rollout)',
+      'error ratio 3.00 % > 1.00 % (rollback threshold / SLO)',
+      'TTFT p95 900 ms > 800 ms SLO',
+      'end-to-end p95 6000 ms is 50 % above the 4000 ms before the merge (policy allows 10 %)',
+    ]);
+  });
+});

@@ -1,0 +1,123 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { PrometheusServer } from '../prometheus/server.ts';
+import { createBotWorld, git, prometheusWithScenario, REPOSITORY, TOKEN, type BotWorld } from '../testing/bot-harness.ts';
+import { REPO_ROOT } from '../testing/example-fleet.ts';
+import { lastWednesdayAfternoon } from '../testing/plan-harness.ts';
+
+const AT = new Date(lastWednesdayAfternoon().getTime() - 60 * 60_000);
+const BRANCH = 'llmops/production/llama-3-1-8b-instruct';
+const SCENARIO = {
+  durationMinutes: 90,
+  seed: 9,
+  deployments: { 'production/llama-3-1-8b-instruct': { traffic: { kind: 'steady', requestsPerSecond: 0.4 }, promptTokens: { mean: 600 }, outputTokens: { mean: 100 } } },
+  truth: { 'llama-3-1-8b-instruct': { parametersBillions: 8.03, kvBytesPerToken: 131072 } },
+};
+
+let prometheus: PrometheusServer;
+let world: BotWorld;
+beforeAll(async () => {
+  prometheus = await prometheusWithScenario(SCENARIO, AT);
+}, 120_000);
+afterAll(async () => prometheus?.stop());
+beforeEach(async () => {
+  world = await createBotWorld(() => AT);
+});
+afterEach(async () => world?.remove());
+
+interface Child {
+  readonly exited: Promise<number | null>;
+  readonly output: () => { stdout: string; stderr: string };
+  /** Resolves when stderr has printed a line matching `pattern`. */
+  waitFor(pattern: RegExp): Promise<void>;
+  kill(signal: NodeJS.Signals): void;
+}
+
+/** `llmops optimize …` in its own process, as a GitHub Action or a pod runs it. */
+function optimize(clone: string, args: string[], env: Record<string, string> = {}): Child {
+  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/llmops.js'), 'optimize', '--prometheus', prometheus.url, '--at', String(AT.getTime() / 1000), ...args], {
+    cwd: clone,
+    env: { ...process.env, GITHUB_TOKEN: '', ...env },
+  });
+  let stdout = '';
+  let stderr = '';
+  const waiters: { pattern: RegExp; resolve: () => void }[] = [];
+  child.stdout.on('data', (chunk) => (stdout += chunk));
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+    for (const waiter of waiters.filter((candidate) => candidate.pattern.test(stderr))) waiter.resolve();
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return {
+    exited,
+    output: () => ({ stdout, stderr }),
+    waitFor: (pattern) => (pattern.test(stderr) ? Promise.resolve() : new Promise((resolve) => waiters.push({ pattern, resolve }))),
+    kill: (signal) => child.kill(signal),
+  };
+}
+
+describe('llmops optimize', () => {
+  it('--local writes the bot branch in the local repository, prints the body, and leaves the checkout alone', async () => {
+    const clone = await world.botClone();
+
+    const child = optimize(clone, ['--once', '--local']);
+    const code = await child.exited;
+
+    const { stdout, stderr } = child.output();
+    expect(code, stderr).toBe(0);
+    expect(stdout).toContain(`--- pull request body for production/llama-3-1-8b-instruct (branch ${BRANCH} at `);
+    expect(stdout).toContain('### Current vs proposed');
+    expect(await git(clone, 'rev-list', '--count', `main..${BRANCH}`)).toBe('1\n');
+    expect(await git(clone, 'status', '--porcelain')).toBe('');
+    expect((await git(clone, 'rev-parse', '--abbrev-ref', 'HEAD')).trim()).toBe('main');
+    expect(await git(world.bare, 'branch', '--list', BRANCH)).toBe('');
+  }, 120_000);
+
+  it('without a token and without --local says what to do', async () => {
+    const child = optimize(await world.botClone(), ['--once']);
+
+    expect(await child.exited).toBe(2);
+    expect(child.output().stderr).toContain('GITHUB_TOKEN is not set: export a token with contents and pull-requests write access, or run with --local');
+  }, 60_000);
+
+  it('on SIGTERM mid-cycle finishes the deployment in hand — branch and pull request — and exits cleanly', async () => {
+    // Arrange: the pull request call is slow, so the signal lands while the unit of work is in flight.
+    world.github.inject({ delayMs: 3000, method: 'POST' });
+    const clone = await world.botClone();
+    const child = optimize(clone, ['--once', '--github-api-url', world.github.url, '--repository', REPOSITORY], { GITHUB_TOKEN: TOKEN });
+
+    // Act
+    await child.waitFor(/optimize on llmops\//);
+    child.kill('SIGTERM');
+    const code = await child.exited;
+
+    // Assert
+    expect(code, child.output().stderr).toBe(0);
+    expect(child.output().stderr).toContain('received SIGTERM: finishing the current deployment, then stopping');
+    expect(world.github.pulls.map((pull) => pull.head)).toEqual([BRANCH]);
+    expect(await git(world.bare, 'rev-list', '--count', `main..${BRANCH}`)).toBe('1\n');
+    expect((await git(clone, 'worktree', 'list')).trim().split('\n')).toHaveLength(1);
+    expect(world.github.contractViolations).toEqual([]);
+  }, 120_000);
+
+  it('--serve cycles, serves /metrics and /healthz, and stops on SIGTERM', async () => {
+    const clone = await world.botClone();
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const child = optimize(clone, ['--serve', '--interval', '60', '--port', String(port), '--github-api-url', world.github.url, '--repository', REPOSITORY], { GITHUB_TOKEN: TOKEN });
+
+    await child.waitFor(/production\/llama-3-1-8b-instruct: opened #1/);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+    child.kill('SIGTERM');
+    const code = await child.exited;
+
+    expect(health.status).toBe(200);
+    expect(metrics).toContain('optimizer_attempts_total{result="success"} 1');
+    expect(metrics).toContain('optimizer_config_changes_total{type="replicas"} 1');
+    expect(metrics).toContain('optimizer_deployments_active 7');
+    expect(metrics).toMatch(/optimizer_duration_seconds_count 1/);
+    expect(code).toBe(0);
+  }, 120_000);
+});
