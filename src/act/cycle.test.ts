@@ -20,7 +20,7 @@ const PROPOSE_AT = new Date(END.getTime() - 60 * 60_000);
 const BRANCH = 'llmops/production/llama-3-1-8b-instruct';
 const ID = 'production/llama-3-1-8b-instruct';
 
-/** Production's 8B idles on two L4s for 95 minutes, then (after the change merges) errors jump to 5 %. */
+/** Production's 8B idles on two L4s for 95 minutes; then (after the change merges) its canary aborts and errors jump to 5 %. */
 const SCENARIO = {
   durationMinutes: 150,
   seed: 5,
@@ -30,6 +30,7 @@ const SCENARIO = {
       promptTokens: { mean: 600 },
       outputTokens: { mean: 100 },
       errorSpike: { fromMinute: 95, toMinute: 150, errorRatio: 0.05 },
+      rolloutDegradedFromMinute: 100,
     },
   },
   truth: { 'llama-3-1-8b-instruct': { parametersBillions: 8.03, kvBytesPerToken: 131072 } },
@@ -229,7 +230,7 @@ describe('llmops optimize against the GitHub stand-in', () => {
     expect(world.github.pulls).toHaveLength(0);
   }, 120_000);
 
-  it('opens a revert pull request with the evidence when the merged change breaks the error SLO, and records it in the ledger', async () => {
+  it('opens a revert pull request with the evidence when the merged change's canary aborts and errors break the SLO, and records it in the ledger', async () => {
     await cycle();
     await world.github.merge(1);
     const metrics = new OptimizerMetrics();
@@ -240,7 +241,8 @@ describe('llmops optimize against the GitHub stand-in', () => {
     expect(report.outcomes).toEqual([expect.objectContaining({ deploymentId: ID, kind: 'opened', proposal: 'revert', pullRequest: 2 })]);
     const revert = world.github.pulls.find((pull) => pull.number === 2)!;
     expect(revert.labels).toEqual(['llmops', 'production', 'rollback']);
-    expect(revert.body).toMatch(/error ratio \d\.\d\d % > 1\.00 %/);
+    expect(revert.body).toContain('- the Rollout llama-3-1-8b-instruct went Degraded (canary analysis aborted the rollout)');
+    expect(revert.body).toMatch(/- error ratio \d\.\d\d % > 1\.00 %/);
     const declarationDiff = await git(world.bare, 'diff', '--unified=0', 'main', BRANCH, '--', 'environments/production.ts');
     expect(declarationDiff).toContain('+      replicas: { min: 2, max: 8 },');
     const ledger = parseLedger('ledger', await git(world.bare, 'show', `${BRANCH}:generated/optimizer/ledger/${ID}.jsonl`));

@@ -17,6 +17,8 @@ export interface RunningDeployment {
   readonly namespace: string;
   /** Served model name. */
   readonly model: string;
+  /** `Rollout` (Argo Rollouts canary) or a plain `Deployment`. */
+  readonly workloadKind: 'Rollout' | 'Deployment';
   readonly gpuType: GpuType;
   readonly gpuCount: number;
   readonly minReplicas: number;
@@ -69,6 +71,7 @@ export async function readRunningDeployments(generatedDir: string): Promise<Runn
         environment,
         namespace: workload.metadata.namespace,
         model: String(flags['served-model-name']),
+        workloadKind: workload.kind as RunningDeployment['workloadKind'],
         gpuType: GpuType.parse(pod.nodeSelector[GPU_TYPE_NODE_LABEL]),
         gpuCount: Number(container.resources.limits[GPU_RESOURCE_NAME]),
         minReplicas: scaler.spec.minReplicaCount,

@@ -18,6 +18,12 @@ export function currentSamples(simulation: FleetSimulation): Sample[] {
     const { namespace, model } = deployment.running;
     const ready = deployment.replicas.filter((replica) => replica.readyAtSeconds <= simulation.elapsedSeconds);
     add(FAMILIES.replicas, FAMILIES.replicas.name, { namespace, deployment: model }, ready.length);
+    if (deployment.running.workloadKind === 'Rollout') {
+      // The Argo Rollouts controller's info metric: one series per rollout, its phase as a label.
+      const degradedFrom = deployment.scenario.rolloutDegradedFromMinute;
+      const phase = degradedFrom !== undefined && simulation.elapsedSeconds >= degradedFrom * 60 ? 'Degraded' : 'Healthy';
+      add(FAMILIES.rolloutInfo, FAMILIES.rolloutInfo.name, { namespace, name: model, strategy: 'canary', phase, job: 'argo-rollouts-metrics' }, 1);
+    }
     for (const replica of ready) {
       const labels = { namespace, pod: replica.pod, model_name: model, engine: '0', job: 'vllm' };
       add(FAMILIES.running, FAMILIES.running.name, labels, replica.running);

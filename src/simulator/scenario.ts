@@ -55,6 +55,8 @@ export const DeploymentScenario = z.strictObject({
   errorRatio: z.number().min(0).max(1).default(0.001),
   /** A window with a higher error share. */
   errorSpike: z.strictObject({ fromMinute: z.number().min(0), toMinute: z.number().min(0), errorRatio: z.number().min(0).max(1) }).optional(),
+  /** From this minute on, the Argo Rollout reports `Degraded` (its canary analysis aborted). Rollouts only. */
+  rolloutDegradedFromMinute: z.number().min(0).optional(),
 });
 export type DeploymentScenario = z.infer<typeof DeploymentScenario>;
 

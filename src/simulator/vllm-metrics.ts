@@ -29,6 +29,7 @@ export const FAMILIES = {
   requestGenerationTokens: { name: 'vllm:request_generation_tokens', type: 'histogram', help: 'Number of generation tokens processed.', buckets: TOKEN_BUCKETS },
   gpuUtilization: { name: 'DCGM_FI_DEV_GPU_UTIL', type: 'gauge', help: 'GPU utilization (in %).' },
   replicas: { name: 'kube_deployment_status_replicas', type: 'gauge', help: 'The number of replicas per deployment.' },
+  rolloutInfo: { name: 'rollout_info', type: 'gauge', help: 'Information about rollout.' },
 } as const satisfies Record<string, Family>;
 
 /** A histogram's state: cumulative-ready bucket counts (non-cumulative here), sum and count. */
