@@ -230,7 +230,7 @@ describe('llmops optimize against the GitHub stand-in', () => {
     expect(world.github.pulls).toHaveLength(0);
   }, 120_000);
 
-  it('opens a revert pull request with the evidence when the merged change's canary aborts and errors break the SLO, and records it in the ledger', async () => {
+  it("opens a revert pull request with the evidence when the merged change's canary aborts and errors break the SLO, and records it in the ledger", async () => {
     await cycle();
     await world.github.merge(1);
     const metrics = new OptimizerMetrics();

@@ -164,6 +164,20 @@ export class GitHubRepository {
     await this.call(() => this.octokit.rest.issues.addLabels({ ...this.repoParams, issue_number: number, labels: [...labels] }));
   }
 
+  /** Edits the comment that starts with `marker` in place, or posts it: one comment per pull request, never one per push. */
+  async upsertComment(number: number, marker: string, body: string): Promise<'created' | 'updated' | 'unchanged'> {
+    const comments = await this.call(() => this.octokit.paginate(this.octokit.rest.issues.listComments, { ...this.repoParams, issue_number: number, per_page: 100 }));
+    const text = `${marker}\n${body}`;
+    const existing = comments.find((comment) => comment.body?.startsWith(marker));
+    if (existing?.body === text) return 'unchanged';
+    if (existing) {
+      await this.call(() => this.octokit.rest.issues.updateComment({ ...this.repoParams, comment_id: existing.id, body: text }));
+      return 'updated';
+    }
+    await this.call(() => this.octokit.rest.issues.createComment({ ...this.repoParams, issue_number: number, body: text }));
+    return 'created';
+  }
+
   /** Posts `body` unless a comment containing `marker` exists. Returns whether it posted. */
   async commentOnce(number: number, marker: string, body: string): Promise<boolean> {
     const comments = await this.call(() => this.octokit.paginate(this.octokit.rest.issues.listComments, { ...this.repoParams, issue_number: number, per_page: 100 }));

@@ -53,6 +53,13 @@ function program(io: Io): Command {
     .option('--speed <factor>', 'simulated seconds per real second with --serve (default 60)')
     .action(async (options) => (await import('./commands/simulate.ts')).simulateCommand(options, io));
 
+  command('diff', 'render the fleet and show the manifest diff against generated/ on a base ref, per environment; or upsert it as the pull request\'s one comment')
+    .requiredOption('--base <ref>', 'git ref the change merges into, e.g. origin/main')
+    .option('--comment <number>', 'upsert the diff as this pull request\'s comment (GITHUB_TOKEN, GITHUB_REPOSITORY)')
+    .option('--repository <owner/name>', 'GitHub repository (default: GITHUB_REPOSITORY, then package.json repository)')
+    .option('--github-api-url <url>', 'GitHub REST API root (default: GITHUB_API_URL, then https://api.github.com)')
+    .action(async (options) => (await import('./commands/diff.ts')).diffCommand(options, io));
+
   command('optimize', 'plan, then open or update one pull request per deployment to change (Renovate-style), and revert changes that fail after merge')
     .requiredOption('--prometheus <url>', 'Prometheus base URL')
     .option('--once', 'run one cycle and exit (a scheduled GitHub Action)')

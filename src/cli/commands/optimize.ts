@@ -1,12 +1,10 @@
 import { createServer } from 'node:http';
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { BotRepository } from '../../act/bot-repository.ts';
 import { runCycle, type CycleReport } from '../../act/cycle.ts';
-import { GitHubRepository } from '../../act/github.ts';
 import { OptimizerMetrics } from '../../act/metrics.ts';
 import { PrometheusClient } from '../../prometheus/client.ts';
 import { ExitCode } from '../exit-codes.ts';
+import { githubFromEnvironment } from '../github-from-env.ts';
 import { CliError, type Io } from '../io.ts';
 
 export interface OptimizeCommandOptions {
@@ -29,17 +27,6 @@ export interface OptimizeCommandOptions {
   readonly at?: string;
 }
 
-/** `owner/name` from package.json's repository URL. */
-async function repositoryFromPackage(root: string): Promise<string | undefined> {
-  try {
-    const { repository } = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8'));
-    const url = typeof repository === 'string' ? repository : repository?.url;
-    return /github\.com[/:]([^/]+\/[^/.]+)/.exec(url ?? '')?.[1];
-  } catch {
-    return undefined;
-  }
-}
-
 function printReport(report: CycleReport, io: Io): void {
   for (const outcome of report.outcomes) {
     if (outcome.body) io.out(`\n--- pull request body for ${outcome.deploymentId} (${outcome.detail}) ---\n${outcome.body}\n`);
@@ -52,14 +39,12 @@ function printReport(report: CycleReport, io: Io): void {
 /** `llmops optimize`: plan, then open or update the bot's pull requests (or local branches). */
 export async function optimizeCommand(options: OptimizeCommandOptions, io: Io): Promise<void> {
   if (options.once === options.serve) throw new CliError('expected exactly one of --once and --serve', ExitCode.usage);
-  const token = process.env.GITHUB_TOKEN;
-  if (!options.local && !token) throw new CliError('GITHUB_TOKEN is not set: export a token with contents and pull-requests write access, or run with --local to write the branches here and print the pull-request bodies', ExitCode.usage);
-  const repositoryName = options.repository ?? (await repositoryFromPackage(options.root));
-  if (!options.local && !repositoryName) throw new CliError('--repository: expected owner/name (package.json has no github.com repository URL)', ExitCode.usage);
+  const github = options.local
+    ? undefined
+    : await githubFromEnvironment(options, 'export a token with contents and pull-requests write access, or run with --local to write the branches here and print the pull-request bodies');
 
   const metrics = new OptimizerMetrics();
   const repository = new BotRepository({ root: options.root, base: options.base, remote: options.remote, local: options.local });
-  const github = options.local ? undefined : new GitHubRepository({ token: token!, repository: repositoryName!, apiUrl: options.githubApiUrl });
   const prometheus = new PrometheusClient(options.prometheus);
   const stop = new AbortController();
   const onSignal = () => {

@@ -1,0 +1,35 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { GitHubRepository } from '../act/github.ts';
+import { ExitCode } from './exit-codes.ts';
+import { CliError } from './io.ts';
+
+/** `owner/name` from package.json's repository URL. */
+async function repositoryFromPackage(root: string): Promise<string | undefined> {
+  try {
+    const { repository } = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8'));
+    const url = typeof repository === 'string' ? repository : repository?.url;
+    return /github\.com[/:]([^/]+\/[^/.]+)/.exec(url ?? '')?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+export interface GitHubCliOptions {
+  readonly root: string;
+  /** `owner/name`; default: GITHUB_REPOSITORY (set in Actions), then package.json's repository. */
+  readonly repository?: string;
+  readonly githubApiUrl?: string;
+}
+
+/**
+ * The GitHub client for a command, with the token from GITHUB_TOKEN. `hint`
+ * says what to do instead when there is no token.
+ */
+export async function githubFromEnvironment(options: GitHubCliOptions, hint: string): Promise<GitHubRepository> {
+  const token = process.env.GITHUB_TOKEN;
+  if (!token) throw new CliError(`GITHUB_TOKEN is not set: ${hint}`, ExitCode.usage);
+  const repository = options.repository ?? (process.env.GITHUB_REPOSITORY || undefined) ?? (await repositoryFromPackage(options.root));
+  if (!repository) throw new CliError('--repository: expected owner/name (GITHUB_REPOSITORY is not set and package.json has no github.com repository URL)', ExitCode.usage);
+  return new GitHubRepository({ token, repository, apiUrl: options.githubApiUrl ?? (process.env.GITHUB_API_URL || undefined) });
+}
