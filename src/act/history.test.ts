@@ -62,14 +62,22 @@ describe('verification after merge', () => {
     expect(judgeVerification({ deployment, mergedAt, now: new Date('2026-11-18T15:00:00Z'), after: healthy, before: healthy })).toEqual({ status: 'verified', evidence: [], windowEnd: new Date('2026-11-18T15:00:00Z') });
   });
 
+  it('does not blame a change for an overload it eased but did not end', () => {
+    const overloaded = { ...healthy, ttftP95Seconds: 2.5, e2eP95Seconds: 9 };
+
+    const verdict = judgeVerification({ deployment, mergedAt, now: new Date('2026-11-18T15:00:00Z'), after: { ...overloaded, ttftP95Seconds: 1.5, e2eP95Seconds: 7 }, before: overloaded });
+
+    expect(verdict).toMatchObject({ status: 'verified', evidence: [] });
+  });
+
   it('fails on an aborted canary, an error ratio over the threshold, an SLO breach or a latency jump, with each figure', () => {
     const verdict = judgeVerification({ deployment, mergedAt, now: new Date('2026-11-18T14:20:00Z'), after: { ...healthy, errorRatio: 0.03, ttftP95Seconds: 0.9, e2eP95Seconds: 6 }, before: healthy, rolloutDegraded: true });
 
     expect(verdict.status).toBe('failed');
     expect(verdict.evidence).toEqual([
       'the Rollout llama-3-1-8b-instruct went Degraded (canary analysis aborted the rollout)',
-      'error ratio 3.00 % > 1.00 % (rollback threshold / SLO)',
-      'TTFT p95 900 ms > 800 ms SLO',
+      'error ratio 3.00 % > 1.00 % (rollback threshold / SLO), 0.20 % before the merge',
+      'TTFT p95 900 ms > 800 ms SLO (300 ms before the merge)',
       'end-to-end p95 6000 ms is 50 % above the 4000 ms before the merge (policy allows 10 %)',
     ]);
   });

@@ -40,14 +40,20 @@ export function judgeVerification(input: VerificationInput): Verdict {
   const windowEnd = new Date(input.mergedAt.getTime() + verificationWindowMinutes * 60_000);
   const evidence: string[] = [];
   if (input.rolloutDegraded) evidence.push(`the Rollout ${deployment.model.name} went Degraded (canary analysis aborted the rollout)`);
+  // A breach counts against the change only if the change made it: it was not there before the merge, or it got
+  // worse by more than the policy allows. A scale-out that eases but does not end an overload is not reverted.
+  const allowed = 1 + rollback.maxP95LatencyIncreasePct / 100;
+  const madeWorse = (now: number, was: number | undefined, limit: number) => now > limit && (was === undefined || was <= limit || now > was * allowed);
   const errorLimit = Math.min(rollback.maxErrorRateRatio, slos.errorRateRatio);
-  if (after.errorRatio !== undefined && after.errorRatio > errorLimit) evidence.push(`error ratio ${(after.errorRatio * 100).toFixed(2)} % > ${(errorLimit * 100).toFixed(2)} % (rollback threshold / SLO)`);
-  const breaches: [string, number | undefined, number][] = [
-    ['TTFT p95', after.ttftP95Seconds, slos.ttftP95Ms],
-    ['end-to-end p95', after.e2eP95Seconds, slos.e2eP95Ms],
-    ['inter-token p95', after.interTokenP95Seconds, slos.interTokenP95Ms],
+  if (after.errorRatio !== undefined && madeWorse(after.errorRatio, before.errorRatio, errorLimit)) evidence.push(`error ratio ${(after.errorRatio * 100).toFixed(2)} % > ${(errorLimit * 100).toFixed(2)} % (rollback threshold / SLO)${before.errorRatio === undefined ? '' : `, ${(before.errorRatio * 100).toFixed(2)} % before the merge`}`);
+  const breaches: [string, number | undefined, number | undefined, number][] = [
+    ['TTFT p95', after.ttftP95Seconds, before.ttftP95Seconds, slos.ttftP95Ms],
+    ['end-to-end p95', after.e2eP95Seconds, before.e2eP95Seconds, slos.e2eP95Ms],
+    ['inter-token p95', after.interTokenP95Seconds, before.interTokenP95Seconds, slos.interTokenP95Ms],
   ];
-  for (const [name, seconds, limitMs] of breaches) if (seconds !== undefined && seconds * 1000 > limitMs) evidence.push(`${name} ${ms(seconds)} > ${limitMs} ms SLO`);
+  for (const [name, seconds, was, limitMs] of breaches) {
+    if (seconds !== undefined && madeWorse(seconds * 1000, was === undefined ? undefined : was * 1000, limitMs)) evidence.push(`${name} ${ms(seconds)} > ${limitMs} ms SLO${was === undefined ? '' : ` (${ms(was)} before the merge)`}`);
+  }
   if (after.e2eP95Seconds !== undefined && before.e2eP95Seconds !== undefined && before.e2eP95Seconds > 0) {
     const increasePct = (after.e2eP95Seconds / before.e2eP95Seconds - 1) * 100;
     if (increasePct > rollback.maxP95LatencyIncreasePct) evidence.push(`end-to-end p95 ${ms(after.e2eP95Seconds)} is ${increasePct.toFixed(0)} % above the ${ms(before.e2eP95Seconds)} before the merge (policy allows ${rollback.maxP95LatencyIncreasePct} %)`);

@@ -63,9 +63,10 @@ async function waitUntilReady(url: string, child: ChildProcess, timeoutMs: numbe
 }
 
 /** Starts Prometheus (after backfilling `openMetrics`, when given) and waits until it answers. */
-export async function startPrometheus(options: { openMetrics?: string; openMetricsFile?: string; scrapeTargets?: readonly string[] } = {}): Promise<PrometheusServer> {
+export async function startPrometheus(options: { openMetrics?: string; openMetricsFile?: string; scrapeTargets?: readonly string[]; dataDir?: string } = {}): Promise<PrometheusServer> {
   const home = await mkdtemp(path.join(tmpdir(), 'llmops-prometheus-'));
-  const dataDir = path.join(home, 'data');
+  // A given data dir outlives the server (the closed loop restarts Prometheus on a growing history).
+  const dataDir = options.dataDir ?? path.join(home, 'data');
   if (options.openMetrics) await backfill(dataDir, options.openMetrics);
   if (options.openMetricsFile) await backfillFile(dataDir, options.openMetricsFile);
   const config = path.join(home, 'prometheus.yml');

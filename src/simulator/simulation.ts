@@ -36,10 +36,10 @@ export interface ReplicaMetrics {
 
 /** One deployment's simulated state. */
 export interface SimulatedDeployment {
-  readonly running: RunningDeployment;
+  running: RunningDeployment;
   readonly scenario: DeploymentScenario;
   readonly truth: ModelTruth;
-  readonly replicas: ReplicaMetrics[];
+  replicas: ReplicaMetrics[];
   /** Requests waiting across the deployment. */
   waiting: number;
   /** Autoscaler recommendations of the stabilization window. */
@@ -104,6 +104,24 @@ export class FleetSimulation {
         for (let index = 0; index < deployment.minReplicas; index += 1) this.addReplica(simulated, 0);
         return simulated;
       });
+  }
+
+  /**
+   * Applies a new generated/ (after a merge and an Argo CD sync): each changed
+   * deployment gets new pods of the new configuration, as a finished rollout
+   * would; the replica count is kept within the new bounds. Canary steps are not
+   * simulated: the new pods take all traffic at once.
+   */
+  reload(running: readonly RunningDeployment[]): void {
+    for (const deployment of this.deployments) {
+      const next = running.find((candidate) => candidate.id === deployment.running.id);
+      if (!next || JSON.stringify(next) === JSON.stringify(deployment.running)) continue;
+      const count = Math.min(next.maxReplicas, Math.max(next.minReplicas, deployment.replicas.length));
+      deployment.running = next;
+      deployment.replicas = [];
+      deployment.recommendations.length = 0;
+      for (let index = 0; index < count; index += 1) this.addReplica(deployment, this.elapsedSeconds);
+    }
   }
 
   /** Advances one step (the scenario's stepSeconds). */

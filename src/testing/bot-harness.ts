@@ -32,7 +32,7 @@ export interface BotWorld {
   readonly dir: string;
   /** The bare repository playing GitHub's copy. */
   readonly bare: string;
-  /** A person's clone, for commits to main or to the bot's branches. */
+  /** A person's clone (with the compiler linked), for commits to main or to the bot's branches. */
   readonly human: string;
   readonly github: GitHubStandIn;
   /** A fresh clone for one bot run, with the compiler linked into node_modules. */
@@ -40,6 +40,12 @@ export interface BotWorld {
   repository(clone: string): BotRepository;
   client(options?: { maxRateLimitWaitSeconds?: number; requestTimeoutMs?: number }): GitHubRepository;
   remove(): Promise<void>;
+}
+
+/** Makes `import … from 'llmops-gitops'` in a clone resolve to this checkout, as an installed dependency would. */
+async function linkCompiler(clone: string): Promise<void> {
+  await mkdir(path.join(clone, 'node_modules'));
+  await symlink(REPO_ROOT, path.join(clone, 'node_modules', 'llmops-gitops'), 'dir');
 }
 
 /** The example fleet (declarations and generated/) committed on main of a bare repository, with the stand-in serving it. */
@@ -55,6 +61,7 @@ export async function createBotWorld(clock?: () => Date): Promise<BotWorld> {
   await rm(seed, { recursive: true, force: true });
   const human = path.join(dir, 'human');
   await git(dir, 'clone', '--quiet', bare, human);
+  await linkCompiler(human);
   const github = await new GitHubStandIn({ bareRepository: bare, repository: REPOSITORY, token: TOKEN, clock }).start();
   let clones = 0;
   return {
@@ -65,8 +72,7 @@ export async function createBotWorld(clock?: () => Date): Promise<BotWorld> {
     async botClone() {
       const clone = path.join(dir, `bot-${++clones}`);
       await git(dir, 'clone', '--quiet', bare, clone);
-      await mkdir(path.join(clone, 'node_modules'));
-      await symlink(REPO_ROOT, path.join(clone, 'node_modules', 'llmops-gitops'), 'dir');
+      await linkCompiler(clone);
       return clone;
     },
     repository: (clone) => new BotRepository({ root: clone }),

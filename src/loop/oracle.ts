@@ -1,0 +1,132 @@
+/**
+ * The benchmark's yardsticks, computed by simulating with the true parameters
+ * (what the bot never sees): the oracle — the cheapest configuration in the
+ * policy's search space and the environment's node pools that meets the SLOs
+ * for the whole run, found exhaustively — and two baselines teams run today:
+ * static peak provisioning and a queue-length autoscaler alone.
+ */
+import { estimateDeploymentCost } from '../fleet/cost.ts';
+import type { FleetDeployment } from '../fleet/fleet.ts';
+import { smallestFittingGpuCount } from '../fleet/memory.ts';
+import type { Quantization } from '../declarations/engine-args.ts';
+import type { RunningDeployment } from '../simulator/manifests.ts';
+import type { Scenario } from '../simulator/scenario.ts';
+import { FleetSimulation } from '../simulator/simulation.ts';
+import { SloMeter } from './slo-meter.ts';
+
+/** One configuration of the measured deployment, as the simulator runs it. */
+export interface Candidate {
+  readonly gpuType: RunningDeployment['gpuType'];
+  readonly gpuCount: number;
+  readonly quantization?: string;
+  readonly maxNumSeqs: number;
+  readonly minReplicas: number;
+  readonly maxReplicas: number;
+}
+
+export interface Measured {
+  readonly candidate: Candidate;
+  /** Mean serving replicas × price per replica over the measured span, USD/hour. */
+  readonly costPerHourUsd: number;
+  readonly sloViolationMinutes: number;
+}
+
+export const describeCandidate = (candidate: Candidate) =>
+  `${candidate.gpuCount}x ${candidate.gpuType}${candidate.quantization ? ` ${candidate.quantization}` : ''}, ${candidate.minReplicas}-${candidate.maxReplicas} replicas, max-num-seqs ${candidate.maxNumSeqs}`;
+
+function running(base: RunningDeployment, candidate: Candidate): RunningDeployment {
+  const { quantization: _old, ...flags } = base.flags;
+  return {
+    ...base,
+    gpuType: candidate.gpuType,
+    gpuCount: candidate.gpuCount,
+    minReplicas: candidate.minReplicas,
+    maxReplicas: candidate.maxReplicas,
+    flags: { ...flags, 'max-num-seqs': String(candidate.maxNumSeqs), 'tensor-parallel-size': String(candidate.gpuCount), ...(candidate.quantization ? { quantization: candidate.quantization } : {}) },
+  };
+}
+
+/** USD/hour of one replica of `candidate` in the deployment's environment (the cheapest node pool that carries it). */
+export function replicaPriceUsd(deployment: FleetDeployment, candidate: Candidate): number | undefined {
+  return estimateDeploymentCost(deployment.environment, { ...deployment.spec, gpu: { type: candidate.gpuType, count: candidate.gpuCount } })?.usdPerHourPerReplica;
+}
+
+/**
+ * Runs `scenario` (the measured deployment only) with `candidate` for `minutes`
+ * and judges minutes [fromMinute, minutes). The same seed for every candidate.
+ */
+export function measure(deployment: FleetDeployment, base: RunningDeployment, scenario: Scenario, candidate: Candidate, minutes: number, fromMinute = 0): Measured {
+  const simulation = new FleetSimulation([running(base, candidate)], scenario);
+  const meter = new SloMeter(deployment.id, deployment.environment.slos);
+  const steps = Math.round((minutes * 60) / scenario.stepSeconds);
+  for (let step = 0; step < steps; step += 1) {
+    if (simulation.elapsedSeconds === fromMinute * 60) meter.resetReplicaAverage();
+    simulation.step();
+    meter.observe(simulation, scenario.stepSeconds);
+  }
+  return { candidate, costPerHourUsd: meter.meanReplicas * (replicaPriceUsd(deployment, candidate) ?? Infinity), sloViolationMinutes: meter.violationMinutes(fromMinute, minutes) };
+}
+
+/** Every configuration the policy and the node pools allow that fits in memory, with min replicas 1–`maxReplicas` and max ≥ min. */
+export function searchSpace(deployment: FleetDeployment, maxReplicas: number): Candidate[] {
+  const { searchSpace: space } = deployment.policy;
+  const pools = deployment.environment.nodePools.filter((pool) => space.gpuTypes.includes(pool.gpuType));
+  const candidates: Candidate[] = [];
+  const seen = new Set<string>();
+  const maxNumSeqs = [16, 32, 64, 128, 256, 512, 1024].filter((value) => value >= space.maxNumSeqs.min && value <= space.maxNumSeqs.max);
+  for (const pool of pools) {
+    for (const gpuCount of [1, 2, 4, 8].filter((count) => count <= pool.gpusPerNode)) {
+      for (const quantization of [undefined, ...space.quantizations]) {
+        const smallest = smallestFittingGpuCount(deployment.model, pool.gpuType, quantization as Quantization | undefined);
+        if (smallest === undefined || smallest > gpuCount) continue;
+        for (const seqs of maxNumSeqs) {
+          for (let min = Math.max(1, space.replicas.min); min <= Math.min(maxReplicas, space.replicas.max); min += 1) {
+            for (const max of [min, min + 1, min + 2, maxReplicas].filter((value, index, all) => value <= Math.min(maxReplicas, space.replicas.max) && all.indexOf(value) === index)) {
+              const candidate: Candidate = { gpuType: pool.gpuType, gpuCount, quantization, maxNumSeqs: seqs, minReplicas: min, maxReplicas: max };
+              const key = describeCandidate(candidate);
+              if (!seen.has(key)) candidates.push(candidate);
+              seen.add(key);
+            }
+          }
+        }
+      }
+    }
+  }
+  return candidates;
+}
+
+/**
+ * The cheapest candidate with no SLO-violation minutes in [fromMinute, minutes).
+ * Candidates are tried by their cost floor (min replicas × price); the search
+ * stops when no untried candidate can be cheaper than the best found.
+ */
+export function oracle(deployment: FleetDeployment, base: RunningDeployment, scenario: Scenario, minutes: number, fromMinute = 0, maxReplicas = 8): { best?: Measured; simulated: number } {
+  const floors = searchSpace(deployment, maxReplicas)
+    .map((candidate) => ({ candidate, floor: candidate.minReplicas * (replicaPriceUsd(deployment, candidate) ?? Infinity) }))
+    .filter((entry) => Number.isFinite(entry.floor))
+    .sort((a, b) => a.floor - b.floor);
+  let best: Measured | undefined;
+  let simulated = 0;
+  for (const { candidate, floor } of floors) {
+    if (best && floor >= best.costPerHourUsd) break;
+    const measured = measure(deployment, base, scenario, candidate, minutes, fromMinute);
+    simulated += 1;
+    if (measured.sloViolationMinutes === 0 && (!best || measured.costPerHourUsd < best.costPerHourUsd)) best = measured;
+  }
+  return { best, simulated };
+}
+
+/** Static peak provisioning on the declared hardware: the fewest fixed replicas with no violation minutes. */
+export function staticPeak(deployment: FleetDeployment, base: RunningDeployment, scenario: Scenario, declared: Candidate, minutes: number, fromMinute = 0, maxReplicas = 16): Measured {
+  let last: Measured | undefined;
+  for (let replicas = 1; replicas <= maxReplicas; replicas += 1) {
+    last = measure(deployment, base, scenario, { ...declared, minReplicas: replicas, maxReplicas: replicas }, minutes, fromMinute);
+    if (last.sloViolationMinutes === 0) return last;
+  }
+  return last!;
+}
+
+/** A queue-length autoscaler alone (KEDA on waiting requests) on the declared hardware, 1–`maxReplicas` replicas. */
+export function queueAutoscaler(deployment: FleetDeployment, base: RunningDeployment, scenario: Scenario, declared: Candidate, minutes: number, fromMinute = 0, maxReplicas = 8): Measured {
+  return measure(deployment, base, scenario, { ...declared, minReplicas: 1, maxReplicas }, minutes, fromMinute);
+}
