@@ -59,7 +59,7 @@ export type Window = string;
 const BY = 'namespace, model_name';
 
 /** The fleet-wide PromQL of every scalar signal over a window. */
-export function signalQueries(window: Window): Record<keyof Signals, string> {
+export function signalQueries(window: Window, peakWindow: Window = window): Record<keyof Signals, string> {
   const rate = (counter: string, matcher = '') => `sum by (${BY}) (rate(vllm:${counter}${matcher}[${window}]))`;
   const quantile = (histogram: string) => `histogram_quantile(0.95, sum by (${BY}, le) (rate(vllm:${histogram}_bucket[${window}])))`;
   return {
@@ -78,7 +78,9 @@ export function signalQueries(window: Window): Record<keyof Signals, string> {
     gpuUtilizationPct: `avg by (${BY}) (avg_over_time(DCGM_FI_DEV_GPU_UTIL[${window}]) * on (namespace, pod) group_left (model_name) max by (namespace, pod, model_name) (vllm:num_requests_running))`,
     // kube-state-metrics' count, not a count of pod series (a gone pod's series lingers for the 5-minute lookback).
     replicas: `label_replace(avg by (namespace, deployment) (avg_over_time(kube_deployment_status_replicas[${window}])), "model_name", "$1", "deployment", "(.*)")`,
-    peakRequestsPerSecond: `max_over_time(sum by (${BY}) (rate(vllm:request_success_total[5m]))[${window}:1m])`,
+    // Demand, not throughput: completions plus the growth of the queue (minus its drain), so that an overload is not
+    // mistaken for its capacity and a backlog draining after a scale-out is not mistaken for a peak.
+    peakRequestsPerSecond: `max_over_time(clamp_min(sum by (${BY}) (rate(vllm:request_success_total[5m])) + (sum by (${BY}) (deriv(vllm:num_requests_waiting[5m])) or sum by (${BY}) (rate(vllm:request_success_total[5m])) * 0), 0)[${peakWindow}:1m])`,
   };
 }
 
@@ -117,15 +119,16 @@ export function windowSeconds(window: Window): number {
 
 /**
  * Observes every target at `time` (unix seconds) over `window`; `recent` is the
- * trailing part compared with what came before it (drift, latency change).
+ * trailing part compared with what came before it (drift, latency change);
+ * `peakWindow` (default: `window`) is how far back the peak request rate looks.
  */
 export async function observeFleet(
   client: PrometheusClient,
   targets: readonly DeploymentTarget[],
-  options: { window: Window; recent: Window; time: number },
+  options: { window: Window; recent: Window; time: number; peakWindow?: Window },
 ): Promise<Map<string, Observation>> {
   const { window, recent, time } = options;
-  const queries = signalQueries(window);
+  const queries = signalQueries(window, options.peakWindow);
   const signalNames = Object.keys(queries) as (keyof Signals)[];
   const scalar = await Promise.all(
     signalNames.map(async (signal) => {

@@ -19,6 +19,11 @@ export interface PlanOptions {
   readonly window?: Window;
   /** Trailing part compared with the rest (drift, latency change). Default: 15m. */
   readonly recent?: Window;
+  /**
+   * How far back the peak request rate looks, for sizing the minimum replicas. Default: 24h, so that a
+   * deployment is not shrunk in the night for a daily peak the autoscaler would then chase.
+   */
+  readonly peakWindow?: Window;
   /** When to evaluate. Default: now. */
   readonly now?: Date;
   /** Last change per deployment id (from the bot's ledger). */
@@ -33,7 +38,7 @@ export async function planFleet(fleet: Fleet, client: PrometheusClient, options:
   const now = options.now ?? new Date();
   const deployments = fleet.deployments.filter((deployment) => options.environment === undefined || deployment.environment.name === options.environment);
   const targets = deployments.map((deployment) => ({ namespace: deployment.environment.namespace, model: deployment.model.name }));
-  const observations = await observeFleet(client, targets, { window, recent, time: Math.floor(now.getTime() / 1000) });
+  const observations = await observeFleet(client, targets, { window, recent, time: Math.floor(now.getTime() / 1000), peakWindow: options.peakWindow ?? '24h' });
 
   // Projected monthly spend per environment at the replica counts observed.
   const monthly = new Map<string, number>();
