@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { PrometheusServer } from '../prometheus/server.ts';
 import { createBotWorld, git, prometheusWithScenario, REPOSITORY, TOKEN, type BotWorld } from '../testing/bot-harness.ts';
-import { REPO_ROOT } from '../testing/example-fleet.ts';
+import { REPO_ROOT, runCli } from '../testing/example-fleet.ts';
 import { lastWednesdayAfternoon } from '../testing/plan-harness.ts';
 
 const AT = new Date(lastWednesdayAfternoon().getTime() - 60 * 60_000);
@@ -80,6 +80,23 @@ describe('llmops optimize', () => {
     expect(await child.exited).toBe(2);
     expect(child.output().stderr).toContain('GITHUB_TOKEN is not set: export a token with contents and pull-requests write access, or run with --local');
   }, 60_000);
+
+  it('stops with a clear error, and pushes nothing, when Prometheus is unreachable', async () => {
+    const clone = await world.botClone();
+
+    const { exitCode, stderr } = await runCli(['optimize', '--once', '--local', '--root', clone, '--prometheus', 'http://127.0.0.1:9', '--at', String(AT.getTime() / 1000)]);
+
+    expect(exitCode).toBe(3);
+    expect(stderr).toMatch(/127\.0\.0\.1:9[\s\S]*\nNothing was pushed\.\n$/);
+    expect(await git(clone, 'branch', '--list', 'llmops/*')).toBe('');
+  }, 60_000);
+
+  it('rejects a malformed --at', async () => {
+    const { exitCode, stderr } = await runCli(['optimize', '--once', '--local', '--prometheus', prometheus.url, '--at', 'yesterday']);
+
+    expect(exitCode).toBe(2);
+    expect(stderr).toBe('--at: expected a positive number (got "yesterday")\n');
+  });
 
   it('on SIGTERM mid-cycle finishes the deployment in hand — branch and pull request — and exits cleanly', async () => {
     // Arrange: the pull request call is slow, so the signal lands while the unit of work is in flight.

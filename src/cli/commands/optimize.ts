@@ -2,7 +2,8 @@ import { createServer } from 'node:http';
 import { BotRepository } from '../../act/bot-repository.ts';
 import { runCycle, type CycleReport } from '../../act/cycle.ts';
 import { OptimizerMetrics } from '../../act/metrics.ts';
-import { PrometheusClient } from '../../prometheus/client.ts';
+import { LedgerError } from '../../act/ledger.ts';
+import { PrometheusClient, PrometheusError } from '../../prometheus/client.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { githubFromEnvironment } from '../github-from-env.ts';
 import { CliError, type Io } from '../io.ts';
@@ -39,6 +40,12 @@ function printReport(report: CycleReport, io: Io): void {
 /** `llmops optimize`: plan, then open or update the bot's pull requests (or local branches). */
 export async function optimizeCommand(options: OptimizeCommandOptions, io: Io): Promise<void> {
   if (options.once === options.serve) throw new CliError('expected exactly one of --once and --serve', ExitCode.usage);
+  const positive = (name: string, value: string | undefined) => {
+    if (value !== undefined && !(Number(value) > 0)) throw new CliError(`${name}: expected a positive number (got ${JSON.stringify(value)})`, ExitCode.usage);
+  };
+  positive('--at', options.at);
+  positive('--interval', options.interval);
+  if (options.port !== undefined && !(Number.isInteger(Number(options.port)) && Number(options.port) > 0 && Number(options.port) < 65536)) throw new CliError(`--port: expected a TCP port 1–65535 (got ${JSON.stringify(options.port)})`, ExitCode.usage);
   const github = options.local
     ? undefined
     : await githubFromEnvironment(options, 'export a token with contents and pull-requests write access, or run with --local to write the branches here and print the pull-request bodies');
@@ -70,7 +77,13 @@ export async function optimizeCommand(options: OptimizeCommandOptions, io: Io): 
 
   try {
     if (options.once) {
-      const report = await cycle();
+      let report: CycleReport;
+      try {
+        report = await cycle();
+      } catch (error) {
+        if (error instanceof PrometheusError || error instanceof LedgerError) throw new CliError(`${error.message}\nNothing was pushed.`, ExitCode.failure);
+        throw error;
+      }
       if (report.outcomes.some((outcome) => outcome.kind === 'failed') || (report.stopped && report.stopped !== 'stop requested')) throw new CliError('', ExitCode.failure);
       return;
     }
