@@ -235,7 +235,8 @@ export class GitHubStandIn {
       case 'get /pulls': {
         const state = query.get('state') ?? 'open';
         const head = query.get('head');
-        const direction = query.get('direction') ?? (query.get('sort') === 'created' || !query.get('sort') ? 'desc' : 'desc');
+        // GitHub's default: newest first when sorting by creation (the default sort), else ascending.
+        const direction = query.get('direction') ?? (!query.get('sort') || query.get('sort') === 'created' ? 'desc' : 'asc');
         let found = this.pulls.filter((candidate) => (state === 'all' || candidate.state === state) && (!head || `${this.owner}:${candidate.head}` === head) && (!query.get('base') || candidate.base === query.get('base')));
         found = found.sort((a, b) => (direction === 'asc' ? a.number - b.number : b.number - a.number));
         const perPage = Number(query.get('per_page') ?? 30);
