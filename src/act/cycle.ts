@@ -65,7 +65,7 @@ export interface CycleReport {
   readonly stopped?: string;
 }
 
-/** A proposal with the ledger lines of its deployment's history it must carry. */
+/** A proposal and the deployment it changes. */
 interface Work {
   readonly proposal: Proposal;
   readonly deployment: FleetDeployment;

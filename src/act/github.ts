@@ -134,7 +134,7 @@ export class GitHubRepository {
     return data[0] ? toPullRequest(data[0] as RawPullRequest) : undefined;
   }
 
-  /** Pull requests whose head branch starts with `prefix`, newest first, created since `since` (all when absent) or still open. */
+  /** Pull requests (open, or all) whose head branch starts with `prefix`, newest first. */
   async listPullRequests(prefix: string, state: 'open' | 'all'): Promise<PullRequest[]> {
     const data = await this.call(() => this.octokit.paginate(this.octokit.rest.pulls.list, { ...this.repoParams, state, sort: 'created', direction: 'desc', per_page: 100 }));
     return data.map((raw) => toPullRequest(raw as RawPullRequest)).filter((pull) => pull.headRef.startsWith(prefix));
@@ -164,9 +164,13 @@ export class GitHubRepository {
     await this.call(() => this.octokit.rest.issues.addLabels({ ...this.repoParams, issue_number: number, labels: [...labels] }));
   }
 
+  private comments(number: number) {
+    return this.call(() => this.octokit.paginate(this.octokit.rest.issues.listComments, { ...this.repoParams, issue_number: number, per_page: 100 }));
+  }
+
   /** Edits the comment that starts with `marker` in place, or posts it: one comment per pull request, never one per push. */
   async upsertComment(number: number, marker: string, body: string): Promise<'created' | 'updated' | 'unchanged'> {
-    const comments = await this.call(() => this.octokit.paginate(this.octokit.rest.issues.listComments, { ...this.repoParams, issue_number: number, per_page: 100 }));
+    const comments = await this.comments(number);
     const text = `${marker}\n${body}`;
     const existing = comments.find((comment) => comment.body?.startsWith(marker));
     if (existing?.body === text) return 'unchanged';
@@ -180,7 +184,7 @@ export class GitHubRepository {
 
   /** Posts `body` unless a comment containing `marker` exists. Returns whether it posted. */
   async commentOnce(number: number, marker: string, body: string): Promise<boolean> {
-    const comments = await this.call(() => this.octokit.paginate(this.octokit.rest.issues.listComments, { ...this.repoParams, issue_number: number, per_page: 100 }));
+    const comments = await this.comments(number);
     if (comments.some((comment) => comment.body?.includes(marker))) return false;
     await this.call(() => this.octokit.rest.issues.createComment({ ...this.repoParams, issue_number: number, body: `${marker}\n${body}` }));
     return true;

@@ -2,9 +2,9 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { PrometheusServer } from '../prometheus/server.ts';
-import { createBotWorld, git, prometheusWithScenario, REPOSITORY, TOKEN, type BotWorld } from '../testing/bot-harness.ts';
+import { createBotWorld, git, REPOSITORY, TOKEN, type BotWorld } from '../testing/bot-harness.ts';
 import { REPO_ROOT, runCli } from '../testing/example-fleet.ts';
-import { lastWednesdayAfternoon } from '../testing/plan-harness.ts';
+import { lastWednesdayAfternoon, prometheusWithScenario } from '../testing/plan-harness.ts';
 
 const AT = new Date(lastWednesdayAfternoon().getTime() - 60 * 60_000);
 const BRANCH = 'llmops/production/llama-3-1-8b-instruct';

@@ -9,6 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runCycle } from '../act/cycle.ts';
+import { formatIssue } from '../declarations/issues.ts';
 import { estimateDeploymentCost } from '../fleet/cost.ts';
 import type { FleetDeployment } from '../fleet/fleet.ts';
 import { loadFleet } from '../fleet/load.ts';
@@ -66,7 +67,7 @@ export interface CycleRow {
 
 async function deploymentAt(root: string, id: string): Promise<FleetDeployment> {
   const loaded = await loadFleet(root);
-  if (!loaded.ok) throw new Error(`main does not validate: ${loaded.issues.map((issue) => issue.message).join('; ')}`);
+  if (!loaded.ok) throw new Error(`main does not validate:\n${loaded.issues.map(formatIssue).join('\n')}`);
   const deployment = loaded.fleet.deployments.find((candidate) => candidate.id === id);
   if (!deployment) throw new Error(`no deployment ${id} on main`);
   return deployment;

@@ -6,6 +6,7 @@
  * static peak provisioning and a queue-length autoscaler alone.
  */
 import { estimateDeploymentCost } from '../fleet/cost.ts';
+import { describeConfiguration } from '../optimizer/describe.ts';
 import type { FleetDeployment } from '../fleet/fleet.ts';
 import { smallestFittingGpuCount } from '../fleet/memory.ts';
 import type { Quantization } from '../declarations/engine-args.ts';
@@ -32,7 +33,7 @@ export interface Measured {
 }
 
 export const describeCandidate = (candidate: Candidate) =>
-  `${candidate.gpuCount}x ${candidate.gpuType}${candidate.quantization ? ` ${candidate.quantization}` : ''}, ${candidate.minReplicas}-${candidate.maxReplicas} replicas, max-num-seqs ${candidate.maxNumSeqs}`;
+  describeConfiguration({ ...candidate, quantization: candidate.quantization as Quantization | undefined, replicasMin: candidate.minReplicas, replicasMax: candidate.maxReplicas });
 
 function running(base: RunningDeployment, candidate: Candidate): RunningDeployment {
   const { quantization: _old, ...flags } = base.flags;

@@ -1,7 +1,7 @@
 /**
  * Test harness for the bot: the example fleet as a real git repository with a
- * bare "GitHub" remote, clones for bot runs, the GitHub stand-in on that bare
- * repository, and the real Prometheus with a simulated scenario.
+ * bare "GitHub" remote, clones for bot runs, and the GitHub stand-in on that
+ * bare repository.
  */
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
@@ -10,12 +10,6 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { BotRepository } from '../act/bot-repository.ts';
 import { GitHubRepository } from '../act/github.ts';
-import { loadFleet } from '../fleet/load.ts';
-import { startPrometheus, type PrometheusServer } from '../prometheus/server.ts';
-import { readRunningDeployments } from '../simulator/manifests.ts';
-import { simulateToOpenMetrics } from '../simulator/openmetrics.ts';
-import { Scenario } from '../simulator/scenario.ts';
-import { FleetSimulation } from '../simulator/simulation.ts';
 import { copyExampleFleet, REPO_ROOT } from './example-fleet.ts';
 import { GitHubStandIn } from './github-stand-in.ts';
 
@@ -82,13 +76,4 @@ export async function createBotWorld(clock?: () => Date): Promise<BotWorld> {
       await rm(dir, { recursive: true, force: true });
     },
   };
-}
-
-/** Starts the real Prometheus with `scenario` simulated on the example fleet, ending at `end`. */
-export async function prometheusWithScenario(scenario: unknown, end: Date): Promise<PrometheusServer> {
-  const loaded = await loadFleet(REPO_ROOT);
-  if (!loaded.ok) throw new Error('the example fleet is invalid');
-  const running = await readRunningDeployments(path.join(REPO_ROOT, 'generated'));
-  const simulation = new FleetSimulation(running, Scenario.parse(scenario));
-  return startPrometheus({ openMetrics: simulateToOpenMetrics(simulation, Math.floor(end.getTime() / 1000)) });
 }

@@ -7,11 +7,12 @@ import type { Fleet } from '../fleet/fleet.ts';
 import { planFleet, type PlanOptions } from '../optimizer/plan.ts';
 import type { Recommendation } from '../optimizer/recommendation.ts';
 import { PrometheusClient } from '../prometheus/client.ts';
-import { startPrometheus } from '../prometheus/server.ts';
+import { startPrometheus, type PrometheusServer } from '../prometheus/server.ts';
 import { readRunningDeployments } from '../simulator/manifests.ts';
 import { simulateToOpenMetrics } from '../simulator/openmetrics.ts';
 import { Scenario } from '../simulator/scenario.ts';
 import { FleetSimulation } from '../simulator/simulation.ts';
+import { REPO_ROOT } from './example-fleet.ts';
 
 /** A Wednesday, 15:00 UTC, at least two days back: outside every weekend freeze, and in the past for Prometheus. */
 export function lastWednesdayAfternoon(now = new Date()): Date {
@@ -27,11 +28,16 @@ export const EXAMPLE_TRUTH = {
   'qwen2-5-7b-instruct': { parametersBillions: 7.62, kvBytesPerToken: 57344 },
 } as const;
 
+/** Starts the real Prometheus with `scenario` (input form) simulated on a fleet's generated/, ending at `end`. */
+export async function prometheusWithScenario(scenario: unknown, end: Date, root = REPO_ROOT): Promise<PrometheusServer> {
+  const running = await readRunningDeployments(path.join(root, 'generated'));
+  const simulation = new FleetSimulation(running, Scenario.parse(scenario));
+  return startPrometheus({ openMetrics: simulateToOpenMetrics(simulation, Math.floor(end.getTime() / 1000)) });
+}
+
 /** Simulates `scenario` (input form) on the fleet's generated/ ending at `end`, and plans at `end`. */
 export async function simulateAndPlan(fleet: Fleet, scenario: unknown, end: Date, options: PlanOptions = {}): Promise<Recommendation[]> {
-  const running = await readRunningDeployments(path.join(fleet.root, 'generated'));
-  const simulation = new FleetSimulation(running, Scenario.parse(scenario));
-  const prometheus = await startPrometheus({ openMetrics: simulateToOpenMetrics(simulation, Math.floor(end.getTime() / 1000)) });
+  const prometheus = await prometheusWithScenario(scenario, end, fleet.root);
   try {
     return await planFleet(fleet, new PrometheusClient(prometheus.url), { now: end, ...options });
   } finally {
