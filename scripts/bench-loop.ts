@@ -10,7 +10,7 @@ import { runClosedLoop, type CycleRow, type HumanChange } from '../src/loop/clos
 import { describeCandidate, oracle, queueAutoscaler, staticPeak, type Candidate, type Measured } from '../src/loop/oracle.ts';
 import { readRunningDeployments } from '../src/simulator/manifests.ts';
 import { Scenario } from '../src/simulator/scenario.ts';
-import { editFile, REPO_ROOT } from '../src/testing/example-fleet.ts';
+import { editFile, preparedFixture } from '../src/testing/fixture-fleet.ts';
 import { lastWednesdayAfternoon } from '../src/testing/plan-harness.ts';
 
 const TRUTH = { 'llama-3-1-8b-instruct': { parametersBillions: 8.03, kvBytesPerToken: 131072 } };
@@ -106,11 +106,11 @@ async function runScenario(scenario: BenchScenario, log: (line: string) => void)
     changes: [{ beforeCycle: 1, description: 'starting point', apply: scenario.start }, ...(scenario.change ? [scenario.change] : [])],
     onCycle: (row) => log(`  cycle ${row.cycle}: ${row.configuration}, ${row.costPerHourUsd.toFixed(2)} USD/h, ${row.sloViolationMinutes} violation min, ${row.actions.join(', ') || '-'}`),
   });
-  const loaded = await loadFleet(REPO_ROOT);
+  const loaded = await loadFleet(await preparedFixture());
   if (!loaded.ok) throw new Error('the example fleet is invalid');
   const declared = loaded.fleet.deployments.find((deployment) => deployment.id === scenario.deploymentId)!;
   const deployment: FleetDeployment = scenario.change ? { ...declared, environment: { ...declared.environment, prices: scenario.change.prices } } : declared;
-  const base = (await readRunningDeployments(path.join(REPO_ROOT, 'generated'))).find((running) => running.id === scenario.deploymentId)!;
+  const base = (await readRunningDeployments(path.join(await preparedFixture(), 'generated'))).find((running) => running.id === scenario.deploymentId)!;
   const truth = Scenario.parse(input);
   const costFrom = minutes - scenario.convergedMinutes;
   const searched = oracle(deployment, base, truth, minutes, costFrom);

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { copyExampleFleet, removeFleet } from '../src/testing/example-fleet.ts';
+import { copyFixtureFleet, removeFleet } from '../src/testing/fixture-fleet.ts';
 import { writeLargeFleet } from './large-fleet.ts';
 import { planFixture } from './bench-plan.ts';
 import { loopBenchmark, loopMarkdown } from './bench-loop.ts';
@@ -78,7 +78,7 @@ async function main(): Promise<void> {
     console.log(section);
     return;
   }
-  const example = await copyExampleFleet();
+  const example = await copyFixtureFleet();
   const large = await writeLargeFleet(REPO_ROOT, 100);
   try {
     const fleets = { 'example (7 deployments)': example, '100 models x 3 environments (300 deployments)': large };

@@ -6,7 +6,7 @@
  * cycle; a plot in demo-cycles.svg. Stops by itself.
  */
 import { writeFile } from 'node:fs/promises';
-import { editFile } from '../src/testing/example-fleet.ts';
+import { editFile } from '../src/testing/fixture-fleet.ts';
 import { lastWednesdayAfternoon } from '../src/testing/plan-harness.ts';
 import { runClosedLoop, type CycleRow } from '../src/loop/closed-loop.ts';
 import { plotCycles } from '../src/loop/plot.ts';

@@ -5,7 +5,7 @@ import type { Recommendation } from '../optimizer/recommendation.ts';
 import { PrometheusClient } from '../prometheus/client.ts';
 import type { PrometheusServer } from '../prometheus/server.ts';
 import { createBotWorld, git, type BotWorld } from '../testing/bot-harness.ts';
-import { runCli } from '../testing/example-fleet.ts';
+import { runCli } from '../testing/fixture-fleet.ts';
 import { lastWednesdayAfternoon, prometheusWithScenario } from '../testing/plan-harness.ts';
 import { HANDS_OFF_MARKER, runCycle, type CycleOptions } from './cycle.ts';
 import { parseLedger } from './ledger.ts';

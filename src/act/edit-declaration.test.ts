@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../testing/example-fleet.ts';
+import { FIXTURE_SOURCE } from '../testing/fixture-fleet.ts';
 import { applyDeclarationChange, DeclarationEditError } from './edit-declaration.ts';
 
-const staging = await readFile(path.join(REPO_ROOT, 'environments/staging.ts'), 'utf8');
-const production = await readFile(path.join(REPO_ROOT, 'environments/production.ts'), 'utf8');
+const staging = await readFile(path.join(FIXTURE_SOURCE, 'environments/staging.ts'), 'utf8');
+const production = await readFile(path.join(FIXTURE_SOURCE, 'environments/production.ts'), 'utf8');
 
 /** Lines of `after` that differ from `before` (same line count assumed unless noted). */
 function changedLines(before: string, after: string): string[] {

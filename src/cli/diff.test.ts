@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createBotWorld, git, REPOSITORY, TOKEN, type BotWorld } from '../testing/bot-harness.ts';
-import { editFile, runCli } from '../testing/example-fleet.ts';
+import { editFile, runCli } from '../testing/fixture-fleet.ts';
 import { DIFF_COMMENT_MARKER } from './commands/diff.ts';
 
 let world: BotWorld;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { PrometheusServer } from '../prometheus/server.ts';
 import { createBotWorld, git, REPOSITORY, TOKEN, type BotWorld } from '../testing/bot-harness.ts';
-import { REPO_ROOT, runCli } from '../testing/example-fleet.ts';
+import { REPO_ROOT, runCli } from '../testing/fixture-fleet.ts';
 import { lastWednesdayAfternoon, prometheusWithScenario } from '../testing/plan-harness.ts';
 
 const AT = new Date(lastWednesdayAfternoon().getTime() - 60 * 60_000);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readTree } from '../synth/write.ts';
-import { copyExampleFleet, editFile, REPO_ROOT, removeFleet, runCli } from '../testing/example-fleet.ts';
+import { copyFixtureFleet, editFile, preparedFixture, REPO_ROOT, removeFleet, runCli } from '../testing/fixture-fleet.ts';
 
 const run = promisify(execFile);
 
@@ -12,7 +12,7 @@ describe('llmops synth', () => {
   let root: string;
 
   beforeEach(async () => {
-    root = await copyExampleFleet();
+    root = await copyFixtureFleet();
   });
 
   afterEach(async () => {
@@ -31,10 +31,10 @@ describe('llmops synth', () => {
     expect(second).toEqual(first);
   });
 
-  it('matches the committed generated/ of the example fleet', async () => {
+  it('gives the same output in a fresh process as the prepared fixture', async () => {
     await runCli(['synth', '--root', root]);
 
-    expect(await readTree(path.join(root, 'generated'))).toEqual(await readTree(path.join(REPO_ROOT, 'generated')));
+    expect(await readTree(path.join(root, 'generated'))).toEqual(await readTree(path.join(await preparedFixture(), 'generated')));
   });
 
   it('--check passes on a fresh tree and names the stale files after an edit', async () => {
@@ -122,7 +122,7 @@ describe('llmops synth', () => {
 
 describe('llmops ls and schema', () => {
   it('lists every deployment with its monthly cost range', async () => {
-    const result = await runCli(['ls', '--json', '--root', REPO_ROOT]);
+    const result = await runCli(['ls', '--json', '--root', await preparedFixture()]);
 
     const rows = JSON.parse(result.stdout) as { environment: string; model: string; machineType: string; minUsdPerMonth: number; maxUsdPerMonth: number }[];
     const production8b = rows.find((row) => row.environment === 'production' && row.model === 'llama-3-1-8b-instruct')!;

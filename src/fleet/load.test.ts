@@ -2,7 +2,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readTree } from '../synth/write.ts';
-import { copyExampleFleet, editFile, removeFleet, runCli } from '../testing/example-fleet.ts';
+import { copyFixtureFleet, editFile, removeFleet, runCli } from '../testing/fixture-fleet.ts';
 import { loadFleet } from './load.ts';
 
 interface BrokenCase {
@@ -177,7 +177,7 @@ describe('the loader', () => {
   let root: string;
 
   beforeEach(async () => {
-    root = await copyExampleFleet({ withGenerated: true });
+    root = await copyFixtureFleet({ withGenerated: true });
   });
 
   afterEach(async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { editFile } from '../testing/example-fleet.ts';
+import { editFile } from '../testing/fixture-fleet.ts';
 import { lastWednesdayAfternoon } from '../testing/plan-harness.ts';
 import { runClosedLoop } from './closed-loop.ts';
 import { histogramQuantile } from './slo-meter.ts';

@@ -22,7 +22,7 @@ import { OpenMetricsRecorder, writeOpenMetrics } from '../simulator/openmetrics.
 import { Scenario } from '../simulator/scenario.ts';
 import { FleetSimulation } from '../simulator/simulation.ts';
 import { createBotWorld, git } from '../testing/bot-harness.ts';
-import { runCli } from '../testing/example-fleet.ts';
+import { runCli } from '../testing/fixture-fleet.ts';
 import { SloMeter } from './slo-meter.ts';
 
 /** A change a person makes on main before a cycle (the starting point, a price change). */

@@ -6,7 +6,7 @@ import { readRunningDeployments } from '../simulator/manifests.ts';
 import { simulateToOpenMetrics } from '../simulator/openmetrics.ts';
 import { Scenario } from '../simulator/scenario.ts';
 import { FleetSimulation } from '../simulator/simulation.ts';
-import { copyExampleFleet, editFile, REPO_ROOT, removeFleet, runCli } from '../testing/example-fleet.ts';
+import { copyFixtureFleet, editFile, preparedFixture, removeFleet, runCli } from '../testing/fixture-fleet.ts';
 import { EXAMPLE_TRUTH, lastWednesdayAfternoon, simulateAndPlan } from '../testing/plan-harness.ts';
 import type { Recommendation } from './recommendation.ts';
 
@@ -32,7 +32,7 @@ const MIXED = {
 
 let fleet: Fleet;
 beforeAll(async () => {
-  const result = await loadFleet(REPO_ROOT);
+  const result = await loadFleet(await preparedFixture());
   if (!result.ok) throw new Error('the example fleet is invalid');
   fleet = result.fleet;
 });
@@ -97,7 +97,7 @@ describe('llmops plan on simulated traffic in the real Prometheus', () => {
 
 describe('policies and budgets', () => {
   it('proposes nothing under a paused policy, and moves to a cheaper configuration when the budget is exceeded', async () => {
-    const root = await copyExampleFleet({ withGenerated: true });
+    const root = await copyFixtureFleet({ withGenerated: true });
     try {
       await editFile(root, 'policies/balanced.ts', "strategy: 'balanced',", "strategy: 'balanced',\n  paused: true,");
       await editFile(root, 'environments/production.ts', 'budget: { monthlyUsd: 60000 }', 'budget: { monthlyUsd: 5000 }');
@@ -141,7 +141,7 @@ describe('the llmops plan command', () => {
   let prometheus: PrometheusServer;
 
   beforeAll(async () => {
-    const simulation = new FleetSimulation(await readRunningDeployments(`${REPO_ROOT}/generated`), Scenario.parse(MIXED));
+    const simulation = new FleetSimulation(await readRunningDeployments(`${await preparedFixture()}/generated`), Scenario.parse(MIXED));
     prometheus = await startPrometheus({ openMetrics: simulateToOpenMetrics(simulation, Math.floor(END.getTime() / 1000)) });
   });
 
@@ -150,7 +150,7 @@ describe('the llmops plan command', () => {
   });
 
   it('prints a table and a reason per deployment, exit 0', async () => {
-    const result = await runCli(['plan', '--prometheus', prometheus.url, '--at', String(END.getTime() / 1000), '--root', REPO_ROOT]);
+    const result = await runCli(['plan', '--prometheus', prometheus.url, '--at', String(END.getTime() / 1000), '--root', await preparedFixture()]);
 
     expect(result.exitCode).toBe(0);
     expect(result.stdout.split('\n')[0]).toMatch(/^ENVIRONMENT\s+MODEL\s+ACTION\s+RULE\s+CHANGE/);
@@ -158,14 +158,14 @@ describe('the llmops plan command', () => {
   });
 
   it('prints JSON with --json and filters with --env', async () => {
-    const result = await runCli(['plan', '--prometheus', prometheus.url, '--at', String(END.getTime() / 1000), '--env', 'dev', '--json', '--root', REPO_ROOT]);
+    const result = await runCli(['plan', '--prometheus', prometheus.url, '--at', String(END.getTime() / 1000), '--env', 'dev', '--json', '--root', await preparedFixture()]);
 
     const recommendations = JSON.parse(result.stdout) as { deploymentId: string; rule: string }[];
     expect(recommendations.map((recommendation) => recommendation.deploymentId)).toEqual(['dev/llama-3-1-8b-instruct', 'dev/qwen2-5-7b-instruct']);
   });
 
   it('fails clearly when Prometheus is unreachable', async () => {
-    const result = await runCli(['plan', '--prometheus', 'http://127.0.0.1:9', '--root', REPO_ROOT]);
+    const result = await runCli(['plan', '--prometheus', 'http://127.0.0.1:9', '--root', await preparedFixture()]);
 
     expect(result.exitCode).toBe(3);
     expect(result.stderr).toMatch(/^Prometheus at http:\/\/127\.0\.0\.1:9 is unreachable \(.*\) after 3 attempts; check --prometheus and that the server is up\n$/);

@@ -5,14 +5,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { observeFleet, type Observation } from '../optimizer/observe.ts';
 import { PrometheusClient, PrometheusError } from '../prometheus/client.ts';
 import { freePort, startPrometheus, type PrometheusServer } from '../prometheus/server.ts';
-import { REPO_ROOT, runCli } from '../testing/example-fleet.ts';
+import { preparedFixture, REPO_ROOT, runCli } from '../testing/fixture-fleet.ts';
 import { serveSimulation } from './live-server.ts';
 import { readRunningDeployments, type RunningDeployment } from './manifests.ts';
 import { simulateToOpenMetrics } from './openmetrics.ts';
 import { loadScenario, type Scenario } from './scenario.ts';
 import { FleetSimulation } from './simulation.ts';
 
-const GENERATED = path.join(REPO_ROOT, 'generated');
+const FIXTURE = await preparedFixture();
+const GENERATED = path.join(FIXTURE, 'generated');
 const END = Math.floor(Date.now() / 1000 / 60) * 60;
 
 let running: RunningDeployment[];
@@ -135,7 +136,7 @@ describe('llmops simulate', () => {
       const file = path.join(dir, 'broken.yaml');
       await writeFile(file, 'durationMinutes: 10\ndeployments: {}\ntruth:\n  llama-3-1-8b-instruct:\n    parametersBilions: 8\n    kvBytesPerToken: 131072\n');
 
-      const result = await runCli(['simulate', '--scenario', file, '--out', path.join(dir, 'out.om'), '--root', REPO_ROOT]);
+      const result = await runCli(['simulate', '--scenario', file, '--out', path.join(dir, 'out.om'), '--root', FIXTURE]);
 
       expect(result.exitCode).toBe(1);
       expect(result.stderr).toContain(`${file}: truth.llama-3-1-8b-instruct.parametersBilions: unknown field (did you mean "parametersBillions"?)`);

@@ -1,16 +1,16 @@
 /**
- * Test harness for the bot: the example fleet as a real git repository with a
+ * Test harness for the bot: the fixture fleet as a real git repository with a
  * bare "GitHub" remote, clones for bot runs, and the GitHub stand-in on that
  * bare repository.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { BotRepository } from '../act/bot-repository.ts';
 import { GitHubRepository } from '../act/github.ts';
-import { copyExampleFleet, REPO_ROOT } from './example-fleet.ts';
+import { copyFixtureFleet, linkCompiler } from './fixture-fleet.ts';
 import { GitHubStandIn } from './github-stand-in.ts';
 
 const run = promisify(execFile);
@@ -36,16 +36,10 @@ export interface BotWorld {
   remove(): Promise<void>;
 }
 
-/** Makes `import … from 'llmops-gitops'` in a clone resolve to this checkout, as an installed dependency would. */
-async function linkCompiler(clone: string): Promise<void> {
-  await mkdir(path.join(clone, 'node_modules'));
-  await symlink(REPO_ROOT, path.join(clone, 'node_modules', 'llmops-gitops'), 'dir');
-}
-
-/** The example fleet (declarations and generated/) committed on main of a bare repository, with the stand-in serving it. */
+/** The fixture fleet (declarations and generated/) committed on main of a bare repository, with the stand-in serving it. */
 export async function createBotWorld(clock?: () => Date): Promise<BotWorld> {
   const dir = await mkdtemp(path.join(tmpdir(), 'llmops-bot-'));
-  const seed = await copyExampleFleet({ withGenerated: true });
+  const seed = await copyFixtureFleet({ withGenerated: true });
   await writeFile(path.join(seed, '.gitignore'), 'node_modules/\n');
   await git(seed, 'init', '--quiet', '-b', 'main');
   await git(seed, 'add', '--all');

@@ -12,7 +12,7 @@ import { readRunningDeployments } from '../simulator/manifests.ts';
 import { simulateToOpenMetrics } from '../simulator/openmetrics.ts';
 import { Scenario } from '../simulator/scenario.ts';
 import { FleetSimulation } from '../simulator/simulation.ts';
-import { REPO_ROOT } from './example-fleet.ts';
+import { preparedFixture } from './fixture-fleet.ts';
 
 /** A Wednesday, 15:00 UTC, at least two days back: outside every weekend freeze, and in the past for Prometheus. */
 export function lastWednesdayAfternoon(now = new Date()): Date {
@@ -29,7 +29,8 @@ export const EXAMPLE_TRUTH = {
 } as const;
 
 /** Starts the real Prometheus with `scenario` (input form) simulated on a fleet's generated/, ending at `end`. */
-export async function prometheusWithScenario(scenario: unknown, end: Date, root = REPO_ROOT): Promise<PrometheusServer> {
+export async function prometheusWithScenario(scenario: unknown, end: Date, fleetRoot?: string): Promise<PrometheusServer> {
+  const root = fleetRoot ?? (await preparedFixture());
   const running = await readRunningDeployments(path.join(root, 'generated'));
   const simulation = new FleetSimulation(running, Scenario.parse(scenario));
   return startPrometheus({ openMetrics: simulateToOpenMetrics(simulation, Math.floor(end.getTime() / 1000)) });

@@ -5,7 +5,7 @@ import { CLOUD_TRAITS, CLOUDS } from '../../catalogue/clouds.ts';
 import { GPU_CATALOGUE, GPU_NODE_TAINT, GPU_TYPES } from '../../catalogue/gpus.ts';
 import type { Fleet } from '../../fleet/fleet.ts';
 import { loadFleet } from '../../fleet/load.ts';
-import { copyExampleFleet, editFile, REPO_ROOT, removeFleet, runCli } from '../../testing/example-fleet.ts';
+import { copyFixtureFleet, editFile, preparedFixture, removeFleet, runCli } from '../../testing/fixture-fleet.ts';
 import { upstreamSchemaProblem } from '../../testing/upstream-schemas.ts';
 import { synthesize } from '../steps.ts';
 import { readTree } from '../write.ts';
@@ -18,7 +18,7 @@ let fleet: Fleet;
 let tree: Map<string, string>;
 
 beforeAll(async () => {
-  const result = await loadFleet(REPO_ROOT);
+  const result = await loadFleet(await preparedFixture());
   if (!result.ok) throw new Error('the example fleet is invalid');
   fleet = result.fleet;
   tree = synthesize(fleet);
@@ -273,7 +273,7 @@ describe('one shared GPU catalogue', () => {
 
 describe('a change to one engine argument', () => {
   it('changes only that environment and deployment', async () => {
-    const root = await copyExampleFleet({ withGenerated: true });
+    const root = await copyFixtureFleet({ withGenerated: true });
     try {
       await editFile(root, 'environments/staging.ts', "engineArgs: { 'max-num-seqs': 256 }", "engineArgs: { 'max-num-seqs': 192 }");
 

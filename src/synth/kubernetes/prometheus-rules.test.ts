@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { Fleet, FleetDeployment } from '../../fleet/fleet.ts';
 import { loadFleet } from '../../fleet/load.ts';
-import { REPO_ROOT } from '../../testing/example-fleet.ts';
+import { preparedFixture } from '../../testing/fixture-fleet.ts';
 import { environmentRuleGroups, type AlertingRule } from './prometheus-rules.ts';
 
 const run = promisify(execFile);
@@ -16,7 +16,7 @@ let fleet: Fleet;
 let dir: string;
 
 beforeAll(async () => {
-  const result = await loadFleet(REPO_ROOT);
+  const result = await loadFleet(await preparedFixture());
   if (!result.ok) throw new Error('the example fleet is invalid');
   fleet = result.fleet;
   dir = await mkdtemp(path.join(tmpdir(), 'llmops-rules-'));

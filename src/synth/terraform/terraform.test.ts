@@ -8,13 +8,13 @@ import { GPU_CATALOGUE, GPU_NODE_TAINT, GPU_TYPES, gpuNodeLabels, type GpuType }
 import type { Environment } from '../../declarations/environment.ts';
 import type { Fleet } from '../../fleet/fleet.ts';
 import { loadFleet } from '../../fleet/load.ts';
-import { REPO_ROOT } from '../../testing/example-fleet.ts';
+import { preparedFixture, REPO_ROOT } from '../../testing/fixture-fleet.ts';
 import { environmentTerraform } from './terraform-synthesizer.ts';
 
 let fleet: Fleet;
 
 beforeAll(async () => {
-  const result = await loadFleet(REPO_ROOT);
+  const result = await loadFleet(await preparedFixture());
   if (!result.ok) throw new Error('the example fleet is invalid');
   fleet = result.fleet;
 });
@@ -270,7 +270,7 @@ describe('the generated files', () => {
     const known = await knownTypes();
 
     for (const environment of fleet.environments) {
-      const text = await readFile(path.join(REPO_ROOT, 'generated', environment.name, 'terraform/cdk.tf.json'), 'utf8');
+      const text = await readFile(path.join(await preparedFixture(), 'generated', environment.name, 'terraform/cdk.tf.json'), 'utf8');
       const terraform = JSON.parse(text) as { resource: object; data: object };
       const used = [...Object.keys(terraform.resource), ...Object.keys(terraform.data)];
       expect(used.filter((type) => !known.has(type))).toEqual([]);
@@ -280,7 +280,7 @@ describe('the generated files', () => {
 
   it('hold no secrets', async () => {
     for (const environment of fleet.environments) {
-      const text = await readFile(path.join(REPO_ROOT, 'generated', environment.name, 'terraform/cdk.tf.json'), 'utf8');
+      const text = await readFile(path.join(await preparedFixture(), 'generated', environment.name, 'terraform/cdk.tf.json'), 'utf8');
       expect(text).not.toMatch(/AKIA[0-9A-Z]{16}|-----BEGIN|"(password|secret|client_secret|access_key|secret_key|token|sas)[a-z_]*"\s*:/i);
     }
   });
