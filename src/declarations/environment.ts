@@ -3,7 +3,7 @@ import { Cloud } from '../catalogue/clouds.ts';
 import { GpuType } from '../catalogue/gpus.ts';
 import { definer } from './define.ts';
 import { DnsLabel } from './dns-label.ts';
-import { EngineArgs } from './engine-args.ts';
+import { EngineArgs } from '../vllm/engine-args.ts';
 import { expected } from './issues.ts';
 
 /** Spot (preemptible, cheaper, can be reclaimed) or on-demand capacity. */

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { definer } from './define.ts';
 import { expected } from './issues.ts';
 import { DnsLabel } from './dns-label.ts';
-import { Dtype, EngineArgs, Quantization } from './engine-args.ts';
+import { Dtype, EngineArgs, Quantization } from '../vllm/engine-args.ts';
 
 /** Weights from the Hugging Face Hub, pinned to one commit so a rebuild serves the same bytes. */
 export const HuggingFaceSource = z.strictObject({

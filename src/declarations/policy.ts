@@ -3,7 +3,7 @@ import { Cloud } from '../catalogue/clouds.ts';
 import { GpuType } from '../catalogue/gpus.ts';
 import { definer } from './define.ts';
 import { DnsLabel } from './dns-label.ts';
-import { Quantization } from './engine-args.ts';
+import { Quantization } from '../vllm/engine-args.ts';
 import { expected } from './issues.ts';
 
 export const Strategy = z.enum(['conservative', 'balanced', 'aggressive']);

@@ -4,7 +4,7 @@
  * file and field; all rules run so that every problem is reported at once.
  */
 import { GPU_CATALOGUE, cloudsOffering, machineFor } from '../catalogue/gpus.ts';
-import { DEFAULT_GPU_MEMORY_UTILIZATION } from '../declarations/engine-args.ts';
+import { DEFAULT_GPU_MEMORY_UTILIZATION } from '../vllm/engine-args.ts';
 import type { Environment } from '../declarations/environment.ts';
 import { suggestion, type DeclarationIssue } from '../declarations/issues.ts';
 import type { Model } from '../declarations/model.ts';

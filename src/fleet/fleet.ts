@@ -1,4 +1,4 @@
-import type { EngineArgs } from '../declarations/engine-args.ts';
+import type { EngineArgs } from '../vllm/engine-args.ts';
 import type { Deployment, Environment } from '../declarations/environment.ts';
 import type { Model } from '../declarations/model.ts';
 import type { ResolvedPolicy } from '../declarations/policy.ts';

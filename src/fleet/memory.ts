@@ -1,6 +1,6 @@
 /** How much GPU memory a model's weights take, and whether a replica holds them. */
 import { GPU_CATALOGUE, type GpuType } from '../catalogue/gpus.ts';
-import { DEFAULT_GPU_MEMORY_UTILIZATION, DTYPE_BYTES, QUANTIZATION_BYTES_PER_PARAMETER, type Quantization } from '../declarations/engine-args.ts';
+import { DEFAULT_GPU_MEMORY_UTILIZATION, DTYPE_BYTES, QUANTIZATION_BYTES_PER_PARAMETER, type Quantization } from '../vllm/engine-args.ts';
 import type { Model } from '../declarations/model.ts';
 
 const GIB = 2 ** 30;

@@ -9,7 +9,7 @@ import { estimateDeploymentCost } from '../fleet/cost.ts';
 import { describeConfiguration } from '../optimizer/describe.ts';
 import type { FleetDeployment } from '../fleet/fleet.ts';
 import { smallestFittingGpuCount } from '../fleet/memory.ts';
-import type { Quantization } from '../declarations/engine-args.ts';
+import type { Quantization } from '../vllm/engine-args.ts';
 import type { RunningDeployment } from '../simulator/manifests.ts';
 import type { Scenario } from '../simulator/scenario.ts';
 import { FleetSimulation } from '../simulator/simulation.ts';
@@ -36,14 +36,14 @@ export const describeCandidate = (candidate: Candidate) =>
   describeConfiguration({ ...candidate, quantization: candidate.quantization as Quantization | undefined, replicasMin: candidate.minReplicas, replicasMax: candidate.maxReplicas });
 
 function running(base: RunningDeployment, candidate: Candidate): RunningDeployment {
-  const { quantization: _old, ...flags } = base.flags;
+  const { quantization: _old, ...engineArgs } = base.engineArgs;
   return {
     ...base,
     gpuType: candidate.gpuType,
     gpuCount: candidate.gpuCount,
     minReplicas: candidate.minReplicas,
     maxReplicas: candidate.maxReplicas,
-    flags: { ...flags, 'max-num-seqs': String(candidate.maxNumSeqs), 'tensor-parallel-size': String(candidate.gpuCount), ...(candidate.quantization ? { quantization: candidate.quantization } : {}) },
+    engineArgs: { ...engineArgs, 'max-num-seqs': candidate.maxNumSeqs, 'tensor-parallel-size': candidate.gpuCount, ...(candidate.quantization ? { quantization: candidate.quantization as Quantization } : {}) },
   };
 }
 

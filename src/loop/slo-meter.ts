@@ -7,7 +7,7 @@
  */
 import type { Slos } from '../declarations/environment.ts';
 import type { FleetSimulation, SimulatedDeployment } from '../simulator/simulation.ts';
-import { FAMILIES } from '../simulator/vllm-metrics.ts';
+import { VLLM_FAMILIES } from '../vllm/metrics.ts';
 
 const LATENCIES = ['e2e', 'ttft', 'interToken'] as const;
 type Latency = (typeof LATENCIES)[number];
@@ -19,7 +19,7 @@ interface Counts {
 }
 
 const emptyCounts = (): Counts => ({
-  latency: { e2e: new Array(FAMILIES.e2e.buckets.length + 1).fill(0), ttft: new Array(FAMILIES.ttft.buckets.length + 1).fill(0), interToken: new Array(FAMILIES.interToken.buckets.length + 1).fill(0) },
+  latency: { e2e: new Array(VLLM_FAMILIES.e2e.buckets.length + 1).fill(0), ttft: new Array(VLLM_FAMILIES.ttft.buckets.length + 1).fill(0), interToken: new Array(VLLM_FAMILIES.interToken.buckets.length + 1).fill(0) },
   finished: 0,
   aborted: 0,
 });
@@ -34,9 +34,9 @@ function percentiles(span: readonly Counts[]): Omit<MinuteVerdict, 'minute' | 'v
   const finished = span.reduce((total, counts) => total + counts.finished, 0);
   return {
     finished,
-    e2eP95Seconds: histogramQuantile(0.95, FAMILIES.e2e.buckets, summed(span, 'e2e')),
-    ttftP95Seconds: histogramQuantile(0.95, FAMILIES.ttft.buckets, summed(span, 'ttft')),
-    interTokenP95Seconds: histogramQuantile(0.95, FAMILIES.interToken.buckets, summed(span, 'interToken')),
+    e2eP95Seconds: histogramQuantile(0.95, VLLM_FAMILIES.e2e.buckets, summed(span, 'e2e')),
+    ttftP95Seconds: histogramQuantile(0.95, VLLM_FAMILIES.ttft.buckets, summed(span, 'ttft')),
+    interTokenP95Seconds: histogramQuantile(0.95, VLLM_FAMILIES.interToken.buckets, summed(span, 'interToken')),
     errorRatio: finished > 0 ? span.reduce((total, counts) => total + counts.aborted, 0) / finished : undefined,
   };
 }

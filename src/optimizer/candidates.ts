@@ -3,7 +3,7 @@
  * predicted, priced, checked against the SLOs and the policy's constraints and
  * scored by its objectives; and the Pareto set of the feasible ones.
  */
-import type { Quantization } from '../declarations/engine-args.ts';
+import type { Quantization } from '../vllm/engine-args.ts';
 import type { Constraints } from '../declarations/policy.ts';
 import { estimateDeploymentCost } from '../fleet/cost.ts';
 import type { FleetDeployment } from '../fleet/fleet.ts';

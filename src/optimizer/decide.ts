@@ -5,13 +5,14 @@
  * Strategy thresholds and change bounds apply to every proposal.
  */
 import { cumulativeStdNormalProbability } from 'simple-statistics';
-import type { EngineArgs } from '../declarations/engine-args.ts';
+import type { EngineArgs } from '../vllm/engine-args.ts';
 import type { FleetDeployment } from '../fleet/fleet.ts';
 import { candidateConfigurations, evaluate, paretoSet, sizeReplicas, type SearchContext } from './candidates.ts';
 import { guardrail } from './guardrails.ts';
 import type { Observation } from './observe.ts';
 import type { Orientation } from './orient.ts';
-import { calibrate, defaultMaxNumSeqs, type Configuration, type Demand } from './predict.ts';
+import { defaultMaxNumSeqs } from '../vllm/defaults.ts';
+import { calibrate, type Configuration, type Demand } from './predict.ts';
 import type { CanaryPlan, DeclarationChange, Evaluated, Recommendation, Rule } from './recommendation.ts';
 
 export interface DecisionInput {

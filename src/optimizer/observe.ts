@@ -7,6 +7,7 @@
  * prefers the recording rule the Kubernetes output defines.
  */
 import type { InstantSample, PrometheusClient } from '../prometheus/client.ts';
+import { FINISHED_REASON_LABEL, matcher, MODEL_LABEL, quantileQuery, rateQuery, VLLM_FAMILIES, type VllmCounter, type VllmHistogram } from '../vllm/metrics.ts';
 
 /** Which deployment: its namespace and served model name. */
 export interface DeploymentTarget {
@@ -56,24 +57,29 @@ export interface Observation extends Signals {
 /** A PromQL duration (`1h`, `30m`). */
 export type Window = string;
 
-const BY = 'namespace, model_name';
+const BY_LABELS = ['namespace', MODEL_LABEL];
+const BY = BY_LABELS.join(', ');
 
 /** The fleet-wide PromQL of every scalar signal over a window. */
 export function signalQueries(window: Window, peakWindow: Window = window): Record<keyof Signals, string> {
-  const rate = (counter: string, matcher = '') => `sum by (${BY}) (rate(vllm:${counter}${matcher}[${window}]))`;
-  const quantile = (histogram: string) => `histogram_quantile(0.95, sum by (${BY}, le) (rate(vllm:${histogram}_bucket[${window}])))`;
+  const rate = (counter: VllmCounter, selector = '') => rateQuery(counter, selector, window, BY_LABELS);
+  const quantile = (histogram: VllmHistogram) => quantileQuery(0.95, histogram, '', window, BY_LABELS);
+  const meanOf = (histogram: VllmHistogram) => {
+    const series = (suffix: string) => `sum by (${BY}) (rate(${VLLM_FAMILIES[histogram].name}_${suffix}[${window}]))`;
+    return `${series('sum')} / ${series('count')}`;
+  };
   return {
-    requestsPerSecond: rate('request_success_total'),
-    errorRatio: `${rate('request_success_total', '{finished_reason="abort"}')} / ${rate('request_success_total')}`,
-    e2eP95Seconds: quantile('e2e_request_latency_seconds'),
-    ttftP95Seconds: quantile('time_to_first_token_seconds'),
-    interTokenP95Seconds: quantile('inter_token_latency_seconds'),
-    generationTokensPerSecond: rate('generation_tokens_total'),
-    promptTokensPerSecond: rate('prompt_tokens_total'),
-    meanPromptTokens: `${rate('request_prompt_tokens_sum')} / ${rate('request_prompt_tokens_count')}`,
-    meanOutputTokens: `${rate('request_generation_tokens_sum')} / ${rate('request_generation_tokens_count')}`,
-    kvCacheUsage: `avg by (${BY}) (avg_over_time(vllm:kv_cache_usage_perc[${window}]))`,
-    waitingRequests: `sum by (${BY}) (avg_over_time(vllm:num_requests_waiting[${window}]))`,
+    requestsPerSecond: rate('requestSuccess'),
+    errorRatio: `${rate('requestSuccess', matcher({ [FINISHED_REASON_LABEL]: 'abort' }))} / ${rate('requestSuccess')}`,
+    e2eP95Seconds: quantile('e2e'),
+    ttftP95Seconds: quantile('ttft'),
+    interTokenP95Seconds: quantile('interToken'),
+    generationTokensPerSecond: rate('generationTokens'),
+    promptTokensPerSecond: rate('promptTokens'),
+    meanPromptTokens: meanOf('requestPromptTokens'),
+    meanOutputTokens: meanOf('requestGenerationTokens'),
+    kvCacheUsage: `avg by (${BY}) (avg_over_time(${VLLM_FAMILIES.kvCache.name}[${window}]))`,
+    waitingRequests: `sum by (${BY}) (avg_over_time(${VLLM_FAMILIES.waiting.name}[${window}]))`,
     // DCGM labels pods, not models: join through any vLLM series of the pod.
     gpuUtilizationPct: `avg by (${BY}) (avg_over_time(DCGM_FI_DEV_GPU_UTIL[${window}]) * on (namespace, pod) group_left (model_name) max by (namespace, pod, model_name) (vllm:num_requests_running))`,
     // kube-state-metrics' count, not a count of pod series (a gone pod's series lingers for the 5-minute lookback).

@@ -3,8 +3,8 @@
  * calibration factors learned from what the current configuration is observed to
  * do — the ratio of observed p95 to the prior's prediction at the observed load.
  */
-import { GPU_CATALOGUE, type GpuType } from '../catalogue/gpus.ts';
-import { DEFAULT_GPU_MEMORY_UTILIZATION, DTYPE_BYTES, QUANTIZATION_BYTES_PER_PARAMETER, type Quantization } from '../declarations/engine-args.ts';
+import type { GpuType } from '../catalogue/gpus.ts';
+import { DEFAULT_GPU_MEMORY_UTILIZATION, DTYPE_BYTES, QUANTIZATION_BYTES_PER_PARAMETER, type Quantization } from '../vllm/engine-args.ts';
 import type { Model } from '../declarations/model.ts';
 import { kvBytesPerToken } from '../fleet/memory.ts';
 import { DEFAULT_FACTORS, replicaLoad, type ReplicaSetup } from '../performance/serving-model.ts';
@@ -46,12 +46,6 @@ export interface Prediction {
   readonly peakUtilization: number;
   /** Requests that would queue without bound at the peak. */
   readonly overloaded: boolean;
-}
-
-/** vLLM's default `--max-num-seqs` for a GPU (REFERENCE.md). */
-export function defaultMaxNumSeqs(gpuType: GpuType): number {
-  const gpu = GPU_CATALOGUE[gpuType];
-  return gpu.memoryGiB >= 70 && !gpuType.startsWith('nvidia-a100') ? 1024 : 256;
 }
 
 export function replicaSetup(model: Model, configuration: Configuration, gpuMemoryUtilization = DEFAULT_GPU_MEMORY_UTILIZATION, kvCacheDtype?: string): ReplicaSetup {

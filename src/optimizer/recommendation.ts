@@ -1,6 +1,6 @@
 /** The optimizer's output: one typed, explained recommendation per deployment. */
 import type { CanaryStep, Rollback } from '../declarations/policy.ts';
-import type { EngineArgs } from '../declarations/engine-args.ts';
+import type { EngineArgs } from '../vllm/engine-args.ts';
 import type { Signals } from './observe.ts';
 import type { Orientation } from './orient.ts';
 import type { Configuration, Prediction } from './predict.ts';

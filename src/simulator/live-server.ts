@@ -7,7 +7,8 @@ import { createServer } from 'node:http';
 import { Registry, type Metric } from 'prom-client';
 import { currentSamples } from './samples.ts';
 import type { FleetSimulation } from './simulation.ts';
-import { FAMILIES, type Family } from './vllm-metrics.ts';
+import type { Family } from '../vllm/metrics.ts';
+import { FAMILIES } from './families.ts';
 
 /** A prom-client registry whose metrics read the simulation's state at every scrape. */
 export function simulationRegistry(simulation: FleetSimulation): Registry {

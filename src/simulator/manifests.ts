@@ -7,7 +7,8 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { GPU_RESOURCE_NAME, GPU_TYPE_NODE_LABEL, GpuType } from '../catalogue/gpus.ts';
-import { QUANTIZATION_BYTES_PER_PARAMETER, type Quantization } from '../declarations/engine-args.ts';
+import { QUANTIZATION_BYTES_PER_PARAMETER, type EngineArgs } from '../vllm/engine-args.ts';
+import { engineArgsFromFlags, parseFlags } from '../vllm/flags.ts';
 
 /** One deployment as the cluster would run it. */
 export interface RunningDeployment {
@@ -25,28 +26,13 @@ export interface RunningDeployment {
   readonly maxReplicas: number;
   /** KEDA target: waiting requests per replica. */
   readonly waitingPerReplicaTarget: number;
-  /** vLLM flags as rendered (`max-num-seqs` → "128"). */
-  readonly flags: Readonly<Record<string, string | true>>;
+  /** The engine arguments the container's vLLM flags set (parsed with the declarations' own schema). */
+  readonly engineArgs: EngineArgs;
 }
 
-/** vLLM's flags from the container arguments: `--name value` or a bare `--name`. */
-export function parseFlags(args: readonly string[]): Record<string, string | true> {
-  const flags: Record<string, string | true> = {};
-  for (let index = 0; index < args.length; index += 1) {
-    const name = args[index].replace(/^--/, '');
-    const next = args[index + 1];
-    if (next !== undefined && !next.startsWith('--')) {
-      flags[name] = next;
-      index += 1;
-    } else flags[name] = true;
-  }
-  return flags;
-}
-
-/** Bytes per weight as the flags serve it (a quantization overrides the model's own width). */
-export function servedBytesPerParameter(flags: Readonly<Record<string, string | true>>, modelBytes: number): number {
-  const quantization = flags.quantization;
-  return typeof quantization === 'string' && quantization in QUANTIZATION_BYTES_PER_PARAMETER ? QUANTIZATION_BYTES_PER_PARAMETER[quantization as Quantization] : modelBytes;
+/** Bytes per weight as served (a quantization overrides the model's own width). */
+export function servedBytesPerParameter(engineArgs: EngineArgs, modelBytes: number): number {
+  return engineArgs.quantization ? QUANTIZATION_BYTES_PER_PARAMETER[engineArgs.quantization] : modelBytes;
 }
 
 type Manifest = { kind: string; metadata: { name: string; namespace: string }; spec: any };
@@ -77,7 +63,7 @@ export async function readRunningDeployments(generatedDir: string): Promise<Runn
         minReplicas: scaler.spec.minReplicaCount,
         maxReplicas: scaler.spec.maxReplicaCount,
         waitingPerReplicaTarget: Number(scaler.spec.triggers[0].metadata.threshold),
-        flags,
+        engineArgs: engineArgsFromFlags(flags),
       });
     }
   }

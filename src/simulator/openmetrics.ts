@@ -7,7 +7,8 @@
 import { open } from 'node:fs/promises';
 import { currentSamples } from './samples.ts';
 import type { FleetSimulation } from './simulation.ts';
-import { FAMILIES, type Family } from './vllm-metrics.ts';
+import type { Family } from '../vllm/metrics.ts';
+import { FAMILIES } from './families.ts';
 
 function labelText(labels: Readonly<Record<string, string>>): string {
   return `{${Object.entries(labels)

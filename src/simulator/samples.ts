@@ -1,6 +1,7 @@
 /** The samples a simulated fleet exports right now, one list for every exporter (backfill text, live /metrics). */
 import type { FleetSimulation } from './simulation.ts';
-import { FAMILIES, type Family } from './vllm-metrics.ts';
+import type { Family } from '../vllm/metrics.ts';
+import { FAMILIES } from './families.ts';
 
 export interface Sample {
   readonly family: Family;

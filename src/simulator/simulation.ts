@@ -6,12 +6,13 @@
  * observations drawn from the scenario's length distributions.
  */
 import seedrandom from 'seedrandom';
-import { GPU_CATALOGUE } from '../catalogue/gpus.ts';
+import { effectiveEngineArgs } from '../vllm/defaults.ts';
 import { DEFAULT_FACTORS, replicaLoad, type PerformanceFactors, type ReplicaSetup } from '../performance/serving-model.ts';
 import type { RunningDeployment } from './manifests.ts';
 import { servedBytesPerParameter } from './manifests.ts';
 import { arrivalRate, type DeploymentScenario, type Lengths, type ModelTruth, type Scenario } from './scenario.ts';
-import { emptyHistogram, FAMILIES, observe, type HistogramState } from './vllm-metrics.ts';
+import { FAMILIES } from './families.ts';
+import { emptyHistogram, observe, type HistogramState } from './histogram.ts';
 
 /** Seconds a new replica needs before it serves (image pull, weight load). */
 export const REPLICA_STARTUP_SECONDS = 180;
@@ -47,23 +48,17 @@ export interface SimulatedDeployment {
   podsCreated: number;
 }
 
-/** vLLM's default `--max-num-seqs`: 1024 on >= 70 GiB GPUs other than A100, else 256 (REFERENCE.md). */
-function defaultMaxNumSeqs(running: RunningDeployment): number {
-  const gpu = GPU_CATALOGUE[running.gpuType];
-  return gpu.memoryGiB >= 70 && !running.gpuType.startsWith('nvidia-a100') ? 1024 : 256;
-}
-
 export function replicaSetup(running: RunningDeployment, truth: ModelTruth): ReplicaSetup {
-  const flags = running.flags;
-  const kvHalved = typeof flags['kv-cache-dtype'] === 'string' && flags['kv-cache-dtype'].startsWith('fp8');
+  const engineArgs = effectiveEngineArgs(running.engineArgs, running.gpuType);
+  const kvHalved = engineArgs['kv-cache-dtype']?.startsWith('fp8') ?? false;
   return {
     gpuType: running.gpuType,
     gpuCount: running.gpuCount,
     parametersBillions: truth.parametersBillions,
-    bytesPerParameter: servedBytesPerParameter(flags, truth.bytesPerParameter),
+    bytesPerParameter: servedBytesPerParameter(engineArgs, truth.bytesPerParameter),
     kvBytesPerToken: kvHalved ? truth.kvBytesPerToken / 2 : truth.kvBytesPerToken,
-    maxNumSeqs: typeof flags['max-num-seqs'] === 'string' ? Number(flags['max-num-seqs']) : defaultMaxNumSeqs(running),
-    gpuMemoryUtilization: typeof flags['gpu-memory-utilization'] === 'string' ? Number(flags['gpu-memory-utilization']) : 0.9,
+    maxNumSeqs: engineArgs['max-num-seqs'],
+    gpuMemoryUtilization: engineArgs['gpu-memory-utilization'],
   };
 }
 

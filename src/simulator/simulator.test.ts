@@ -33,7 +33,7 @@ describe('the simulator reads the generated manifests', () => {
 
     expect(running.map((deployment) => deployment.id)).toHaveLength(7);
     expect(production70b).toMatchObject({ namespace: 'llm-prod', gpuType: 'nvidia-h100-80gb', gpuCount: 4, minReplicas: 1, maxReplicas: 3, waitingPerReplicaTarget: 5 });
-    expect(production70b.flags).toMatchObject({ 'tensor-parallel-size': '4', 'max-num-seqs': '256', 'enable-prefix-caching': true });
+    expect(production70b.engineArgs).toMatchObject({ 'tensor-parallel-size': 4, 'max-num-seqs': 256, 'enable-prefix-caching': true });
     expect(dev8b).toMatchObject({ gpuType: 'nvidia-l4', minReplicas: 0, maxReplicas: 2 });
   });
 

@@ -3,6 +3,7 @@ import type { Construct } from 'constructs';
 import type { FleetDeployment } from '../../fleet/fleet.ts';
 import { deploymentLabels, syncWave, SyncWave } from './labels.ts';
 import { POD_TEMPLATE_HASH_LABEL } from './monitoring.ts';
+import { FINISHED_REASON_LABEL, quantileQuery, rateQuery } from '../../vllm/metrics.ts';
 import { seriesSelector } from './prometheus-rules.ts';
 
 export function analysisTemplateName(modelName: string): string {
@@ -38,8 +39,7 @@ export function addAnalysisTemplate(scope: Construct, deployment: FleetDeploymen
   const window = '2m';
   const measurement = { interval: `${canary.analysisIntervalSeconds}s`, count: canary.analysisCount, failureLimit: canary.failureLimit, consecutiveErrorLimit: 4 };
   const prometheus = (query: string) => ({ prometheus: { address: environment.monitoring.prometheusUrl, query, timeout: 30 } });
-  const p95 = (hash: 'canary-hash' | 'stable-hash') =>
-    `histogram_quantile(0.95, sum by (le) (rate(vllm:e2e_request_latency_seconds_bucket${onPods(deployment, hash)}[${window}])))`;
+  const p95 = (hash: 'canary-hash' | 'stable-hash') => quantileQuery(0.95, 'e2e', onPods(deployment, hash), window);
 
   const metrics: Record<string, unknown>[] = [
     {
@@ -47,7 +47,7 @@ export function addAnalysisTemplate(scope: Construct, deployment: FleetDeploymen
       ...measurement,
       ...conditions(`<= ${rollback.maxErrorRateRatio}`),
       provider: prometheus(
-        `sum(rate(vllm:request_success_total${onPods(deployment, 'canary-hash', ',finished_reason="abort"')}[${window}])) / sum(rate(vllm:request_success_total${onPods(deployment, 'canary-hash')}[${window}]))`,
+        `${rateQuery('requestSuccess', onPods(deployment, 'canary-hash', `,${FINISHED_REASON_LABEL}="abort"`), window)} / ${rateQuery('requestSuccess', onPods(deployment, 'canary-hash'), window)}`,
       ),
     },
     {

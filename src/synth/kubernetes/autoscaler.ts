@@ -2,6 +2,7 @@ import { ApiObject } from 'cdk8s';
 import type { Construct } from 'constructs';
 import type { FleetDeployment } from '../../fleet/fleet.ts';
 import { deploymentLabels, syncWave, SyncWave } from './labels.ts';
+import { VLLM_FAMILIES } from '../../vllm/metrics.ts';
 import { seriesSelector } from './prometheus-rules.ts';
 import type { WorkloadRef } from './workload.ts';
 
@@ -35,7 +36,7 @@ export function addAutoscaler(scope: Construct, deployment: FleetDeployment, tar
           type: 'prometheus',
           metadata: {
             serverAddress: environment.monitoring.prometheusUrl,
-            query: `sum(vllm:num_requests_waiting${seriesSelector(deployment)})`,
+            query: `sum(${VLLM_FAMILIES.waiting.name}${seriesSelector(deployment)})`,
             threshold: String(scaling.targetWaitingRequestsPerReplica),
             ...(spec.replicas.min === 0 ? { activationThreshold: '0' } : {}),
           },

@@ -7,6 +7,7 @@ import { HOURS_PER_MONTH } from '../../catalogue/prices.ts';
 import type { Environment } from '../../declarations/environment.ts';
 import { estimateDeploymentCost } from '../../fleet/cost.ts';
 import type { FleetDeployment } from '../../fleet/fleet.ts';
+import { FINISHED_REASON_LABEL, matcher, MODEL_LABEL, quantileQuery, rateQuery, VLLM_FAMILIES } from '../../vllm/metrics.ts';
 
 export interface RecordingRule {
   readonly record: string;
@@ -45,33 +46,33 @@ export const ERROR_WINDOWS = ['5m', '30m', '1h', '6h'] as const;
 
 /** The label matcher of one deployment's vLLM series. */
 export function seriesSelector(deployment: FleetDeployment, extra = ''): string {
-  return `{namespace="${deployment.environment.namespace}",model_name="${deployment.model.name}"${extra}}`;
+  return `{namespace="${deployment.environment.namespace}",${MODEL_LABEL}="${deployment.model.name}"${extra}}`;
 }
 
-const BY = 'namespace, model_name';
+const BY = ['namespace', MODEL_LABEL];
 
 /**
  * Recording rules of an environment: one rule per signal over the namespace,
  * split by `model_name` (one series per deployment).
  */
 export function recordingRules(environment: Environment): RecordingRule[] {
-  const sel = `{namespace="${environment.namespace}"}`;
-  const quantile = (histogram: string) => `histogram_quantile(0.95, sum by (${BY}, le) (rate(vllm:${histogram}_bucket${sel}[5m])))`;
+  const sel = matcher({ namespace: environment.namespace });
+  const by = BY.join(', ');
   return [
-    { record: RECORDED.requestRate, expr: `sum by (${BY}) (rate(vllm:request_success_total${sel}[5m]))` },
+    { record: RECORDED.requestRate, expr: rateQuery('requestSuccess', sel, '5m', BY) },
     // vLLM counts every finished request by reason; "abort" is a request that did not complete.
     ...ERROR_WINDOWS.map((window) => ({
       record: RECORDED.errorRatio(window),
-      expr: `sum by (${BY}) (rate(vllm:request_success_total{namespace="${environment.namespace}",finished_reason="abort"}[${window}])) / sum by (${BY}) (rate(vllm:request_success_total${sel}[${window}]))`,
+      expr: `${rateQuery('requestSuccess', matcher({ namespace: environment.namespace, [FINISHED_REASON_LABEL]: 'abort' }), window, BY)} / ${rateQuery('requestSuccess', sel, window, BY)}`,
     })),
-    { record: RECORDED.e2eP95, expr: quantile('e2e_request_latency_seconds') },
-    { record: RECORDED.ttftP95, expr: quantile('time_to_first_token_seconds') },
-    { record: RECORDED.interTokenP95, expr: quantile('inter_token_latency_seconds') },
-    { record: RECORDED.generationTokenRate, expr: `sum by (${BY}) (rate(vllm:generation_tokens_total${sel}[5m]))` },
-    { record: RECORDED.promptTokenRate, expr: `sum by (${BY}) (rate(vllm:prompt_tokens_total${sel}[5m]))` },
-    { record: RECORDED.kvCacheUsage, expr: `avg by (${BY}) (vllm:kv_cache_usage_perc${sel})` },
+    { record: RECORDED.e2eP95, expr: quantileQuery(0.95, 'e2e', sel, '5m', BY) },
+    { record: RECORDED.ttftP95, expr: quantileQuery(0.95, 'ttft', sel, '5m', BY) },
+    { record: RECORDED.interTokenP95, expr: quantileQuery(0.95, 'interToken', sel, '5m', BY) },
+    { record: RECORDED.generationTokenRate, expr: rateQuery('generationTokens', sel, '5m', BY) },
+    { record: RECORDED.promptTokenRate, expr: rateQuery('promptTokens', sel, '5m', BY) },
+    { record: RECORDED.kvCacheUsage, expr: `avg by (${by}) (${VLLM_FAMILIES.kvCache.name}${sel})` },
     // Every serving pod exports the gauge, so counting it counts replicas.
-    { record: RECORDED.replicas, expr: `count by (${BY}) (vllm:num_requests_running${sel})` },
+    { record: RECORDED.replicas, expr: `count by (${by}) (${VLLM_FAMILIES.running.name}${sel})` },
   ];
 }
 

@@ -2,6 +2,7 @@
 import { CLOUD_TRAITS } from '../../catalogue/clouds.ts';
 import type { FleetDeployment } from '../../fleet/fleet.ts';
 import { modelArtifactPrefix } from '../../fleet/naming.ts';
+import { renderFlags } from '../../vllm/flags.ts';
 import { VLLM_PORT } from './labels.ts';
 
 /** Where vLLM reads the weights from: a Hugging Face id, or the environment's model bucket. */
@@ -23,13 +24,5 @@ export function vllmArgs(deployment: FleetDeployment): string[] {
   if (model.source.kind === 'huggingface') args.push('--revision', model.source.revision);
   else args.push('--load-format', 'runai_streamer');
   const pipelineParallel = spec.gpu.count / engineArgs['tensor-parallel-size'];
-  const flags: Record<string, string | number | boolean> = { ...engineArgs };
-  if (pipelineParallel > 1) flags['pipeline-parallel-size'] = pipelineParallel;
-  for (const name of Object.keys(flags).sort()) {
-    const value = flags[name];
-    if (value === true) args.push(`--${name}`);
-    else if (value === false) args.push(`--no-${name}`);
-    else args.push(`--${name}`, String(value));
-  }
-  return args;
+  return [...args, ...renderFlags({ ...engineArgs, ...(pipelineParallel > 1 ? { 'pipeline-parallel-size': pipelineParallel } : {}) })];
 }

@@ -1,0 +1,33 @@
+/**
+ * What `vllm serve` does when a flag is absent (REFERENCE.md; vllm/engine/arg_utils.py,
+ * `EngineArgs.get_batch_defaults`): the scheduler's batch limits depend on the GPU.
+ */
+import { GPU_CATALOGUE, type GpuType } from '../catalogue/gpus.ts';
+import { DEFAULT_GPU_MEMORY_UTILIZATION, type EngineArgs } from './engine-args.ts';
+
+/** vLLM treats GPUs of at least this much memory, A100s excepted, as large: bigger default batches. */
+const LARGE_GPU_GIB = 70;
+
+function isLargeGpu(gpuType: GpuType): boolean {
+  return GPU_CATALOGUE[gpuType].memoryGiB >= LARGE_GPU_GIB && !gpuType.startsWith('nvidia-a100');
+}
+
+/** vLLM's default `--max-num-seqs`: 1024 on large GPUs, else 256. */
+export function defaultMaxNumSeqs(gpuType: GpuType): number {
+  return isLargeGpu(gpuType) ? 1024 : 256;
+}
+
+/** vLLM's default `--max-num-batched-tokens` (the chunked-prefill token budget per step): 8192 on large GPUs, else 2048. */
+export function defaultMaxNumBatchedTokens(gpuType: GpuType): number {
+  return isLargeGpu(gpuType) ? 8192 : 2048;
+}
+
+/** The engine arguments a server of `gpuType` really runs with: the declared ones, vLLM's defaults for the batch and memory knobs. */
+export function effectiveEngineArgs(engineArgs: EngineArgs, gpuType: GpuType): EngineArgs & Required<Pick<EngineArgs, 'max-num-seqs' | 'max-num-batched-tokens' | 'gpu-memory-utilization'>> {
+  return {
+    ...engineArgs,
+    'max-num-seqs': engineArgs['max-num-seqs'] ?? defaultMaxNumSeqs(gpuType),
+    'max-num-batched-tokens': engineArgs['max-num-batched-tokens'] ?? defaultMaxNumBatchedTokens(gpuType),
+    'gpu-memory-utilization': engineArgs['gpu-memory-utilization'] ?? DEFAULT_GPU_MEMORY_UTILIZATION,
+  };
+}
