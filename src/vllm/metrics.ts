@@ -46,6 +46,20 @@ export const VLLM_FAMILIES = {
   requestGenerationTokens: { name: 'vllm:request_generation_tokens', type: 'histogram', help: 'Number of generation tokens processed.', buckets: TOKEN_BUCKETS },
 } as const satisfies Record<string, Family>;
 
+/**
+ * The OpenAI-compatible server's own HTTP metrics (prometheus-fastapi-instrumentator, which
+ * vllm/entrypoints/openai/api_server.py installs; status codes grouped as `2xx` … `5xx`): the
+ * server-error signal. `vllm:request_success_total{finished_reason="abort"}` counts client
+ * cancellations, which are not server errors.
+ */
+export const HTTP_FAMILIES = {
+  requests: { name: 'http_requests', type: 'counter', help: 'Total number of requests by method, status and handler.' },
+} as const satisfies Record<string, Family>;
+/** The label of `http_requests_total` holding the grouped status code (`2xx`, `4xx`, `5xx`). */
+export const HTTP_STATUS_LABEL = 'status';
+/** The label of `http_requests_total` holding the route (`/v1/chat/completions`). */
+export const HTTP_HANDLER_LABEL = 'handler';
+
 export type VllmFamily = keyof typeof VLLM_FAMILIES;
 export type VllmHistogram = { [K in VllmFamily]: (typeof VLLM_FAMILIES)[K]['type'] extends 'histogram' ? K : never }[VllmFamily];
 export type VllmCounter = { [K in VllmFamily]: (typeof VLLM_FAMILIES)[K]['type'] extends 'counter' ? K : never }[VllmFamily];
