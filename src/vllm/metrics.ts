@@ -85,3 +85,17 @@ export function rateQuery(counter: VllmCounter, selector: string, window: string
 export function quantileQuery(quantile: number, histogram: VllmHistogram, selector: string, window: string, by: readonly string[] = []): string {
   return `histogram_quantile(${quantile}, sum by (${[...by, 'le'].join(', ')}) (rate(${VLLM_FAMILIES[histogram].name}_bucket${selector}[${window}])))`;
 }
+
+/** `handler` values of the OpenAI inference routes (`/v1/chat/completions`, `/v1/completions`, …). */
+export const INFERENCE_HANDLER_PATTERN = '/v1/.+';
+/** `status` value of server errors in `http_requests_total` (the instrumentator groups status codes by default). */
+export const SERVER_ERROR_STATUS = '5xx';
+
+/** The sample name of the HTTP request counter as exposed. */
+export const HTTP_REQUESTS_TOTAL = `${HTTP_FAMILIES.requests.name}_total`;
+
+/** `sum by (…) (rate|increase(http_requests_total{…}[window]))`: the OpenAI server's requests as counted by its HTTP layer. */
+export function httpRequestsQuery(fn: 'rate' | 'increase', selector: string, window: string, by: readonly string[] = []): string {
+  const inner = `${fn}(${HTTP_REQUESTS_TOTAL}${selector}[${window}])`;
+  return by.length > 0 ? `sum by (${by.join(', ')}) (${inner})` : `sum(${inner})`;
+}
