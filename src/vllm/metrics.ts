@@ -47,10 +47,15 @@ export const VLLM_FAMILIES = {
 } as const satisfies Record<string, Family>;
 
 /**
- * The OpenAI-compatible server's own HTTP metrics (prometheus-fastapi-instrumentator, which
- * vllm/entrypoints/openai/api_server.py installs; status codes grouped as `2xx` … `5xx`): the
- * server-error signal. `vllm:request_success_total{finished_reason="abort"}` counts client
- * cancellations, which are not server errors.
+ * The OpenAI-compatible server's own HTTP metrics: the server-error signal. Checked against the
+ * source: vLLM installs prometheus-fastapi-instrumentator with its default instrumentation
+ * (`Instrumentator(excluded_handlers=["/metrics", "/health", …]).add().instrument(app)` in
+ * `mount_metrics` of vllm/entrypoints/openai/api_server.py up to v0.11, in
+ * vllm/entrypoints/serve/instrumentator/metrics.py since), whose `metrics.default()` counts
+ * `http_requests_total{handler, method, status}` with `should_group_status_codes=True`, so `status`
+ * is `2xx` … `5xx` (trallnag/prometheus-fastapi-instrumentator v8.0.2 metrics.py, middleware.py).
+ * `vllm:request_success_total{finished_reason="abort"}` counts client cancellations, which are
+ * not server errors.
  */
 export const HTTP_FAMILIES = {
   requests: { name: 'http_requests', type: 'counter', help: 'Total number of requests by method, status and handler.' },
