@@ -9,11 +9,13 @@ export default defineEnvironment({
   namespace: 'llm-prod',
   sync: 'manual',
   promotesFrom: 'staging',
+  // The bot may scale a small model to one replica when traffic is low; a node drain then takes it offline until a replacement loads.
+  availability: { acceptSingleReplica: true },
   modelBucket: 'acme-llmops-production-models',
   stateBackend: { type: 'gcs', bucket: 'acme-llm-prod-tfstate', prefix: 'llmops/production' },
   nodePools: [
-    { name: 'l4-ondemand', gpuType: 'nvidia-l4', gpusPerNode: 1, capacity: 'on-demand', minNodes: 2, maxNodes: 12 },
-    { name: 'h100x4', gpuType: 'nvidia-h100-80gb', gpusPerNode: 4, capacity: 'on-demand', minNodes: 1, maxNodes: 3 },
+    { name: 'l4-ondemand', gpuType: 'nvidia-l4', gpusPerNode: 1, capacity: 'on-demand', minNodes: 2, maxNodes: 14 },
+    { name: 'h100x4', gpuType: 'nvidia-h100-80gb', gpusPerNode: 4, capacity: 'on-demand', minNodes: 2, maxNodes: 4 },
   ],
   budget: { monthlyUsd: 60000 },
   slos: { ttftP95Ms: 800, e2eP95Ms: 30000, interTokenP95Ms: 150, errorRateRatio: 0.01 },
@@ -26,7 +28,8 @@ export default defineEnvironment({
     },
     'llama-3-1-70b-instruct': {
       policy: 'conservative',
-      replicas: { min: 1, max: 3 },
+      // Two replicas: a cold start loads 131.5 GiB of weights (~50 min), so a drain must never take the only one.
+      replicas: { min: 2, max: 3 },
       gpu: { type: 'nvidia-h100-80gb', count: 4 },
       engineArgs: { 'tensor-parallel-size': 4, 'max-num-seqs': 256 },
     },

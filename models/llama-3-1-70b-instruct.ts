@@ -16,7 +16,7 @@ export default defineModel({
   quantizations: {
     fp8: { qualityCostPct: 0.5 },
   },
-  vllmImageTag: 'v0.11.0',
+  vllmImageTag: 'v0.26.0',
   engineArgs: {
     'max-model-len': 32768,
     'enable-prefix-caching': true,

@@ -17,7 +17,7 @@ export default defineModel({
     fp8: { qualityCostPct: 0.3 },
     awq: { qualityCostPct: 1.2 },
   },
-  vllmImageTag: 'v0.11.0',
+  vllmImageTag: 'v0.26.0',
   engineArgs: {
     'max-model-len': 16384,
     'enable-prefix-caching': true,

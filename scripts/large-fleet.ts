@@ -59,7 +59,7 @@ export default definePrompt({
   for (const environment of environments) {
     const gpu = GPU_BY_CLOUD[environment.cloud];
     const deployments = names
-      .map((name) => `    '${name}': { policy: '${environment.policy}', replicas: { min: 1, max: 4 }, gpu: { type: '${gpu}', count: 1 }, engineArgs: { 'max-num-seqs': 128 } },`)
+      .map((name) => `    '${name}': { policy: '${environment.policy}', replicas: { min: ${environment.sync === 'manual' ? 2 : 1}, max: 4 }, gpu: { type: '${gpu}', count: 1 }, engineArgs: { 'max-num-seqs': 128 } },`)
       .join('\n');
     await writeFile(
       path.join(root, 'environments', `${environment.name}.ts`),

@@ -7,6 +7,7 @@ import { HOURS_PER_MONTH } from '../catalogue/prices.ts';
 import { describeChange } from '../optimizer/describe.ts';
 import type { Signals } from '../optimizer/observe.ts';
 import type { Configuration } from '../optimizer/predict.ts';
+import type { CanaryTrafficPlan, CanaryTrafficStep, PodSplit } from '../fleet/canary-traffic.ts';
 import type { CanaryPlan, Recommendation } from '../optimizer/recommendation.ts';
 import { paretoChart } from './pareto-chart.ts';
 import type { Proposal } from './proposal.ts';
@@ -65,22 +66,40 @@ function comparisonTable(recommendation: Recommendation): string[] {
   return ['| | Current | Proposed |', '|---|---|---|', ...rows.map(([name, a, b]) => `| ${name} | ${a} | ${b} |`)];
 }
 
-function canarySection(plan: CanaryPlan): string[] {
+const share = (pct: number) => `${Number(pct.toFixed(1))} %`;
+const pods = (split: PodSplit) => `${split.canary} canary + ${split.stable} stable pods`;
+
+/** The traffic one step really gives the canary: the weight with a router, else the pods' share at the minimum and maximum replicas. */
+function stepTraffic(plan: CanaryTrafficPlan, step: CanaryTrafficStep): string {
+  if (plan.router === 'gateway-api') return share(step.trafficPct.atMin);
+  const { min, max } = plan.replicas;
+  const atMin = `${share(step.trafficPct.atMin)} at ${Math.max(1, min)} replica(s) (${pods(step.pods.atMin)})`;
+  return max > min ? `${atMin}; ${share(step.trafficPct.atMax)} at ${max} (${pods(step.pods.atMax)})` : atMin;
+}
+
+/** The canary plan as the cluster will run it: per step the canary's real share of traffic, pause and analysis. */
+export function canarySection(plan: CanaryPlan): string[] {
   if (!plan.enabled) return ['### Rollout', '', 'This environment rolls out without a canary (a plain Deployment): the bot watches the SLOs after the merge and opens a revert pull request if they break.'];
-  const { rollback } = plan;
+  const { rollback, traffic } = plan;
   const analysis = [
-    `error ratio ≤ ${(rollback.maxErrorRateRatio * 100).toFixed(2)} %`,
-    `p95 latency at most ${rollback.maxP95LatencyIncreasePct} % above stable`,
+    `server-error ratio ≤ ${(rollback.maxErrorRateRatio * 100).toFixed(2)} %`,
+    `p95 time to first token and inter-token latency at most ${rollback.maxP95LatencyIncreasePct} % above stable`,
     ...(rollback.qualityMetric ? [`${rollback.qualityMetric} ≥ ${rollback.minQuality ?? 0}`] : []),
   ];
+  const router =
+    traffic.router === 'gateway-api'
+      ? "Exact weights: Argo Rollouts' Gateway API traffic router sets the route's stable and canary backend weights."
+      : `No traffic router: the canary's share is its share of the pods (the policy's ${traffic.steps.map((step) => `${step.declaredWeightPct} %`).join(', ')}), at the replica count KEDA holds when the rollout starts.`;
   return [
     '### Canary plan',
     '',
-    '| Step | Canary weight | Pause | Analysis |',
-    '|---:|---:|---|---|',
-    ...plan.steps.map((step, index) => `| ${index + 1} | ${step.weightPct} % | ${step.pauseMinutes === 0 ? (step.weightPct === 100 ? '-' : 'until promoted') : `${step.pauseMinutes} min`} | ${step.analysis ? 'yes' : 'no'} |`),
+    '| Step | Canary traffic | Pause | Analysis |',
+    '|---:|---|---|---|',
+    ...traffic.steps.map((step, index) => `| ${index + 1} | ${stepTraffic(traffic, step)} | ${step.pauseMinutes === 0 ? (index === traffic.steps.length - 1 ? '-' : 'until promoted') : `${step.pauseMinutes} min`} | ${step.analysis ? 'yes' : 'no'} |`),
     '',
-    `Analysis every ${plan.analysisIntervalSeconds} s, ${plan.analysisCount} measurements, failure limit ${plan.failureLimit}: ${analysis.join('; ')}. A failed analysis aborts the rollout; the bot then opens a revert pull request.`,
+    router,
+    '',
+    `Analysis every ${plan.analysisIntervalSeconds} s, ${plan.analysisCount} measurements, failure limit ${plan.failureLimit}, each counted only once the canary served enough requests: ${analysis.join('; ')}. A failed analysis aborts the rollout; the bot then opens a revert pull request.`,
   ];
 }
 

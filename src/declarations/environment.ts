@@ -5,6 +5,12 @@ import { definer } from './define.ts';
 import { DnsLabel } from './dns-label.ts';
 import { EngineArgs } from '../vllm/engine-args.ts';
 import { expected } from './issues.ts';
+import { Availability } from './availability.ts';
+import { ClusterAddons } from './cluster-addons.ts';
+import { Gateway } from './gateway.ts';
+import { ImageRegistry } from './image.ts';
+import { ModelCache } from './model-cache.ts';
+import { Network } from './network.ts';
 
 /** Spot (preemptible, cheaper, can be reclaimed) or on-demand capacity. */
 export const Capacity = z.enum(['on-demand', 'spot']);
@@ -104,14 +110,6 @@ export const Deployment = z.strictObject({
 });
 export type Deployment = z.infer<typeof Deployment>;
 
-/** The gateway in front of the model servers (it must already exist in the cluster). */
-export const Gateway = z.strictObject({
-  /** Gateway API `Gateway` name. */
-  name: DnsLabel,
-  /** Namespace of the gateway; the only namespace admitted to the model servers. */
-  namespace: DnsLabel,
-});
-
 /** The monitoring stack in the cluster (kube-prometheus-stack or any Prometheus Operator install). */
 export const Monitoring = z.strictObject({
   /** Namespace of Prometheus; the only other namespace admitted to the model servers. Default: `monitoring`. */
@@ -163,8 +161,18 @@ export const Environment = z.strictObject({
   stateBackend: StateBackend,
   /** GPU node pools. */
   nodePools: z.array(NodePool).min(1),
-  /** Gateway routing traffic to the model servers. Default: `inference-gateway` in `gateway-system`. */
-  gateway: Gateway.default({ name: 'inference-gateway', namespace: 'gateway-system' }),
+  /** Gateway routing traffic to the model servers. Default: a managed `inference-gateway` of the cloud's default class, exact canary weights. */
+  gateway: Gateway.default({ mode: 'managed', name: 'inference-gateway', canaryTraffic: 'gateway-api' }),
+  /** What the model servers' NetworkPolicy admits. Default: per cloud and gateway. */
+  network: Network.default({}),
+  /** Where downloaded weights live. Default: `node-disk`. */
+  modelCache: ModelCache.default({ kind: 'node-disk' }),
+  /** Cluster add-ons Argo CD installs before the models. Default: managed, GPU stack per cloud. */
+  addons: ClusterAddons.default({ manage: true }),
+  /** Replica floor. Default: at least 2 replicas where `sync` is `manual`. */
+  availability: Availability.default({}),
+  /** Registry mirroring Docker Hub for the vLLM image. Default: Docker Hub. */
+  imageRegistry: ImageRegistry.optional(),
   /** Prometheus in the cluster. Default: kube-prometheus-stack in `monitoring`. */
   monitoring: Monitoring.default({
     namespace: 'monitoring',

@@ -3,6 +3,7 @@ import { definer } from './define.ts';
 import { expected } from './issues.ts';
 import { DnsLabel } from './dns-label.ts';
 import { Dtype, EngineArgs, Quantization } from '../vllm/engine-args.ts';
+import { ImageDigest } from './image.ts';
 
 /** Weights from the Hugging Face Hub, pinned to one commit so a rebuild serves the same bytes. */
 export const HuggingFaceSource = z.strictObject({
@@ -52,6 +53,8 @@ export const Model = z.strictObject({
   quantizations: z.partialRecord(Quantization, QuantizationOption).default({}),
   /** `vllm/vllm-openai` image tag, a release such as `v0.11.0`; never `latest`. */
   vllmImageTag: z.string().regex(/^v\d+\.\d+\.\d+(\.post\d+)?$/, { error: expected('a vLLM release tag such as "v0.11.0" (never "latest")') }),
+  /** Digest of the `vllmImageTag` image; pins the bytes the tag pointed to when reviewed. Default: by tag only. */
+  vllmImageDigest: ImageDigest.optional(),
   /** Engine arguments every deployment of the model starts from. Default: none (vLLM's defaults). */
   engineArgs: EngineArgs.default({}),
 });

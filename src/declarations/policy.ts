@@ -5,6 +5,7 @@ import { definer } from './define.ts';
 import { DnsLabel } from './dns-label.ts';
 import { Quantization } from '../vllm/engine-args.ts';
 import { expected } from './issues.ts';
+import { CanaryEvidence } from './canary-evidence.ts';
 
 export const Strategy = z.enum(['conservative', 'balanced', 'aggressive']);
 export type Strategy = z.infer<typeof Strategy>;
@@ -131,6 +132,8 @@ export const Policy = z.strictObject({
       failureLimit: z.int().min(0).default(1),
     })
     .default({ analysisIntervalSeconds: 60, analysisCount: 5, failureLimit: 1 }),
+  /** Traffic the canary must serve before its analysis counts. Default: 20 requests per interval, 5 tries. */
+  canaryEvidence: CanaryEvidence.default({ minRequests: 20, inconclusiveTries: 5 }),
   /** Rollback thresholds. */
   rollback: Rollback,
   /** Autoscaling on vLLM's queue. */

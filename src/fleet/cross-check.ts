@@ -11,6 +11,7 @@ import type { Model } from '../declarations/model.ts';
 import type { Policy } from '../declarations/policy.ts';
 import { promptTraffic, type Prompt } from '../declarations/prompt.ts';
 import { usableGiB, weightsGiB } from './memory.ts';
+import { checkServing, checkSharedClusters } from './serving-checks.ts';
 
 /** A declaration and the file it came from (relative to the fleet root). */
 export interface Loaded<T> {
@@ -51,6 +52,8 @@ export function crossCheck(declarations: Declarations, invalidFiles: readonly st
   };
   for (const prompt of declarations.prompts) checkPrompt(prompt, known.modelNames, report);
   for (const environment of declarations.environments) checkEnvironment(environment, known, report);
+  for (const environment of declarations.environments) checkServing(environment, report);
+  checkSharedClusters(declarations.environments, report);
   for (const policy of declarations.policies) checkPolicy(policy, report);
   checkNamespaces(declarations.environments, report);
   return issues;

@@ -277,6 +277,8 @@ describe('the loader', () => {
     expect(text).toContain("sync: 'manual'");
     expect(production.sync).toBe('manual');
     expect(production.canary).toBe(true);
-    expect(production.gateway).toEqual({ name: 'inference-gateway', namespace: 'gateway-system' });
+    expect(production.gateway).toEqual({ mode: 'managed', name: 'inference-gateway', canaryTraffic: 'gateway-api' });
+    expect(production.modelCache).toEqual({ kind: 'node-disk' });
+    expect(result.fleet.policies.find((policy) => policy.name === 'conservative')?.canaryEvidence).toEqual({ minRequests: 20, inconclusiveTries: 5 });
   });
 });

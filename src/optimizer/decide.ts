@@ -14,6 +14,7 @@ import type { Orientation } from './orient.ts';
 import { defaultMaxNumSeqs } from '../vllm/defaults.ts';
 import { calibrate, type Configuration, type Demand } from './predict.ts';
 import type { CanaryPlan, DeclarationChange, Evaluated, Recommendation, Rule } from './recommendation.ts';
+import { deploymentCanaryTraffic } from '../fleet/canary-traffic.ts';
 
 export interface DecisionInput {
   readonly deployment: FleetDeployment;
@@ -49,6 +50,7 @@ function canaryPlan(deployment: FleetDeployment): CanaryPlan {
   return {
     enabled: deployment.environment.canary,
     steps: policy.canarySteps,
+    traffic: deploymentCanaryTraffic(deployment),
     analysisIntervalSeconds: policy.canary.analysisIntervalSeconds,
     analysisCount: policy.canary.analysisCount,
     failureLimit: policy.canary.failureLimit,

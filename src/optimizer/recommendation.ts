@@ -1,5 +1,6 @@
 /** The optimizer's output: one typed, explained recommendation per deployment. */
 import type { CanaryStep, Rollback } from '../declarations/policy.ts';
+import type { CanaryTrafficPlan } from '../fleet/canary-traffic.ts';
 import type { EngineArgs } from '../vllm/engine-args.ts';
 import type { Signals } from './observe.ts';
 import type { Orientation } from './orient.ts';
@@ -48,6 +49,8 @@ export interface CanaryPlan {
   /** False where the environment rolls out without a canary (a plain Deployment). */
   readonly enabled: boolean;
   readonly steps: readonly CanaryStep[];
+  /** The traffic each step really gives the canary (exact with a router, the pods' share without). */
+  readonly traffic: CanaryTrafficPlan;
   readonly analysisIntervalSeconds: number;
   readonly analysisCount: number;
   readonly failureLimit: number;

@@ -47,10 +47,15 @@ export const VLLM_FAMILIES = {
 } as const satisfies Record<string, Family>;
 
 /**
- * The OpenAI-compatible server's own HTTP metrics (prometheus-fastapi-instrumentator, which
- * vllm/entrypoints/openai/api_server.py installs; status codes grouped as `2xx` … `5xx`): the
- * server-error signal. `vllm:request_success_total{finished_reason="abort"}` counts client
- * cancellations, which are not server errors.
+ * The OpenAI-compatible server's own HTTP metrics: the server-error signal. Checked against the
+ * source: vLLM installs prometheus-fastapi-instrumentator with its default instrumentation
+ * (`Instrumentator(excluded_handlers=["/metrics", "/health", …]).add().instrument(app)` in
+ * `mount_metrics` of vllm/entrypoints/openai/api_server.py up to v0.11, in
+ * vllm/entrypoints/serve/instrumentator/metrics.py since), whose `metrics.default()` counts
+ * `http_requests_total{handler, method, status}` with `should_group_status_codes=True`, so `status`
+ * is `2xx` … `5xx` (trallnag/prometheus-fastapi-instrumentator v8.0.2 metrics.py, middleware.py).
+ * `vllm:request_success_total{finished_reason="abort"}` counts client cancellations, which are
+ * not server errors.
  */
 export const HTTP_FAMILIES = {
   requests: { name: 'http_requests', type: 'counter', help: 'Total number of requests by method, status and handler.' },
@@ -84,4 +89,18 @@ export function rateQuery(counter: VllmCounter, selector: string, window: string
 /** The q-quantile of a histogram over `window`, aggregated over every series the selector matches, split by `by`. */
 export function quantileQuery(quantile: number, histogram: VllmHistogram, selector: string, window: string, by: readonly string[] = []): string {
   return `histogram_quantile(${quantile}, sum by (${[...by, 'le'].join(', ')}) (rate(${VLLM_FAMILIES[histogram].name}_bucket${selector}[${window}])))`;
+}
+
+/** `handler` values of the OpenAI inference routes (`/v1/chat/completions`, `/v1/completions`, …). */
+export const INFERENCE_HANDLER_PATTERN = '/v1/.+';
+/** `status` value of server errors in `http_requests_total` (the instrumentator groups status codes by default). */
+export const SERVER_ERROR_STATUS = '5xx';
+
+/** The sample name of the HTTP request counter as exposed. */
+export const HTTP_REQUESTS_TOTAL = `${HTTP_FAMILIES.requests.name}_total`;
+
+/** `sum by (…) (rate|increase(http_requests_total{…}[window]))`: the OpenAI server's requests as counted by its HTTP layer. */
+export function httpRequestsQuery(fn: 'rate' | 'increase', selector: string, window: string, by: readonly string[] = []): string {
+  const inner = `${fn}(${HTTP_REQUESTS_TOTAL}${selector}[${window}])`;
+  return by.length > 0 ? `sum by (${by.join(', ')}) (${inner})` : `sum(${inner})`;
 }

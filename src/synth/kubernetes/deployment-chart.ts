@@ -6,7 +6,9 @@ import { addAutoscaler } from './autoscaler.ts';
 import { addDisruptionBudget } from './disruption-budget.ts';
 import { addServiceMonitor } from './monitoring.ts';
 import { addModelServerNetworkPolicy } from './network-policy.ts';
-import { addPromptConfigMaps, addRoute } from './prompts.ts';
+import { addPromptConfigMaps } from './prompts.ts';
+import { addRoute } from './route.ts';
+import { addWakeRoute } from './scale-from-zero.ts';
 import { addServiceAccount } from './service-account.ts';
 import { addServices } from './services.ts';
 import { addWorkload } from './workload.ts';
@@ -30,6 +32,7 @@ export class DeploymentChart extends Chart {
     if (canary) addAnalysisTemplate(this, deployment);
     const workload = addWorkload(this, deployment);
     addAutoscaler(this, deployment, workload);
+    addWakeRoute(this, deployment, workload);
     addDisruptionBudget(this, deployment);
     addServiceMonitor(this, deployment);
     addRoute(this, deployment);

@@ -1,7 +1,7 @@
 /**
  * Every place the Kubernetes output reaches past cdk8s-plus-28, in one file.
- * cdk8s-plus has no GPU resource, no nodeSelector, no topology spread and no
- * pod-level seccomp profile; each is added here with a JSON patch on the
+ * cdk8s-plus has no GPU resource, no nodeSelector, no topology spread, no
+ * pod-level seccomp profile and no priority class; each is added here with a JSON patch on the
  * synthesized object. Values are k8s Quantities: a plain number or string in a
  * resource map is dropped silently by the generated mappers (cdk8s #2172).
  */
@@ -44,6 +44,11 @@ export function runtimeDefaultSeccomp(workload: Construct): void {
 /** A size limit on an emptyDir volume, by volume name. */
 export function limitEmptyDir(workload: Construct, volumeIndex: number, sizeLimit: string): void {
   ApiObject.of(workload).addJsonPatch(JsonPatch.add(`${POD}/volumes/${volumeIndex}/emptyDir/sizeLimit`, kplus.k8s.Quantity.fromString(sizeLimit)));
+}
+
+/** `priorityClassName` of the pod (cdk8s-plus has no field for it). */
+export function setPriorityClass(workload: Construct, priorityClassName: string): void {
+  ApiObject.of(workload).addJsonPatch(JsonPatch.add(`${POD}/priorityClassName`, priorityClassName));
 }
 
 /** cdk8s-plus labels pods with its construct address even when it does not select on it; the label means nothing in a cluster. */

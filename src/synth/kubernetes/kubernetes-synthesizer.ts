@@ -11,7 +11,8 @@ export function kubernetesFolder(environmentName: string): string {
 }
 
 /**
- * Writes `generated/<env>/kubernetes/`: `namespace.yaml` for the environment and
+ * Writes `generated/<env>/kubernetes/`: `namespace.yaml` for what the namespace
+ * holds before any model (not the Namespace object itself) and
  * one `<model>.yaml` per deployment, so a change to one deployment shows as a
  * change to one file.
  */
@@ -21,7 +22,7 @@ export const kubernetesSynthesizer: Synthesizer = {
     return fleet.environments.flatMap((environment) => {
       const app = new App();
       const deployments = deploymentsOf(fleet, environment.name);
-      const charts: [string, Chart][] = [['namespace', new EnvironmentChart(app, 'namespace', { environment, deployments })]];
+      const charts: [string, Chart][] = [['namespace', new EnvironmentChart(app, 'namespace', { environment, deployments, repositoryUrl: fleet.repositoryUrl })]];
       for (const deployment of deployments) charts.push([deployment.model.name, new DeploymentChart(app, deployment.model.name, { deployment })]);
       return charts.map(([file, chart]) => ({ path: `${kubernetesFolder(environment.name)}/${file}.yaml`, content: yamlDocuments(chart.toJson()) }));
     });

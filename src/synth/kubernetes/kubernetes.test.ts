@@ -6,7 +6,9 @@ import { GPU_CATALOGUE, GPU_NODE_TAINT, GPU_TYPES } from '../../catalogue/gpus.t
 import type { Fleet } from '../../fleet/fleet.ts';
 import { loadFleet } from '../../fleet/load.ts';
 import { copyFixtureFleet, editFile, preparedFixture, removeFleet, runCli } from '../../testing/fixture-fleet.ts';
-import { upstreamSchemaProblem } from '../../testing/upstream-schemas.ts';
+import { strictSchemaProblems, upstreamSchemaProblem } from '../../testing/upstream-schemas.ts';
+import { withEnvironment, withModel } from '../../testing/fleet-variants.ts';
+import { modelCacheGiB } from '../../fleet/storage.ts';
 import { synthesize } from '../steps.ts';
 import { readTree } from '../write.ts';
 import { environmentTerraform } from '../terraform/terraform-synthesizer.ts';
@@ -41,7 +43,7 @@ const renderHelmLiterals = (text: string) => text.replaceAll('{{ "{{" }}', '{{')
 
 describe('every generated manifest', () => {
   it('validates against its upstream schema (core, Argo Rollouts, Argo CD, Prometheus Operator, KEDA, Gateway API)', () => {
-    const manifests = [...tree.keys()].filter((file) => file.endsWith('.yaml') && (file.includes('/kubernetes/') || file.startsWith('argocd/')));
+    const manifests = [...tree.keys()].filter((file) => file.endsWith('.yaml') && (file.includes('/kubernetes/') || file.startsWith('argocd/') || file.startsWith('platform/')));
     const problems: string[] = [];
     const kinds = new Set<string>();
 
@@ -55,8 +57,38 @@ describe('every generated manifest', () => {
 
     expect(problems).toEqual([]);
     expect([...kinds].sort()).toEqual([
-      'AnalysisTemplate', 'AppProject', 'Application', 'ConfigMap', 'Deployment', 'HTTPRoute', 'Namespace', 'NetworkPolicy',
-      'PodDisruptionBudget', 'PrometheusRule', 'Rollout', 'ScaledObject', 'Service', 'ServiceAccount', 'ServiceMonitor',
+      'AnalysisTemplate', 'AppProject', 'Application', 'ConfigMap', 'Deployment', 'Gateway', 'GatewayClass', 'HTTPRoute', 'HTTPScaledObject', 'NetworkPolicy',
+      'PodDisruptionBudget', 'PriorityClass', 'PrometheusRule', 'ReferenceGrant', 'Rollout', 'ScaledObject', 'Service', 'ServiceAccount', 'ServiceMonitor',
+    ]);
+  });
+
+  it('compiles against the upstream TypeScript models with no unknown field, every kind (add-on Applications included)', () => {
+    const labelled = [...tree.keys()]
+      .filter((file) => file.endsWith('.yaml') && !file.includes('/helm/') && !file.endsWith('Chart.yaml'))
+      .flatMap((file) => documents(file).map((document) => ({ label: `${file}: ${document.kind}/${document.metadata?.name}`, document })));
+
+    expect(labelled.length).toBeGreaterThan(80);
+    expect(strictSchemaProblems(labelled)).toEqual([]);
+  });
+
+  it('the strict check rejects an unknown field at any depth, which the JSON-Schema check lets through', () => {
+    const rollout = structuredClone(find('production/kubernetes/llama-3-1-8b-instruct.yaml', 'Rollout'));
+    rollout.spec.strategy.canary.bogus = true;
+    const container = structuredClone(find('staging/kubernetes/llama-3-1-8b-instruct.yaml', 'Rollout'));
+    container.spec.template.spec.containers[0].imagePullPolcy = 'Always';
+    const addon = structuredClone(documents('argocd/apps/platform-llm-prod.yaml')[0]);
+    addon.spec.source.helmm = {};
+    const wake = structuredClone(find('dev/kubernetes/llama-3-1-8b-instruct.yaml', 'HTTPScaledObject'));
+    wake.spec.scaleTargetRef.services = 'x';
+
+    expect(upstreamSchemaProblem(rollout)).toBeUndefined();
+    const problems = strictSchemaProblems([rollout, container, addon, wake].map((document, index) => ({ label: `doc${index}`, document })));
+
+    expect(problems).toEqual([
+      expect.stringMatching(/^doc0: .*'"bogus"' does not exist/),
+      expect.stringMatching(/^doc1: .*'"imagePullPolcy"' does not exist/),
+      expect.stringMatching(/^doc2: .*'"helmm"' does not exist/),
+      expect.stringMatching(/^doc3: .*'"services"' does not exist/),
     ]);
   });
 
@@ -68,6 +100,10 @@ describe('every generated manifest', () => {
     expect(upstreamSchemaProblem({ apiVersion: 'example.com/v1', kind: 'Widget' })).toBe('no upstream schema known for example.com/v1/Widget');
   });
 });
+
+const workloadOf = (documentsOfFile: Document[]) => documentsOfFile.find((document) => document.kind === 'Rollout' || document.kind === 'Deployment')!;
+const synthOf = (variant: Fleet, file: string) => parseAllDocuments(synthesize(variant).get(file)!).map((document) => document.toJS() as Document);
+const steps = (rollout: Document) => rollout.spec.strategy.canary.steps as Record<string, any>[];
 
 describe('the model servers', () => {
   it('give the 70B model tensor parallelism over its 4 GPUs, shared memory and the GPU count', () => {
@@ -83,12 +119,13 @@ describe('the model servers', () => {
     expect(pod.nodeSelector).toEqual({ 'llmops.dev/gpu-type': 'nvidia-h100-80gb' });
   });
 
-  it('run vLLM with the real flag names, the pinned revision and a Secret-referenced token', () => {
+  it('run `vllm serve <model>` (positional, not --model) with the real flag names, the pinned revision and a Secret-referenced token', () => {
     const container = find('production/kubernetes/llama-3-1-8b-instruct.yaml', 'Rollout').spec.template.spec.containers[0];
 
     expect(container.image).toBe('vllm/vllm-openai:v0.11.0');
+    expect(container.command).toBeUndefined();
     expect(container.args).toEqual([
-      '--model', 'meta-llama/Llama-3.1-8B-Instruct',
+      'meta-llama/Llama-3.1-8B-Instruct',
       '--served-model-name', 'llama-3-1-8b-instruct',
       '--port', '8000',
       '--dtype', 'bfloat16',
@@ -106,9 +143,33 @@ describe('the model servers', () => {
   it('stream object-store models from the environment bucket without a token', () => {
     const container = find('production/kubernetes/qwen2-5-7b-instruct.yaml', 'Rollout').spec.template.spec.containers[0];
 
-    expect(container.args.slice(0, 2)).toEqual(['--model', 'gs://acme-llmops-production-models/models/qwen2-5-7b-instruct/a09a35458c702b33eeacc393d103063234e8bc28']);
+    expect(container.args[0]).toBe('gs://acme-llmops-production-models/models/qwen2-5-7b-instruct/a09a35458c702b33eeacc393d103063234e8bc28');
+    expect(container.args).not.toContain('--model');
     expect(container.args).toContain('runai_streamer');
     expect(container.env.map((variable: { name: string }) => variable.name)).not.toContain('HF_TOKEN');
+  });
+
+  it('start under any non-root UID: USER answers getpass.getuser(), HOME and the compile caches are writable volumes', () => {
+    const pod = find('staging/kubernetes/llama-3-1-70b-instruct.yaml', 'Rollout').spec.template.spec;
+    const container = pod.containers[0];
+    const env = Object.fromEntries(container.env.filter((variable: { value?: string }) => variable.value !== undefined).map((variable: { name: string; value: string }) => [variable.name, variable.value]));
+    const mounts = container.volumeMounts.map((mount: { mountPath: string }) => mount.mountPath);
+
+    expect(pod.securityContext).toMatchObject({ runAsUser: 2000, runAsGroup: 2000, fsGroup: 2000, runAsNonRoot: true });
+    expect(env).toMatchObject({ USER: 'vllm', HOME: '/home/vllm', TORCHINDUCTOR_CACHE_DIR: '/home/vllm/.cache/torchinductor', TRITON_CACHE_DIR: '/home/vllm/.cache/triton', VLLM_CACHE_ROOT: '/home/vllm/.cache/vllm' });
+    for (const directory of [env.HOME, env.TORCHINDUCTOR_CACHE_DIR, env.TRITON_CACHE_DIR, env.VLLM_CACHE_ROOT, env.XDG_CACHE_HOME, '/tmp']) {
+      expect(mounts.some((mount: string) => directory === mount || directory.startsWith(`${mount}/`)), directory).toBe(true);
+    }
+    expect(container.securityContext.readOnlyRootFilesystem).toBe(true);
+  });
+
+  it('pin the image by digest and pull it through a registry mirror when declared', () => {
+    const digest = `sha256:${'ab'.repeat(32)}`;
+    const variant = withModel(withEnvironment(fleet, 'production', (environment) => ({ ...environment, imageRegistry: 'us-docker.pkg.dev/acme/dockerhub' })), 'llama-3-1-8b-instruct', (model) => ({ ...model, vllmImageDigest: digest }));
+
+    const container = workloadOf(synthOf(variant, 'production/kubernetes/llama-3-1-8b-instruct.yaml')).spec.template.spec.containers[0];
+
+    expect(container.image).toBe(`us-docker.pkg.dev/acme/dockerhub/vllm/vllm-openai:v0.11.0@${digest}`);
   });
 
   it('run under a restricted security context with probes sized for loading', () => {
@@ -129,9 +190,36 @@ describe('the model servers', () => {
     for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) expect(container[probe].httpGet).toEqual({ path: '/health', port: 8000, scheme: 'HTTP' });
     expect(pod.automountServiceAccountToken).toBe(false);
     expect(pod.tolerations).toContainEqual({ key: 'nvidia.com/gpu', operator: 'Equal', value: 'present', effect: 'NoSchedule' });
+    expect(pod.priorityClassName).toBe('llmops-model-server');
+    expect(find('production/kubernetes/llama-3-1-70b-instruct.yaml', 'Rollout').metadata.labels?.['app.kubernetes.io/version']).toBe('v0.11.0');
   });
 
-  it('leave the replica count to KEDA and scale on the vLLM queue', () => {
+  it('request the node disk the weights need, so the scheduler never places a replica where they cannot fit', () => {
+    const model = fleet.models.find((candidate) => candidate.name === 'llama-3-1-70b-instruct')!;
+    const pod = find('production/kubernetes/llama-3-1-70b-instruct.yaml', 'Rollout').spec.template.spec;
+    const cache = pod.volumes.find((volume: { name: string }) => volume.name === 'model-cache');
+
+    // 131.5 GiB of bf16 weights + 5 % + 5 GiB.
+    expect(modelCacheGiB(model)).toBe(144);
+    expect(cache.emptyDir.sizeLimit).toBe(`${144 * 1024}Mi`);
+    expect(pod.containers[0].resources.requests['ephemeral-storage']).toBe(`${144 + 16}Gi`);
+  });
+
+  it('share one ReadWriteMany model cache per environment, or mount an existing (ReadOnlyMany) claim read-only', () => {
+    const shared = synthesize(withEnvironment(fleet, 'production', (environment) => ({ ...environment, modelCache: { kind: 'shared-volume' } })));
+    const claim = parseAllDocuments(shared.get('production/kubernetes/namespace.yaml')!).map((document) => document.toJS()).find((document) => document.kind === 'PersistentVolumeClaim');
+    const sharedPod = workloadOf(parseAllDocuments(shared.get('production/kubernetes/llama-3-1-70b-instruct.yaml')!).map((document) => document.toJS())).spec.template.spec;
+    const existing = workloadOf(synthOf(withEnvironment(fleet, 'staging', (environment) => ({ ...environment, modelCache: { kind: 'existing-claim', claimName: 'weights-rox', readOnly: true } })), 'staging/kubernetes/llama-3-1-70b-instruct.yaml')).spec.template.spec;
+
+    // GKE's Filestore class; the three production models' caches: 144 + 21 + 20 GiB.
+    expect(claim.spec).toEqual({ accessModes: ['ReadWriteMany'], storageClassName: 'standard-rwx', resources: { requests: { storage: '185Gi' } } });
+    expect(sharedPod.volumes).toContainEqual({ name: 'model-cache', persistentVolumeClaim: { claimName: 'llmops-model-cache', readOnly: false } });
+    expect(sharedPod.containers[0].resources.requests['ephemeral-storage']).toBe('16Gi');
+    expect(existing.volumes).toContainEqual({ name: 'model-cache', persistentVolumeClaim: { claimName: 'weights-rox', readOnly: true } });
+    expect(existing.containers[0].volumeMounts).toContainEqual({ name: 'model-cache', mountPath: '/models', readOnly: true });
+  });
+
+  it('leave the replica count to KEDA, scale on the vLLM queue, and hold the replicas when the queue cannot be read', () => {
     const rollout = find('production/kubernetes/llama-3-1-8b-instruct.yaml', 'Rollout');
     const scaler = find('production/kubernetes/llama-3-1-8b-instruct.yaml', 'ScaledObject');
 
@@ -142,87 +230,205 @@ describe('the model servers', () => {
       maxReplicaCount: 8,
       pollingInterval: 15,
       cooldownPeriod: 360,
+      fallback: { failureThreshold: 3, replicas: 2, behavior: 'currentReplicasIfHigher' },
     });
+    expect(scaler.spec.triggers).toHaveLength(1);
     expect(scaler.spec.triggers[0].metadata.query).toBe('sum(vllm:num_requests_waiting{namespace="llm-prod",model_name="llama-3-1-8b-instruct"})');
   });
 
-  it('scale dev to zero, with plain Deployments (no canaries there)', () => {
-    const scaler = find('dev/kubernetes/llama-3-1-8b-instruct.yaml', 'ScaledObject');
+  it('wake a model scaled to zero through the KEDA HTTP add-on: a trigger that exists at zero pods, and a route through its interceptor', () => {
+    const file = 'dev/kubernetes/llama-3-1-8b-instruct.yaml';
+    const scaler = find(file, 'ScaledObject');
+    const wake = find(file, 'HTTPScaledObject');
+    const route = find(file, 'HTTPRoute');
+    const policy = find(file, 'NetworkPolicy');
+    const grant = documents('platform/llm-dev/platform.yaml').find((document) => document.kind === 'ReferenceGrant')!;
 
     expect(scaler.spec.minReplicaCount).toBe(0);
     expect(scaler.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'llama-3-1-8b-instruct' });
+    expect(scaler.spec.triggers[0].type).toBe('prometheus');
+    expect(scaler.spec.triggers[1]).toEqual({ type: 'external-push', name: 'wake-on-request', metadata: { scalerAddress: 'keda-add-ons-http-external-scaler.keda:9090', httpScaledObject: 'llama-3-1-8b-instruct' } });
+    expect(wake.metadata.annotations?.['httpscaledobject.keda.sh/skip-scaledobject-creation']).toBe('true');
+    expect(wake.spec).toMatchObject({ hosts: ['llama-3-1-8b-instruct.llm-dev.svc.cluster.local'], scaleTargetRef: { kind: 'Deployment', name: 'llama-3-1-8b-instruct', service: 'llama-3-1-8b-instruct', port: 8000 }, replicas: { min: 0, max: 2 } });
+    expect(wake.spec.timeouts.conditionWait).toMatch(/^\d+s$/);
+    expect(route.spec.rules[0].backendRefs).toEqual([{ name: 'keda-add-ons-http-interceptor-proxy', namespace: 'keda', port: 8080 }]);
+    expect(route.spec.rules[0].filters[0].urlRewrite.hostname).toBe('llama-3-1-8b-instruct.llm-dev.svc.cluster.local');
+    expect(policy.spec.ingress[0].from).toContainEqual({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'keda' } }, podSelector: { matchLabels: { 'app.kubernetes.io/component': 'interceptor', 'app.kubernetes.io/name': 'http-add-on' } } });
+    expect(grant.spec).toEqual({ from: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', namespace: 'llm-dev' }], to: [{ group: '', kind: 'Service', name: 'keda-add-ons-http-interceptor-proxy' }] });
     expect(documents('dev/kubernetes/llama-3-1-8b-instruct.yaml').map((document) => document.kind)).not.toContain('Rollout');
-    expect(find('production/kubernetes/llama-3-1-8b-instruct.yaml', 'ScaledObject').spec.minReplicaCount).toBeGreaterThan(0);
+    expect(documents('production/kubernetes/llama-3-1-8b-instruct.yaml').map((document) => document.kind)).not.toContain('HTTPScaledObject');
   });
 
-  it('roll out production with the conservative canary and a NaN-safe analysis', () => {
+  it('give the Rollout time to load the weights and run an analysis before Argo Rollouts calls it stuck', () => {
+    const rollout = find('production/kubernetes/llama-3-1-70b-instruct.yaml', 'Rollout');
+    const startup = rollout.spec.template.spec.containers[0].startupProbe;
+
+    // The default is 600 s; the 70B may take 2,940 s to start, then 10 analysis intervals of 60 s.
+    expect(rollout.spec.progressDeadlineSeconds).toBeGreaterThanOrEqual(startup.failureThreshold * startup.periodSeconds + 10 * 60);
+    expect(find('dev/kubernetes/llama-3-1-8b-instruct.yaml', 'Deployment').spec.progressDeadlineSeconds).toBeGreaterThan(600);
+  });
+
+  it('say what a node drain does in the PDB, and let an unready pod be evicted', () => {
+    const large = find('production/kubernetes/llama-3-1-70b-instruct.yaml', 'PodDisruptionBudget');
+    const small = find('production/kubernetes/llama-3-1-8b-instruct.yaml', 'PodDisruptionBudget');
+
+    expect(large.spec).toMatchObject({ maxUnavailable: 1, unhealthyPodEvictionPolicy: 'AlwaysAllow' });
+    expect(large.metadata.annotations?.['llmops.dev/on-drain']).toMatch(/^with one replica a drain evicts the only server: the model is offline until a replacement has loaded its weights \(up to 49 min\)$/);
+    expect(small.metadata.annotations?.['llmops.dev/on-drain']).toMatch(/^a drain evicts one replica at a time; the others keep serving/);
+  });
+});
+
+describe('canaries', () => {
+  it('route exact weights through Argo Rollouts\' Gateway API plugin: stable and canary backends, canary pods for its weight', () => {
     const rollout = find('production/kubernetes/llama-3-1-8b-instruct.yaml', 'Rollout');
-    const analysis = find('production/kubernetes/llama-3-1-8b-instruct.yaml', 'AnalysisTemplate');
+    const route = find('production/kubernetes/llama-3-1-8b-instruct.yaml', 'HTTPRoute');
+    const canary = rollout.spec.strategy.canary;
 
-    expect(rollout.spec.strategy.canary.steps.filter((step: object) => 'setWeight' in step).map((step: { setWeight: number }) => step.setWeight)).toEqual([1, 5, 25, 50, 100]);
-    expect(rollout.spec.strategy.canary).toMatchObject({ canaryService: 'llama-3-1-8b-instruct-canary', stableService: 'llama-3-1-8b-instruct-stable' });
-    const errorRatio = analysis.spec.metrics.find((metric: { name: string }) => metric.name === 'error-ratio');
-    expect(errorRatio).toMatchObject({
-      interval: '60s',
-      count: 10,
-      failureLimit: 1,
-      successCondition: 'len(result) == 0 || isNaN(result[0]) || result[0] <= 0.01',
-      failureCondition: 'len(result) > 0 && !isNaN(result[0]) && !(result[0] <= 0.01)',
-    });
-    expect(errorRatio.provider.prometheus.query).toContain('rollouts_pod_template_hash="{{args.canary-hash}}"');
-    const latency = analysis.spec.metrics.find((metric: { name: string }) => metric.name === 'p95-latency-vs-stable');
-    expect(latency.successCondition).toBe('len(result) == 0 || isNaN(result[0]) || result[0] <= 1.1');
-  });
-
-  it('admit only the gateway and Prometheus, behind a default deny', () => {
-    const policy = find('staging/kubernetes/llama-3-1-8b-instruct.yaml', 'NetworkPolicy');
-    const defaultDeny = find('staging/kubernetes/namespace.yaml', 'NetworkPolicy');
-
-    expect(defaultDeny.spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
-    expect(policy.spec.ingress.map((rule: { from: { namespaceSelector: { matchLabels: object } }[] }) => rule.from[0].namespaceSelector.matchLabels)).toEqual([
-      { 'kubernetes.io/metadata.name': 'gateway-system' },
-      { 'kubernetes.io/metadata.name': 'monitoring' },
+    expect(canary.trafficRouting).toEqual({ plugins: { 'argoproj-labs/gatewayAPI': { httpRoute: 'llama-3-1-8b-instruct', namespace: 'llm-prod', disableInProgressLabel: true } } });
+    expect(canary).toMatchObject({ canaryService: 'llama-3-1-8b-instruct-canary', stableService: 'llama-3-1-8b-instruct-stable', dynamicStableScale: true });
+    expect(steps(rollout).filter((step) => 'setWeight' in step).map((step) => step.setWeight)).toEqual([1, 5, 25, 50, 100]);
+    expect(steps(rollout).filter((step) => 'setCanaryScale' in step).map((step) => step.setCanaryScale)).toEqual([{ weight: 1 }, { weight: 5 }, { weight: 25 }, { weight: 50 }, { weight: 100 }]);
+    expect(route.spec.rules).toHaveLength(1);
+    expect(route.spec.rules[0].backendRefs).toEqual([
+      { name: 'llama-3-1-8b-instruct-stable', port: 8000, weight: 100 },
+      { name: 'llama-3-1-8b-instruct-canary', port: 8000, weight: 0 },
     ]);
   });
 
-  it('name each prompt version ConfigMap by its content, and route the A/B split at the gateway', () => {
+  it('without a traffic router, state the weights the pods really give (the 70B\'s 1/5/25/50 % are all one canary beside one stable pod)', () => {
+    const variant = withEnvironment(fleet, 'production', (environment) => ({ ...environment, gateway: { mode: 'managed', name: 'inference-gateway', canaryTraffic: 'replica-count' } }));
+
+    const large = workloadOf(synthOf(variant, 'production/kubernetes/llama-3-1-70b-instruct.yaml'));
+    const small = workloadOf(synthOf(variant, 'production/kubernetes/llama-3-1-8b-instruct.yaml'));
+    const route = synthOf(variant, 'production/kubernetes/llama-3-1-8b-instruct.yaml').find((document) => document.kind === 'HTTPRoute')!;
+
+    expect(large.spec.strategy.canary.trafficRouting).toBeUndefined();
+    expect(steps(large).filter((step) => 'setWeight' in step).map((step) => step.setWeight)).toEqual([50, 100]);
+    expect(steps(large).find((step) => 'pause' in step)).toEqual({ pause: { duration: '90m' } });
+    // 2 replicas: 1 canary + 2 stable pods (33 %), then 1 + 1 (50 %).
+    expect(steps(small).filter((step) => 'setWeight' in step).map((step) => step.setWeight)).toEqual([33, 50, 100]);
+    expect(route.spec.rules[0].backendRefs).toEqual([{ name: 'llama-3-1-8b-instruct', port: 8000 }]);
+  });
+
+  it('analyse only with evidence: too few canary requests is inconclusive, then fails; comparisons need data to pass', () => {
+    const analysis = find('production/kubernetes/llama-3-1-8b-instruct.yaml', 'AnalysisTemplate');
+    const metric = (name: string) => analysis.spec.metrics.find((candidate: { name: string }) => candidate.name === name);
+
+    expect(analysis.spec.metrics.map((candidate: { name: string }) => candidate.name)).toEqual(['canary-requests', 'server-error-ratio', 'ttft-p95-vs-stable', 'inter-token-p95-vs-stable']);
+    expect(metric('canary-requests')).toMatchObject({
+      count: 5,
+      inconclusiveLimit: 5,
+      consecutiveSuccessLimit: 1,
+      failureLimit: -1,
+      successCondition: 'len(result) > 0 && !isNaN(result[0]) && result[0] >= 20',
+      failureCondition: 'false',
+    });
+    expect(metric('canary-requests').provider.prometheus.query).toBe(
+      'sum(increase(http_requests_total{namespace="llm-prod",service="llama-3-1-8b-instruct",handler=~"/v1/.+",rollouts_pod_template_hash="{{args.canary-hash}}"}[60s]))',
+    );
+    expect(metric('server-error-ratio')).toMatchObject({
+      interval: '60s',
+      count: 10,
+      failureLimit: 1,
+      inconclusiveLimit: 9,
+      successCondition: 'len(result) > 0 && !isNaN(result[0]) && result[0] <= 0.01',
+      failureCondition: 'len(result) > 0 && !isNaN(result[0]) && !(result[0] <= 0.01)',
+    });
+    expect(metric('server-error-ratio').provider.prometheus.query).toContain('status="5xx"');
+    expect(metric('server-error-ratio').provider.prometheus.query).not.toContain('abort');
+    for (const name of ['ttft-p95-vs-stable', 'inter-token-p95-vs-stable']) {
+      expect(metric(name).successCondition).toBe('len(result) > 0 && !isNaN(result[0]) && result[0] <= 1.1');
+      expect(metric(name).provider.prometheus.query).toContain('rollouts_pod_template_hash="{{args.stable-hash}}"');
+    }
+  });
+});
+
+describe('the network', () => {
+  it('admit the gateway\'s data plane per cloud (GKE\'s front ends, Envoy Gateway\'s proxies) and Prometheus, behind a default deny', () => {
+    const gke = find('production/kubernetes/llama-3-1-8b-instruct.yaml', 'NetworkPolicy');
+    const aks = find('staging/kubernetes/llama-3-1-8b-instruct.yaml', 'NetworkPolicy');
+    const defaultDeny = find('staging/kubernetes/namespace.yaml', 'NetworkPolicy');
+
+    expect(defaultDeny.spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
+    expect(gke.spec.ingress[0].from).toEqual([{ ipBlock: { cidr: '35.191.0.0/16' } }, { ipBlock: { cidr: '130.211.0.0/22' } }]);
+    expect(aks.spec.ingress[0].from).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'envoy-gateway-system' } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'envoy', 'app.kubernetes.io/component': 'proxy' } } }]);
+    expect(aks.spec.ingress[1].from[0].namespaceSelector.matchLabels).toEqual({ 'kubernetes.io/metadata.name': 'monitoring' });
+  });
+
+  it('let DNS through to kube-dns and NodeLocal DNSCache, and GKE pods to the metadata server Workload Identity needs', () => {
+    const gke = find('production/kubernetes/llama-3-1-8b-instruct.yaml', 'NetworkPolicy');
+    const eks = find('dev/kubernetes/llama-3-1-8b-instruct.yaml', 'NetworkPolicy');
+
+    expect(gke.spec.egress[0].to).toEqual([
+      { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } },
+      { ipBlock: { cidr: '169.254.20.10/32' } },
+    ]);
+    expect(gke.spec.egress).toContainEqual({ to: [{ ipBlock: { cidr: '169.254.169.254/32' } }], ports: [{ port: 80, protocol: 'TCP' }, { port: 988, protocol: 'TCP' }] });
+    expect(eks.spec.egress.flatMap((rule: { to: object[] }) => rule.to)).not.toContainEqual({ ipBlock: { cidr: '169.254.169.254/32' } });
+  });
+
+  it('take the gateway and its sources from the declaration: an existing Gateway, or a class with declared sources', () => {
+    const existing = withEnvironment(fleet, 'staging', (environment) => ({ ...environment, gateway: { mode: 'existing', name: 'shared', namespace: 'ingress', canaryTraffic: 'gateway-api' } }));
+    const regional = withEnvironment(fleet, 'production', (environment) => ({
+      ...environment,
+      gateway: { mode: 'managed', name: 'inference-gateway', className: 'gke-l7-regional-external-managed', canaryTraffic: 'gateway-api' },
+      network: { ...environment.network, gatewaySources: [{ cidr: '10.129.0.0/23' }] },
+    }));
+
+    const existingDocuments = synthOf(existing, 'staging/kubernetes/llama-3-1-8b-instruct.yaml');
+    const regionalGateway = synthOf(regional, 'production/kubernetes/namespace.yaml').find((document) => document.kind === 'Gateway')!;
+
+    expect(existingDocuments.find((document) => document.kind === 'HTTPRoute')!.spec.parentRefs).toEqual([{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'shared', namespace: 'ingress' }]);
+    expect(existingDocuments.find((document) => document.kind === 'NetworkPolicy')!.spec.ingress[0].from).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress' } } }]);
+    expect(synthOf(existing, 'staging/kubernetes/namespace.yaml').map((document) => document.kind)).not.toContain('Gateway');
+    expect(regionalGateway.spec.gatewayClassName).toBe('gke-l7-regional-external-managed');
+    expect(synthOf(regional, 'production/kubernetes/llama-3-1-8b-instruct.yaml').find((document) => document.kind === 'NetworkPolicy')!.spec.ingress[0].from).toEqual([{ ipBlock: { cidr: '10.129.0.0/23' } }]);
+  });
+
+  it('declare each environment\'s Gateway with the cloud\'s class: GKE\'s managed load balancer, Envoy Gateway on EKS and AKS', () => {
+    const gateway = (name: string) => find(`${name}/kubernetes/namespace.yaml`, 'Gateway');
+
+    expect(gateway('production').spec).toEqual({ gatewayClassName: 'gke-l7-global-external-managed', listeners: [{ name: 'http', protocol: 'HTTP', port: 80, allowedRoutes: { namespaces: { from: 'Same' } } }] });
+    expect(gateway('staging').spec.gatewayClassName).toBe('envoy-gateway');
+    expect(gateway('dev').spec.gatewayClassName).toBe('envoy-gateway');
+    expect(find('production/kubernetes/llama-3-1-8b-instruct.yaml', 'HTTPRoute').spec.parentRefs).toEqual([{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'inference-gateway', namespace: 'llm-prod' }]);
+  });
+});
+
+describe('prompts', () => {
+  it('name each prompt version ConfigMap by its content and put every version, with its weight, in the registry the client reads', () => {
     const configMaps = documents('production/kubernetes/llama-3-1-8b-instruct.yaml').filter((document) => document.kind === 'ConfigMap');
-    const route = find('production/kubernetes/llama-3-1-8b-instruct.yaml', 'HTTPRoute');
+    const registry = JSON.parse(find('production/kubernetes/namespace.yaml', 'ConfigMap').data['models.json']);
+    const support = registry.models.find((model: { name: string }) => model.name === 'llama-3-1-8b-instruct').prompts['support-assistant'];
 
     expect(configMaps.map((document) => document.metadata.name)).toEqual([expect.stringMatching(/^prompt-support-assistant-v1-[0-9a-f]{8}$/), expect.stringMatching(/^prompt-support-assistant-v2-[0-9a-f]{8}$/)]);
-    expect(route.spec.rules[0].backendRefs.map((backend: { weight: number }) => backend.weight)).toEqual([90, 10]);
-    expect(route.spec.parentRefs).toEqual([{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'inference-gateway', namespace: 'gateway-system' }]);
+    expect(support.traffic).toEqual({ v1: 90, v2: 10 });
+    expect(support.versions.v2).toMatchObject({ configMap: configMaps[1].metadata.name, template: expect.stringContaining('{{history}}') });
+    // The route no longer pretends to split prompts: vLLM ignores request headers.
+    expect(JSON.stringify(find('production/kubernetes/llama-3-1-8b-instruct.yaml', 'HTTPRoute'))).not.toContain('x-llmops-prompt');
   });
 });
 
 describe('environments and Argo CD', () => {
-  it('label namespaces for Pod Security "restricted" and order objects with sync waves', () => {
-    const namespace = find('production/kubernetes/namespace.yaml', 'Namespace');
+  it('put no Namespace in the output (Argo CD creates it) and order objects so the sync ends once the workload is applied', () => {
+    const file = 'production/kubernetes/llama-3-1-8b-instruct.yaml';
+    const wave = (document: Document) => Number(document.metadata.annotations?.['argocd.argoproj.io/sync-wave']);
+    const all = [...documents(file), ...documents('production/kubernetes/namespace.yaml')];
+    const last = Math.max(...all.map(wave));
 
-    expect(namespace.metadata).toMatchObject({ name: 'llm-prod', annotations: { 'argocd.argoproj.io/sync-wave': '-2' } });
-    expect(namespace.metadata.labels).toMatchObject({ 'pod-security.kubernetes.io/enforce': 'restricted' });
-    expect(find('production/kubernetes/llama-3-1-8b-instruct.yaml', 'Rollout').metadata.annotations?.['argocd.argoproj.io/sync-wave']).toBe('0');
-    expect(find('production/kubernetes/llama-3-1-8b-instruct.yaml', 'ConfigMap').metadata.annotations?.['argocd.argoproj.io/sync-wave']).toBe('-1');
+    expect([...tree.keys()].flatMap((name) => (name.endsWith('.yaml') && name.includes('/kubernetes/') ? documents(name) : [])).map((document) => document.kind)).not.toContain('Namespace');
+    expect(all.filter((document) => wave(document) === last).map((document) => document.kind).sort()).toEqual(['Rollout', 'ScaledObject']);
+    expect(wave(find(file, 'ConfigMap'))).toBeLessThan(wave(find(file, 'Service')) + 1);
   });
 
-  it('sync auto environments automatically and leave production to a person', () => {
-    const production = find('argocd/apps/production.yaml', 'Application');
-    const dev = find('argocd/apps/dev.yaml', 'Application');
-
-    expect(production.spec.syncPolicy.automated).toBeUndefined();
-    expect(dev.spec.syncPolicy.automated).toEqual({ prune: true, selfHeal: true });
-    expect(dev.spec.source).toEqual({ repoURL: 'https://github.com/acme/llmops-gitops.git', targetRevision: 'HEAD', path: 'generated/dev/kubernetes' });
-    expect(find('argocd/root.yaml', 'Application').spec.source.path).toBe('generated/argocd/apps');
-    expect(find('argocd/apps/project.yaml', 'AppProject').spec.sourceRepos).toEqual(['https://github.com/acme/llmops-gitops.git']);
-  });
-
-  it('package the same objects as a Helm chart', () => {
+  it('package the same objects as a Helm chart, with no Namespace (`helm install -n <ns> --create-namespace` works)', () => {
     for (const environment of fleet.environments) {
       const kubernetes = [...tree].filter(([file]) => file.startsWith(`${environment.name}/kubernetes/`));
       for (const [file, content] of kubernetes) {
         const template = tree.get(file.replace('/kubernetes/', '/helm/templates/'));
         expect(template).toBeDefined();
         expect(renderHelmLiterals(template!)).toBe(content);
+        expect(template).not.toMatch(/^kind: Namespace$/m);
       }
       const chart = parseAllDocuments(tree.get(`${environment.name}/helm/Chart.yaml`)!)[0].toJS();
       expect(chart).toMatchObject({ apiVersion: 'v2', name: `llmops-${environment.name}`, type: 'application' });

@@ -20,18 +20,25 @@ export function deploymentLabels(deployment: FleetDeployment): Record<string, st
 }
 
 /**
- * Argo CD sync waves: namespace first, then configuration and services, then
- * the workloads, then what watches them.
+ * Argo CD sync waves within an environment's Application. Argo CD waits for a
+ * wave to be healthy before it applies the next, and the sync ends once the last
+ * wave is applied: so the workload (and the autoscaler that targets it) comes
+ * last, and a sync never waits on a canary that takes hours of analysis and
+ * pauses. Configuration first, then the services, routes and observers.
  */
 export const SyncWave = {
-  namespace: -2,
   configuration: -1,
-  workload: 0,
-  observers: 1,
+  routing: 0,
+  workload: 1,
 } as const;
 
 export function syncWave(wave: number): Record<string, string> {
   return { 'argocd.argoproj.io/sync-wave': String(wave) };
+}
+
+/** `app.kubernetes.io/version` of a deployment's workload and pods: the vLLM release it runs. */
+export function versionLabel(deployment: FleetDeployment): Record<string, string> {
+  return { 'app.kubernetes.io/version': deployment.model.vllmImageTag };
 }
 
 /** The model server's HTTP port (OpenAI API, /health, /metrics). */

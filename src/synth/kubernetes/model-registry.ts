@@ -5,12 +5,20 @@ import type { FleetDeployment } from '../../fleet/fleet.ts';
 import { stableJson } from '../serialize.ts';
 import { MANAGED_BY, syncWave, SyncWave, VLLM_PORT } from './labels.ts';
 import { kplus } from './plus.ts';
-import { modelRoutePrefix, promptConfigMapName } from './prompts.ts';
+import { promptConfigMapName } from './prompts.ts';
+import { modelRoutePrefix } from './route.ts';
 import { serviceNames } from './services.ts';
 
 export const MODEL_REGISTRY_NAME = 'llmops-model-registry';
+/** The registry's key in the ConfigMap (what src/client/prompt-client.ts reads). */
+export const MODEL_REGISTRY_KEY = 'models.json';
 
-/** The model registry of an environment: each model's in-cluster endpoint, gateway route, GPU and prompts. */
+/**
+ * The model registry of an environment: each model's in-cluster endpoint,
+ * gateway route, GPU and prompts, with every prompt version's text and A/B
+ * weight, so a caller (src/client/prompt-client.ts) can choose and render the
+ * version it sends.
+ */
 export function addModelRegistry(scope: Construct, environment: Environment, deployments: readonly FleetDeployment[]): void {
   const models = deployments.map((deployment) => ({
     name: deployment.model.name,
@@ -24,13 +32,18 @@ export function addModelRegistry(scope: Construct, environment: Environment, dep
         prompt.name,
         {
           traffic: promptTraffic(prompt),
-          versions: Object.fromEntries(Object.keys(prompt.versions).map((version) => [version, promptConfigMapName(prompt, version)])),
+          versions: Object.fromEntries(
+            Object.entries(prompt.versions).map(([version, body]) => [
+              version,
+              { configMap: promptConfigMapName(prompt, version), system: body.system, template: body.template, temperature: body.temperature, maxOutputTokens: body.maxOutputTokens },
+            ]),
+          ),
         },
       ]),
     ),
   }));
   new kplus.ConfigMap(scope, 'model-registry', {
     metadata: { name: MODEL_REGISTRY_NAME, labels: { ...MANAGED_BY, 'llmops.dev/environment': environment.name }, annotations: syncWave(SyncWave.configuration) },
-    data: { 'models.json': stableJson({ environment: environment.name, models }) },
+    data: { [MODEL_REGISTRY_KEY]: stableJson({ environment: environment.name, models }) },
   });
 }

@@ -9,17 +9,35 @@ import { GPU_NODE_TAINT, gpuNodeLabels, machineFor, type GpuMachine } from '../.
 import type { FleetDeployment } from '../../fleet/fleet.ts';
 import { weightsGiB } from '../../fleet/memory.ts';
 import { modelServerServiceAccount } from '../../fleet/naming.ts';
+import { modelCacheGiB } from '../../fleet/storage.ts';
 import { WORKLOAD_IDENTITY } from '../../fleet/workload-identity.ts';
-import { dropConstructAddressLabel, limitEmptyDir, requestGpus, runtimeDefaultSeccomp, selectNodes, spreadAcrossNodes } from './escape-hatches.ts';
-import { deploymentLabels, VLLM_PORT } from './labels.ts';
+import { dropConstructAddressLabel, limitEmptyDir, requestGpus, runtimeDefaultSeccomp, selectNodes, setPriorityClass, spreadAcrossNodes } from './escape-hatches.ts';
+import { deploymentLabels, versionLabel, VLLM_PORT } from './labels.ts';
+import { sharedModelCacheClaim } from './model-cache.ts';
 import { kplus } from './plus.ts';
 import { vllmArgs } from './vllm-args.ts';
 
 /** Secret holding the Hugging Face token (created by the team, never in git). */
 export const HF_TOKEN_SECRET = { name: 'hf-token', key: 'token' } as const;
 
-/** Non-root user the server runs as (Pod Security "restricted"). */
-const SERVER_UID = 1000;
+/** PriorityClass of the model servers (created with the cluster add-ons). */
+export const MODEL_SERVER_PRIORITY_CLASS = 'llmops-model-server';
+
+/**
+ * The server's non-root user: UID 2000 is the `vllm` user newer vllm/vllm-openai
+ * images ship (HOME /home/vllm; ai-dynamo/dynamo#12457). Older tags have no such
+ * passwd entry, and since torch 2.11 start-up calls getpass.getuser(), which
+ * fails for a UID without one (vllm#44548): `USER` answers getuser() first, and
+ * HOME and the compile caches point at writable volumes, so the server starts
+ * under any UID (llm-d and vllm-omni#7303 do the same).
+ */
+const SERVER_UID = 2000;
+const SERVER_USER = 'vllm';
+const HOME = '/home/vllm';
+
+/** Scratch volumes on the node's disk, GiB: /tmp, and HOME with the torch.compile / Triton / vLLM caches. */
+const TMP_GIB = 8;
+const HOME_GIB = 8;
 
 /** Seconds to download and load one GiB of weights, and the fixed start-up cost (image, CUDA graphs). */
 const LOAD_SECONDS_PER_GIB = 20;
@@ -61,6 +79,24 @@ export function startupFailureThreshold(deployment: FleetDeployment): number {
   return Math.ceil((STARTUP_BASE_SECONDS + LOAD_SECONDS_PER_GIB * weightsGiB(deployment.model)) / STARTUP_PERIOD_SECONDS);
 }
 
+/** Seconds a new replica may take to become ready (the startup probe's budget). */
+export function startupBudgetSeconds(deployment: FleetDeployment): number {
+  return startupFailureThreshold(deployment) * STARTUP_PERIOD_SECONDS;
+}
+
+/** GiB of node disk a replica's emptyDirs may fill: scratch, HOME and, with a node-disk cache, the weights. */
+export function ephemeralStorageGiB(deployment: FleetDeployment): number {
+  const cache = deployment.environment.modelCache.kind === 'node-disk' ? modelCacheGiB(deployment.model) : 0;
+  return TMP_GIB + HOME_GIB + cache;
+}
+
+/** The container image: the model's vLLM tag, from the environment's mirror when declared, pinned to the digest when declared. */
+export function vllmImage(deployment: FleetDeployment): string {
+  const { model, environment } = deployment;
+  const repository = environment.imageRegistry ? `${environment.imageRegistry}/vllm/vllm-openai` : 'vllm/vllm-openai';
+  return `${repository}:${model.vllmImageTag}${model.vllmImageDigest ? `@${model.vllmImageDigest}` : ''}`;
+}
+
 /** The pod template (`spec.template` of a Deployment or Rollout) of a deployment's model server. */
 export function modelServerPodTemplate(deployment: FleetDeployment): Record<string, unknown> {
   const { model, environment, spec } = deployment;
@@ -68,11 +104,20 @@ export function modelServerPodTemplate(deployment: FleetDeployment): Record<stri
   const chart = new Chart(new App(), 'scratch', { disableResourceNameHashes: true });
   const resources = replicaResources(deployment);
   const identity = WORKLOAD_IDENTITY[environment.cloud](environment, model.name);
-  const cacheGiB = Math.ceil(weightsGiB(model) * 1.1 + 10);
+  const cacheDeclaration = environment.modelCache;
 
-  const tmp = kplus.Volume.fromEmptyDir(chart, 'tmp', 'tmp', { sizeLimit: Size.gibibytes(8) });
-  const cache = kplus.Volume.fromEmptyDir(chart, 'model-cache', 'model-cache', { sizeLimit: Size.gibibytes(cacheGiB) });
-  const volumes = [tmp, cache];
+  const tmp = kplus.Volume.fromEmptyDir(chart, 'tmp', 'tmp', { sizeLimit: Size.gibibytes(TMP_GIB) });
+  const home = kplus.Volume.fromEmptyDir(chart, 'home', 'home', { sizeLimit: Size.gibibytes(HOME_GIB) });
+  const claimName = cacheDeclaration.kind === 'existing-claim' ? cacheDeclaration.claimName : sharedModelCacheClaim(environment);
+  const cacheReadOnly = cacheDeclaration.kind === 'existing-claim' && cacheDeclaration.readOnly;
+  const cache =
+    cacheDeclaration.kind === 'node-disk'
+      ? kplus.Volume.fromEmptyDir(chart, 'model-cache', 'model-cache', { sizeLimit: Size.gibibytes(modelCacheGiB(model)) })
+      : kplus.Volume.fromPersistentVolumeClaim(chart, 'model-cache', kplus.PersistentVolumeClaim.fromClaimName(chart, 'model-cache-claim', claimName), {
+          name: 'model-cache',
+          readOnly: cacheReadOnly,
+        });
+  const volumes = [tmp, home, cache];
   const shm = resources.sharedMemoryGiB > 0 ? kplus.Volume.fromEmptyDir(chart, 'shm', 'shm', { medium: kplus.EmptyDirMedium.MEMORY }) : undefined;
   if (shm) volumes.push(shm);
 
@@ -83,29 +128,36 @@ export function modelServerPodTemplate(deployment: FleetDeployment): Record<stri
       failureThreshold: options.failureThreshold,
       timeoutSeconds: Duration.seconds(options.timeoutSeconds),
     });
+  const value = kplus.EnvValue.fromValue;
 
   const workload = new kplus.Deployment(chart, 'server', {
     metadata: { name: model.name },
     select: false,
-    podMetadata: { labels: { ...deploymentLabels(deployment), ...identity.podLabels } },
+    podMetadata: { labels: { ...deploymentLabels(deployment), ...versionLabel(deployment), ...identity.podLabels } },
     serviceAccount: kplus.ServiceAccount.fromServiceAccountName(chart, 'service-account', modelServerServiceAccount(model.name)),
     // The cloud identity arrives through its own projected token; the Kubernetes API token is not needed.
     automountServiceAccountToken: false,
-    securityContext: { ensureNonRoot: true, user: SERVER_UID, group: SERVER_UID, fsGroup: SERVER_UID },
+    securityContext: { ensureNonRoot: true, user: SERVER_UID, group: SERVER_UID, fsGroup: SERVER_UID, fsGroupChangePolicy: kplus.FsGroupChangePolicy.ON_ROOT_MISMATCH },
     terminationGracePeriod: Duration.seconds(120),
     volumes,
     containers: [
       {
         name: 'vllm',
-        image: `vllm/vllm-openai:${model.vllmImageTag}`,
+        image: vllmImage(deployment),
         imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
         args: vllmArgs(deployment),
         ports: [{ name: 'http', number: VLLM_PORT }],
         envVariables: {
-          HOME: kplus.EnvValue.fromValue('/tmp'),
-          HF_HOME: kplus.EnvValue.fromValue('/models/huggingface'),
-          VLLM_NO_USAGE_STATS: kplus.EnvValue.fromValue('1'),
-          DO_NOT_TRACK: kplus.EnvValue.fromValue('1'),
+          USER: value(SERVER_USER),
+          HOME: value(HOME),
+          XDG_CACHE_HOME: value(`${HOME}/.cache`),
+          VLLM_CACHE_ROOT: value(`${HOME}/.cache/vllm`),
+          VLLM_CONFIG_ROOT: value(`${HOME}/.config/vllm`),
+          TORCHINDUCTOR_CACHE_DIR: value(`${HOME}/.cache/torchinductor`),
+          TRITON_CACHE_DIR: value(`${HOME}/.cache/triton`),
+          HF_HOME: value('/models/huggingface'),
+          VLLM_NO_USAGE_STATS: value('1'),
+          DO_NOT_TRACK: value('1'),
           ...(model.source.kind === 'huggingface'
             ? {
                 HF_TOKEN: kplus.EnvValue.fromSecretValue(
@@ -118,6 +170,8 @@ export function modelServerPodTemplate(deployment: FleetDeployment): Record<stri
         resources: {
           cpu: { request: kplus.Cpu.millis(resources.cpuMillis) },
           memory: { request: Size.gibibytes(resources.memoryGiB), limit: Size.gibibytes(resources.memoryGiB) },
+          // The scheduler only places a replica on a node whose disk holds the weights it downloads.
+          ephemeralStorage: { request: Size.gibibytes(ephemeralStorageGiB(deployment)) },
         },
         securityContext: {
           ensureNonRoot: true,
@@ -136,7 +190,8 @@ export function modelServerPodTemplate(deployment: FleetDeployment): Record<stri
         lifecycle: { preStop: kplus.Handler.fromCommand(['sleep', '15']) },
         volumeMounts: [
           { path: '/tmp', volume: tmp },
-          { path: '/models', volume: cache },
+          { path: HOME, volume: home },
+          { path: '/models', volume: cache, readOnly: cacheReadOnly },
           ...(shm ? [{ path: '/dev/shm', volume: shm }] : []),
         ],
       },
@@ -153,6 +208,7 @@ export function modelServerPodTemplate(deployment: FleetDeployment): Record<stri
   selectNodes(workload, gpuNodeLabels(spec.gpu.type));
   spreadAcrossNodes(workload, { 'app.kubernetes.io/name': 'vllm', 'app.kubernetes.io/instance': model.name });
   runtimeDefaultSeccomp(workload);
+  setPriorityClass(workload, MODEL_SERVER_PRIORITY_CLASS);
   dropConstructAddressLabel(workload);
   if (shm) limitEmptyDir(workload, volumes.indexOf(shm), `${resources.sharedMemoryGiB}Gi`);
 

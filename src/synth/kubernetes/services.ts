@@ -3,7 +3,10 @@ import type { FleetDeployment } from '../../fleet/fleet.ts';
 import { deploymentLabels, selectorLabels, syncWave, SyncWave, VLLM_PORT } from './labels.ts';
 import { kplus } from './plus.ts';
 
-/** Names of a deployment's Services: the gateway sends to `root` (all pods); Argo Rollouts pins `stable` and `canary` to their pods. */
+/**
+ * Names of a deployment's Services: `root` reaches every pod (Prometheus scrapes through it; the route uses it without a
+ * traffic router); Argo Rollouts pins `stable` and `canary` to their pods, and its Gateway API router weights them.
+ */
 export function serviceNames(modelName: string): { root: string; stable: string; canary: string } {
   return { root: modelName, stable: `${modelName}-stable`, canary: `${modelName}-canary` };
 }

@@ -14,13 +14,14 @@ export function modelLocation(deployment: FleetDeployment): string {
 }
 
 /**
- * Arguments of `vllm serve` (the image's entrypoint): the model, its pinned
- * revision, the served name, then every engine argument, sorted by name so the
- * output is stable.
+ * Arguments of `vllm serve` (the vllm/vllm-openai image's ENTRYPOINT is
+ * `["vllm", "serve"]`): the model as the positional argument (`--model` is
+ * deprecated under `vllm serve`), its pinned revision, the served name, then
+ * every engine argument, sorted by name so the output is stable.
  */
 export function vllmArgs(deployment: FleetDeployment): string[] {
   const { model, spec, engineArgs } = deployment;
-  const args = ['--model', modelLocation(deployment), '--served-model-name', model.name, '--port', String(VLLM_PORT), '--dtype', model.dtype];
+  const args = [modelLocation(deployment), '--served-model-name', model.name, '--port', String(VLLM_PORT), '--dtype', model.dtype];
   if (model.source.kind === 'huggingface') args.push('--revision', model.source.revision);
   else args.push('--load-format', 'runai_streamer');
   const pipelineParallel = spec.gpu.count / engineArgs['tensor-parallel-size'];

@@ -1,0 +1,76 @@
+/**
+ * Loader rules about how a deployment is served in its cluster: availability,
+ * scale to zero, the model cache, the gateway's traffic sources and the shared
+ * cluster add-ons. Each reports the file and field, what was expected and what
+ * was found, and how to fix it.
+ */
+import type { Environment } from '../declarations/environment.ts';
+import { isDeepStrictEqual } from 'node:util';
+import { CLUSTER_DEFAULTS, ENVOY_GATEWAY } from './cluster-defaults.ts';
+import type { Loaded } from './cross-check.ts';
+
+type Report = (file: string, path: string, message: string) => void;
+
+/** Whether an environment accepts deployments with a single replica: declared, else only where Argo CD syncs automatically (not production). */
+export function acceptsSingleReplica(environment: Environment): boolean {
+  return environment.availability.acceptSingleReplica ?? environment.sync !== 'manual';
+}
+
+/** The fewest replicas a deployment of the environment may declare as `replicas.min` (0 where it may scale to zero). */
+export function replicaFloor(environment: Environment): number {
+  if (environment.scaleToZero) return 0;
+  return acceptsSingleReplica(environment) ? 1 : 2;
+}
+
+export function checkServing({ file, value: environment }: Loaded<Environment>, report: Report): void {
+  for (const [modelName, deployment] of Object.entries(environment.deployments)) {
+    const at = `deployments.${modelName}.replicas.min`;
+    const { min } = deployment.replicas;
+    if (min < 2 && !acceptsSingleReplica(environment) && (min > 0 || !environment.scaleToZero)) {
+      report(
+        file,
+        at,
+        `expected at least 2 where sync is "manual": with one replica a node drain or upgrade evicts the only server and the model is offline until a replacement has loaded its weights; raise replicas.min to 2, or accept that with availability: { acceptSingleReplica: true } (got ${min})`,
+      );
+    }
+    if (min === 0 && environment.canary && environment.gateway.canaryTraffic === 'gateway-api') {
+      report(
+        file,
+        at,
+        'expected at least 1 with exact canary weights: a model that scales to zero is reached through the KEDA HTTP add-on\'s interceptor (which wakes it), and the Gateway API traffic router cannot split that route; keep replicas.min at 1, or set gateway.canaryTraffic: "replica-count" or canary: false (got 0)',
+      );
+    }
+  }
+  const cache = environment.modelCache;
+  if (cache.kind === 'shared-volume' && !cache.storageClassName && !CLUSTER_DEFAULTS[environment.cloud].readWriteManyStorageClass) {
+    report(file, 'modelCache.storageClassName', `required on ${environment.cloud}: expected a StorageClass that offers ReadWriteMany (on EKS, the one you created for the EFS CSI driver) (got nothing)`);
+  }
+  const gateway = environment.gateway;
+  const knownClasses = [CLUSTER_DEFAULTS[environment.cloud].gatewayClass, ENVOY_GATEWAY.className];
+  if (gateway.mode === 'managed' && gateway.className && !knownClasses.includes(gateway.className) && !environment.network.gatewaySources) {
+    report(
+      file,
+      'network.gatewaySources',
+      `required with gateway class ${JSON.stringify(gateway.className)}: expected where its data plane reaches the model servers from (namespace and pod labels, or CIDRs such as a proxy-only subnet); llmops knows the sources of ${knownClasses.map((name) => JSON.stringify(name)).join(' and ')} only (got nothing)`,
+    );
+  }
+}
+
+/** Environments in one cluster share its add-ons (and the Prometheus their ServiceMonitors join): they must declare the same. */
+export function checkSharedClusters(environments: readonly Loaded<Environment>[], report: Report): void {
+  const first = new Map<string, Loaded<Environment>>();
+  for (const loaded of environments) {
+    const { value } = loaded;
+    const key = `${value.cloud}/${value.cluster}`;
+    const owner = first.get(key);
+    if (!owner) {
+      first.set(key, loaded);
+      continue;
+    }
+    for (const field of ['addons', 'monitoring'] as const) {
+      if (!isDeepStrictEqual(value[field], owner.value[field])) {
+        report(loaded.file, field, `expected the same ${field} as ${owner.file}, which shares cluster ${value.cluster}: one cluster has one set of add-ons (got ${JSON.stringify(value[field])})`);
+      }
+    }
+  }
+}
