@@ -4,14 +4,17 @@
  * both carry this template.
  */
 import { ApiObject, App, Chart, Duration, Size } from 'cdk8s';
-import { CLOUD_TRAITS } from '../../catalogue/clouds.ts';
-import { GPU_NODE_TAINT, gpuNodeLabels, machineFor, type GpuMachine } from '../../catalogue/gpus.ts';
+import { GPU_NODE_TAINT } from '../../catalogue/gpus.ts';
+import type { GpuMachine } from '../../clouds/cloud-plugin.ts';
+import { cloudPlugin, machineFor } from '../../clouds/registry.ts';
+import { deploymentNodeSelector } from '../../fleet/capacity.ts';
 import type { FleetDeployment } from '../../fleet/fleet.ts';
 import { weightsGiB } from '../../fleet/memory.ts';
 import { modelServerServiceAccount } from '../../fleet/naming.ts';
-import { WORKLOAD_IDENTITY } from '../../fleet/workload-identity.ts';
+import { workloadIdentity } from '../../fleet/workload-identity.ts';
 import { dropConstructAddressLabel, limitEmptyDir, requestGpus, runtimeDefaultSeccomp, selectNodes, spreadAcrossNodes } from './escape-hatches.ts';
 import { deploymentLabels, VLLM_PORT } from './labels.ts';
+import { modelStoreEnv } from './model-store-env.ts';
 import { kplus } from './plus.ts';
 import { vllmArgs } from './vllm-args.ts';
 
@@ -67,7 +70,7 @@ export function modelServerPodTemplate(deployment: FleetDeployment): Record<stri
   // A scratch chart: cdk8s-plus builds the pod; only its template is kept.
   const chart = new Chart(new App(), 'scratch', { disableResourceNameHashes: true });
   const resources = replicaResources(deployment);
-  const identity = WORKLOAD_IDENTITY[environment.cloud](environment, model.name);
+  const identity = workloadIdentity(environment, model.name);
   const cacheGiB = Math.ceil(weightsGiB(model) * 1.1 + 10);
 
   const tmp = kplus.Volume.fromEmptyDir(chart, 'tmp', 'tmp', { sizeLimit: Size.gibibytes(8) });
@@ -106,6 +109,7 @@ export function modelServerPodTemplate(deployment: FleetDeployment): Record<stri
           HF_HOME: kplus.EnvValue.fromValue('/models/huggingface'),
           VLLM_NO_USAGE_STATS: kplus.EnvValue.fromValue('1'),
           DO_NOT_TRACK: kplus.EnvValue.fromValue('1'),
+          ...modelStoreEnv(chart, deployment),
           ...(model.source.kind === 'huggingface'
             ? {
                 HF_TOKEN: kplus.EnvValue.fromSecretValue(
@@ -144,13 +148,13 @@ export function modelServerPodTemplate(deployment: FleetDeployment): Record<stri
   });
 
   workload.scheduling.tolerate(kplus.Node.tainted(kplus.NodeTaintQuery.is(GPU_NODE_TAINT.key, GPU_NODE_TAINT.value, { effect: kplus.TaintEffect.NO_SCHEDULE })));
-  const spotTaint = CLOUD_TRAITS[environment.cloud].spotNodeTaint;
+  const spotTaint = cloudPlugin(environment.cloud).spotNodeTaint;
   const spotPoolCanHost = environment.nodePools.some((pool) => pool.gpuType === spec.gpu.type && pool.gpusPerNode >= spec.gpu.count && pool.capacity === 'spot');
   if (spotTaint && spotPoolCanHost) {
     workload.scheduling.tolerate(kplus.Node.tainted(kplus.NodeTaintQuery.is(spotTaint.key, spotTaint.value, { effect: kplus.TaintEffect.NO_SCHEDULE })));
   }
   requestGpus(workload, spec.gpu.count);
-  selectNodes(workload, gpuNodeLabels(spec.gpu.type));
+  selectNodes(workload, deploymentNodeSelector(environment, spec));
   spreadAcrossNodes(workload, { 'app.kubernetes.io/name': 'vllm', 'app.kubernetes.io/instance': model.name });
   runtimeDefaultSeccomp(workload);
   dropConstructAddressLabel(workload);

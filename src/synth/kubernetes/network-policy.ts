@@ -1,5 +1,5 @@
 import type { Construct } from 'constructs';
-import { CLOUD_TRAITS } from '../../catalogue/clouds.ts';
+import { cloudPlugin } from '../../clouds/registry.ts';
 import type { Environment } from '../../declarations/environment.ts';
 import type { FleetDeployment } from '../../fleet/fleet.ts';
 import { deploymentLabels, MANAGED_BY, selectorLabels, syncWave, SyncWave, VLLM_PORT } from './labels.ts';
@@ -24,7 +24,7 @@ export function addDefaultDeny(scope: Construct, environment: Environment): void
 export function addModelServerNetworkPolicy(scope: Construct, deployment: FleetDeployment): void {
   const { environment } = deployment;
   const port = [{ port: kplus.k8s.IntOrString.fromNumber(VLLM_PORT), protocol: 'TCP' }];
-  const metadata = CLOUD_TRAITS[environment.cloud].metadataEndpoint;
+  const metadata = cloudPlugin(environment.cloud).metadataEndpoint;
   new kplus.k8s.KubeNetworkPolicy(scope, 'network-policy', {
     metadata: { name: deployment.model.name, labels: deploymentLabels(deployment), annotations: syncWave(SyncWave.configuration) },
     spec: {
