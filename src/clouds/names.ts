@@ -69,7 +69,7 @@ export function nameIssues<Name extends DerivedName>(names: readonly Name[], ori
     const key = `${name.scope}\u0000${value}`;
     const first = seen.get(key);
     if (first) {
-      issues.push({ name, message: `expected a ${rule.what} no other name gives (got ${JSON.stringify(value)}, also made from ${origin(first)}); rename one of them` });
+      issues.push({ name, message: `expected ${/^[AEIOU]/.test(rule.what) ? 'an' : 'a'} ${rule.what} no other name gives (got ${JSON.stringify(value)}, also made from ${origin(first)}); rename one of them` });
     } else seen.set(key, name);
   }
   return issues;

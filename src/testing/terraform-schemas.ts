@@ -10,8 +10,11 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { REPO_ROOT } from './fixture-fleet.ts';
 
-/** The provider packages the cloud plug-ins use. */
-export const PROVIDER_PACKAGES = ['@cdktf/provider-aws', '@cdktf/provider-google', '@cdktf/provider-azurerm', '@cdktf/provider-digitalocean'] as const;
+/** The prebuilt provider packages the project depends on (every cloud plug-in's). */
+async function providerPackages(): Promise<string[]> {
+  const manifest = JSON.parse(await readFile(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+  return Object.keys(manifest.dependencies).filter((name) => name.startsWith('@cdktf/provider-'));
+}
 
 interface Argument {
   readonly required: boolean;
@@ -93,7 +96,7 @@ export function providerSchemas(): Promise<ProviderSchemas> {
   loaded ??= (async () => {
     const schemas = { resources: new Map<string, string>(), dataSources: new Map<string, string>(), providers: new Map<string, string>(), blocks: new Map<string, Block>() };
     // One package at a time: the AWS description alone is 130 MB of JSON.
-    for (const pkg of PROVIDER_PACKAGES) await readPackage(pkg, schemas);
+    for (const pkg of await providerPackages()) await readPackage(pkg, schemas);
     return schemas;
   })();
   return loaded;

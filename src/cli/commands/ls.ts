@@ -59,6 +59,22 @@ export function nodePoolRows(fleet: Fleet) {
   );
 }
 
+/**
+ * The node pools as a Markdown table (BENCHMARKS.md, "Node pools as
+ * provisioned"): the same rows as `llmops ls`, so the two cannot disagree.
+ */
+export function nodePoolsMarkdown(fleet: Fleet): string {
+  const rows = nodePoolRows(fleet);
+  return [
+    '| environment | cloud | node pool | machine | zones | nodes (whole pool) | USD/month (min–max nodes) |',
+    '|---|---|---|---|---|---:|---:|',
+    ...rows.map(
+      (row) =>
+        `| ${row.environment} | ${cloudPlugin(row.cloud).displayName} | ${row.pool} | ${row.machineType ?? 'not priced'} ${row.capacity} | ${row.zones.length > 0 ? row.zones.join(', ') : (row.zonesSource ?? '-')} | ${row.nodes.min}–${row.nodes.max} | ${monthly(row)} |`,
+    ),
+  ].join('\n');
+}
+
 const monthly = (row: { minUsdPerMonth: number | null; maxUsdPerMonth: number | null }): string =>
   row.minUsdPerMonth === null ? '-' : `${usd(row.minUsdPerMonth)} - ${usd(row.maxUsdPerMonth!)}`;
 
