@@ -22,6 +22,18 @@ export interface MachinePrice {
   readonly asOf: string;
 }
 
+/** Makes the price rows of one region (or {@link ANY_REGION}) read on one date, with a default source. */
+export function priceRows(region: string, asOf: string, defaultSource: string) {
+  return (machineType: string, onDemandUsdPerHour: number, spotUsdPerHour?: number, source = defaultSource): MachinePrice => ({
+    region,
+    machineType,
+    onDemandUsdPerHour,
+    spotUsdPerHour,
+    source,
+    asOf,
+  });
+}
+
 /** An environment's own figure for a machine, replacing the catalogue row. */
 export interface PriceOverride {
   readonly onDemandUsdPerHour: number;

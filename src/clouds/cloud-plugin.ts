@@ -115,6 +115,12 @@ export interface CloudPlugin<Fields extends CloudEnvironmentFields = CloudEnviro
   crossCheck(environment: Environment, modelNames: readonly string[]): readonly CloudIssue[];
 }
 
+/** The environment as its own cloud's type; a plug-in calls it on environments of its cloud only. */
+export function environmentOf<C extends Environment['cloud']>(environment: Environment, cloud: C): Extract<Environment, { cloud: C }> {
+  if (environment.cloud !== cloud) throw new Error(`expected a ${cloud} environment (got ${environment.cloud})`);
+  return environment as Extract<Environment, { cloud: C }>;
+}
+
 export function isCloudIssue(value: PoolPlacement | CloudIssue): value is CloudIssue {
   return 'message' in value;
 }

@@ -5,6 +5,7 @@
  * names that collide, are reported with the declaration field that caused them.
  */
 import { createHash } from 'node:crypto';
+import type { Environment, NodePool } from '../declarations/environment.ts';
 
 /** A cloud's rule for one kind of name. */
 export interface NameRule {
@@ -73,6 +74,11 @@ export function nameIssues<Name extends DerivedName>(names: readonly Name[], ori
     } else seen.set(key, name);
   }
   return issues;
+}
+
+/** The cloud name of each node pool, unique within the cluster. */
+export function poolNames(environment: Environment, rule: NameRule, scope: string, nameOf: (pool: NodePool) => string): DerivedName[] {
+  return environment.nodePools.map((pool, index) => ({ field: `nodePools[${index}].name`, rule, value: nameOf(pool), scope: `${scope}/${environment.cluster}` }));
 }
 
 /** Lower-case letters, digits and '-', starting with a letter and ending with a letter or digit. */

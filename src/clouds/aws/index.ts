@@ -4,12 +4,10 @@
  */
 import type { Environment, NodePool } from '../../declarations/environment.ts';
 import { modelArtifactPrefix } from '../../fleet/naming.ts';
-import type { CloudIssue, CloudPlugin } from '../cloud-plugin.ts';
-import { shortenName, type DerivedName, type NameRule } from '../names.ts';
+import { environmentOf, type CloudIssue, type CloudPlugin } from '../cloud-plugin.ts';
+import { poolNames, shortenName, type DerivedName, type NameRule } from '../names.ts';
 import { AWS_ENVIRONMENT_FIELDS } from './environment.ts';
 import { AWS_GPU_MACHINES, AWS_PRICES } from './machines.ts';
-
-type AwsEnvironment = Extract<Environment, { cloud: 'aws' }>;
 
 /** EKS CreateNodegroup: 1–63 letters, digits, '-' and '_', starting with a letter or digit. */
 const NODE_GROUP_NAME: NameRule = { what: 'EKS node group name', maxLength: 63, pattern: /^[A-Za-z0-9][A-Za-z0-9_-]*$/, alphabet: "letters, digits, '-' and '_', starting with a letter or digit" };
@@ -32,10 +30,7 @@ export function nodeRoleName(environment: Environment): string {
   return shortenName(`${environment.cluster}-${environment.name}-gpu-nodes`, IAM_ROLE_NAME.maxLength);
 }
 
-function asAws(environment: Environment): AwsEnvironment {
-  if (environment.cloud !== 'aws') throw new Error(`expected an aws environment (got ${environment.cloud})`);
-  return environment;
-}
+const asAws = (environment: Environment) => environmentOf(environment, 'aws');
 
 export const aws: CloudPlugin<typeof AWS_ENVIRONMENT_FIELDS> = {
   name: 'aws',
@@ -76,12 +71,7 @@ export const aws: CloudPlugin<typeof AWS_ENVIRONMENT_FIELDS> = {
 
   derivedNames(environment, modelNames) {
     const account = asAws(environment).accountId;
-    const names: DerivedName[] = environment.nodePools.map((pool, index) => ({
-      field: `nodePools[${index}].name`,
-      rule: NODE_GROUP_NAME,
-      value: nodeGroupName(environment, pool),
-      scope: `eks-node-groups/${environment.cluster}`,
-    }));
+    const names: DerivedName[] = poolNames(environment, NODE_GROUP_NAME, 'eks-node-groups', (pool) => nodeGroupName(environment, pool));
     names.push({ field: 'cluster', rule: IAM_ROLE_NAME, value: nodeRoleName(environment), scope: `iam-roles/${account}` });
     for (const modelName of modelNames) {
       names.push({ field: `deployments.${modelName}`, rule: IAM_ROLE_NAME, value: readerRoleName(environment, modelName), scope: `iam-roles/${account}` });

@@ -8,7 +8,7 @@
  * allocation strategy for spot).
  */
 import type { GpuType } from '../../catalogue/gpus.ts';
-import type { MachinePrice } from '../../catalogue/prices.ts';
+import { priceRows, type MachinePrice } from '../../catalogue/prices.ts';
 import type { GpuMachine } from '../cloud-plugin.ts';
 
 const m = (machineType: string, gpus: number, vcpus: number, memoryGiB: number, spotAlternatives: string[] = []): GpuMachine => ({ machineType, gpus, vcpus, memoryGiB, spotAlternatives });
@@ -24,16 +24,7 @@ export const AWS_GPU_MACHINES: Partial<Record<GpuType, readonly GpuMachine[]>> =
 };
 
 const SKYPILOT = 'SkyPilot catalogue snapshot';
-const AWS_LIST = 'AWS EC2 price list (approximate; spot is a typical discount)';
-
-const price = (machineType: string, onDemand: number, spot: number | undefined, source = AWS_LIST): MachinePrice => ({
-  region: 'us-east-1',
-  machineType,
-  onDemandUsdPerHour: onDemand,
-  spotUsdPerHour: spot,
-  source,
-  asOf: '2025-06-01',
-});
+const price = priceRows('us-east-1', '2025-06-01', 'AWS EC2 price list (approximate; spot is a typical discount)');
 
 export const AWS_PRICES: readonly MachinePrice[] = [
   price('g4dn.xlarge', 0.526, 0.21),

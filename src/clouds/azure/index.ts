@@ -4,12 +4,10 @@
  * server, federated with the cluster's OIDC issuer (AKS Workload Identity).
  */
 import type { Environment, NodePool } from '../../declarations/environment.ts';
-import type { CloudIssue, CloudPlugin, WorkloadIdentityBinding } from '../cloud-plugin.ts';
-import { shortenName, type DerivedName, type NameRule } from '../names.ts';
+import { environmentOf, type CloudIssue, type CloudPlugin, type WorkloadIdentityBinding } from '../cloud-plugin.ts';
+import { poolNames, shortenName, type DerivedName, type NameRule } from '../names.ts';
 import { AZURE_ENVIRONMENT_FIELDS } from './environment.ts';
 import { AZURE_GPU_MACHINES, AZURE_PRICES } from './machines.ts';
-
-type AzureEnvironment = Extract<Environment, { cloud: 'azure' }>;
 
 /** AKS Linux node pool names: 1–12 lower-case letters and digits, starting with a letter. */
 const AKS_POOL_NAME: NameRule = { what: 'AKS node pool name', maxLength: 12, pattern: /^[a-z][a-z0-9]*$/, alphabet: 'lower-case letters and digits, starting with a letter' };
@@ -41,10 +39,7 @@ export function readerIdentityName(environment: Environment, modelName: string):
   return shortenName(`${environment.name}-${modelName}-server`, IDENTITY_NAME.maxLength);
 }
 
-export function asAzure(environment: Environment): AzureEnvironment {
-  if (environment.cloud !== 'azure') throw new Error(`expected an azure environment (got ${environment.cloud})`);
-  return environment;
-}
+export const asAzure = (environment: Environment) => environmentOf(environment, 'azure');
 
 export const azure: CloudPlugin<typeof AZURE_ENVIRONMENT_FIELDS> = {
   name: 'azure',
@@ -80,12 +75,7 @@ export const azure: CloudPlugin<typeof AZURE_ENVIRONMENT_FIELDS> = {
 
   derivedNames(environment, modelNames) {
     const group = asAzure(environment).resourceGroup;
-    const names: DerivedName[] = environment.nodePools.map((pool, index) => ({
-      field: `nodePools[${index}].name`,
-      rule: AKS_POOL_NAME,
-      value: aksPoolName(pool),
-      scope: `aks-node-pools/${environment.cluster}`,
-    }));
+    const names: DerivedName[] = poolNames(environment, AKS_POOL_NAME, 'aks-node-pools', aksPoolName);
     names.push({ field: 'modelBucket', rule: STORAGE_ACCOUNT_NAME, value: environment.modelBucket, scope: 'storage-accounts' });
     for (const modelName of modelNames) {
       names.push({ field: `deployments.${modelName}`, rule: CONTAINER_NAME, value: modelContainerName(modelName), scope: `containers/${environment.modelBucket}` });

@@ -1,6 +1,6 @@
 /** Azure N-series VM sizes that carry GPUs, and their prices in eastus. */
 import type { GpuType } from '../../catalogue/gpus.ts';
-import type { MachinePrice } from '../../catalogue/prices.ts';
+import { priceRows, type MachinePrice } from '../../catalogue/prices.ts';
 import type { GpuMachine } from '../cloud-plugin.ts';
 
 const m = (machineType: string, gpus: number, vcpus: number, memoryGiB: number): GpuMachine => ({ machineType, gpus, vcpus, memoryGiB });
@@ -17,16 +17,7 @@ export const AZURE_GPU_MACHINES: Partial<Record<GpuType, readonly GpuMachine[]>>
 };
 
 const SKYPILOT = 'SkyPilot catalogue snapshot';
-const AZURE_LIST = 'Azure VM price list (approximate)';
-
-const price = (machineType: string, onDemand: number, spot: number | undefined, source = AZURE_LIST): MachinePrice => ({
-  region: 'eastus',
-  machineType,
-  onDemandUsdPerHour: onDemand,
-  spotUsdPerHour: spot,
-  source,
-  asOf: '2025-06-01',
-});
+const price = priceRows('eastus', '2025-06-01', 'Azure VM price list (approximate)');
 
 export const AZURE_PRICES: readonly MachinePrice[] = [
   price('Standard_NC4as_T4_v3', 0.526, 0.21),

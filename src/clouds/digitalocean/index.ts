@@ -16,12 +16,10 @@
  */
 import type { Environment } from '../../declarations/environment.ts';
 import { modelArtifactPrefix } from '../../fleet/naming.ts';
-import type { CloudIssue, CloudPlugin } from '../cloud-plugin.ts';
-import { LOWER_DASH_LETTER_FIRST, shortenName, type DerivedName, type NameRule } from '../names.ts';
+import { environmentOf, type CloudIssue, type CloudPlugin } from '../cloud-plugin.ts';
+import { LOWER_DASH_LETTER_FIRST, poolNames, shortenName, type DerivedName, type NameRule } from '../names.ts';
 import { DIGITALOCEAN_ENVIRONMENT_FIELDS } from './environment.ts';
 import { DIGITALOCEAN_GPU_MACHINES, DIGITALOCEAN_PRICES } from './machines.ts';
-
-type DigitalOceanEnvironment = Extract<Environment, { cloud: 'digitalocean' }>;
 
 /** Spaces bucket names: 3–63 lower-case letters, digits and '-', starting and ending with a letter or digit. */
 const SPACES_BUCKET_NAME: NameRule = { what: 'Spaces bucket name', minLength: 3, maxLength: 63, pattern: /^[a-z0-9][a-z0-9-]*[a-z0-9]$/, alphabet: "lower-case letters, digits and '-'" };
@@ -42,10 +40,7 @@ export function spacesEndpoint(spacesRegion: string): string {
   return `https://${spacesRegion}.digitaloceanspaces.com`;
 }
 
-export function asDigitalOcean(environment: Environment): DigitalOceanEnvironment {
-  if (environment.cloud !== 'digitalocean') throw new Error(`expected a digitalocean environment (got ${environment.cloud})`);
-  return environment;
-}
+export const asDigitalOcean = (environment: Environment) => environmentOf(environment, 'digitalocean');
 
 export const digitalocean: CloudPlugin<typeof DIGITALOCEAN_ENVIRONMENT_FIELDS> = {
   name: 'digitalocean',
@@ -83,12 +78,7 @@ export const digitalocean: CloudPlugin<typeof DIGITALOCEAN_ENVIRONMENT_FIELDS> =
   },
 
   derivedNames(environment) {
-    const names: DerivedName[] = environment.nodePools.map((pool, index) => ({
-      field: `nodePools[${index}].name`,
-      rule: NODE_POOL_NAME,
-      value: doksNodePoolName(environment, pool.name),
-      scope: `doks-node-pools/${environment.cluster}`,
-    }));
+    const names: DerivedName[] = poolNames(environment, NODE_POOL_NAME, 'doks-node-pools', (pool) => doksNodePoolName(environment, pool.name));
     names.push({ field: 'modelBucket', rule: SPACES_BUCKET_NAME, value: environment.modelBucket, scope: 'spaces-buckets' });
     return names;
   },

@@ -10,7 +10,7 @@
  * ROCm images for AMD) first.
  */
 import type { GpuType } from '../../catalogue/gpus.ts';
-import { ANY_REGION, type MachinePrice } from '../../catalogue/prices.ts';
+import { ANY_REGION, priceRows, type MachinePrice } from '../../catalogue/prices.ts';
 import type { GpuMachine } from '../cloud-plugin.ts';
 
 const m = (machineType: string, gpus: number, vcpus: number, memoryGiB: number): GpuMachine => ({ machineType, gpus, vcpus, memoryGiB });
@@ -21,12 +21,6 @@ export const DIGITALOCEAN_GPU_MACHINES: Partial<Record<GpuType, readonly GpuMach
 };
 
 /** On-demand list prices, the same in every region; DigitalOcean sells no spot GPU Droplets. */
-const price = (machineType: string, onDemand: number): MachinePrice => ({
-  region: ANY_REGION,
-  machineType,
-  onDemandUsdPerHour: onDemand,
-  source: 'DigitalOcean Droplet pricing, GPU Droplets (docs.digitalocean.com/products/droplets/details/pricing, validated 2026-05-28)',
-  asOf: '2026-05-28',
-});
+const price = priceRows(ANY_REGION, '2026-05-28', 'DigitalOcean Droplet pricing, GPU Droplets (docs.digitalocean.com/products/droplets/details/pricing, validated 2026-05-28)');
 
 export const DIGITALOCEAN_PRICES: readonly MachinePrice[] = [price('gpu-l40sx1-48gb', 1.57), price('gpu-h100x1-80gb', 3.39), price('gpu-h100x8-640gb', 23.92)];

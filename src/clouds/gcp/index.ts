@@ -5,12 +5,10 @@
  */
 import type { Environment, NodePool } from '../../declarations/environment.ts';
 import { modelArtifactPrefix } from '../../fleet/naming.ts';
-import type { CloudIssue, CloudPlugin } from '../cloud-plugin.ts';
-import { LOWER_DASH_LETTER_FIRST, shortenName, type DerivedName, type NameRule } from '../names.ts';
+import { environmentOf, type CloudIssue, type CloudPlugin } from '../cloud-plugin.ts';
+import { LOWER_DASH_LETTER_FIRST, poolNames, shortenName, type DerivedName, type NameRule } from '../names.ts';
 import { GCP_ENVIRONMENT_FIELDS } from './environment.ts';
 import { GCP_GPU_MACHINES, GCP_GPU_ZONES, GCP_PRICES } from './machines.ts';
-
-type GcpEnvironment = Extract<Environment, { cloud: 'gcp' }>;
 
 /** GKE node pool names: at most 40 lower-case letters, digits and '-', starting with a letter. */
 const NODE_POOL_NAME: NameRule = { what: 'GKE node pool name', maxLength: 40, pattern: LOWER_DASH_LETTER_FIRST, alphabet: "lower-case letters, digits and '-', starting with a letter" };
@@ -33,10 +31,7 @@ export function nodeAccountId(environment: Environment): string {
   return shortenName(`${environment.name}-gpu-nodes`, SERVICE_ACCOUNT_ID.maxLength);
 }
 
-export function asGcp(environment: Environment): GcpEnvironment {
-  if (environment.cloud !== 'gcp') throw new Error(`expected a gcp environment (got ${environment.cloud})`);
-  return environment;
-}
+export const asGcp = (environment: Environment) => environmentOf(environment, 'gcp');
 
 export const gcp: CloudPlugin<typeof GCP_ENVIRONMENT_FIELDS> = {
   name: 'gcp',
@@ -78,12 +73,7 @@ export const gcp: CloudPlugin<typeof GCP_ENVIRONMENT_FIELDS> = {
 
   derivedNames(environment, modelNames) {
     const project = asGcp(environment).project;
-    const names: DerivedName[] = environment.nodePools.map((pool, index) => ({
-      field: `nodePools[${index}].name`,
-      rule: NODE_POOL_NAME,
-      value: gkeNodePoolName(environment, pool),
-      scope: `gke-node-pools/${environment.cluster}`,
-    }));
+    const names: DerivedName[] = poolNames(environment, NODE_POOL_NAME, 'gke-node-pools', (pool) => gkeNodePoolName(environment, pool));
     names.push({ field: 'name', rule: SERVICE_ACCOUNT_ID, value: nodeAccountId(environment), scope: `service-accounts/${project}` });
     for (const modelName of modelNames) {
       names.push({ field: `deployments.${modelName}`, rule: SERVICE_ACCOUNT_ID, value: readerAccountId(environment, modelName), scope: `service-accounts/${project}` });
