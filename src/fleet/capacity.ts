@@ -105,9 +105,8 @@ function demandOf(model: string, spec: Deployment, gpusPerNode: number): Deploym
 /** Every shape the environment's pools form, with the deployments that land on it. */
 export function environmentCapacity(environment: Environment): ShapeCapacity[] {
   const plugin = cloudPlugin(environment.cloud);
-  const keys = [...new Set(environment.nodePools.map((pool) => `${pool.gpuType}/${pool.gpusPerNode}`))];
-  return keys.map((key) => {
-    const [gpuType, gpusPerNode] = [key.slice(0, key.lastIndexOf('/')) as GpuType, Number(key.slice(key.lastIndexOf('/') + 1))];
+  const shapes = new Map(environment.nodePools.map((pool) => [`${pool.gpuType}/${pool.gpusPerNode}`, { gpuType: pool.gpuType, gpusPerNode: pool.gpusPerNode }]));
+  return [...shapes.values()].map(({ gpuType, gpusPerNode }) => {
     const pools: ShapePool[] = environment.nodePools.flatMap((pool, index) => {
       if (pool.gpuType !== gpuType || pool.gpusPerNode !== gpusPerNode) return [];
       const placement = plugin.placement(environment, pool);
