@@ -14,7 +14,7 @@ export default defineEnvironment({
   stateBackend: { type: 's3', bucket: 'acme-terraform-state', key: 'llmops/dev/terraform.tfstate', region: 'us-east-1' },
   nodePools: [
     { name: 'l4-spot', gpuType: 'nvidia-l4', gpusPerNode: 1, capacity: 'spot', minNodes: 0, maxNodes: 4 },
-    { name: 'a10g-spot', gpuType: 'nvidia-a10g', gpusPerNode: 1, capacity: 'spot', minNodes: 0, maxNodes: 2 },
+    { name: 'a10g-spot', gpuType: 'nvidia-a10g', gpusPerNode: 1, capacity: 'spot', minNodes: 0, maxNodes: 5 },
   ],
   budget: { monthlyUsd: 3000 },
   slos: { ttftP95Ms: 2000, e2eP95Ms: 30000, interTokenP95Ms: 150, errorRateRatio: 0.05 },

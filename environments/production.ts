@@ -14,7 +14,7 @@ export default defineEnvironment({
   modelBucket: 'acme-llmops-production-models',
   stateBackend: { type: 'gcs', bucket: 'acme-llm-prod-tfstate', prefix: 'llmops/production' },
   nodePools: [
-    { name: 'l4-ondemand', gpuType: 'nvidia-l4', gpusPerNode: 1, capacity: 'on-demand', minNodes: 2, maxNodes: 14 },
+    { name: 'l4-ondemand', gpuType: 'nvidia-l4', gpusPerNode: 1, capacity: 'on-demand', minNodes: 2, maxNodes: 16 },
     { name: 'h100x4', gpuType: 'nvidia-h100-80gb', gpusPerNode: 4, capacity: 'on-demand', minNodes: 2, maxNodes: 4 },
   ],
   budget: { monthlyUsd: 60000 },

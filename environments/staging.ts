@@ -18,7 +18,7 @@ export default defineEnvironment({
     key: 'llmops/staging.tfstate',
   },
   nodePools: [
-    { name: 'a100-spot', gpuType: 'nvidia-a100-80gb', gpusPerNode: 1, capacity: 'spot', minNodes: 0, maxNodes: 4 },
+    { name: 'a100-spot', gpuType: 'nvidia-a100-80gb', gpusPerNode: 1, capacity: 'spot', minNodes: 0, maxNodes: 8 },
     { name: 'a100x2', gpuType: 'nvidia-a100-80gb', gpusPerNode: 2, capacity: 'on-demand', minNodes: 1, maxNodes: 3 },
   ],
   budget: { monthlyUsd: 15000 },

@@ -9,6 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { nodePoolsMarkdown } from '../src/cli/commands/ls.ts';
+import { loadFleet } from '../src/fleet/load.ts';
 import { copyFixtureFleet, removeFleet } from '../src/testing/fixture-fleet.ts';
 import { writeLargeFleet } from './large-fleet.ts';
 import { planFixture } from './bench-plan.ts';
@@ -48,6 +50,41 @@ const seconds = (sample: Sample) => (sample.elapsedMs / 1000).toFixed(2);
 const mebibytes = (sample: Sample) => Math.round(sample.maxRssKiB / 1024).toString();
 
 const LOOP_HEADING = '## The closed loop: bot vs oracle and baselines';
+export const CAPACITY_HEADING = '## Node pools as provisioned (example fleet)';
+
+/** The node pools section: computed from the declarations and the price catalogues, not measured (`--capacity-only` rewrites just this section). */
+async function capacitySection(): Promise<string> {
+  const root = await copyFixtureFleet();
+  try {
+    const loaded = await loadFleet(root);
+    if (!loaded.ok) throw new Error('the example fleet is invalid');
+    return `${CAPACITY_HEADING}
+
+What the Terraform output provisions for each node pool of the example fleet, as \`llmops ls\` prints it: whole-pool node
+counts (on GKE the output sets \`total_min/max_node_count\` across the pool's \`node_locations\`, so the range is not per zone)
+and their monthly cost from the dated price catalogues (730 h a month, spot pools at spot prices). Each shape's maximum
+holds every deployment's maximum replicas plus one canary surge replica (\`src/fleet/capacity.ts\`).
+
+${nodePoolsMarkdown(loaded.fleet)}
+`;
+  } finally {
+    await removeFleet(root);
+  }
+}
+
+/** Replaces one section (from its heading to the next \`## \`) of BENCHMARKS.md, or adds it before `before` (else at the end). */
+async function replaceSection(heading: string, section: string, before?: string): Promise<void> {
+  const file = path.join(REPO_ROOT, 'BENCHMARKS.md');
+  const current = await readFile(file, 'utf8');
+  const at = current.indexOf(heading);
+  if (at < 0) {
+    const insertAt = before === undefined ? -1 : current.indexOf(before);
+    await writeFile(file, insertAt < 0 ? `${current.trimEnd()}\n\n${section}` : `${current.slice(0, insertAt)}${section.trimEnd()}\n\n${current.slice(insertAt)}`);
+    return;
+  }
+  const next = current.indexOf('\n## ', at + heading.length);
+  await writeFile(file, `${current.slice(0, at)}${section.trimEnd()}\n${next < 0 ? '' : current.slice(next)}`);
+}
 
 /** The closed-loop section (its own command line: `npm run bench -- --loop-only` rewrites just this section). */
 async function loopSection(): Promise<string> {
@@ -70,18 +107,21 @@ ${loopMarkdown(results)}`;
 
 async function main(): Promise<void> {
   if (process.argv.includes('--loop-only')) {
-    const file = path.join(REPO_ROOT, 'BENCHMARKS.md');
-    const current = await readFile(file, 'utf8');
     const section = await loopSection();
-    const at = current.indexOf(LOOP_HEADING);
-    await writeFile(file, `${(at >= 0 ? current.slice(0, at) : `${current.trimEnd()}\n\n`)}${section}`);
+    await replaceSection(LOOP_HEADING, section);
+    console.log(section);
+    return;
+  }
+  if (process.argv.includes('--capacity-only')) {
+    const section = await capacitySection();
+    await replaceSection(CAPACITY_HEADING, section, LOOP_HEADING);
     console.log(section);
     return;
   }
   const example = await copyFixtureFleet();
   const large = await writeLargeFleet(REPO_ROOT, 100);
   try {
-    const fleets = { 'example (7 deployments)': example, '100 models x 3 environments (300 deployments)': large };
+    const fleets = { 'example (8 deployments)': example, '100 models x 3 environments (300 deployments)': large };
     const commandRows: string[] = [];
     const kubernetesRows: string[] = [];
     const terraformRows: string[] = [];
@@ -131,7 +171,7 @@ ${commandRows.join('\n')}
 \`kubernetes\` loads and validates the declarations and runs the Kubernetes step (cdk8s-plus pod templates, all objects of every deployment and
 environment). The baseline (scripts/baseline-plain-cdk8s.ts) writes the per-deployment objects of the same number of model x environment pairs
 with plain cdk8s ApiObjects and literal JSON: no declarations, validation, catalogue or cdk8s-plus. For the example fleet the baseline builds
-3 x 3 = 9 deployments against our 7, so that row slightly favours the baseline. Ratio = ours ÷ baseline (lower is better, 1.00 = as fast).
+3 x 3 = 9 deployments against our 8, so that row slightly favours the baseline. Ratio = ours ÷ baseline (lower is better, 1.00 = as fast).
 
 | fleet | ours s | ours peak MiB | plain cdk8s s | plain cdk8s peak MiB | ratio |
 |---|---:|---:|---:|---:|---:|
@@ -156,6 +196,7 @@ design targets a cycle under 5 minutes for 1,000+ services and under 512 MB idle
 |---:|---:|---:|
 | ${plan.deployments} | ${seconds(planResult.plan)} | ${mebibytes(planResult.plan)} |
 
+${await capacitySection()}
 ${await loopSection()}`;
     await writeFile(path.join(REPO_ROOT, 'BENCHMARKS.md'), report);
     console.log(report);

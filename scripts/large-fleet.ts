@@ -73,7 +73,7 @@ export default defineEnvironment({
   namespace: 'bench-${environment.name}',
   sync: '${environment.sync}',
   ${environment.extra},
-  nodePools: [{ name: 'gpu', gpuType: '${gpu}', gpusPerNode: 1, capacity: 'on-demand', minNodes: 0, maxNodes: ${modelCount * 4} }],
+  nodePools: [{ name: 'gpu', gpuType: '${gpu}', gpusPerNode: 1, capacity: 'on-demand', minNodes: 0, maxNodes: ${modelCount * 5} }],
   budget: { monthlyUsd: 1000000 },
   slos: { ttftP95Ms: 1000, e2eP95Ms: 20000, interTokenP95Ms: 80, errorRateRatio: 0.01 },
   deployments: {

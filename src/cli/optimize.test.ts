@@ -133,7 +133,7 @@ describe('llmops optimize', () => {
     expect(health.status).toBe(200);
     expect(metrics).toContain('optimizer_attempts_total{result="success"} 1');
     expect(metrics).toContain('optimizer_config_changes_total{type="replicas"} 1');
-    expect(metrics).toContain('optimizer_deployments_active 7');
+    expect(metrics).toContain('optimizer_deployments_active 8');
     expect(metrics).toMatch(/optimizer_duration_seconds_count 1/);
     expect(code).toBe(0);
   }, 120_000);

@@ -3,7 +3,9 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadFleet } from '../fleet/load.ts';
 import { readTree } from '../synth/write.ts';
+import { nodePoolsMarkdown } from './commands/ls.ts';
 import { copyFixtureFleet, editFile, preparedFixture, REPO_ROOT, removeFleet, runCli } from '../testing/fixture-fleet.ts';
 
 const run = promisify(execFile);
@@ -40,7 +42,7 @@ describe('llmops synth', () => {
   it('--check passes on a fresh tree and names the stale files after an edit', async () => {
     await runCli(['synth', '--root', root]);
     const clean = await runCli(['synth', '--check', '--root', root]);
-    await editFile(root, 'environments/staging.ts', "capacity: 'spot', minNodes: 0, maxNodes: 4", "capacity: 'spot', minNodes: 0, maxNodes: 6");
+    await editFile(root, 'environments/staging.ts', "capacity: 'spot', minNodes: 0, maxNodes: 8", "capacity: 'spot', minNodes: 0, maxNodes: 9");
     const before = await readTree(path.join(root, 'generated'));
 
     const stale = await runCli(['synth', '--check', '--root', root]);
@@ -88,7 +90,7 @@ describe('llmops synth', () => {
     const result = await runCli(['synth', '--env', 'stagin', '--root', root]);
 
     expect(result.exitCode).toBe(2);
-    expect(result.stderr).toBe('--env: expected one of dev, production, staging (did you mean "staging"?) (got "stagin")\n');
+    expect(result.stderr).toBe('--env: expected one of dev, production, research, staging (did you mean "staging"?) (got "stagin")\n');
   });
 
   it("keeps the bot's ledger in generated/optimizer across synths", async () => {
@@ -121,14 +123,31 @@ describe('llmops synth', () => {
 });
 
 describe('llmops ls and schema', () => {
-  it('lists every deployment with its monthly cost range', async () => {
+  it('lists every deployment with its monthly cost range, and every node pool as the Terraform output provisions it', async () => {
     const result = await runCli(['ls', '--json', '--root', await preparedFixture()]);
 
-    const rows = JSON.parse(result.stdout) as { environment: string; model: string; machineType: string; minUsdPerMonth: number; maxUsdPerMonth: number }[];
-    const production8b = rows.find((row) => row.environment === 'production' && row.model === 'llama-3-1-8b-instruct')!;
+    const { deployments, nodePools } = JSON.parse(result.stdout) as {
+      deployments: { environment: string; model: string; machineType: string; minUsdPerMonth: number; maxUsdPerMonth: number }[];
+      nodePools: { environment: string; pool: string; zones: string[]; nodes: { min: number; max: number }; minUsdPerMonth: number; maxUsdPerMonth: number }[];
+    };
+    const production8b = deployments.find((row) => row.environment === 'production' && row.model === 'llama-3-1-8b-instruct')!;
+    const productionH100 = nodePools.find((row) => row.environment === 'production' && row.pool === 'h100x4')!;
     // 2–8 replicas × g2-standard-8 (0.56 GPU + 0.294 host USD/h) × 730 h.
     expect(production8b).toMatchObject({ machineType: 'g2-standard-8', minUsdPerMonth: 1247, maxUsdPerMonth: 4987 });
-    expect(rows).toHaveLength(7);
+    expect(deployments).toHaveLength(8);
+    // 1–4 a3-highgpu-4g for the whole pool across its three zones: 4 × (4.20 + 1.18) USD/h × 730 h per node.
+    expect(productionH100).toMatchObject({ zones: ['us-central1-a', 'us-central1-b', 'us-central1-c'], nodes: { min: 1, max: 4 }, minUsdPerMonth: 15710, maxUsdPerMonth: 62838 });
+    expect(nodePools).toHaveLength(7);
+  });
+
+  it('agrees with BENCHMARKS.md on the node pools as provisioned', async () => {
+    const loaded = await loadFleet(await preparedFixture());
+    if (!loaded.ok) throw new Error('the example fleet is invalid');
+
+    const benchmarks = await readFile(path.join(REPO_ROOT, 'BENCHMARKS.md'), 'utf8');
+
+    expect(benchmarks).toContain(nodePoolsMarkdown(loaded.fleet));
+    expect(benchmarks).toContain('| production | GCP (GKE) | h100x4 | a3-highgpu-4g on-demand | us-central1-a, us-central1-b, us-central1-c | 1–4 | $15,710 - $62,838 |');
   });
 
   it('prints a JSON Schema for each kind', async () => {
@@ -136,7 +155,11 @@ describe('llmops ls and schema', () => {
 
     const schema = JSON.parse(result.stdout);
     expect(schema.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
-    expect(schema.additionalProperties).toBe(false);
-    expect(schema.required).toEqual(expect.arrayContaining(['name', 'cloud', 'deployments', 'slos']));
+    // One strict object per cloud (a union on `cloud`).
+    expect(schema.oneOf.map((member: { properties: { cloud: { const: string } } }) => member.properties.cloud.const)).toEqual(['aws', 'gcp', 'azure', 'digitalocean']);
+    for (const member of schema.oneOf) {
+      expect(member.additionalProperties).toBe(false);
+      expect(member.required).toEqual(expect.arrayContaining(['name', 'cloud', 'deployments', 'slos', 'stateBackend']));
+    }
   });
 });

@@ -14,7 +14,8 @@ export const ClusterAddons = z.strictObject({
    * What makes `nvidia.com/gpu` schedulable: `gpu-operator` (NVIDIA GPU Operator
    * with the device plugin and DCGM exporter; drivers come from the node image) or
    * `cloud-managed` (GKE installs the driver and device plugin on GPU node pools).
-   * Default: `cloud-managed` on GCP, `gpu-operator` on AWS and Azure.
+   * Default: `cloud-managed` where the cloud's GPU node image runs a device plugin
+   * (GKE, Bottlerocket NVIDIA on EKS, DOKS), else `gpu-operator` (AKS).
    */
   gpuStack: z.enum(['gpu-operator', 'cloud-managed']).optional(),
 });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { Cloud } from '../catalogue/clouds.ts';
 import { GpuType } from '../catalogue/gpus.ts';
+import { CLOUD_PLUGINS, type CloudEnvironmentSchemas } from '../clouds/registry.ts';
 import { definer } from './define.ts';
 import { DnsLabel } from './dns-label.ts';
 import { EngineArgs } from '../vllm/engine-args.ts';
@@ -30,6 +30,13 @@ export const NodePool = z.strictObject({
   minNodes: z.int().min(0).default(0),
   /** Maximum nodes. */
   maxNodes: z.int().min(1),
+  /**
+   * Zones the nodes run in (`us-central1-a`; Azure `1`, `2`, `3`). Default: the
+   * cloud's choice — on GCP the zones of the region that offer the GPU type
+   * (from the catalogue), on AWS every cluster subnet whose zone sells the
+   * instance type, none pinned on Azure; DigitalOcean has no zones.
+   */
+  zones: z.array(z.string().min(1)).min(1).optional(),
 });
 export type NodePool = z.infer<typeof NodePool>;
 
@@ -51,35 +58,6 @@ export const Budget = z.strictObject({
   monthlyUsd: z.number().positive(),
 });
 export type Budget = z.infer<typeof Budget>;
-
-/** Where Terraform keeps the environment's state. */
-export const StateBackend = z.discriminatedUnion('type', [
-  z.strictObject({
-    type: z.literal('s3'),
-    /** State bucket. */
-    bucket: z.string().min(3),
-    /** State object key. */
-    key: z.string().min(1),
-    /** Bucket region. */
-    region: z.string().min(1),
-  }),
-  z.strictObject({
-    type: z.literal('gcs'),
-    /** State bucket. */
-    bucket: z.string().min(3),
-    /** Object prefix. */
-    prefix: z.string().min(1),
-  }),
-  z.strictObject({
-    type: z.literal('azurerm'),
-    resourceGroupName: z.string().min(1),
-    storageAccountName: z.string().regex(/^[a-z0-9]{3,24}$/),
-    containerName: z.string().min(3),
-    /** State blob name. */
-    key: z.string().min(1),
-  }),
-]);
-export type StateBackend = z.infer<typeof StateBackend>;
 
 /** Replica bounds; the autoscaler moves between them. */
 export const Replicas = z.strictObject({
@@ -121,19 +99,18 @@ export const Monitoring = z.strictObject({
 });
 export type Monitoring = z.infer<typeof Monitoring>;
 
-export const Environment = z.strictObject({
+/**
+ * The fields every environment has, whatever its cloud. Each cloud plug-in
+ * (src/clouds/<cloud>/environment.ts) adds its own: the `cloud` literal, the
+ * state backend it supports and its identity settings.
+ */
+export const ENVIRONMENT_COMMON_FIELDS = {
   /** Environment name (`dev`, `staging`, `production`). DNS-1123 label. */
   name: DnsLabel,
-  /** Cloud the environment runs on. */
-  cloud: Cloud,
-  /** Cloud region (`us-east-1`, `us-central1`, `eastus`). */
+  /** Cloud region (`us-east-1`, `us-central1`, `eastus`, `tor1`). */
   region: z.string().min(1),
-  /** Name of the existing Kubernetes cluster (EKS, GKE or AKS). */
+  /** Name of the existing Kubernetes cluster (EKS, GKE, AKS or DOKS). */
   cluster: z.string().min(1),
-  /** GCP project id. Required on gcp. */
-  project: z.string().optional(),
-  /** Azure resource group of the cluster. Required on azure. */
-  resourceGroup: z.string().optional(),
   /** Namespace the model servers run in. DNS-1123 label. */
   namespace: DnsLabel,
   /** Argo CD sync: `auto` (prune and self-heal) or `manual` (a person syncs). */
@@ -145,20 +122,11 @@ export const Environment = z.strictObject({
   /** Allow deployments to scale to zero replicas when idle. Default: false. */
   scaleToZero: z.boolean().default(false),
   /**
-   * Model-artifact bucket the Terraform output creates (S3 / GCS bucket name; on
-   * Azure the storage account name: 3–24 lower-case letters and digits). Names
-   * are global, so you choose it.
+   * Model-artifact bucket the Terraform output creates (S3 / GCS / Spaces bucket
+   * name; on Azure the storage account name: 3–24 lower-case letters and
+   * digits). Names are global, so you choose it.
    */
   modelBucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: expected('a bucket name: 3–63 lower-case letters, digits, "." and "-"') }),
-  /** AWS account id (12 digits), for the model servers' IAM role ARN. Required on aws. */
-  accountId: z.string().regex(/^\d{12}$/, { error: expected('a 12-digit AWS account id') }).optional(),
-  /**
-   * Client id of the model servers' Azure managed identity (a Terraform output of
-   * this environment's stack). Required on azure once the stack is applied.
-   */
-  workloadIdentityClientId: z.string().uuid().optional(),
-  /** Terraform remote state backend. */
-  stateBackend: StateBackend,
   /** GPU node pools. */
   nodePools: z.array(NodePool).min(1),
   /** Gateway routing traffic to the model servers. Default: a managed `inference-gateway` of the cloud's default class, exact canary weights. */
@@ -197,8 +165,17 @@ export const Environment = z.strictObject({
       }),
     )
     .default({}),
-});
+};
+
+/** An environment: the common fields and, chosen by `cloud`, that cloud's own fields. */
+export const Environment = z.discriminatedUnion(
+  'cloud',
+  CLOUD_PLUGINS.map((plugin) => z.strictObject({ ...ENVIRONMENT_COMMON_FIELDS, ...plugin.environmentFields })) as unknown as CloudEnvironmentSchemas<typeof ENVIRONMENT_COMMON_FIELDS>,
+);
 export type Environment = z.infer<typeof Environment>;
+
+/** Where Terraform keeps an environment's state: the backend its cloud supports. */
+export type StateBackend = Environment['stateBackend'];
 
 /** Declares an environment: `export default defineEnvironment({ … })` in `environments/<name>.ts`. */
 export const defineEnvironment = definer('environment', Environment);

@@ -80,6 +80,15 @@ function bound(issue: { minimum?: unknown; maximum?: unknown; inclusive?: boolea
   return `a number ${op} ${value}`;
 }
 
+/** The value an issue is about: for a discriminated union, the discriminator's value rather than the whole object. */
+function received(issue: RawIssue): unknown {
+  const discriminator = (issue as { discriminator?: unknown }).discriminator;
+  if (issue.code === 'invalid_union' && typeof discriminator === 'string' && issue.input !== null && typeof issue.input === 'object') {
+    return (issue.input as Record<string, unknown>)[discriminator];
+  }
+  return issue.input;
+}
+
 /** What a raw zod issue expected, in words. */
 function expectation(issue: RawIssue): string {
   switch (issue.code) {
@@ -121,7 +130,7 @@ export function validate<S extends z.ZodType>(
       if (issue.code === 'invalid_type' && issue.input === undefined) {
         return `required: expected ${expectation(issue)} (got nothing)`;
       }
-      return `expected ${expectation(issue)} (got ${show(issue.input)})`;
+      return `expected ${expectation(issue)} (got ${show(received(issue))})`;
     },
   });
   if (result.success) return { ok: true, value: result.data };

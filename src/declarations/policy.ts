@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Cloud } from '../catalogue/clouds.ts';
+import { Cloud } from '../clouds/registry.ts';
 import { GpuType } from '../catalogue/gpus.ts';
 import { definer } from './define.ts';
 import { DnsLabel } from './dns-label.ts';

@@ -3,13 +3,17 @@
  * asked for, models fit the memory they are given. Each returns issues naming the
  * file and field; all rules run so that every problem is reported at once.
  */
-import { GPU_CATALOGUE, cloudsOffering, machineFor } from '../catalogue/gpus.ts';
+import { GPU_TYPES } from '../catalogue/gpus.ts';
+import { isCloudIssue } from '../clouds/cloud-plugin.ts';
+import { nameIssues, type DerivedName } from '../clouds/names.ts';
+import { cloudPlugin } from '../clouds/registry.ts';
 import { DEFAULT_GPU_MEMORY_UTILIZATION } from '../vllm/engine-args.ts';
 import type { Environment } from '../declarations/environment.ts';
 import { suggestion, type DeclarationIssue } from '../declarations/issues.ts';
 import type { Model } from '../declarations/model.ts';
 import type { Policy } from '../declarations/policy.ts';
 import { promptTraffic, type Prompt } from '../declarations/prompt.ts';
+import { capacityIssues } from './capacity.ts';
 import { usableGiB, weightsGiB } from './memory.ts';
 import { checkServing, checkSharedClusters } from './serving-checks.ts';
 
@@ -56,6 +60,7 @@ export function crossCheck(declarations: Declarations, invalidFiles: readonly st
   checkSharedClusters(declarations.environments, report);
   for (const policy of declarations.policies) checkPolicy(policy, report);
   checkNamespaces(declarations.environments, report);
+  checkCloudNames(declarations.environments, report);
   return issues;
 }
 
@@ -97,12 +102,7 @@ interface Known {
 
 function checkEnvironment({ file, value: environment }: Loaded<Environment>, known: Known, report: Report): void {
   const { cloud } = environment;
-  if (cloud === 'gcp' && !environment.project) report(file, 'project', 'required on gcp: expected the GCP project id (got nothing)');
-  if (cloud === 'azure' && !environment.resourceGroup) report(file, 'resourceGroup', "required on azure: expected the cluster's resource group (got nothing)");
-  if (cloud === 'aws' && !environment.accountId) report(file, 'accountId', 'required on aws: expected the 12-digit AWS account id (got nothing)');
-  if (cloud === 'azure' && !/^[a-z0-9]{3,24}$/.test(environment.modelBucket)) {
-    report(file, 'modelBucket', `expected an Azure storage account name on azure: 3–24 lower-case letters and digits (got ${JSON.stringify(environment.modelBucket)})`);
-  }
+  const plugin = cloudPlugin(cloud);
   if (environment.promotesFrom !== undefined && (!known.environments.has(environment.promotesFrom) || environment.promotesFrom === environment.name)) {
     report(file, 'promotesFrom', reference('environment', environment.promotesFrom, [...known.environments].filter((name) => name !== environment.name)));
   }
@@ -113,13 +113,18 @@ function checkEnvironment({ file, value: environment }: Loaded<Environment>, kno
     if (poolNames.has(pool.name)) report(file, `${at}.name`, `expected a name unique among the node pools (got ${JSON.stringify(pool.name)} twice)`);
     poolNames.add(pool.name);
     if (pool.minNodes > pool.maxNodes) report(file, `${at}.minNodes`, `expected at most maxNodes (${pool.maxNodes}) (got ${pool.minNodes})`);
-    if (!GPU_CATALOGUE[pool.gpuType].clouds[cloud]) {
+    if (pool.capacity === 'spot' && !plugin.sellsSpot) report(file, `${at}.capacity`, `expected "on-demand": ${cloud} sells no spot GPU capacity (got "spot")`);
+    const machines = plugin.gpuMachines[pool.gpuType];
+    if (!machines) {
       report(file, `${at}.gpuType`, `expected a GPU type that ${cloud} offers (${offeredBy(cloud)}) (got ${JSON.stringify(pool.gpuType)})`);
-    } else if (!machineFor(cloud, pool.gpuType, pool.gpusPerNode)) {
-      const shapes = GPU_CATALOGUE[pool.gpuType].clouds[cloud]!.machines.map((machine) => machine.gpus).join(', ');
-      report(file, `${at}.gpusPerNode`, `expected a machine shape ${cloud} sells for ${pool.gpuType}: ${shapes} GPUs per node (got ${pool.gpusPerNode})`);
+    } else if (!machines.some((machine) => machine.gpus === pool.gpusPerNode)) {
+      report(file, `${at}.gpusPerNode`, `expected a machine shape ${cloud} sells for ${pool.gpuType}: ${machines.map((machine) => machine.gpus).join(', ')} GPUs per node (got ${pool.gpusPerNode})`);
+    } else {
+      const placement = plugin.placement(environment, pool);
+      if (isCloudIssue(placement)) report(file, `${at}.${placement.path}`, placement.message);
     }
   });
+  for (const issue of plugin.crossCheck(environment, Object.keys(environment.deployments))) report(file, issue.path, issue.message);
 
   for (const [modelName, deployment] of Object.entries(environment.deployments)) {
     const at = `deployments.${modelName}`;
@@ -132,7 +137,7 @@ function checkEnvironment({ file, value: environment }: Loaded<Environment>, kno
     if (min === 0 && !environment.scaleToZero) report(file, `${at}.replicas.min`, 'expected at least 1: this environment does not allow scale to zero (set scaleToZero: true to allow it) (got 0)');
 
     const { type: gpuType, count } = deployment.gpu;
-    if (!GPU_CATALOGUE[gpuType].clouds[cloud]) {
+    if (!plugin.gpuMachines[gpuType]) {
       report(file, `${at}.gpu.type`, `expected a GPU type that ${cloud} offers (${offeredBy(cloud)}) (got ${JSON.stringify(gpuType)})`);
     } else {
       const pools = environment.nodePools.filter((pool) => pool.gpuType === gpuType);
@@ -168,13 +173,12 @@ function checkEnvironment({ file, value: environment }: Loaded<Environment>, kno
       );
     }
   }
+  for (const issue of capacityIssues(environment)) report(file, issue.path, issue.message);
 }
 
 function offeredBy(cloud: Environment['cloud']): string {
-  return Object.values(GPU_CATALOGUE)
-    .filter((gpu) => cloudsOffering(gpu.type).includes(cloud))
-    .map((gpu) => gpu.type)
-    .join(', ');
+  const machines = cloudPlugin(cloud).gpuMachines;
+  return GPU_TYPES.filter((gpuType) => machines[gpuType]).join(', ');
 }
 
 function checkPolicy({ file, value: policy }: Loaded<Policy>, report: Report): void {
@@ -202,4 +206,18 @@ function checkNamespaces(environments: readonly Loaded<Environment>[], report: R
     if (owner) report(file, 'namespace', `expected a namespace no other environment uses in cluster ${value.cluster} (got ${JSON.stringify(value.namespace)}, also used by ${owner})`);
     else owners.set(key, value.name);
   }
+}
+
+/**
+ * Every cloud name derived from the declarations follows its cloud's rules and
+ * is unique in its scope — across environments, as two environments can share
+ * an AWS account or a cluster.
+ */
+function checkCloudNames(environments: readonly Loaded<Environment>[], report: Report): void {
+  const names = environments.flatMap(({ file, value }) =>
+    cloudPlugin(value.cloud)
+      .derivedNames(value, Object.keys(value.deployments))
+      .map((name): DerivedName & { file: string } => ({ ...name, file })),
+  );
+  for (const { name, message } of nameIssues(names, (first) => `${first.file}: ${first.field}`)) report(name.file, name.field, message);
 }

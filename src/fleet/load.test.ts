@@ -195,6 +195,7 @@ describe('the loader', () => {
       'production/llama-3-1-70b-instruct',
       'production/llama-3-1-8b-instruct',
       'production/qwen2-5-7b-instruct',
+      'research/llama-3-1-70b-instruct',
       'staging/llama-3-1-70b-instruct',
       'staging/llama-3-1-8b-instruct',
     ]);

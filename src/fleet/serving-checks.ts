@@ -6,7 +6,7 @@
  */
 import type { Environment } from '../declarations/environment.ts';
 import { isDeepStrictEqual } from 'node:util';
-import { CLUSTER_DEFAULTS, ENVOY_GATEWAY } from './cluster-defaults.ts';
+import { knownGatewayClasses, sharedCacheStorageClass } from './cluster-defaults.ts';
 import type { Loaded } from './cross-check.ts';
 
 type Report = (file: string, path: string, message: string) => void;
@@ -42,11 +42,11 @@ export function checkServing({ file, value: environment }: Loaded<Environment>, 
     }
   }
   const cache = environment.modelCache;
-  if (cache.kind === 'shared-volume' && !cache.storageClassName && !CLUSTER_DEFAULTS[environment.cloud].readWriteManyStorageClass) {
+  if (cache.kind === 'shared-volume' && !sharedCacheStorageClass(environment)) {
     report(file, 'modelCache.storageClassName', `required on ${environment.cloud}: expected a StorageClass that offers ReadWriteMany (on EKS, the one you created for the EFS CSI driver) (got nothing)`);
   }
   const gateway = environment.gateway;
-  const knownClasses = [CLUSTER_DEFAULTS[environment.cloud].gatewayClass, ENVOY_GATEWAY.className];
+  const knownClasses = knownGatewayClasses(environment);
   if (gateway.mode === 'managed' && gateway.className && !knownClasses.includes(gateway.className) && !environment.network.gatewaySources) {
     report(
       file,

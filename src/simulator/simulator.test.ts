@@ -31,7 +31,7 @@ describe('the simulator reads the generated manifests', () => {
     const production70b = running.find((deployment) => deployment.id === 'production/llama-3-1-70b-instruct')!;
     const dev8b = running.find((deployment) => deployment.id === 'dev/llama-3-1-8b-instruct')!;
 
-    expect(running.map((deployment) => deployment.id)).toHaveLength(7);
+    expect(running.map((deployment) => deployment.id)).toHaveLength(8);
     expect(production70b).toMatchObject({ namespace: 'llm-prod', gpuType: 'nvidia-h100-80gb', gpuCount: 4, minReplicas: 1, maxReplicas: 3, waitingPerReplicaTarget: 5 });
     expect(production70b.engineArgs).toMatchObject({ 'tensor-parallel-size': 4, 'max-num-seqs': 256, 'enable-prefix-caching': true });
     expect(dev8b).toMatchObject({ gpuType: 'nvidia-l4', minReplicas: 0, maxReplicas: 2 });

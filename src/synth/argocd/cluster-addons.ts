@@ -6,7 +6,9 @@
  * keeps the two equal.
  */
 import type { Environment } from '../../declarations/environment.ts';
-import { ENVOY_GATEWAY, gatewayClassOf, gpuStackOf } from '../../fleet/cluster-defaults.ts';
+import { ENVOY_GATEWAY } from '../../catalogue/envoy-gateway.ts';
+import { cloudPlugin } from '../../clouds/registry.ts';
+import { gatewayClassOf, gpuStackOf } from '../../fleet/cluster-defaults.ts';
 import { deploymentsOf, type Fleet } from '../../fleet/fleet.ts';
 import { MANAGED_BY } from '../kubernetes/labels.ts';
 import { MODEL_SERVER_PRIORITY_CLASS } from '../kubernetes/model-server.ts';
@@ -101,9 +103,9 @@ export function clusterAddons(fleet: Fleet, group: ClusterGroup): { chart: Addon
     },
   ];
   if (group.environments.some((environment) => gpuStackOf(environment) === 'gpu-operator')) {
-    const spotTolerations = group.environments.some((environment) => environment.cloud === 'azure')
-      ? [{ key: 'kubernetes.azure.com/scalesetpriority', operator: 'Equal', value: 'spot', effect: 'NoSchedule' }]
-      : [];
+    // The taint a cloud puts on spot nodes by itself (AKS), so the device plugin runs there too.
+    const spotTaints = [...new Map(group.environments.flatMap((environment) => cloudPlugin(environment.cloud).spotNodeTaint ?? []).map((taint) => [taint.key, taint])).values()];
+    const spotTolerations = spotTaints.map((taint) => ({ key: taint.key, operator: 'Equal', value: taint.value, effect: taint.effect }));
     addons.push({
       chart: ADDON_CHARTS.gpuOperator,
       values: {

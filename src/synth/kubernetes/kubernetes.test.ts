@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { CLOUD_TRAITS, CLOUDS } from '../../catalogue/clouds.ts';
-import { GPU_CATALOGUE, GPU_NODE_TAINT, GPU_TYPES } from '../../catalogue/gpus.ts';
+import { GPU_NODE_TAINT, GPU_TYPES } from '../../catalogue/gpus.ts';
+import { cloudPlugin, CLOUDS } from '../../clouds/registry.ts';
 import type { Fleet } from '../../fleet/fleet.ts';
 import { loadFleet } from '../../fleet/load.ts';
 import { copyFixtureFleet, editFile, preparedFixture, removeFleet, runCli } from '../../testing/fixture-fleet.ts';
@@ -116,7 +116,7 @@ describe('the model servers', () => {
     expect(container.resources.requests['nvidia.com/gpu']).toBe('4');
     expect(pod.volumes).toContainEqual({ name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: '16Gi' } });
     expect(container.volumeMounts).toContainEqual({ name: 'shm', mountPath: '/dev/shm' });
-    expect(pod.nodeSelector).toEqual({ 'llmops.dev/gpu-type': 'nvidia-h100-80gb' });
+    expect(pod.nodeSelector).toEqual({ 'llmops.dev/gpu-type': 'nvidia-h100-80gb', 'llmops.dev/gpus-per-node': '4' });
   });
 
   it('run `vllm serve <model>` (positional, not --model) with the real flag names, the pinned revision and a Secret-referenced token', () => {
@@ -443,18 +443,19 @@ describe('one shared GPU catalogue', () => {
     const mismatches: string[] = [];
     for (const cloud of CLOUDS) {
       const template = fleet.environments.find((environment) => environment.cloud === cloud)!;
-      for (const gpuType of GPU_TYPES.filter((type) => GPU_CATALOGUE[type].clouds[cloud])) {
-        const machine = GPU_CATALOGUE[gpuType].clouds[cloud]!.machines[0];
-        for (const capacity of ['on-demand', 'spot'] as const) {
+      const plugin = cloudPlugin(cloud);
+      for (const gpuType of GPU_TYPES.filter((type) => plugin.gpuMachines[type])) {
+        const machine = plugin.gpuMachines[gpuType]![0];
+        for (const capacity of plugin.sellsSpot ? (['on-demand', 'spot'] as const) : (['on-demand'] as const)) {
           const environment = {
             ...template,
-            nodePools: [{ name: 'probe', gpuType, gpusPerNode: machine.gpus, capacity, minNodes: 0, maxNodes: 1 }],
+            nodePools: [{ name: 'probe', gpuType, gpusPerNode: machine.gpus, capacity, minNodes: 0, maxNodes: 1, zones: cloud === 'gcp' ? [`${template.region}-a`] : undefined }],
             deployments: { 'llama-3-1-8b-instruct': { ...Object.values(template.deployments)[0], gpu: { type: gpuType, count: 1 }, engineArgs: {} } },
           };
           const variant: Fleet = {
             ...fleet,
             environments: [environment],
-            deployments: [{ ...fleet.deployments.find((deployment) => deployment.id === `${template.name}/llama-3-1-8b-instruct`)!, environment, spec: environment.deployments['llama-3-1-8b-instruct'] }],
+            deployments: [{ ...fleet.deployments.find((deployment) => deployment.model.name === 'llama-3-1-8b-instruct')!, environment, spec: environment.deployments['llama-3-1-8b-instruct'] }],
           };
           const pod = (parseAllDocuments(synthesize(variant).get(`${template.name}/kubernetes/llama-3-1-8b-instruct.yaml`)!)
             .map((document) => document.toJS())
@@ -466,7 +467,7 @@ describe('one shared GPU catalogue', () => {
           }
           const gpuToleration = pod.tolerations.find((toleration: { key: string }) => toleration.key === GPU_NODE_TAINT.key);
           if (!gpuToleration || !pools.includes(GPU_NODE_TAINT.key) || gpuToleration.value !== GPU_NODE_TAINT.value) mismatches.push(`${cloud} ${gpuType}: GPU taint/toleration differ`);
-          const spotTaint = CLOUD_TRAITS[cloud].spotNodeTaint;
+          const spotTaint = plugin.spotNodeTaint;
           const toleratesSpot = pod.tolerations.some((toleration: { key: string }) => toleration.key === spotTaint?.key);
           if (spotTaint && toleratesSpot !== (capacity === 'spot')) mismatches.push(`${cloud} ${gpuType} ${capacity}: spot toleration ${toleratesSpot}`);
         }

@@ -2,18 +2,13 @@ import type { Construct } from 'constructs';
 import type { Environment } from '../../declarations/environment.ts';
 import type { FleetDeployment } from '../../fleet/fleet.ts';
 import { modelCacheGiB } from '../../fleet/storage.ts';
-import { CLUSTER_DEFAULTS } from '../../fleet/cluster-defaults.ts';
+import { sharedCacheStorageClass } from '../../fleet/cluster-defaults.ts';
 import { MANAGED_BY, syncWave, SyncWave } from './labels.ts';
 import { kplus } from './plus.ts';
 
 /** Name of the environment's shared model-cache claim. */
 export function sharedModelCacheClaim(_environment: Environment): string {
   return 'llmops-model-cache';
-}
-
-/** StorageClass of the shared model cache: declared, else the cloud's ReadWriteMany class. */
-export function sharedCacheStorageClass(environment: Environment): string | undefined {
-  return environment.modelCache.kind === 'shared-volume' ? (environment.modelCache.storageClassName ?? CLUSTER_DEFAULTS[environment.cloud].readWriteManyStorageClass) : undefined;
 }
 
 /**

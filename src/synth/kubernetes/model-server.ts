@@ -4,16 +4,19 @@
  * both carry this template.
  */
 import { ApiObject, App, Chart, Duration, Size } from 'cdk8s';
-import { CLOUD_TRAITS } from '../../catalogue/clouds.ts';
-import { GPU_NODE_TAINT, gpuNodeLabels, machineFor, type GpuMachine } from '../../catalogue/gpus.ts';
+import { GPU_NODE_TAINT } from '../../catalogue/gpus.ts';
+import type { GpuMachine } from '../../clouds/cloud-plugin.ts';
+import { cloudPlugin, machineFor } from '../../clouds/registry.ts';
+import { deploymentNodeSelector } from '../../fleet/capacity.ts';
 import type { FleetDeployment } from '../../fleet/fleet.ts';
 import { weightsGiB } from '../../fleet/memory.ts';
 import { modelServerServiceAccount } from '../../fleet/naming.ts';
 import { modelCacheGiB } from '../../fleet/storage.ts';
-import { WORKLOAD_IDENTITY } from '../../fleet/workload-identity.ts';
+import { workloadIdentity } from '../../fleet/workload-identity.ts';
 import { dropConstructAddressLabel, limitEmptyDir, requestGpus, runtimeDefaultSeccomp, selectNodes, setPriorityClass, spreadAcrossNodes } from './escape-hatches.ts';
 import { deploymentLabels, versionLabel, VLLM_PORT } from './labels.ts';
 import { sharedModelCacheClaim } from './model-cache.ts';
+import { modelStoreEnv } from './model-store-env.ts';
 import { kplus } from './plus.ts';
 import { vllmArgs } from './vllm-args.ts';
 
@@ -103,7 +106,7 @@ export function modelServerPodTemplate(deployment: FleetDeployment): Record<stri
   // A scratch chart: cdk8s-plus builds the pod; only its template is kept.
   const chart = new Chart(new App(), 'scratch', { disableResourceNameHashes: true });
   const resources = replicaResources(deployment);
-  const identity = WORKLOAD_IDENTITY[environment.cloud](environment, model.name);
+  const identity = workloadIdentity(environment, model.name);
   const cacheDeclaration = environment.modelCache;
 
   const tmp = kplus.Volume.fromEmptyDir(chart, 'tmp', 'tmp', { sizeLimit: Size.gibibytes(TMP_GIB) });
@@ -158,6 +161,7 @@ export function modelServerPodTemplate(deployment: FleetDeployment): Record<stri
           HF_HOME: value('/models/huggingface'),
           VLLM_NO_USAGE_STATS: value('1'),
           DO_NOT_TRACK: value('1'),
+          ...modelStoreEnv(chart, deployment),
           ...(model.source.kind === 'huggingface'
             ? {
                 HF_TOKEN: kplus.EnvValue.fromSecretValue(
@@ -199,13 +203,13 @@ export function modelServerPodTemplate(deployment: FleetDeployment): Record<stri
   });
 
   workload.scheduling.tolerate(kplus.Node.tainted(kplus.NodeTaintQuery.is(GPU_NODE_TAINT.key, GPU_NODE_TAINT.value, { effect: kplus.TaintEffect.NO_SCHEDULE })));
-  const spotTaint = CLOUD_TRAITS[environment.cloud].spotNodeTaint;
+  const spotTaint = cloudPlugin(environment.cloud).spotNodeTaint;
   const spotPoolCanHost = environment.nodePools.some((pool) => pool.gpuType === spec.gpu.type && pool.gpusPerNode >= spec.gpu.count && pool.capacity === 'spot');
   if (spotTaint && spotPoolCanHost) {
     workload.scheduling.tolerate(kplus.Node.tainted(kplus.NodeTaintQuery.is(spotTaint.key, spotTaint.value, { effect: kplus.TaintEffect.NO_SCHEDULE })));
   }
   requestGpus(workload, spec.gpu.count);
-  selectNodes(workload, gpuNodeLabels(spec.gpu.type));
+  selectNodes(workload, deploymentNodeSelector(environment, spec));
   spreadAcrossNodes(workload, { 'app.kubernetes.io/name': 'vllm', 'app.kubernetes.io/instance': model.name });
   runtimeDefaultSeccomp(workload);
   setPriorityClass(workload, MODEL_SERVER_PRIORITY_CLASS);

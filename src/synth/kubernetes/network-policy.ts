@@ -1,5 +1,5 @@
 import type { Construct } from 'constructs';
-import { CLOUD_TRAITS } from '../../catalogue/clouds.ts';
+import { cloudPlugin } from '../../clouds/registry.ts';
 import type { Environment } from '../../declarations/environment.ts';
 import type { NetworkPeer } from '../../declarations/network.ts';
 import type { FleetDeployment } from '../../fleet/fleet.ts';
@@ -43,7 +43,7 @@ const tcp = (...ports: number[]) => ports.map((port) => ({ port: kplus.k8s.IntOr
 export function addModelServerNetworkPolicy(scope: Construct, deployment: FleetDeployment): void {
   const { environment } = deployment;
   const port = tcp(VLLM_PORT);
-  const metadata = CLOUD_TRAITS[environment.cloud].metadataEndpoint;
+  const metadata = cloudPlugin(environment.cloud).metadataEndpoint;
   const dnsPorts = [
     { port: kplus.k8s.IntOrString.fromNumber(53), protocol: 'UDP' },
     { port: kplus.k8s.IntOrString.fromNumber(53), protocol: 'TCP' },

@@ -1,16 +1,17 @@
 /** The vLLM command line of a deployment, with vLLM's real flag names. */
-import { CLOUD_TRAITS } from '../../catalogue/clouds.ts';
+import { cloudPlugin } from '../../clouds/registry.ts';
 import type { FleetDeployment } from '../../fleet/fleet.ts';
-import { modelArtifactPrefix } from '../../fleet/naming.ts';
 import { renderFlags } from '../../vllm/flags.ts';
 import { VLLM_PORT } from './labels.ts';
 
-/** Where vLLM reads the weights from: a Hugging Face id, or the environment's model bucket. */
+/**
+ * Where vLLM reads the weights from: a Hugging Face id, or the model's place in
+ * the environment's object store, in the layout the cloud's Terraform creates.
+ */
 export function modelLocation(deployment: FleetDeployment): string {
   const { model, environment } = deployment;
   if (model.source.kind === 'huggingface') return model.source.id;
-  const scheme = CLOUD_TRAITS[environment.cloud].objectStoreScheme;
-  return `${scheme}://${environment.modelBucket}/${modelArtifactPrefix(model.name)}${model.source.revision}`;
+  return cloudPlugin(environment.cloud).modelUri(environment, model.name, model.source.revision);
 }
 
 /**

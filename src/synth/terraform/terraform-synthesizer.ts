@@ -16,7 +16,7 @@ export function environmentTerraform(fleet: Fleet, environmentName: string): Rec
     const app = new App({ outdir, skipValidation: true, stackTraces: false });
     const stack = new EnvironmentStack(app, environment.name, {
       environment,
-      modelNames: deploymentsOf(fleet, environment.name).map((deployment) => deployment.model.name),
+      deployments: deploymentsOf(fleet, environment.name).map((deployment) => ({ model: deployment.model, spec: deployment.spec })),
     });
     return stack.toTerraform() as Record<string, unknown>;
   } finally {

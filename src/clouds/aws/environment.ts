@@ -1,0 +1,22 @@
+/** The environment fields of an AWS (EKS) environment. */
+import { z } from 'zod';
+import { expected } from '../../declarations/issues.ts';
+
+/** Terraform state in S3 with S3-native locking (Terraform >= 1.10). */
+export const S3StateBackend = z.strictObject({
+  type: z.literal('s3'),
+  /** State bucket. */
+  bucket: z.string().min(3),
+  /** State object key. */
+  key: z.string().min(1),
+  /** Bucket region. */
+  region: z.string().min(1),
+});
+
+export const AWS_ENVIRONMENT_FIELDS = {
+  cloud: z.literal('aws'),
+  /** AWS account id (12 digits), for the model servers' IAM role ARNs. */
+  accountId: z.string().regex(/^\d{12}$/, { error: expected('a 12-digit AWS account id') }),
+  /** Terraform remote state backend: S3. */
+  stateBackend: z.discriminatedUnion('type', [S3StateBackend]),
+};

@@ -1,0 +1,99 @@
+/**
+ * AWS: EKS managed node groups on Bottlerocket's NVIDIA variant, an S3 model
+ * bucket, and one IRSA role per model server.
+ */
+import type { Environment, NodePool } from '../../declarations/environment.ts';
+import { modelArtifactPrefix } from '../../fleet/naming.ts';
+import { environmentOf, type CloudIssue, type CloudPlugin } from '../cloud-plugin.ts';
+import { poolNames, shortenName, type DerivedName, type NameRule } from '../names.ts';
+import { AWS_ENVIRONMENT_FIELDS } from './environment.ts';
+import { AWS_GPU_MACHINES, AWS_PRICES } from './machines.ts';
+import { ENVOY_GATEWAY, ENVOY_GATEWAY_SOURCES } from '../../catalogue/envoy-gateway.ts';
+
+/** EKS CreateNodegroup: 1–63 letters, digits, '-' and '_', starting with a letter or digit. */
+const NODE_GROUP_NAME: NameRule = { what: 'EKS node group name', maxLength: 63, pattern: /^[A-Za-z0-9][A-Za-z0-9_-]*$/, alphabet: "letters, digits, '-' and '_', starting with a letter or digit" };
+
+/** IAM CreateRole: 1–64 characters of letters, digits and `+=,.@_-`. */
+const IAM_ROLE_NAME: NameRule = { what: 'IAM role name', maxLength: 64, pattern: /^[\w+=,.@-]+$/, alphabet: "letters, digits and '+=,.@_-'" };
+
+/** EKS node group of a pool: `<environment>-<pool>`, shortened with a hash beyond 63 characters. */
+export function nodeGroupName(environment: Environment, pool: NodePool): string {
+  return shortenName(`${environment.name}-${pool.name}`, NODE_GROUP_NAME.maxLength);
+}
+
+/** IAM role a model's servers assume (IRSA): `<cluster>-<environment>-<model>`, shortened with a hash beyond 64 characters. */
+export function readerRoleName(environment: Environment, modelName: string): string {
+  return shortenName(`${environment.cluster}-${environment.name}-${modelName}`, IAM_ROLE_NAME.maxLength);
+}
+
+/** IAM role of the environment's GPU nodes. */
+export function nodeRoleName(environment: Environment): string {
+  return shortenName(`${environment.cluster}-${environment.name}-gpu-nodes`, IAM_ROLE_NAME.maxLength);
+}
+
+const asAws = (environment: Environment) => environmentOf(environment, 'aws');
+
+export const aws: CloudPlugin<typeof AWS_ENVIRONMENT_FIELDS> = {
+  name: 'aws',
+  displayName: 'AWS (EKS)',
+  environmentFields: AWS_ENVIRONMENT_FIELDS,
+  gpuMachines: AWS_GPU_MACHINES,
+  prices: AWS_PRICES,
+  sellsSpot: true,
+  // Bottlerocket's NVIDIA variants ship the NVIDIA driver and the NVIDIA k8s device plugin
+  // (EKS user guide, "EKS-optimized accelerated AMIs"; the device plugin is pre-baked into the variant).
+  clusterDefaults: {
+    gatewayClass: ENVOY_GATEWAY.className,
+    gatewaySources: ENVOY_GATEWAY_SOURCES,
+    nodeLocalDnsCidrs: ['169.254.20.10/32'],
+  },
+  gpuNodeImage: { description: 'Bottlerocket NVIDIA (BOTTLEROCKET_x86_64_NVIDIA)', driver: true, devicePlugin: true },
+
+  placement(environment, pool) {
+    const zones = pool.zones ?? [];
+    return {
+      zones,
+      zonesSource: zones.length > 0 ? 'declared' : 'private subnets where sold (Terraform looks up)',
+      minNodes: pool.minNodes,
+      maxNodes: pool.maxNodes,
+    };
+  },
+
+  modelUri(environment, modelName, revision) {
+    return `s3://${environment.modelBucket}/${modelArtifactPrefix(modelName)}${revision}`;
+  },
+
+  // The bucket is created in the environment's region; the S3 client of the Run:ai streamer needs it.
+  modelStoreVariables(environment) {
+    return [{ name: 'AWS_REGION', value: environment.region }];
+  },
+
+  workloadIdentity(environment, modelName) {
+    return {
+      serviceAccountAnnotations: { 'eks.amazonaws.com/role-arn': `arn:aws:iam::${asAws(environment).accountId}:role/${readerRoleName(environment, modelName)}` },
+      podLabels: {},
+    };
+  },
+
+  derivedNames(environment, modelNames) {
+    const account = asAws(environment).accountId;
+    const names: DerivedName[] = poolNames(environment, NODE_GROUP_NAME, 'eks-node-groups', (pool) => nodeGroupName(environment, pool));
+    names.push({ field: 'cluster', rule: IAM_ROLE_NAME, value: nodeRoleName(environment), scope: `iam-roles/${account}` });
+    for (const modelName of modelNames) {
+      names.push({ field: `deployments.${modelName}`, rule: IAM_ROLE_NAME, value: readerRoleName(environment, modelName), scope: `iam-roles/${account}` });
+    }
+    return names;
+  },
+
+  crossCheck(environment) {
+    const issues: CloudIssue[] = [];
+    environment.nodePools.forEach((pool, index) => {
+      for (const zone of pool.zones ?? []) {
+        if (!zone.startsWith(environment.region) || !/^[a-z]{2}(-[a-z]+)+-\d[a-z]$/.test(zone)) {
+          issues.push({ path: `nodePools[${index}].zones`, message: `expected availability zones of ${environment.region}, such as "${environment.region}a" (got ${JSON.stringify(zone)})` });
+        }
+      }
+    });
+    return issues;
+  },
+};

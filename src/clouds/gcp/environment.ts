@@ -1,0 +1,20 @@
+/** The environment fields of a GCP (GKE) environment. */
+import { z } from 'zod';
+import { expected } from '../../declarations/issues.ts';
+
+/** Terraform state in a GCS bucket (GCS locks the state itself). */
+export const GcsStateBackend = z.strictObject({
+  type: z.literal('gcs'),
+  /** State bucket. */
+  bucket: z.string().min(3),
+  /** Object prefix. */
+  prefix: z.string().min(1),
+});
+
+export const GCP_ENVIRONMENT_FIELDS = {
+  cloud: z.literal('gcp'),
+  /** GCP project id of the cluster and the model bucket. */
+  project: z.string().regex(/^[a-z][-a-z0-9]{4,28}[a-z0-9]$/, { error: expected('a GCP project id: 6–30 lower-case letters, digits and "-", starting with a letter') }),
+  /** Terraform remote state backend: GCS. */
+  stateBackend: z.discriminatedUnion('type', [GcsStateBackend]),
+};

@@ -1,0 +1,117 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Environment } from '../declarations/environment.ts';
+import { formatIssue } from '../declarations/issues.ts';
+import { copyFixtureFleet, editFile, preparedFixture, removeFleet } from '../testing/fixture-fleet.ts';
+import { capacityIssues, checkCapacity, deploymentNodeSelector, environmentCapacity, poolShape, wouldFit } from './capacity.ts';
+import { poolCost } from './cost.ts';
+import type { Fleet } from './fleet.ts';
+import { loadFleet } from './load.ts';
+
+let fleet: Fleet;
+const environment = (name: string): Environment => fleet.environments.find((candidate) => candidate.name === name)!;
+
+beforeAll(async () => {
+  const result = await loadFleet(await preparedFixture());
+  if (!result.ok) throw new Error('the example fleet is invalid');
+  fleet = result.fleet;
+});
+
+describe('pool shapes', () => {
+  it('send a deployment only to the pools with the fewest GPUs per node that hold a replica', () => {
+    const staging = environment('staging');
+
+    expect(poolShape(staging, { type: 'nvidia-a100-80gb', count: 1 })).toEqual({ gpuType: 'nvidia-a100-80gb', gpusPerNode: 1 });
+    expect(poolShape(staging, { type: 'nvidia-a100-80gb', count: 2 })).toEqual({ gpuType: 'nvidia-a100-80gb', gpusPerNode: 2 });
+    expect(poolShape(staging, { type: 'nvidia-a100-80gb', count: 4 })).toBeUndefined();
+    // The 8B must not land on (and block) the 2-GPU nodes meant for the 70B.
+    expect(deploymentNodeSelector(staging, staging.deployments['llama-3-1-8b-instruct'])).toEqual({ 'llmops.dev/gpu-type': 'nvidia-a100-80gb', 'llmops.dev/gpus-per-node': '1' });
+    expect(deploymentNodeSelector(staging, staging.deployments['llama-3-1-70b-instruct'])).toEqual({ 'llmops.dev/gpu-type': 'nvidia-a100-80gb', 'llmops.dev/gpus-per-node': '2' });
+  });
+});
+
+describe('the capacity check', () => {
+  it('counts maximum replicas plus one canary surge per deployment against the pools of its shape', () => {
+    const production = environmentCapacity(environment('production'));
+
+    expect(production.map(({ gpuType, gpusPerNode, demandGpus, maxGpus, fits }) => ({ gpuType, gpusPerNode, demandGpus, maxGpus, fits }))).toEqual([
+      // 8B (8 + 1) + Qwen (4 + 1) one-GPU replicas on 16 one-GPU nodes.
+      { gpuType: 'nvidia-l4', gpusPerNode: 1, demandGpus: 14, maxGpus: 16, fits: true },
+      // 70B (3 + 1) four-GPU replicas on 4 four-GPU nodes.
+      { gpuType: 'nvidia-h100-80gb', gpusPerNode: 4, demandGpus: 16, maxGpus: 16, fits: true },
+    ]);
+  });
+
+  it('says what pool maximum would make a configuration fit (the optimizer asks before proposing)', () => {
+    const production = environment('production');
+    const proposal = { ...production.deployments['llama-3-1-70b-instruct'], replicas: { min: 2, max: 5 } };
+
+    const verdict = wouldFit(production, 'llama-3-1-70b-instruct', proposal);
+
+    expect(verdict.fits).toBe(false);
+    expect(verdict.poolChanges).toEqual([{ poolIndex: 1, poolName: 'h100x4', maxNodes: 6 }]);
+    expect(checkCapacity({ ...production, nodePools: production.nodePools.map((pool, index) => (index === 1 ? { ...pool, maxNodes: 6 } : pool)), deployments: { ...production.deployments, 'llama-3-1-70b-instruct': proposal } }).fits).toBe(true);
+  });
+
+  it('counts the GPUs a replica strands on a node it cannot fill', () => {
+    const production = environment('production');
+    const threeGpuReplicas = {
+      ...production,
+      deployments: { 'llama-3-1-70b-instruct': { ...production.deployments['llama-3-1-70b-instruct'], gpu: { type: 'nvidia-h100-80gb' as const, count: 3 }, replicas: { min: 1, max: 3 } } },
+    };
+
+    const [, h100] = environmentCapacity(threeGpuReplicas);
+
+    // One 3-GPU replica per 4-GPU node: (3 + 1) × 4 GPUs.
+    expect(h100.demands[0].nodeGpusPerReplica).toBe(4);
+    expect(h100.demandGpus).toBe(16);
+  });
+
+  it('rejects the declaration the review found: staging 70B needs 6 GPUs on a pool of 2 two-GPU nodes', () => {
+    const staging = environment('staging');
+    const overflowing = { ...staging, nodePools: staging.nodePools.map((pool) => (pool.name === 'a100x2' ? { ...pool, maxNodes: 2 } : pool)) };
+
+    expect(capacityIssues(overflowing)).toEqual([
+      {
+        path: 'nodePools[1].maxNodes',
+        message:
+          'expected room for every replica on the 2 × nvidia-a100-80gb nodes, plus one canary surge replica per deployment: llama-3-1-70b-instruct (2 + 1 surge) × 2 GPU(s) = 6 GPUs, but the pools hold a100x2 2 node(s) × 2 = 4 GPUs (got maxNodes 2); raise maxNodes to 3 or lower replicas.max',
+      },
+    ]);
+  });
+});
+
+describe('the loader', () => {
+  let root: string;
+
+  beforeAll(async () => {
+    root = await copyFixtureFleet();
+  });
+  afterAll(async () => {
+    await removeFleet(root);
+  });
+
+  it('reports a declaration whose deployments cannot fit its pools, with file and field', async () => {
+    await editFile(root, 'environments/production.ts', "capacity: 'on-demand', minNodes: 1, maxNodes: 4 }", "capacity: 'on-demand', minNodes: 1, maxNodes: 3 }");
+
+    const result = await loadFleet(root);
+
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.issues.map(formatIssue)).toEqual([
+      'environments/production.ts: nodePools[1].maxNodes: expected room for every replica on the 4 × nvidia-h100-80gb nodes, plus one canary surge replica per deployment: llama-3-1-70b-instruct (3 + 1 surge) × 4 GPU(s) = 16 GPUs, but the pools hold h100x4 3 node(s) × 4 = 12 GPUs (got maxNodes 3); raise maxNodes to 4 or lower replicas.max',
+    ]);
+  });
+});
+
+describe('pool costs', () => {
+  it('price the whole-pool node range the Terraform output provisions', () => {
+    const production = environment('production');
+
+    const h100 = poolCost(production, production.nodePools[1])!;
+
+    // a3-highgpu-4g: 4 × (4.20 GPU + 1.18 host) USD/h × 730 h.
+    expect(h100).toMatchObject({ machineType: 'a3-highgpu-4g', minNodes: 1, maxNodes: 4, zones: ['us-central1-a', 'us-central1-b', 'us-central1-c'] });
+    expect(Math.round(h100.minUsdPerMonth)).toBe(15710);
+    expect(Math.round(h100.maxUsdPerMonth)).toBe(62838);
+  });
+});
