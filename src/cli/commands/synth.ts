@@ -2,7 +2,7 @@ import path from 'node:path';
 import { suggestion } from '../../declarations/issues.ts';
 import { synthesize } from '../../synth/steps.ts';
 import { SynthesisError } from '../../synth/synthesizer.ts';
-import { diffTrees, GENERATED_DIR, isClean, readTree, scopeTree, writeTreeAtomically } from '../../synth/write.ts';
+import { diffTrees, GENERATED_DIR, GeneratedBusyError, isClean, readTree, recoverGenerated, scopeTree, writeTreeAtomically } from '../../synth/write.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { fleetOrFail } from '../fleet-or-fail.ts';
 import { CliError, type Io } from '../io.ts';
@@ -14,6 +14,11 @@ export interface SynthOptions {
   /** Compare with generated/ instead of writing. */
   readonly check?: boolean;
   readonly json?: boolean;
+}
+
+function busy(error: unknown): never {
+  if (error instanceof GeneratedBusyError) throw new CliError(error.message, ExitCode.failure);
+  throw error;
 }
 
 /** `llmops synth`: compile the fleet into generated/, or check that it is up to date. */
@@ -32,6 +37,8 @@ export async function synthCommand(options: SynthOptions, io: Io): Promise<void>
     throw error;
   }
   const generatedDir = path.join(fleet.root, GENERATED_DIR);
+  // A write killed earlier left a complete tree aside: put it back before reading what is on disk.
+  if (!options.check) await recoverGenerated(fleet.root).catch(busy);
   const onDisk = await readTree(generatedDir);
   const scope = options.env === undefined ? undefined : [`${options.env}/`];
   const diff = diffTrees(scopeTree(tree, scope), scopeTree(onDisk, scope));
@@ -55,7 +62,7 @@ export async function synthCommand(options: SynthOptions, io: Io): Promise<void>
 
   // A scoped synth keeps every file outside the environment's folder as it is.
   const next = scope === undefined ? tree : new Map([...scopeTree(onDisk, undefined)].filter(([file]) => !file.startsWith(scope[0])).concat([...scopeTree(tree, scope)]));
-  await writeTreeAtomically(fleet.root, new Map([...next].sort(([a], [b]) => (a < b ? -1 : 1))));
+  await writeTreeAtomically(fleet.root, new Map([...next].sort(([a], [b]) => (a < b ? -1 : 1)))).catch(busy);
   const changed = diff.stale.length + diff.missing.length + diff.extra.length;
   if (options.json) io.out(`${JSON.stringify({ written: next.size, ...diff }, null, 2)}\n`);
   else io.out(`Wrote ${scopeTree(tree, scope).size} files to generated/${options.env ? `${options.env}/` : ''} (${diff.stale.length} changed, ${diff.missing.length} added, ${diff.extra.length} removed${changed === 0 ? ': already up to date' : ''}).\n`);
