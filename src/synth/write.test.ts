@@ -14,7 +14,11 @@ const LEDGER = 'generated/optimizer/ledger/production/llama-3-1-8b-instruct.json
 const LEDGER_BYTES = Buffer.concat([Buffer.from('{"kind":"decision","at":"2026-01-01T00:00:00.000Z"}\n{"kind":"proposal"'), Buffer.from([0xff, 0xfe, 0x00])]);
 
 /** Every stage; the file-written stage after the first file and half-way through the files. */
-const STOPS = WRITE_STAGES.flatMap((stage) => (stage === 'file-written' ? [{ stage, at: 'first' }, { stage, at: 'half-way' }] : [{ stage, at: 'first' }]));
+interface Stop {
+  readonly stage: string;
+  readonly at: 'first' | 'half-way';
+}
+const STOPS = WRITE_STAGES.flatMap((stage): Stop[] => (stage === 'file-written' ? [{ stage, at: 'first' }, { stage, at: 'half-way' }] : [{ stage, at: 'first' }]));
 let fileCount = 0;
 
 let oldTree: Map<string, string>;

@@ -1,5 +1,6 @@
 import type { Environment } from '../../declarations/environment.ts';
 import type { Fleet } from '../../fleet/fleet.ts';
+import { argocdApplicationName, ROOT_APPLICATION_NAME } from '../../fleet/naming.ts';
 import { GENERATED_DIR } from '../write.ts';
 import { kubernetesFolder } from '../kubernetes/kubernetes-synthesizer.ts';
 import { MANAGED_BY } from '../kubernetes/labels.ts';
@@ -54,7 +55,7 @@ function environmentApplication(fleet: Fleet, environment: Environment): object 
     apiVersion: 'argoproj.io/v1alpha1',
     kind: 'Application',
     metadata: {
-      name: `llmops-${environment.name}`,
+      name: argocdApplicationName(environment.name),
       namespace: ARGOCD_NAMESPACE,
       labels: { ...MANAGED_BY, 'llmops.dev/environment': environment.name },
       ...(auto ? { finalizers: ['resources-finalizer.argocd.argoproj.io'] } : {}),
@@ -78,7 +79,7 @@ function rootApplication(fleet: Fleet): object {
   return {
     apiVersion: 'argoproj.io/v1alpha1',
     kind: 'Application',
-    metadata: { name: 'llmops-root', namespace: ARGOCD_NAMESPACE, labels: MANAGED_BY },
+    metadata: { name: ROOT_APPLICATION_NAME, namespace: ARGOCD_NAMESPACE, labels: MANAGED_BY },
     spec: {
       project: 'default',
       source: { repoURL: fleet.repositoryUrl, targetRevision: TARGET_REVISION, path: `${GENERATED_DIR}/${APPS_FOLDER}` },

@@ -1,14 +1,11 @@
 import { ApiObject } from 'cdk8s';
 import type { Construct } from 'constructs';
 import type { FleetDeployment } from '../../fleet/fleet.ts';
+import { analysisTemplateName } from '../../fleet/naming.ts';
 import { deploymentLabels, syncWave, SyncWave } from './labels.ts';
 import { POD_TEMPLATE_HASH_LABEL } from './monitoring.ts';
 import { FINISHED_REASON_LABEL, quantileQuery, rateQuery } from '../../vllm/metrics.ts';
 import { seriesSelector } from './prometheus-rules.ts';
-
-export function analysisTemplateName(modelName: string): string {
-  return `${modelName}-canary`;
-}
 
 const HASH = POD_TEMPLATE_HASH_LABEL.replace(/-/g, '_');
 

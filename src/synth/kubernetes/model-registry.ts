@@ -2,13 +2,11 @@ import type { Construct } from 'constructs';
 import { promptTraffic } from '../../declarations/prompt.ts';
 import type { Environment } from '../../declarations/environment.ts';
 import type { FleetDeployment } from '../../fleet/fleet.ts';
+import { MODEL_REGISTRY_NAME, promptConfigMapName, serviceNames } from '../../fleet/naming.ts';
 import { stableJson } from '../serialize.ts';
 import { MANAGED_BY, syncWave, SyncWave, VLLM_PORT } from './labels.ts';
 import { kplus } from './plus.ts';
-import { modelRoutePrefix, promptConfigMapName } from './prompts.ts';
-import { serviceNames } from './services.ts';
-
-export const MODEL_REGISTRY_NAME = 'llmops-model-registry';
+import { modelRoutePrefix } from './prompts.ts';
 
 /** The model registry of an environment: each model's in-cluster endpoint, gateway route, GPU and prompts. */
 export function addModelRegistry(scope: Construct, environment: Environment, deployments: readonly FleetDeployment[]): void {

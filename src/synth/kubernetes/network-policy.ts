@@ -2,6 +2,7 @@ import type { Construct } from 'constructs';
 import { CLOUD_TRAITS } from '../../catalogue/clouds.ts';
 import type { Environment } from '../../declarations/environment.ts';
 import type { FleetDeployment } from '../../fleet/fleet.ts';
+import { DEFAULT_DENY_POLICY_NAME } from '../../fleet/naming.ts';
 import { deploymentLabels, MANAGED_BY, selectorLabels, syncWave, SyncWave, VLLM_PORT } from './labels.ts';
 import { kplus } from './plus.ts';
 
@@ -11,7 +12,7 @@ const PRIVATE_RANGES = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'];
 /** Deny all traffic to and from every pod of the namespace unless another policy admits it. */
 export function addDefaultDeny(scope: Construct, environment: Environment): void {
   new kplus.k8s.KubeNetworkPolicy(scope, 'default-deny', {
-    metadata: { name: 'default-deny', labels: { ...MANAGED_BY, 'llmops.dev/environment': environment.name }, annotations: syncWave(SyncWave.configuration) },
+    metadata: { name: DEFAULT_DENY_POLICY_NAME, labels: { ...MANAGED_BY, 'llmops.dev/environment': environment.name }, annotations: syncWave(SyncWave.configuration) },
     spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
   });
 }

@@ -1,22 +1,15 @@
-import { createHash } from 'node:crypto';
 import { ApiObject } from 'cdk8s';
 import type { Construct } from 'constructs';
-import { promptTraffic, type Prompt, type PromptVersion } from '../../declarations/prompt.ts';
+import { promptTraffic, type PromptVersion } from '../../declarations/prompt.ts';
 import type { FleetDeployment } from '../../fleet/fleet.ts';
+import { promptConfigMapName, serviceNames } from '../../fleet/naming.ts';
 import { stableJson } from '../serialize.ts';
 import { deploymentLabels, syncWave, SyncWave, VLLM_PORT } from './labels.ts';
 import { kplus } from './plus.ts';
-import { serviceNames } from './services.ts';
 
 /** Request header naming the prompt a caller uses; the gateway answers with the version it picked. */
 export const PROMPT_HEADER = 'x-llmops-prompt';
 export const PROMPT_VERSION_HEADER = 'x-llmops-prompt-version';
-
-/** ConfigMap of one prompt version; the name carries a content hash, so an edit makes a new object and rolls its consumers. */
-export function promptConfigMapName(prompt: Prompt, version: string): string {
-  const hash = createHash('sha256').update(stableJson(prompt.versions[version])).digest('hex').slice(0, 8);
-  return `prompt-${prompt.name}-${version}-${hash}`.slice(0, 63);
-}
 
 /** One ConfigMap per prompt version, immutable (a change is a new name). */
 export function addPromptConfigMaps(scope: Construct, deployment: FleetDeployment): void {

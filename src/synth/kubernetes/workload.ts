@@ -1,10 +1,9 @@
 import { ApiObject } from 'cdk8s';
 import type { Construct } from 'constructs';
 import type { FleetDeployment } from '../../fleet/fleet.ts';
-import { analysisTemplateName } from './analysis-template.ts';
+import { analysisTemplateName, serviceNames } from '../../fleet/naming.ts';
 import { deploymentLabels, selectorLabels, syncWave, SyncWave } from './labels.ts';
 import { modelServerPodTemplate } from './model-server.ts';
-import { serviceNames } from './services.ts';
 
 /** What scales the workload (the KEDA ScaledObject points at this). */
 export interface WorkloadRef {
