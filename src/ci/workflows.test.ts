@@ -89,7 +89,13 @@ describe('the GitHub Actions workflows', () => {
     expect(optimize.on).toEqual({ schedule: [{ cron: '*/15 * * * *' }], workflow_dispatch: null });
     expect(optimize.concurrency).toEqual({ group: 'llmops-optimize', 'cancel-in-progress': false });
     expect(step.run).toBe('npx llmops optimize --once --prometheus "$PROMETHEUS_URL"');
-    expect(step.env).toEqual({ PROMETHEUS_URL: '${{ vars.LLMOPS_PROMETHEUS_URL }}', GITHUB_TOKEN: '${{ secrets.LLMOPS_BOT_TOKEN }}' });
+    expect(step.env).toEqual({
+      PROMETHEUS_URL: '${{ vars.LLMOPS_PROMETHEUS_URL }}',
+      GITHUB_TOKEN: '${{ secrets.LLMOPS_BOT_TOKEN }}',
+      LLMOPS_BOT_SECRET: '${{ secrets.LLMOPS_BOT_SECRET }}',
+      LLMOPS_BOT_LOGIN: '${{ vars.LLMOPS_BOT_LOGIN }}',
+      LLMOPS_PROMETHEUS_TOKEN: '${{ secrets.LLMOPS_PROMETHEUS_TOKEN }}',
+    });
   });
 });
 

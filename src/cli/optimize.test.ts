@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
+import { chmod, mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { PrometheusServer } from '../prometheus/server.ts';
-import { createBotWorld, git, REPOSITORY, TOKEN, type BotWorld } from '../testing/bot-harness.ts';
+import { BOT_SECRET, createBotWorld, git, REPOSITORY, TOKEN, type BotWorld } from '../testing/bot-harness.ts';
 import { REPO_ROOT, runCli } from '../testing/fixture-fleet.ts';
 import { lastWednesdayAfternoon, prometheusWithScenario } from '../testing/plan-harness.ts';
 
@@ -38,7 +39,7 @@ interface Child {
 function optimize(clone: string, args: string[], env: Record<string, string> = {}): Child {
   const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/llmops.js'), 'optimize', '--prometheus', prometheus.url, '--at', String(AT.getTime() / 1000), ...args], {
     cwd: clone,
-    env: { ...process.env, GITHUB_TOKEN: '', ...env },
+    env: { ...process.env, GITHUB_TOKEN: '', LLMOPS_BOT_SECRET: BOT_SECRET, ...env },
   });
   let stdout = '';
   let stderr = '';
@@ -137,4 +138,46 @@ describe('llmops optimize', () => {
     expect(metrics).toMatch(/optimizer_duration_seconds_count 1/);
     expect(code).toBe(0);
   }, 120_000);
+
+  it("reports a push the remote refuses as an error with the remote's words, exit 3, and opens nothing", async () => {
+    // Arrange: branch protection on llmops/*, as a pre-receive hook.
+    const hook = path.join(world.bare, 'hooks/pre-receive');
+    await writeFile(hook, '#!/bin/sh\nwhile read old new ref; do case "$ref" in refs/heads/llmops/*) echo "Branch protection: llmops/* needs signed commits"; exit 1;; esac; done\n');
+    await chmod(hook, 0o755);
+
+    // Act
+    const child = optimize(await world.botClone(), ['--once', '--github-api-url', world.github.url, '--repository', REPOSITORY], { GITHUB_TOKEN: TOKEN });
+    const code = await child.exited;
+
+    // Assert
+    expect(code).toBe(3);
+    expect(child.output().stderr).toContain(
+      `production/llama-3-1-8b-instruct: failed: origin refused the push of ${BRANCH} (pre-receive hook declined): Branch protection: llmops/* needs signed commits; allow the bot to push llmops/* branches (branch protection, rulesets, hooks) or stop the bot`,
+    );
+    expect(world.github.pulls).toEqual([]);
+  }, 120_000);
+
+  it('removes the worktrees of killed bot runs before it starts', async () => {
+    const clone = await world.botClone();
+    const worktrees = path.join(clone, '.git/llmops-worktrees');
+    await mkdir(worktrees, { recursive: true });
+    // A run that was killed (a pid no process has), and one from a version that did not record the pid.
+    await git(clone, 'worktree', 'add', '--detach', '--quiet', path.join(worktrees, '4194303999-killed'), 'HEAD');
+    await git(clone, 'worktree', 'add', '--detach', '--quiet', path.join(worktrees, '0b1c2d3e-legacy'), 'HEAD');
+
+    const child = optimize(clone, ['--once', '--local']);
+    const code = await child.exited;
+
+    expect(code, child.output().stderr).toBe(0);
+    expect(child.output().stderr).toContain('removed 2 worktree(s) left by bot runs that were killed');
+    expect(await readdir(worktrees)).toEqual([]);
+    expect((await git(clone, 'worktree', 'list')).trim().split('\n')).toHaveLength(1);
+  }, 120_000);
+
+  it('requires LLMOPS_BOT_SECRET with GitHub, and says how to make one', async () => {
+    const child = optimize(await world.botClone(), ['--once', '--github-api-url', world.github.url, '--repository', REPOSITORY], { GITHUB_TOKEN: TOKEN, LLMOPS_BOT_SECRET: '' });
+
+    expect(await child.exited).toBe(2);
+    expect(child.output().stderr).toContain("LLMOPS_BOT_SECRET: expected a random secret of at least 32 characters that only the bot holds (got nothing); it keys the bot's fingerprints and commit signatures so that nobody can forge them. Generate one with `openssl rand -hex 32` and store it as a repository secret");
+  }, 60_000);
 });

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { suggestion } from '../../declarations/issues.ts';
 import { synthesize } from '../../synth/steps.ts';
 import { SynthesisError } from '../../synth/synthesizer.ts';
+import { ledgerProblems } from '../../act/ledger-check.ts';
 import { diffTrees, GENERATED_DIR, GeneratedBusyError, isClean, readTree, recoverGenerated, scopeTree, writeTreeAtomically } from '../../synth/write.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { fleetOrFail } from '../fleet-or-fail.ts';
@@ -23,7 +24,8 @@ function busy(error: unknown): never {
 
 /** `llmops synth`: compile the fleet into generated/, or check that it is up to date. */
 export async function synthCommand(options: SynthOptions, io: Io): Promise<void> {
-  const fleet = await fleetOrFail(options.root, io);
+  // --check also reads the bot's ledger, which CI would otherwise carry broken.
+  const fleet = await fleetOrFail(options.root, io, false, options.check ? ledgerProblems : undefined);
   const environments = fleet.environments.map((environment) => environment.name);
   if (options.env !== undefined && !environments.includes(options.env)) {
     throw new CliError(`--env: expected one of ${environments.join(', ')}${suggestion(options.env, environments)} (got ${JSON.stringify(options.env)})`, ExitCode.usage);
