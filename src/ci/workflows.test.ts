@@ -100,9 +100,11 @@ describe('the GitHub Actions workflows', () => {
 });
 
 describe('CODEOWNERS', () => {
-  it('requires review for production and the policies', async () => {
+  it("gives production's declaration and output, the shared declarations and the compiler a platform lead", async () => {
     const lines = (await readFile(path.join(REPO_ROOT, '.github/CODEOWNERS'), 'utf8')).split('\n').filter((line) => line && !line.startsWith('#'));
 
-    expect(lines).toEqual(['/environments/production.ts @acme/platform-leads', '/policies/ @acme/platform-leads']);
+    expect(lines).toEqual(
+      ['/environments/production.ts', '/generated/production/', '/generated/argocd/', '/models/', '/prompts/', '/policies/', '/src/', '/bin/', '/package.json', '/package-lock.json'].map((pattern) => `${pattern} @acme/platform-leads`),
+    );
   });
 });

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { suggestion } from '../../declarations/issues.ts';
+import { codeOwnersProblems } from '../../fleet/code-owners.ts';
 import { synthesize } from '../../synth/steps.ts';
 import { SynthesisError } from '../../synth/synthesizer.ts';
 import { ledgerProblems } from '../../act/ledger-check.ts';
@@ -46,12 +47,14 @@ export async function synthCommand(options: SynthOptions, io: Io): Promise<void>
   const diff = diffTrees(scopeTree(tree, scope), scopeTree(onDisk, scope));
 
   if (options.check) {
-    if (options.json) io.out(`${JSON.stringify({ upToDate: isClean(diff), ...diff }, null, 2)}\n`);
-    if (isClean(diff)) {
+    const codeOwners = await codeOwnersProblems(fleet, tree.keys());
+    const upToDate = isClean(diff) && codeOwners.length === 0;
+    if (options.json) io.out(`${JSON.stringify({ upToDate, ...diff, codeOwners }, null, 2)}\n`);
+    if (upToDate) {
       if (!options.json) io.out(`generated/ is up to date (${scopeTree(tree, scope).size} files).\n`);
       return;
     }
-    if (!options.json) {
+    if (!options.json && !isClean(diff)) {
       const lines = [
         ...diff.stale.map((file) => `  stale    generated/${file}`),
         ...diff.missing.map((file) => `  missing  generated/${file}`),
@@ -59,6 +62,7 @@ export async function synthCommand(options: SynthOptions, io: Io): Promise<void>
       ];
       io.err(`generated/ is out of date with the declarations:\n${lines.join('\n')}\nRun \`npm run synth\` and commit the result.\n`);
     }
+    if (!options.json && codeOwners.length > 0) io.err(`${codeOwners.join('\n')}\n`);
     throw new CliError('', ExitCode.invalid);
   }
 
