@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { simpleGit, type SimpleGit } from 'simple-git';
+import { isProcessAlive } from '../synth/write.ts';
 import { BOT_GIT_IDENTITY, keyedDigest, type BotIdentity } from './trust.ts';
 
 export type { BotIdentity } from './trust.ts';
@@ -57,15 +58,6 @@ export class PushRefusedError extends Error {
 
 /** Where the throw-away worktrees live: `<git dir>/llmops-worktrees/<pid>-<uuid>`. */
 const WORKTREES = 'llmops-worktrees';
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 export interface BuiltCommit {
   readonly sha: string;
@@ -184,7 +176,7 @@ export class BotRepository {
     // `<pid>-<uuid>`; a name without a pid comes from a version that did not record it.
     const stale = names.filter((name) => {
       const pid = Number(/^(\d+)-/.exec(name)?.[1]);
-      return !(Number.isInteger(pid) && pid > 0 && isAlive(pid));
+      return !(Number.isInteger(pid) && pid > 0 && isProcessAlive(pid));
     });
     for (const name of stale) await rm(path.join(folder, name), { recursive: true, force: true });
     await this.git.raw(['worktree', 'prune']);

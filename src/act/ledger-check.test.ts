@@ -5,7 +5,7 @@ import { PrometheusClient } from '../prometheus/client.ts';
 import type { PrometheusServer } from '../prometheus/server.ts';
 import { createBotWorld, git } from '../testing/bot-harness.ts';
 import { copyFixtureFleet, removeFleet, runCli } from '../testing/fixture-fleet.ts';
-import { lastWednesdayAfternoon, prometheusWithScenario } from '../testing/plan-harness.ts';
+import { lastWednesdayAfternoon, prometheusWithScenario, steadyScenario } from '../testing/plan-harness.ts';
 import { runCycle } from './cycle.ts';
 
 const AT = new Date(lastWednesdayAfternoon().getTime() - 60 * 60_000);
@@ -37,16 +37,7 @@ describe('a damaged ledger line', () => {
   describe('in the bot', () => {
     let prometheus: PrometheusServer;
     beforeAll(async () => {
-      const steady = { traffic: { kind: 'steady', requestsPerSecond: 0.4 }, promptTokens: { mean: 600 }, outputTokens: { mean: 100 } };
-      prometheus = await prometheusWithScenario(
-        {
-          durationMinutes: 90,
-          seed: 3,
-          deployments: { 'production/llama-3-1-8b-instruct': steady, 'production/qwen2-5-7b-instruct': steady },
-          truth: { 'llama-3-1-8b-instruct': { parametersBillions: 8.03, kvBytesPerToken: 131072 }, 'qwen2-5-7b-instruct': { parametersBillions: 7.62, kvBytesPerToken: 57344 } },
-        },
-        AT,
-      );
+      prometheus = await prometheusWithScenario(steadyScenario(['production/llama-3-1-8b-instruct', 'production/qwen2-5-7b-instruct'], 3), AT);
     }, 120_000);
     afterAll(async () => prometheus?.stop());
 
