@@ -1,7 +1,7 @@
 /**
- * The sandboxed child of the declaration loader (bundled by the parent and run
- * with `node --input-type=module -e`, under Node's permission model, with an
- * empty environment). It reads its input from stdin, evaluates each
+ * The sandboxed child of the declaration loader (bundled by the parent and
+ * imported by the bootstrap of run.ts, under Node's permission model, with an
+ * empty environment). It takes its input from the bootstrap, evaluates each
  * declaration as a `vm` module linked only to the declaration language, the
  * repository's own modules and a few built-ins, and reports each default
  * export as plain data on the result channel. It reads no code from disk.
@@ -17,7 +17,7 @@ import * as nodeUrl from 'node:url';
 import * as nodeCrypto from 'node:crypto';
 import * as nodeUtil from 'node:util';
 import vm from 'node:vm';
-import { ALLOWED_BUILTINS, DEFINE_FUNCTIONS, importRefused, LANGUAGE_SPECIFIER, RESULT_FD, type SandboxInput, type SandboxIssue, type SandboxMessage } from './protocol.ts';
+import { ALLOWED_BUILTINS, DEFINE_FUNCTIONS, importRefused, INPUT_KEY, LANGUAGE_SPECIFIER, RESULT_FD, type SandboxInput, type SandboxIssue, type SandboxMessage } from './protocol.ts';
 
 const writeSync = fs.writeSync;
 const stringify = JSON.stringify;
@@ -84,13 +84,9 @@ const BUILTINS: Record<string, Record<string, unknown>> = {
   util: { ...nodeUtil },
 };
 
-async function readInput(): Promise<SandboxInput> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return JSON.parse(Buffer.concat(chunks).toString('utf8')) as SandboxInput;
-}
-
-const input = await readInput();
+const inputKey = Symbol.for(INPUT_KEY);
+const input = (globalThis as Record<symbol, unknown>)[inputKey] as SandboxInput;
+delete (globalThis as Record<symbol, unknown>)[inputKey];
 const nonce = input.nonce;
 
 function send(message: SandboxMessage): void {

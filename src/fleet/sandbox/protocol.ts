@@ -1,10 +1,13 @@
 /**
  * What the declaration loader (the parent) and its sandboxed child say to each
- * other. The parent sends one {@link SandboxInput} on the child's stdin; the
- * child answers on file descriptor 3, one line per message:
- * `<nonce> <JSON of a SandboxMessage>`. The nonce reaches the child on stdin
- * before any declaration runs, so declaration code cannot write a line the
- * parent accepts. Plain types and constants only: the child bundles this file.
+ * other. The child starts as a small bootstrap (while the parent compiles);
+ * the parent then sends `{ program, input }` on its stdin: the bootstrap hands
+ * the {@link SandboxInput} to the program (the child proper) through a global
+ * the program deletes before any declaration runs, and imports it. The child
+ * answers on file descriptor 3, one line per message:
+ * `<nonce> <JSON of a SandboxMessage>`. Declaration code never sees the nonce,
+ * so it cannot write a line the parent accepts. Plain types and constants
+ * only: the child bundles this file.
  */
 
 /** The only package a declaration may import: the declaration language of the running compiler. */
@@ -17,6 +20,9 @@ export const ALLOWED_BUILTINS: readonly string[] = ['fs', 'fs/promises', 'path',
 export function importRefused(got: string): string {
   return `imports may reach the repository, ${LANGUAGE_SPECIFIER} and node:${ALLOWED_BUILTINS.join(', node:')} only (got ${got})`;
 }
+
+/** Where the bootstrap leaves the input for the program. */
+export const INPUT_KEY = 'llmops.sandbox.input';
 
 /** File descriptor of the result channel in the child. */
 export const RESULT_FD = 3;

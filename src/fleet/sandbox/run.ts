@@ -7,13 +7,13 @@
  * error naming the declaration it was loading; the remaining files are then
  * loaded in a new child, so every problem is still reported at once.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { z } from 'zod';
 import type { SandboxRuntime } from './compile.ts';
-import type { SandboxInput, SandboxIssue, SandboxModule } from './protocol.ts';
+import { INPUT_KEY, type SandboxInput, type SandboxIssue, type SandboxModule } from './protocol.ts';
 
 /** Limits of one load. */
 export interface SandboxLimits {
@@ -47,6 +47,40 @@ export function childFlags(readable: readonly string[], memoryMiB: number): stri
   ];
 }
 
+/**
+ * What the child runs first, before the parent has compiled anything (Node
+ * starts while esbuild works): read `{ program, input }` from stdin, leave the
+ * input where the program takes it, import the program. No file is read.
+ */
+const BOOTSTRAP = `const chunks = [];
+for await (const chunk of process.stdin) chunks.push(chunk);
+const { program, input } = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+globalThis[Symbol.for(${JSON.stringify(INPUT_KEY)})] = input;
+await import('data:text/javascript;base64,' + Buffer.from(program).toString('base64'));`;
+
+/** A child started with the bootstrap, waiting for its program and input. */
+export interface StartedChild {
+  readonly process: ChildProcess;
+  readonly output: ReturnType<typeof outputTail>;
+  /** Settles once the child has exited and its output is read to the end. */
+  readonly closed: Promise<{ readonly code: number | null; readonly signal: NodeJS.Signals | null }>;
+}
+
+/** Starts a child: the permission model, read access to `readable`, an empty environment, the heap limit. */
+export function startChild(root: string, readable: readonly string[], memoryMiB: number): StartedChild {
+  const child = spawn(process.execPath, [...childFlags(readable, memoryMiB), '--input-type=module', '-e', BOOTSTRAP], {
+    cwd: root,
+    env: {},
+    stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+  });
+  const output = outputTail();
+  child.stdout!.on('data', output.add);
+  child.stderr!.on('data', output.add);
+  child.stdin!.on('error', () => {});
+  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+  return { process: child, output, closed };
+}
+
 /** Keeps the last few KiB of what the child printed, for the error message when it dies. */
 function outputTail(limit = 8192) {
   let text = '';
@@ -71,27 +105,17 @@ interface ChildRun {
 }
 
 interface ChildOptions {
-  readonly root: string;
-  readonly readable: readonly string[];
   readonly memoryMiB: number;
   readonly timeoutMs: number;
   /** The configured time limit, for the message (the child may get less when an earlier child used some). */
   readonly limitSeconds: number;
 }
 
-function runChild(runtime: SandboxRuntime, modules: readonly SandboxModule[], entries: readonly { file: string; url: string }[], options: ChildOptions): Promise<ChildRun> {
+function runChild(started: StartedChild, runtime: SandboxRuntime, modules: readonly SandboxModule[], entries: readonly { file: string; url: string }[], options: ChildOptions): Promise<ChildRun> {
   const nonce = randomBytes(24).toString('hex');
   const input: SandboxInput = { nonce, language: runtime.language, modules, entries };
-  const child = spawn(process.execPath, [...childFlags(options.readable, options.memoryMiB), '--input-type=module', '-e', runtime.child], {
-    cwd: options.root,
-    env: {},
-    stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
-  });
-  const output = outputTail();
-  child.stdout!.on('data', output.add);
-  child.stderr!.on('data', output.add);
-  child.stdin!.on('error', () => {});
-  child.stdin!.end(JSON.stringify(input));
+  const { process: child, output } = started;
+  child.stdin!.end(JSON.stringify({ program: runtime.child, input }));
 
   const outcomes = new Map<string, FileOutcome>();
   let next = 0;
@@ -141,7 +165,7 @@ function runChild(runtime: SandboxRuntime, modules: readonly SandboxModule[], en
       }
     });
 
-    child.on('close', (code, signal) => {
+    void started.closed.then(({ code, signal }) => {
       if (finished) return;
       const said = output.lastError();
       if (/heap out of memory|Reached heap limit/i.test(output.text())) finish({ message: `ran out of memory while loading: the loader allows ${options.memoryMiB} MiB (LLMOPS_LOAD_MEMORY_MIB)` });
@@ -152,11 +176,13 @@ function runChild(runtime: SandboxRuntime, modules: readonly SandboxModule[], en
 }
 
 /**
- * Evaluates every entry (in order) and returns each file's outcome. When a
- * child stops on a file, that file gets the error and a new child loads the
- * files after it, within what is left of the time limit.
+ * Evaluates every entry (in order) and returns each file's outcome, starting
+ * with `first` (a child started early). When a child stops on a file, that
+ * file gets the error and a new child loads the files after it, within what
+ * is left of the time limit.
  */
 export async function evaluateInChildren(
+  first: StartedChild,
   runtime: SandboxRuntime,
   compiled: { readonly modules: readonly SandboxModule[]; readonly entries: readonly { file: string; url: string }[] },
   options: { readonly root: string; readonly readable: readonly string[]; readonly limits: SandboxLimits },
@@ -165,8 +191,12 @@ export async function evaluateInChildren(
   const deadline = Date.now() + options.limits.timeoutMs;
   const limitSeconds = Math.round(options.limits.timeoutMs / 100) / 10;
   let pending = compiled.entries;
+  let next: StartedChild | undefined = first;
+  if (pending.length === 0) first.process.kill('SIGKILL');
   while (pending.length > 0) {
-    const run = await runChild(runtime, compiled.modules, pending, { ...options, memoryMiB: options.limits.memoryMiB, timeoutMs: deadline - Date.now(), limitSeconds });
+    const started: StartedChild = next ?? startChild(options.root, options.readable, options.limits.memoryMiB);
+    next = undefined;
+    const run = await runChild(started, runtime, compiled.modules, pending, { memoryMiB: options.limits.memoryMiB, timeoutMs: deadline - Date.now(), limitSeconds });
     for (const [file, outcome] of run.outcomes) outcomes.set(file, outcome);
     if (!run.stop) break;
     outcomes.set(run.stop.file, { kind: 'issues', issues: [{ path: '', message: run.stop.message }] });

@@ -13,7 +13,7 @@ import { pathToFileURL } from 'node:url';
 import type { DeclarationIssue } from '../../declarations/issues.ts';
 import { compileDeclarations, sandboxRuntime } from './compile.ts';
 import { readableFolders } from './readable.ts';
-import { evaluateInChildren, type FileOutcome, type SandboxLimits } from './run.ts';
+import { evaluateInChildren, startChild, type FileOutcome, type SandboxLimits } from './run.ts';
 
 export type { FileOutcome, SandboxLimits } from './run.ts';
 
@@ -54,9 +54,17 @@ export async function loadInSandbox(
   const readable = await readableFolders(root, folders);
   if (readable.issues.length > 0) return { outcomes: new Map(), issues: readable.issues };
 
-  const [runtime, compiled] = await Promise.all([sandboxRuntime(), compileDeclarations(root, files)]);
+  // The child's Node starts while esbuild compiles.
+  const first = startChild(root, readable.folders, limits.memoryMiB);
+  let runtime, compiled;
+  try {
+    [runtime, compiled] = await Promise.all([sandboxRuntime(), compileDeclarations(root, files)]);
+  } catch (error) {
+    first.process.kill('SIGKILL');
+    throw error;
+  }
   const entries = files.filter((file) => compiled.entries.has(file)).map((file) => ({ file, url: compiled.entries.get(file)! }));
-  const evaluated = await evaluateInChildren(runtime, { modules: compiled.modules, entries }, { root, readable: readable.folders, limits });
+  const evaluated = await evaluateInChildren(first, runtime, { modules: compiled.modules, entries }, { root, readable: readable.folders, limits });
 
   const roots = [...new Set([root, await realpath(root)])];
   const outcomes = new Map<string, FileOutcome>();
