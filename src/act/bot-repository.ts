@@ -239,7 +239,8 @@ export class BotRepository {
       await this.git.raw(['push', '--porcelain', `--force-with-lease=refs/heads/${branch}:${expectedSha ?? ''}`, this.remote, `${sha}:refs/heads/${branch}`]);
     } catch (error) {
       const text = String((error as Error)?.message ?? error);
-      if (/\[remote rejected\]/.test(text)) {
+      // Two pushes racing for the ref also come back "remote rejected" (the ref moved under the lock): a lost race, not a refusal.
+      if (/\[remote rejected\]/.test(text) && !/cannot lock ref|failed to (update|lock) ref|incorrect old value|stale info/i.test(text)) {
         const reason = /\[remote rejected\] \(([^)]*)\)/.exec(text)?.[1] ?? 'refused';
         const said = text.split('\n').filter((line) => /^remote: \S/.test(line)).map((line) => line.replace(/^remote: /, '').trim());
         throw new PushRefusedError(`${this.remote} refused the push of ${branch} (${reason})${said.length > 0 ? `: ${said.join(' ')}` : ''}; allow the bot to push llmops/* branches (branch protection, rulesets, hooks) or stop the bot`);
