@@ -5,7 +5,9 @@
  * the repository, `llmops-gitops`, a few built-ins — is enforced here with the
  * file and line of the import, and again in the child for dynamic imports.
  */
-import { realpath } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, realpath, rename, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { isBuiltin } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -17,7 +19,7 @@ const COMMON: BuildOptions = { bundle: true, format: 'esm', platform: 'node', ta
 const CHILD_ENTRY = fileURLToPath(new URL('./child.ts', import.meta.url));
 const LANGUAGE_ENTRY = fileURLToPath(new URL('../../index.ts', import.meta.url));
 
-/** The child program and the declaration language, compiled once per process. */
+/** The child program and the declaration language. */
 export interface SandboxRuntime {
   /** The child's JavaScript (an ES module run with `node -e`). */
   readonly child: string;
@@ -25,13 +27,55 @@ export interface SandboxRuntime {
   readonly language: SandboxModule;
 }
 
+/**
+ * Compiled runtimes are kept between runs in a per-user folder of the temporary
+ * directory (as tsx keeps its cache), keyed by the size and time of every
+ * source file that went into them: a run skips the build while none changed.
+ * The cache holds no secret, and a tampered one could only change what the
+ * sandboxed child computes, which the loader validates anyway.
+ */
+const CACHE_FILE = path.join(tmpdir(), `llmops-gitops-${process.getuid?.() ?? 'user'}`, `sandbox-${createHash('sha256').update(CHILD_ENTRY).digest('hex').slice(0, 16)}.json`);
+
+interface CachedRuntime {
+  /** Absolute source path → `size:mtime` when the runtime was built. */
+  readonly inputs: Record<string, string>;
+  readonly runtime: SandboxRuntime;
+}
+
+const stamp = async (file: string) => stat(file).then((stats) => `${stats.size}:${stats.mtimeMs}`, () => 'missing');
+
+async function readCachedRuntime(): Promise<SandboxRuntime | undefined> {
+  try {
+    const cached = JSON.parse(await readFile(CACHE_FILE, 'utf8')) as CachedRuntime;
+    const stamps = await Promise.all(Object.entries(cached.inputs).map(async ([file, expected]) => (await stamp(file)) === expected));
+    return stamps.every(Boolean) ? cached.runtime : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function buildRuntime(): Promise<SandboxRuntime> {
+  const compile = (entry: string) => build({ ...COMMON, entryPoints: [entry], metafile: true, absWorkingDir: path.dirname(LANGUAGE_ENTRY) });
+  const [child, language] = await Promise.all([compile(CHILD_ENTRY), compile(LANGUAGE_ENTRY)]);
+  const runtime: SandboxRuntime = { child: child.outputFiles![0]!.text, language: { url: pathToFileURL(LANGUAGE_ENTRY).href, source: language.outputFiles![0]!.text } };
+  const files = [...Object.keys(child.metafile!.inputs), ...Object.keys(language.metafile!.inputs)].map((file) => path.resolve(path.dirname(LANGUAGE_ENTRY), file));
+  const inputs = Object.fromEntries(await Promise.all(files.map(async (file) => [file, await stamp(file)] as const)));
+  // Best effort: a cache that cannot be written only costs the next run a build.
+  await mkdir(path.dirname(CACHE_FILE), { recursive: true, mode: 0o700 })
+    .then(async () => {
+      const partial = `${CACHE_FILE}.${process.pid}`;
+      await writeFile(partial, JSON.stringify({ inputs, runtime } satisfies CachedRuntime), { mode: 0o600 });
+      await rename(partial, CACHE_FILE);
+    })
+    .catch(() => undefined);
+  return runtime;
+}
+
 let runtime: Promise<SandboxRuntime> | undefined;
 
+/** The child program and the declaration language: from the cache while their sources are unchanged, else built. */
 export function sandboxRuntime(): Promise<SandboxRuntime> {
-  runtime ??= Promise.all([build({ ...COMMON, entryPoints: [CHILD_ENTRY] }), build({ ...COMMON, entryPoints: [LANGUAGE_ENTRY] })]).then(([child, language]) => ({
-    child: child.outputFiles![0]!.text,
-    language: { url: pathToFileURL(LANGUAGE_ENTRY).href, source: language.outputFiles![0]!.text },
-  }));
+  runtime ??= readCachedRuntime().then((cached) => cached ?? buildRuntime());
   return runtime;
 }
 
