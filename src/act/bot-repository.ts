@@ -239,13 +239,13 @@ export class BotRepository {
       await this.git.raw(['push', '--porcelain', `--force-with-lease=refs/heads/${branch}:${expectedSha ?? ''}`, this.remote, `${sha}:refs/heads/${branch}`]);
     } catch (error) {
       const text = String((error as Error)?.message ?? error);
-      // Two pushes racing for the ref also come back "remote rejected" (the ref moved under the lock): a lost race, not a refusal.
-      if (/\[remote rejected\]/.test(text) && !/cannot lock ref|failed to (update|lock) ref|incorrect old value|stale info/i.test(text)) {
+      // The lease failed, or another run's push won the ref's lock (the remote then says "remote rejected" too): a lost race.
+      if (/stale info|fetch first|non-fast-forward|\[rejected\]|cannot lock ref|failed to (update|lock) ref|incorrect old value/i.test(text)) return false;
+      if (/\[remote rejected\]/.test(text)) {
         const reason = /\[remote rejected\] \(([^)]*)\)/.exec(text)?.[1] ?? 'refused';
         const said = text.split('\n').filter((line) => /^remote: \S/.test(line)).map((line) => line.replace(/^remote: /, '').trim());
         throw new PushRefusedError(`${this.remote} refused the push of ${branch} (${reason})${said.length > 0 ? `: ${said.join(' ')}` : ''}; allow the bot to push llmops/* branches (branch protection, rulesets, hooks) or stop the bot`);
       }
-      if (/stale info|fetch first|non-fast-forward|\[rejected\]/i.test(text)) return false;
       throw error;
     }
     await this.git.raw(['update-ref', this.ref(branch), sha]);
