@@ -85,7 +85,7 @@ function fetchWithTimeout(timeoutMs: number): typeof fetch {
     try {
       return await fetch(input, { ...init, signal: AbortSignal.any(signals) });
     } catch (error) {
-      if (error instanceof Error && error.name === 'TimeoutError') throw new TypeError('fetch failed', { cause: `no response within ${timeoutMs} ms` });
+      if (error instanceof Error && error.name === 'TimeoutError') throw new TypeError('fetch failed', { cause: `timeout: GitHub did not answer within ${timeoutMs} ms` });
       throw error;
     }
   };

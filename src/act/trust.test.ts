@@ -133,4 +133,11 @@ describe('GitHub refusals say what is missing', () => {
       'GitHub answered 404 for GET /repos/acme/other/pulls: Not Found: the repository acme/other, or the object named in the path, does not exist or the token cannot see it (a fine-grained token must list the repository; a GitHub App must be installed on it)',
     );
   });
+
+  it('a GitHub that does not answer is a timeout, said so', async () => {
+    current.world.github.inject({ delayMs: 2000, method: 'GET' });
+    const client = new GitHubRepository({ token: MALLORY.token, repository: REPOSITORY, apiUrl: current.world.github.url, retries: 0, requestTimeoutMs: 200 });
+
+    await expect(client.listPullRequests('llmops/', 'open')).rejects.toThrow('timeout: GitHub did not answer within 200 ms');
+  });
 });
