@@ -2,26 +2,29 @@
  * The bot's git work, through simple-git: one branch per deployment holding
  * exactly one commit on top of the base, built in a throw-away worktree (the
  * user's checkout is never touched), regenerated rather than rebased, and
- * pushed with --force-with-lease to the bot's own branches only.
+ * pushed with --force-with-lease to the bot's own branches only. Each commit
+ * carries the proposal's fingerprint and a signature keyed with the bot's
+ * secret over its parent and tree: a commit that claims the bot's e-mail
+ * without it is someone else's.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { simpleGit, type SimpleGit } from 'simple-git';
+import { isProcessAlive } from '../synth/write.ts';
+import { BOT_GIT_IDENTITY, keyedDigest, type BotIdentity } from './trust.ts';
 
-/** Who the bot commits as. */
-export interface BotIdentity {
-  readonly name: string;
-  readonly email: string;
-}
-
-export const DEFAULT_BOT_IDENTITY: BotIdentity = { name: 'llmops-bot', email: 'llmops-bot@users.noreply.github.com' };
+export type { BotIdentity } from './trust.ts';
 
 /** Branch prefix the bot owns; it never pushes anywhere else. */
 export const BOT_BRANCH_PREFIX = 'llmops/';
 
-/** The commit trailer carrying the proposal's fingerprint. */
+/** The commit trailers carrying the proposal's fingerprint and the bot's signature of the commit. */
 const FINGERPRINT_TRAILER = 'Llmops-Fingerprint';
+const SIGNATURE_TRAILER = 'Llmops-Signature';
+
+/** The signature of a bot commit: its fingerprint, parent and tree, keyed. */
+const commitSignature = (secret: string, fingerprint: string, parent: string, tree: string) => keyedDigest(secret, 'commit', fingerprint, parent, tree);
 
 /** Where a bot branch stands against what the bot wants on it now. */
 export type BranchState =
@@ -40,10 +43,21 @@ export interface BotRepositoryOptions {
   readonly remote?: string;
   /** Base branch. Default: main. */
   readonly base?: string;
-  readonly identity?: BotIdentity;
+  /** Key of fingerprints and commit signatures (`LLMOPS_BOT_SECRET`). */
+  readonly secret: string;
+  /** Git author and committer. Default: llmops-bot. */
+  readonly identity?: Pick<BotIdentity, 'name' | 'email'>;
   /** Work on local branches only: no fetch, no push (`llmops optimize --local`). */
   readonly local?: boolean;
 }
+
+/** The remote refused a push (branch protection, a pre-receive hook): not a lost race, an error with the remote's reason. */
+export class PushRefusedError extends Error {
+  override readonly name = 'PushRefusedError';
+}
+
+/** Where the throw-away worktrees live: `<git dir>/llmops-worktrees/<pid>-<uuid>`. */
+const WORKTREES = 'llmops-worktrees';
 
 export interface BuiltCommit {
   readonly sha: string;
@@ -63,7 +77,7 @@ export class BotRepository {
     this.root = options.root;
     this.remote = options.remote ?? 'origin';
     this.base = options.base ?? 'main';
-    this.identity = options.identity ?? DEFAULT_BOT_IDENTITY;
+    this.identity = { ...(options.identity ?? BOT_GIT_IDENTITY), secret: options.secret };
     this.local = options.local ?? false;
     this.git = simpleGit(this.root);
   }
@@ -119,20 +133,54 @@ export class BotRepository {
   async inspect(branch: string, baseSha: string, fingerprint: string): Promise<BranchState> {
     const sha = await this.branchSha(branch);
     if (!sha) return { kind: 'absent' };
-    const log = await this.git.raw(['log', '--format=%H%x1f%P%x1f%ae%x1f%ce%x1f%B%x1e', `${baseSha}..${sha}`]);
+    const log = await this.git.raw(['log', '--format=%H%x1f%P%x1f%T%x1f%ae%x1f%ce%x1f%B%x1e', `${baseSha}..${sha}`]);
     const commits = log
       .split('\x1e')
       .map((record) => record.trim())
       .filter(Boolean)
       .map((record) => {
-        const [hash, parents, authorEmail, committerEmail, message] = record.split('\x1f');
-        return { hash, parents: parents!.split(' '), authorEmail: authorEmail!, committerEmail: committerEmail!, message: message ?? '' };
+        const [hash, parents, tree, authorEmail, committerEmail, message] = record.split('\x1f');
+        return { hash, parents: parents!.split(' '), tree: tree!, authorEmail: authorEmail!, committerEmail: committerEmail!, message: message ?? '' };
       });
-    const strangers = [...new Set(commits.flatMap((commit) => [commit.authorEmail, commit.committerEmail]).filter((email) => email !== this.identity.email))];
+    const trailer = (message: string, name: string) => new RegExp(`^${name}: ([0-9a-f]+)$`, 'm').exec(message)?.[1];
+    const signed = (commit: (typeof commits)[number]) => {
+      const claimed = trailer(commit.message, FINGERPRINT_TRAILER);
+      return claimed !== undefined && commit.parents.length === 1 && trailer(commit.message, SIGNATURE_TRAILER) === commitSignature(this.identity.secret, claimed, commit.parents[0]!, commit.tree);
+    };
+    const strangers = [
+      ...new Set(
+        commits.flatMap((commit) => {
+          const emails = [commit.authorEmail, commit.committerEmail].filter((email) => email !== this.identity.email);
+          // The bot's e-mail is free text in git; only the keyed signature proves a commit is the bot's.
+          return emails.length > 0 ? emails : signed(commit) ? [] : [`${commit.authorEmail} (not signed by the bot)`];
+        }),
+      ),
+    ];
     if (strangers.length > 0) return { kind: 'foreign', sha, authors: strangers };
     const only = commits.length === 1 ? commits[0]! : undefined;
-    const current = only && only.parents.length === 1 && only.parents[0] === baseSha && only.message.includes(`${FINGERPRINT_TRAILER}: ${fingerprint}`);
+    const current = only && only.parents[0] === baseSha && trailer(only.message, FINGERPRINT_TRAILER) === fingerprint;
     return current ? { kind: 'current', sha } : { kind: 'outdated', sha };
+  }
+
+  private async worktreesFolder(): Promise<string> {
+    return path.join(path.resolve(this.root, (await this.git.revparse(['--git-common-dir'])).trim()), WORKTREES);
+  }
+
+  /**
+   * Removes the worktrees of bot runs that were killed (their process is gone)
+   * and lets git forget them. Returns how many it removed.
+   */
+  async pruneStaleWorktrees(): Promise<number> {
+    const folder = await this.worktreesFolder();
+    const names = await readdir(folder).catch(() => [] as string[]);
+    // `<pid>-<uuid>`; a name without a pid comes from a version that did not record it.
+    const stale = names.filter((name) => {
+      const pid = Number(/^(\d+)-/.exec(name)?.[1]);
+      return !(Number.isInteger(pid) && pid > 0 && isProcessAlive(pid));
+    });
+    for (const name of stale) await rm(path.join(folder, name), { recursive: true, force: true });
+    await this.git.raw(['worktree', 'prune']);
+    return stale.length;
   }
 
   /**
@@ -140,8 +188,7 @@ export class BotRepository {
    * from the repository's node_modules), runs `work` in it, and removes it.
    */
   async withWorktree<T>(baseSha: string, work: (root: string, git: SimpleGit) => Promise<T>): Promise<T> {
-    const gitDir = path.resolve(this.root, (await this.git.revparse(['--git-common-dir'])).trim());
-    const folder = path.join(gitDir, 'llmops-worktrees', randomUUID());
+    const folder = path.join(await this.worktreesFolder(), `${process.pid}-${randomUUID()}`);
     await mkdir(path.dirname(folder), { recursive: true });
     await this.git.raw(['worktree', 'add', '--detach', '--quiet', folder, baseSha]);
     try {
@@ -152,12 +199,14 @@ export class BotRepository {
     }
   }
 
-  /** Commits everything changed in a worktree as the bot, with the fingerprint trailer. */
+  /** Commits everything changed in a worktree as the bot, with the fingerprint and the signature over parent and tree. */
   async commit(worktree: SimpleGit, baseSha: string, subject: string, body: string, fingerprint: string): Promise<BuiltCommit> {
     await worktree.raw(['add', '--all']);
+    const tree = (await worktree.raw(['write-tree'])).trim();
+    const signature = commitSignature(this.identity.secret, fingerprint, baseSha, tree);
     // The bot is both author and committer, whatever the clone's git config says.
     const identity = ['-c', `user.name=${this.identity.name}`, '-c', `user.email=${this.identity.email}`, '-c', 'commit.gpgsign=false'];
-    await worktree.raw([...identity, 'commit', '--quiet', '--no-verify', '-m', subject, '-m', body, '-m', `${FINGERPRINT_TRAILER}: ${fingerprint}`]);
+    await worktree.raw([...identity, 'commit', '--quiet', '--no-verify', '-m', subject, '-m', body, '-m', `${FINGERPRINT_TRAILER}: ${fingerprint}\n${SIGNATURE_TRAILER}: ${signature}`]);
     const sha = (await worktree.revparse(['HEAD'])).trim();
     return { sha, generatedDiff: await this.generatedDiff(baseSha, sha) };
   }
@@ -177,7 +226,8 @@ export class BotRepository {
   /**
    * Points `branch` at `sha`: a push with --force-with-lease expecting the
    * branch where the bot last saw it (absent: must not exist), or a local
-   * branch update in local mode. False when the lease fails (another run won).
+   * branch update in local mode. False when the lease fails (another run won);
+   * a PushRefusedError with the remote's words when the remote refuses it.
    */
   async publish(branch: string, sha: string, expectedSha: string | undefined): Promise<boolean> {
     if (!branch.startsWith(BOT_BRANCH_PREFIX)) throw new Error(`refusing to write ${branch}: the bot writes only ${BOT_BRANCH_PREFIX}* branches`);
@@ -188,7 +238,14 @@ export class BotRepository {
     try {
       await this.git.raw(['push', '--porcelain', `--force-with-lease=refs/heads/${branch}:${expectedSha ?? ''}`, this.remote, `${sha}:refs/heads/${branch}`]);
     } catch (error) {
-      if (/stale info|rejected|fetch first|non-fast-forward/i.test(String(error))) return false;
+      const text = String((error as Error)?.message ?? error);
+      // The lease failed, or another run's push won the ref's lock (the remote then says "remote rejected" too): a lost race.
+      if (/stale info|fetch first|non-fast-forward|\[rejected\]|cannot lock ref|failed to (update|lock) ref|incorrect old value/i.test(text)) return false;
+      if (/\[remote rejected\]/.test(text)) {
+        const reason = /\[remote rejected\] \(([^)]*)\)/.exec(text)?.[1] ?? 'refused';
+        const said = text.split('\n').filter((line) => /^remote: \S/.test(line)).map((line) => line.replace(/^remote: /, '').trim());
+        throw new PushRefusedError(`${this.remote} refused the push of ${branch} (${reason})${said.length > 0 ? `: ${said.join(' ')}` : ''}; allow the bot to push llmops/* branches (branch protection, rulesets, hooks) or stop the bot`);
+      }
       throw error;
     }
     await this.git.raw(['update-ref', this.ref(branch), sha]);

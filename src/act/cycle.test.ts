@@ -105,6 +105,16 @@ describe('llmops optimize against the GitHub stand-in', () => {
     expect(await remoteBranch()).toBe(sha);
   }, 120_000);
 
+  it('says updated, not unchanged, when it only put back a label someone removed', async () => {
+    await cycle();
+    world.github.pulls[0]!.labels = ['llmops', 'production'];
+
+    const report = await cycle();
+
+    expect(report.outcomes).toEqual([expect.objectContaining({ kind: 'updated', pullRequest: 1 })]);
+    expect(world.github.pulls[0]!.labels).toEqual(['llmops', 'production', 'risk:low']);
+  }, 120_000);
+
   it('regenerates the branch and updates the one pull request when the recommendation changes', async () => {
     await cycle();
     const first = await remoteBranch();
@@ -163,7 +173,7 @@ describe('llmops optimize against the GitHub stand-in', () => {
     expect(await git(world.bare, 'rev-list', '--count', `main..${BRANCH}`)).toBe('1\n');
     const kinds = reports.flatMap((report) => report.outcomes.map((outcome) => outcome.kind));
     expect(kinds.filter((kind) => kind === 'opened')).toHaveLength(1);
-    expect(kinds.every((kind) => ['opened', 'updated', 'unchanged', 'lost-race'].includes(kind))).toBe(true);
+    expect(kinds.filter((kind) => !['opened', 'updated', 'unchanged', 'lost-race'].includes(kind)), JSON.stringify(reports.flatMap((report) => report.outcomes))).toEqual([]);
     expect(world.github.contractViolations).toEqual([]);
   }, 180_000);
 

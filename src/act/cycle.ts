@@ -20,10 +20,11 @@ import { writeTreeAtomically } from '../synth/write.ts';
 import { BOT_BRANCH_PREFIX, type BotRepository, type BuiltCommit } from './bot-repository.ts';
 import { applyDeclarationChange, DeclarationEditError } from './edit-declaration.ts';
 import { RateLimitedError, type GitHubRepository, type PullRequest } from './github.ts';
-import { appendLedger, deploymentHistory, ledgerFile, parseLedger, type LedgerEntry } from './ledger.ts';
+import { appendLedger, deploymentHistory, ledgerFile, LedgerError, parseLedger, type LedgerEntry } from './ledger.ts';
 import type { OptimizerMetrics } from './metrics.ts';
 import { optimizationProposal, revertProposal, type Proposal } from './proposal.ts';
 import { MAX_BODY_CHARACTERS, parseMetadata, renderPullRequestBody } from './pull-request-body.ts';
+import { isOwnPullRequest } from './trust.ts';
 import { verifyMerge } from './verify.ts';
 
 /** Marker of the one comment the bot leaves on a branch someone else committed to. */
@@ -46,7 +47,7 @@ export interface CycleOptions {
   readonly log?: (line: string) => void;
 }
 
-export type OutcomeKind = 'opened' | 'updated' | 'unchanged' | 'local' | 'hands-off' | 'declined' | 'limited' | 'lost-race' | 'failed' | 'verifying';
+export type OutcomeKind = 'opened' | 'updated' | 'unchanged' | 'local' | 'hands-off' | 'foreign' | 'declined' | 'limited' | 'lost-race' | 'failed' | 'verifying';
 
 export interface DeploymentOutcome {
   readonly deploymentId: string;
@@ -63,6 +64,8 @@ export interface CycleReport {
   readonly outcomes: readonly DeploymentOutcome[];
   /** The cycle stopped early: a stop request or a rate limit. */
   readonly stopped?: string;
+  /** Open pull requests on the bot's branches that are not the bot's (another author, or a fork): left alone. */
+  readonly foreign?: readonly PullRequest[];
 }
 
 /** A proposal and the deployment it changes. */
@@ -91,7 +94,16 @@ async function planFromBase(options: CycleOptions, baseSha: string, now: Date): 
     const waiting = new Set<string>();
     for (const deployment of fleet.deployments) {
       const file = ledgerFile(deployment.id);
-      const entries = parseLedger(file, (await repository.show(baseSha, file)) ?? '');
+      let entries: LedgerEntry[];
+      try {
+        entries = parseLedger(file, (await repository.show(baseSha, file)) ?? '');
+      } catch (error) {
+        if (!(error instanceof LedgerError)) throw error;
+        // A damaged ledger stops only its own deployment: without its history the bot cannot verify or pace it.
+        outcomes.push({ deploymentId: deployment.id, kind: 'failed', detail: `${error.message}; this deployment is skipped until the line is fixed or removed` });
+        waiting.add(deployment.id);
+        continue;
+      }
       const landedAt = entries.length > 0 ? await repository.landedAt(baseSha, file) : undefined;
       const history = deploymentHistory(entries, landedAt, now, deployment.policy.limits.cooldownMinutes);
       if (history.lastChangeAt) lastChanges.set(deployment.id, history.lastChangeAt);
@@ -99,7 +111,7 @@ async function planFromBase(options: CycleOptions, baseSha: string, now: Date): 
       if (!history.unverified || !landedAt) continue;
       const verdict = await verifyMerge(options.prometheus, deployment, landedAt, now);
       if (verdict.status === 'failed') {
-        work.push({ deployment, proposal: revertProposal(deployment, history.unverified.from as Configuration, landedAt, verdict, now) });
+        work.push({ deployment, proposal: revertProposal(deployment, history.unverified.from as Configuration, landedAt, verdict, now, repository.identity.secret) });
         waiting.add(deployment.id);
       } else if (verdict.status === 'pending') {
         outcomes.push({ deploymentId: deployment.id, kind: 'verifying', detail: `merged ${landedAt.toISOString()}; verifying until ${verdict.windowEnd.toISOString()}` });
@@ -113,7 +125,7 @@ async function planFromBase(options: CycleOptions, baseSha: string, now: Date): 
     const recommendations = await (options.planner ?? ((planned, planning) => planFleet(planned, options.prometheus, planning)))(fleet, planOptions);
     for (const recommendation of recommendations) {
       if (waiting.has(recommendation.deploymentId)) continue;
-      const proposal = optimizationProposal(recommendation, now);
+      const proposal = optimizationProposal(recommendation, now, repository.identity.secret);
       const deployment = fleet.deployments.find((candidate) => candidate.id === recommendation.deploymentId);
       if (!proposal || !deployment) continue;
       const verified = verifiedEntries.get(deployment.id);
@@ -159,10 +171,22 @@ function withinLimits(deployment: FleetDeployment, pulls: readonly PullRequest[]
 
 const sameLabels = (have: readonly string[], want: readonly string[]) => want.every((label) => have.includes(label));
 
+const describeForeign = (pull: PullRequest) => `#${pull.number} on ${pull.headRef} was opened by ${pull.author ?? 'a deleted account'} from ${pull.headRepository ?? 'a deleted repository'}, not by the bot from this repository: the bot leaves it alone`;
+
+/** The bot's pull requests and the others on its branches, by what GitHub says of author and head repository. */
+interface PullRequests {
+  /** The bot's own (its metadata, fingerprints and limits come from these only); new ones are added as they open. */
+  readonly own: PullRequest[];
+  readonly foreign: readonly PullRequest[];
+}
+
 /** One deployment's unit of work. */
-async function act(options: CycleOptions, baseSha: string, fleet: Fleet, pulls: PullRequest[], { proposal, deployment }: Work, now: Date): Promise<DeploymentOutcome> {
+async function act(options: CycleOptions, baseSha: string, fleet: Fleet, { own: pulls, foreign }: PullRequests, { proposal, deployment }: Work, now: Date): Promise<DeploymentOutcome> {
   const { repository, github } = options;
   const outcome = (kind: OutcomeKind, extra: Partial<DeploymentOutcome> = {}): DeploymentOutcome => ({ deploymentId: proposal.deploymentId, kind, proposal: proposal.kind, ...extra });
+  // GitHub allows one open pull request per branch of this repository: someone else's on the bot's branch takes it over. One from a fork does not.
+  const someoneElses = github && foreign.find((pull) => pull.state === 'open' && pull.headRef === proposal.branch && pull.headRepository?.toLowerCase() === github.fullName.toLowerCase());
+  if (someoneElses) return outcome('foreign', { pullRequest: someoneElses.number, detail: describeForeign(someoneElses) });
   const state = await repository.inspect(proposal.branch, baseSha, proposal.fingerprint);
   const open = pulls.find((pull) => pull.state === 'open' && pull.headRef === proposal.branch);
 
@@ -208,14 +232,26 @@ async function act(options: CycleOptions, baseSha: string, fleet: Fleet, pulls: 
   const { base } = repository;
   if (!open) {
     const { pullRequest, created } = await github.createPullRequest({ branch: proposal.branch, base, title: proposal.title, body });
+    // Another run, or someone else, opened one for the branch first: only the bot's own is taken over.
+    if (!created && !isOwnPullRequest(pullRequest, await github.login(), github.fullName)) return outcome('foreign', { pullRequest: pullRequest.number, detail: describeForeign(pullRequest) });
     if (!sameLabels(pullRequest.labels, proposal.labels)) await github.addLabels(pullRequest.number, proposal.labels.filter((label) => !pullRequest.labels.includes(label)));
     pulls.push(pullRequest);
     return outcome(created ? 'opened' : 'updated', { pullRequest: pullRequest.number });
   }
   const changes = { ...(open.title !== proposal.title ? { title: proposal.title } : {}), ...(state.kind !== 'current' && open.body !== body ? { body } : {}) };
   if (Object.keys(changes).length > 0) await github.updatePullRequest(open.number, changes);
-  if (!sameLabels(open.labels, proposal.labels)) await github.addLabels(open.number, proposal.labels.filter((label) => !open.labels.includes(label)));
-  return outcome(Object.keys(changes).length > 0 || state.kind !== 'current' ? 'updated' : 'unchanged', { pullRequest: open.number });
+  const labelsAdded = !sameLabels(open.labels, proposal.labels);
+  if (labelsAdded) await github.addLabels(open.number, proposal.labels.filter((label) => !open.labels.includes(label)));
+  return outcome(Object.keys(changes).length > 0 || labelsAdded || state.kind !== 'current' ? 'updated' : 'unchanged', { pullRequest: open.number });
+}
+
+/** Lists the pull requests on the bot's branches and tells the bot's own from the others (which are logged). */
+async function ownAndForeign(github: GitHubRepository, log: (line: string) => void): Promise<PullRequests> {
+  const [login, all] = await Promise.all([github.login(), github.listPullRequests(BOT_BRANCH_PREFIX, 'all')]);
+  const own = all.filter((pull) => isOwnPullRequest(pull, login, github.fullName));
+  const foreign = all.filter((pull) => !own.includes(pull));
+  for (const pull of foreign.filter((candidate) => candidate.state === 'open')) log(describeForeign(pull));
+  return { own, foreign };
 }
 
 /** Runs one cycle. Errors of one deployment are reported and the cycle goes on; a rate limit stops it. */
@@ -228,6 +264,8 @@ export async function runCycle(options: CycleOptions): Promise<CycleReport> {
   let baseSha = '';
   const outcomes: DeploymentOutcome[] = [];
   try {
+    const pruned = await repository.pruneStaleWorktrees();
+    if (pruned > 0) log(`removed ${pruned} worktree(s) left by bot runs that were killed`);
     await repository.fetch();
     baseSha = await repository.baseSha();
     const planned = await planFromBase(options, baseSha, now);
@@ -237,7 +275,8 @@ export async function runCycle(options: CycleOptions): Promise<CycleReport> {
       return { baseSha, outcomes: [], stopped: planned.problem };
     }
     outcomes.push(...planned.outcomes);
-    const pulls = github ? await github.listPullRequests(BOT_BRANCH_PREFIX, 'all') : [];
+    for (const skipped of planned.outcomes.filter((outcome) => outcome.kind === 'failed')) log(`${skipped.deploymentId}: failed: ${skipped.detail}`);
+    const pulls = github ? await ownAndForeign(github, log) : { own: [], foreign: [] };
     for (const work of planned.work) {
       if (options.signal?.aborted) {
         result = 'stopped';
@@ -256,7 +295,7 @@ export async function runCycle(options: CycleOptions): Promise<CycleReport> {
       }
     }
     if (outcomes.some((outcome) => outcome.kind === 'failed')) result = 'failure';
-    return { baseSha, outcomes };
+    return { baseSha, outcomes, foreign: pulls.foreign.filter((pull) => pull.state === 'open') };
   } catch (error) {
     if (error instanceof RateLimitedError) {
       result = 'rate_limited';

@@ -8,6 +8,7 @@
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
+import { describeGitHubError } from './github-errors.ts';
 
 const BotOctokit = Octokit.plugin(retry, throttling);
 
@@ -16,6 +17,8 @@ export interface GitHubOptions {
   readonly token: string;
   /** `owner/name`. */
   readonly repository: string;
+  /** The bot's login (a user, or a GitHub App's `<app-slug>[bot]`). Default: asked of GitHub (GET /user), which only user tokens may call. */
+  readonly login?: string;
   /** REST API root. Default: https://api.github.com. */
   readonly apiUrl?: string;
   /** Abort a request after this long, milliseconds; it is then retried. Default: 30000. */
@@ -37,6 +40,10 @@ export interface PullRequest {
   readonly mergedAt?: string;
   readonly createdAt: string;
   readonly url: string;
+  /** Login of the author; absent for a deleted account. */
+  readonly author?: string;
+  /** `owner/name` of the repository the head branch lives in (a fork's for a pull request from a fork). */
+  readonly headRepository?: string;
 }
 
 /** Raised when GitHub asks the bot to wait longer than it may: the cycle stops and the next run continues. */
@@ -49,7 +56,8 @@ interface RawPullRequest {
   title: string;
   body: string | null;
   labels: { name?: string }[];
-  head: { ref: string };
+  head: { ref: string; repo: { full_name: string } | null };
+  user: { login: string } | null;
   state: string;
   merged_at: string | null;
   created_at: string;
@@ -66,6 +74,8 @@ const toPullRequest = (raw: RawPullRequest): PullRequest => ({
   mergedAt: raw.merged_at ?? undefined,
   createdAt: raw.created_at,
   url: raw.html_url,
+  author: raw.user?.login,
+  headRepository: raw.head.repo?.full_name,
 });
 
 /** A fetch that gives up after `timeoutMs` with an error octokit treats as retryable. */
@@ -75,7 +85,7 @@ function fetchWithTimeout(timeoutMs: number): typeof fetch {
     try {
       return await fetch(input, { ...init, signal: AbortSignal.any(signals) });
     } catch (error) {
-      if (error instanceof Error && error.name === 'TimeoutError') throw new TypeError('fetch failed', { cause: `no response within ${timeoutMs} ms` });
+      if (error instanceof Error && error.name === 'TimeoutError') throw new TypeError('fetch failed', { cause: `timeout: GitHub did not answer within ${timeoutMs} ms` });
       throw error;
     }
   };
@@ -86,12 +96,15 @@ export class GitHubRepository {
   readonly repo: string;
   private readonly octokit: InstanceType<typeof BotOctokit>;
   private rateLimited?: string;
+  private ownLogin?: Promise<string>;
+  private readonly configuredLogin?: string;
 
   constructor(options: GitHubOptions) {
     const [owner, repo] = options.repository.split('/');
     if (!owner || !repo) throw new Error(`repository: expected owner/name (got ${JSON.stringify(options.repository)})`);
     this.owner = owner;
     this.repo = repo;
+    this.configuredLogin = options.login;
     const maxWait = options.maxRateLimitWaitSeconds ?? 120;
     const onLimit = (kind: string) => (retryAfterSeconds: number, request: { method: string; url: string }, _octokit: unknown, retryCount: number) => {
       if (retryAfterSeconds <= maxWait && retryCount < 3) return true;
@@ -110,7 +123,12 @@ export class GitHubRepository {
     });
   }
 
-  /** Runs a call; a rate limit the bot will not wait for becomes a RateLimitedError. */
+  /** `owner/name`. */
+  get fullName(): string {
+    return `${this.owner}/${this.repo}`;
+  }
+
+  /** Runs a call; a rate limit the bot will not wait for becomes a RateLimitedError, a 401, 403 or 404 a GitHubAccessError that says what is missing. */
   private async call<T>(request: () => Promise<T>): Promise<T> {
     try {
       return await request();
@@ -120,8 +138,14 @@ export class GitHubRepository {
         this.rateLimited = undefined;
         throw new RateLimitedError(message);
       }
-      throw error;
+      throw describeGitHubError(error, this.fullName) ?? error;
     }
+  }
+
+  /** The bot's own login: the configured one, else the token's user. */
+  login(): Promise<string> {
+    this.ownLogin ??= this.configuredLogin !== undefined ? Promise.resolve(this.configuredLogin) : this.call(() => this.octokit.rest.users.getAuthenticated()).then(({ data }) => data.login);
+    return this.ownLogin;
   }
 
   private get repoParams() {
@@ -168,9 +192,15 @@ export class GitHubRepository {
     return this.call(() => this.octokit.paginate(this.octokit.rest.issues.listComments, { ...this.repoParams, issue_number: number, per_page: 100 }));
   }
 
-  /** Edits the comment that starts with `marker` in place, or posts it: one comment per pull request, never one per push. */
+  /** The bot's own comments on a pull request (someone else's may quote its markers). */
+  private async ownComments(number: number) {
+    const [login, comments] = await Promise.all([this.login(), this.comments(number)]);
+    return comments.filter((comment) => comment.user?.login === login);
+  }
+
+  /** Edits the bot's comment that starts with `marker` in place, or posts it: one comment per pull request, never one per push. */
   async upsertComment(number: number, marker: string, body: string): Promise<'created' | 'updated' | 'unchanged'> {
-    const comments = await this.comments(number);
+    const comments = await this.ownComments(number);
     const text = `${marker}\n${body}`;
     const existing = comments.find((comment) => comment.body?.startsWith(marker));
     if (existing?.body === text) return 'unchanged';
@@ -182,9 +212,9 @@ export class GitHubRepository {
     return 'created';
   }
 
-  /** Posts `body` unless a comment containing `marker` exists. Returns whether it posted. */
+  /** Posts `body` unless a comment of the bot's containing `marker` exists. Returns whether it posted. */
   async commentOnce(number: number, marker: string, body: string): Promise<boolean> {
-    const comments = await this.comments(number);
+    const comments = await this.ownComments(number);
     if (comments.some((comment) => comment.body?.includes(marker))) return false;
     await this.call(() => this.octokit.rest.issues.createComment({ ...this.repoParams, issue_number: number, body: `${marker}\n${body}` }));
     return true;

@@ -53,8 +53,8 @@ export class LedgerError extends Error {
   override readonly name = 'LedgerError';
 }
 
-/** Parses a ledger file; a line that is not a valid entry is an error naming the file and line. */
-export function parseLedger(file: string, text: string): LedgerEntry[] {
+/** Each non-empty line of a ledger file: its entry, or why it is not one (`file:line: …`). */
+export function readLedgerLines(file: string, text: string): ({ readonly entry: LedgerEntry } | { readonly problem: string })[] {
   return text
     .split('\n')
     .map((line, index) => [line, index + 1] as const)
@@ -64,12 +64,19 @@ export function parseLedger(file: string, text: string): LedgerEntry[] {
       try {
         json = JSON.parse(line);
       } catch {
-        throw new LedgerError(`${file}:${lineNumber}: expected one JSON object per line (got ${JSON.stringify(line.slice(0, 60))})`);
+        return { problem: `${file}:${lineNumber}: expected one JSON object per line (got ${JSON.stringify(line.slice(0, 60))})` };
       }
       const parsed = LedgerEntry.safeParse(json);
-      if (!parsed.success) throw new LedgerError(`${file}:${lineNumber}: ${z.prettifyError(parsed.error).replace(/\n/g, ' ')}`);
-      return parsed.data;
+      return parsed.success ? { entry: parsed.data } : { problem: `${file}:${lineNumber}: ${z.prettifyError(parsed.error).replace(/\n/g, ' ')}` };
     });
+}
+
+/** Parses a ledger file; a line that is not a valid entry is an error naming the file and line. */
+export function parseLedger(file: string, text: string): LedgerEntry[] {
+  return readLedgerLines(file, text).map((line) => {
+    if ('problem' in line) throw new LedgerError(line.problem);
+    return line.entry;
+  });
 }
 
 /** `text` with `entries` appended, one line each. */

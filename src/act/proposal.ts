@@ -3,13 +3,13 @@
  * either an optimization (from a recommendation) or the revert of a merged
  * change that failed verification. Pure.
  */
-import { createHash } from 'node:crypto';
 import type { FleetDeployment } from '../fleet/fleet.ts';
 import { currentConfiguration, declarationChange } from '../optimizer/decide.ts';
 import { describeConfiguration } from '../optimizer/describe.ts';
 import type { Configuration } from '../optimizer/predict.ts';
 import type { DeclarationChange, Recommendation } from '../optimizer/recommendation.ts';
 import type { LedgerConfiguration, LedgerEntry } from './ledger.ts';
+import { keyedDigest } from './trust.ts';
 import type { Verdict } from './verify.ts';
 
 /** The bot's branch of a deployment: `llmops/<env>/<model>`. */
@@ -33,7 +33,7 @@ export interface Proposal {
   readonly labels: readonly string[];
   /** Ledger lines the commit appends. */
   readonly ledger: readonly LedgerEntry[];
-  /** Identifies the change (not when it was made): equal fingerprints need no new commit. */
+  /** Identifies the change (not when it was made): equal fingerprints need no new commit. Keyed with the bot's secret, so nobody else can make one. */
   readonly fingerprint: string;
   /** Optimizations: the recommendation it came from. */
   readonly recommendation?: Recommendation;
@@ -41,8 +41,7 @@ export interface Proposal {
   readonly verdict?: Verdict;
 }
 
-const fingerprintOf = (kind: Proposal['kind'], deploymentId: string, to: Configuration) =>
-  createHash('sha256').update(JSON.stringify({ kind, deploymentId, to })).digest('hex').slice(0, 16);
+const fingerprintOf = (secret: string, kind: Proposal['kind'], deploymentId: string, to: Configuration) => keyedDigest(secret, 'proposal', JSON.stringify({ kind, deploymentId, to })).slice(0, 32);
 
 const ledgerConfiguration = (configuration: Configuration): LedgerConfiguration => JSON.parse(JSON.stringify(configuration));
 
@@ -52,7 +51,8 @@ export function riskLabel(risk: number | undefined): string {
   return risk >= 0.02 ? 'risk:medium' : 'risk:low';
 }
 
-export function optimizationProposal(recommendation: Recommendation, now: Date): Proposal | undefined {
+/** The proposal of a recommendation; `secret` keys its fingerprint. */
+export function optimizationProposal(recommendation: Recommendation, now: Date, secret: string): Proposal | undefined {
   const { change, proposed } = recommendation;
   if (recommendation.action !== 'change' || !change || !proposed) return undefined;
   const from = recommendation.current.configuration;
@@ -87,13 +87,13 @@ export function optimizationProposal(recommendation: Recommendation, now: Date):
         ...(recommendation.risk === undefined ? {} : { risk: recommendation.risk }),
       },
     ],
-    fingerprint: fingerprintOf('optimize', recommendation.deploymentId, to),
+    fingerprint: fingerprintOf(secret, 'optimize', recommendation.deploymentId, to),
     recommendation,
   };
 }
 
 /** The revert of a merged proposal that failed verification: back to the configuration it replaced. */
-export function revertProposal(deployment: FleetDeployment, restore: Configuration, mergedAt: Date, verdict: Verdict, now: Date): Proposal {
+export function revertProposal(deployment: FleetDeployment, restore: Configuration, mergedAt: Date, verdict: Verdict, now: Date, secret: string): Proposal {
   const failed = currentConfiguration(deployment);
   const at = now.toISOString();
   const reason = verdict.evidence.join('; ');
@@ -113,7 +113,7 @@ export function revertProposal(deployment: FleetDeployment, restore: Configurati
       { kind: 'merge', at, deploymentId: deployment.id, mergedAt: mergedAt.toISOString(), outcome: 'failed' },
       { kind: 'rollback', at, deploymentId: deployment.id, reason, failed: ledgerConfiguration(failed), restored: ledgerConfiguration(restore) },
     ],
-    fingerprint: fingerprintOf('revert', deployment.id, restore),
+    fingerprint: fingerprintOf(secret, 'revert', deployment.id, restore),
     verdict,
   };
 }

@@ -89,14 +89,22 @@ describe('the GitHub Actions workflows', () => {
     expect(optimize.on).toEqual({ schedule: [{ cron: '*/15 * * * *' }], workflow_dispatch: null });
     expect(optimize.concurrency).toEqual({ group: 'llmops-optimize', 'cancel-in-progress': false });
     expect(step.run).toBe('npx llmops optimize --once --prometheus "$PROMETHEUS_URL"');
-    expect(step.env).toEqual({ PROMETHEUS_URL: '${{ vars.LLMOPS_PROMETHEUS_URL }}', GITHUB_TOKEN: '${{ secrets.LLMOPS_BOT_TOKEN }}' });
+    expect(step.env).toEqual({
+      PROMETHEUS_URL: '${{ vars.LLMOPS_PROMETHEUS_URL }}',
+      GITHUB_TOKEN: '${{ secrets.LLMOPS_BOT_TOKEN }}',
+      LLMOPS_BOT_SECRET: '${{ secrets.LLMOPS_BOT_SECRET }}',
+      LLMOPS_BOT_LOGIN: '${{ vars.LLMOPS_BOT_LOGIN }}',
+      LLMOPS_PROMETHEUS_TOKEN: '${{ secrets.LLMOPS_PROMETHEUS_TOKEN }}',
+    });
   });
 });
 
 describe('CODEOWNERS', () => {
-  it('requires review for production and the policies', async () => {
+  it("gives production's declaration and output, the shared declarations and the compiler a platform lead", async () => {
     const lines = (await readFile(path.join(REPO_ROOT, '.github/CODEOWNERS'), 'utf8')).split('\n').filter((line) => line && !line.startsWith('#'));
 
-    expect(lines).toEqual(['/environments/production.ts @acme/platform-leads', '/policies/ @acme/platform-leads']);
+    expect(lines).toEqual(
+      ['/environments/production.ts', '/generated/production/', '/generated/argocd/', '/models/', '/prompts/', '/policies/', '/src/', '/bin/', '/package.json', '/package-lock.json'].map((pattern) => `${pattern} @acme/platform-leads`),
+    );
   });
 });

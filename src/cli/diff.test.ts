@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createBotWorld, git, REPOSITORY, TOKEN, type BotWorld } from '../testing/bot-harness.ts';
+import { createBotWorld, git, MALLORY, REPOSITORY, TOKEN, type BotWorld } from '../testing/bot-harness.ts';
 import { editFile, runCli } from '../testing/fixture-fleet.ts';
 import { DIFF_COMMENT_MARKER } from './commands/diff.ts';
 
@@ -24,11 +24,13 @@ describe('llmops diff', () => {
     expect(stdout).not.toContain('<b>staging</b>');
   }, 60_000);
 
-  it('upserts one comment on the pull request, edited in place on the next push', async () => {
+  it("upserts one comment on the pull request, edited in place on the next push, and never edits someone else's comment that copies its marker", async () => {
     await git(checkout, 'checkout', '--quiet', '-b', 'more-replicas');
     await git(checkout, 'commit', '--quiet', '-am', 'More replicas');
     await git(checkout, 'push', '--quiet', 'origin', 'more-replicas');
     world.github.pulls.push({ number: 7, title: 'More replicas', body: '', head: 'more-replicas', base: 'main', state: 'open', labels: [], createdAt: new Date().toISOString(), updatedAt: new Date().toISOString() });
+    const squatter = `${DIFF_COMMENT_MARKER}\nNothing to see here.`;
+    world.github.comments.push({ id: 100, issue: 7, body: squatter, user: MALLORY.login });
     const previous = { token: process.env.GITHUB_TOKEN, repository: process.env.GITHUB_REPOSITORY };
     process.env.GITHUB_TOKEN = TOKEN;
     process.env.GITHUB_REPOSITORY = REPOSITORY;
@@ -41,10 +43,11 @@ describe('llmops diff', () => {
       const third = await runCli(args);
 
       expect([first.stdout, second.stdout, third.stdout].map((out) => out.split(':')[1]?.trim().split(' ')[0])).toEqual(['created', 'updated', 'unchanged']);
-      const comments = world.github.comments.filter((comment) => comment.issue === 7);
+      const comments = world.github.comments.filter((comment) => comment.issue === 7 && comment.user === 'llmops-bot');
       expect(comments).toHaveLength(1);
       expect(comments[0]!.body.startsWith(`${DIFF_COMMENT_MARKER}\n### Rendered manifests`)).toBe(true);
       expect(comments[0]!.body).toContain('+  maxReplicaCount: 9');
+      expect(world.github.comments.find((comment) => comment.id === 100)!.body).toBe(squatter);
       expect(world.github.contractViolations).toEqual([]);
     } finally {
       process.env.GITHUB_TOKEN = previous.token ?? '';

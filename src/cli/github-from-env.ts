@@ -23,13 +23,14 @@ export interface GitHubCliOptions {
 }
 
 /**
- * The GitHub client for a command, with the token from GITHUB_TOKEN. `hint`
- * says what to do instead when there is no token.
+ * The GitHub client for a command, with the token from GITHUB_TOKEN and the
+ * bot's login from LLMOPS_BOT_LOGIN (else GitHub's answer to GET /user, which
+ * only user tokens get). `hint` says what to do instead when there is no token.
  */
 export async function githubFromEnvironment(options: GitHubCliOptions, hint: string): Promise<GitHubRepository> {
   const token = process.env.GITHUB_TOKEN;
   if (!token) throw new CliError(`GITHUB_TOKEN is not set: ${hint}`, ExitCode.usage);
   const repository = options.repository ?? (process.env.GITHUB_REPOSITORY || undefined) ?? (await repositoryFromPackage(options.root));
   if (!repository) throw new CliError('--repository: expected owner/name (GITHUB_REPOSITORY is not set and package.json has no github.com repository URL)', ExitCode.usage);
-  return new GitHubRepository({ token, repository, apiUrl: options.githubApiUrl ?? (process.env.GITHUB_API_URL || undefined) });
+  return new GitHubRepository({ token, repository, apiUrl: options.githubApiUrl ?? (process.env.GITHUB_API_URL || undefined), login: process.env.LLMOPS_BOT_LOGIN || undefined });
 }

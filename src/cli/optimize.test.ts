@@ -1,30 +1,15 @@
 import { spawn } from 'node:child_process';
+import { chmod, mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { PrometheusServer } from '../prometheus/server.ts';
-import { createBotWorld, git, REPOSITORY, TOKEN, type BotWorld } from '../testing/bot-harness.ts';
+import { describe, expect, it } from 'vitest';
+import { BOT_SECRET, git, REPOSITORY, TOKEN } from '../testing/bot-harness.ts';
 import { REPO_ROOT, runCli } from '../testing/fixture-fleet.ts';
-import { lastWednesdayAfternoon, prometheusWithScenario } from '../testing/plan-harness.ts';
+import { botWorldPerTest } from '../testing/bot-world-per-test.ts';
+import { lastWednesdayAfternoon, steadyScenario } from '../testing/plan-harness.ts';
 
 const AT = new Date(lastWednesdayAfternoon().getTime() - 60 * 60_000);
 const BRANCH = 'llmops/production/llama-3-1-8b-instruct';
-const SCENARIO = {
-  durationMinutes: 90,
-  seed: 9,
-  deployments: { 'production/llama-3-1-8b-instruct': { traffic: { kind: 'steady', requestsPerSecond: 0.4 }, promptTokens: { mean: 600 }, outputTokens: { mean: 100 } } },
-  truth: { 'llama-3-1-8b-instruct': { parametersBillions: 8.03, kvBytesPerToken: 131072 } },
-};
-
-let prometheus: PrometheusServer;
-let world: BotWorld;
-beforeAll(async () => {
-  prometheus = await prometheusWithScenario(SCENARIO, AT);
-}, 120_000);
-afterAll(async () => prometheus?.stop());
-beforeEach(async () => {
-  world = await createBotWorld(() => AT);
-});
-afterEach(async () => world?.remove());
+const current = botWorldPerTest(steadyScenario(['production/llama-3-1-8b-instruct'], 9), AT);
 
 interface Child {
   readonly exited: Promise<number | null>;
@@ -36,9 +21,9 @@ interface Child {
 
 /** `llmops optimize …` in its own process, as a GitHub Action or a pod runs it. */
 function optimize(clone: string, args: string[], env: Record<string, string> = {}): Child {
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/llmops.js'), 'optimize', '--prometheus', prometheus.url, '--at', String(AT.getTime() / 1000), ...args], {
+  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/llmops.js'), 'optimize', '--prometheus', current.prometheus.url, '--at', String(AT.getTime() / 1000), ...args], {
     cwd: clone,
-    env: { ...process.env, GITHUB_TOKEN: '', ...env },
+    env: { ...process.env, GITHUB_TOKEN: '', LLMOPS_BOT_SECRET: BOT_SECRET, ...env },
   });
   let stdout = '';
   let stderr = '';
@@ -59,7 +44,7 @@ function optimize(clone: string, args: string[], env: Record<string, string> = {
 
 describe('llmops optimize', () => {
   it('--local writes the bot branch in the local repository, prints the body, and leaves the checkout alone', async () => {
-    const clone = await world.botClone();
+    const clone = await current.world.botClone();
 
     const child = optimize(clone, ['--once', '--local']);
     const code = await child.exited;
@@ -71,18 +56,18 @@ describe('llmops optimize', () => {
     expect(await git(clone, 'rev-list', '--count', `main..${BRANCH}`)).toBe('1\n');
     expect(await git(clone, 'status', '--porcelain')).toBe('');
     expect((await git(clone, 'rev-parse', '--abbrev-ref', 'HEAD')).trim()).toBe('main');
-    expect(await git(world.bare, 'branch', '--list', BRANCH)).toBe('');
+    expect(await git(current.world.bare, 'branch', '--list', BRANCH)).toBe('');
   }, 120_000);
 
   it('without a token and without --local says what to do', async () => {
-    const child = optimize(await world.botClone(), ['--once']);
+    const child = optimize(await current.world.botClone(), ['--once']);
 
     expect(await child.exited).toBe(2);
     expect(child.output().stderr).toContain('GITHUB_TOKEN is not set: export a token with contents and pull-requests write access, or run with --local');
   }, 60_000);
 
   it('stops with a clear error, and pushes nothing, when Prometheus is unreachable', async () => {
-    const clone = await world.botClone();
+    const clone = await current.world.botClone();
 
     const { exitCode, stderr } = await runCli(['optimize', '--once', '--local', '--root', clone, '--prometheus', 'http://127.0.0.1:9', '--at', String(AT.getTime() / 1000)]);
 
@@ -92,7 +77,7 @@ describe('llmops optimize', () => {
   }, 60_000);
 
   it('rejects a malformed --at', async () => {
-    const { exitCode, stderr } = await runCli(['optimize', '--once', '--local', '--prometheus', prometheus.url, '--at', 'yesterday']);
+    const { exitCode, stderr } = await runCli(['optimize', '--once', '--local', '--prometheus', current.prometheus.url, '--at', 'yesterday']);
 
     expect(exitCode).toBe(2);
     expect(stderr).toBe('--at: expected a positive number (got "yesterday")\n');
@@ -100,9 +85,9 @@ describe('llmops optimize', () => {
 
   it('on SIGTERM mid-cycle finishes the deployment in hand — branch and pull request — and exits cleanly', async () => {
     // Arrange: the pull request call is slow, so the signal lands while the unit of work is in flight.
-    world.github.inject({ delayMs: 3000, method: 'POST' });
-    const clone = await world.botClone();
-    const child = optimize(clone, ['--once', '--github-api-url', world.github.url, '--repository', REPOSITORY], { GITHUB_TOKEN: TOKEN });
+    current.world.github.inject({ delayMs: 3000, method: 'POST' });
+    const clone = await current.world.botClone();
+    const child = optimize(clone, ['--once', '--github-api-url', current.world.github.url, '--repository', REPOSITORY], { GITHUB_TOKEN: TOKEN });
 
     // Act
     await child.waitFor(/optimize on llmops\//);
@@ -112,16 +97,16 @@ describe('llmops optimize', () => {
     // Assert
     expect(code, child.output().stderr).toBe(0);
     expect(child.output().stderr).toContain('received SIGTERM: finishing the current deployment, then stopping');
-    expect(world.github.pulls.map((pull) => pull.head)).toEqual([BRANCH]);
-    expect(await git(world.bare, 'rev-list', '--count', `main..${BRANCH}`)).toBe('1\n');
+    expect(current.world.github.pulls.map((pull) => pull.head)).toEqual([BRANCH]);
+    expect(await git(current.world.bare, 'rev-list', '--count', `main..${BRANCH}`)).toBe('1\n');
     expect((await git(clone, 'worktree', 'list')).trim().split('\n')).toHaveLength(1);
-    expect(world.github.contractViolations).toEqual([]);
+    expect(current.world.github.contractViolations).toEqual([]);
   }, 120_000);
 
   it('--serve cycles, serves /metrics and /healthz, and stops on SIGTERM', async () => {
-    const clone = await world.botClone();
+    const clone = await current.world.botClone();
     const port = 20000 + Math.floor(Math.random() * 20000);
-    const child = optimize(clone, ['--serve', '--interval', '60', '--port', String(port), '--github-api-url', world.github.url, '--repository', REPOSITORY], { GITHUB_TOKEN: TOKEN });
+    const child = optimize(clone, ['--serve', '--interval', '60', '--port', String(port), '--github-api-url', current.world.github.url, '--repository', REPOSITORY], { GITHUB_TOKEN: TOKEN });
 
     await child.waitFor(/production\/llama-3-1-8b-instruct: opened #1/);
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -137,4 +122,46 @@ describe('llmops optimize', () => {
     expect(metrics).toMatch(/optimizer_duration_seconds_count 1/);
     expect(code).toBe(0);
   }, 120_000);
+
+  it("reports a push the remote refuses as an error with the remote's words, exit 3, and opens nothing", async () => {
+    // Arrange: branch protection on llmops/*, as a pre-receive hook.
+    const hook = path.join(current.world.bare, 'hooks/pre-receive');
+    await writeFile(hook, '#!/bin/sh\nwhile read old new ref; do case "$ref" in refs/heads/llmops/*) echo "Branch protection: llmops/* needs signed commits"; exit 1;; esac; done\n');
+    await chmod(hook, 0o755);
+
+    // Act
+    const child = optimize(await current.world.botClone(), ['--once', '--github-api-url', current.world.github.url, '--repository', REPOSITORY], { GITHUB_TOKEN: TOKEN });
+    const code = await child.exited;
+
+    // Assert
+    expect(code).toBe(3);
+    expect(child.output().stderr).toContain(
+      `production/llama-3-1-8b-instruct: failed: origin refused the push of ${BRANCH} (pre-receive hook declined): Branch protection: llmops/* needs signed commits; allow the bot to push llmops/* branches (branch protection, rulesets, hooks) or stop the bot`,
+    );
+    expect(current.world.github.pulls).toEqual([]);
+  }, 120_000);
+
+  it('removes the worktrees of killed bot runs before it starts', async () => {
+    const clone = await current.world.botClone();
+    const worktrees = path.join(clone, '.git/llmops-worktrees');
+    await mkdir(worktrees, { recursive: true });
+    // A run that was killed (a pid no process has), and one from a version that did not record the pid.
+    await git(clone, 'worktree', 'add', '--detach', '--quiet', path.join(worktrees, '4194303999-killed'), 'HEAD');
+    await git(clone, 'worktree', 'add', '--detach', '--quiet', path.join(worktrees, '0b1c2d3e-legacy'), 'HEAD');
+
+    const child = optimize(clone, ['--once', '--local']);
+    const code = await child.exited;
+
+    expect(code, child.output().stderr).toBe(0);
+    expect(child.output().stderr).toContain('removed 2 worktree(s) left by bot runs that were killed');
+    expect(await readdir(worktrees)).toEqual([]);
+    expect((await git(clone, 'worktree', 'list')).trim().split('\n')).toHaveLength(1);
+  }, 120_000);
+
+  it('requires LLMOPS_BOT_SECRET with GitHub, and says how to make one', async () => {
+    const child = optimize(await current.world.botClone(), ['--once', '--github-api-url', current.world.github.url, '--repository', REPOSITORY], { GITHUB_TOKEN: TOKEN, LLMOPS_BOT_SECRET: '' });
+
+    expect(await child.exited).toBe(2);
+    expect(child.output().stderr).toContain("LLMOPS_BOT_SECRET: expected a random secret of at least 32 characters that only the bot holds (got nothing); it keys the bot's fingerprints and commit signatures so that nobody can forge them. Generate one with `openssl rand -hex 32` and store it as a repository secret");
+  }, 60_000);
 });

@@ -11,6 +11,8 @@ import { Gateway } from './gateway.ts';
 import { ImageRegistry } from './image.ts';
 import { ModelCache } from './model-cache.ts';
 import { Network } from './network.ts';
+import { amount, MAX_NODES, MAX_REPLICAS, text, wholeNumber } from './bounds.ts';
+import { Labels } from './kubernetes-labels.ts';
 
 /** Spot (preemptible, cheaper, can be reclaimed) or on-demand capacity. */
 export const Capacity = z.enum(['on-demand', 'spot']);
@@ -23,48 +25,48 @@ export const NodePool = z.strictObject({
   /** GPU type of every node; must be offered by the environment's cloud. */
   gpuType: GpuType,
   /** GPUs per node; picks the machine type from the GPU catalogue. Default: 1. */
-  gpusPerNode: z.int().min(1).max(8).default(1),
+  gpusPerNode: wholeNumber('GPUs per node', 1, 8).default(1),
   /** Capacity type. Default: `on-demand`. */
   capacity: Capacity.default('on-demand'),
   /** Minimum nodes. Default: 0. */
-  minNodes: z.int().min(0).default(0),
+  minNodes: wholeNumber('nodes', 0, MAX_NODES).default(0),
   /** Maximum nodes. */
-  maxNodes: z.int().min(1),
+  maxNodes: wholeNumber('nodes', 1, MAX_NODES),
   /**
    * Zones the nodes run in (`us-central1-a`; Azure `1`, `2`, `3`). Default: the
    * cloud's choice — on GCP the zones of the region that offer the GPU type
    * (from the catalogue), on AWS every cluster subnet whose zone sells the
    * instance type, none pinned on Azure; DigitalOcean has no zones.
    */
-  zones: z.array(z.string().min(1)).min(1).optional(),
+  zones: z.array(text(64)).min(1).optional(),
 });
 export type NodePool = z.infer<typeof NodePool>;
 
 /** Service-level objectives every deployment of the environment must meet. */
 export const Slos = z.strictObject({
   /** Time to first token, 95th percentile, in milliseconds. */
-  ttftP95Ms: z.number().positive(),
+  ttftP95Ms: amount('ms', 3_600_000),
   /** End-to-end request latency, 95th percentile, in milliseconds. */
-  e2eP95Ms: z.number().positive(),
+  e2eP95Ms: amount('ms', 3_600_000),
   /** Inter-token latency, 95th percentile, in milliseconds. */
-  interTokenP95Ms: z.number().positive(),
+  interTokenP95Ms: amount('ms', 3_600_000),
   /** Failed requests ÷ all requests (0–1). */
-  errorRateRatio: z.number().min(0).max(1),
+  errorRateRatio: amount('(a ratio)', 1, 0),
 });
 export type Slos = z.infer<typeof Slos>;
 
 export const Budget = z.strictObject({
   /** Monthly GPU spend the environment may not exceed, USD. */
-  monthlyUsd: z.number().positive(),
+  monthlyUsd: amount('USD per month', 100_000_000),
 });
 export type Budget = z.infer<typeof Budget>;
 
 /** Replica bounds; the autoscaler moves between them. */
 export const Replicas = z.strictObject({
   /** Fewest replicas; 0 only where the environment allows scale to zero. */
-  min: z.int().min(0),
+  min: wholeNumber('replicas', 0, MAX_REPLICAS),
   /** Most replicas. */
-  max: z.int().min(1),
+  max: wholeNumber('replicas', 1, MAX_REPLICAS),
 });
 
 /**
@@ -81,7 +83,7 @@ export const Deployment = z.strictObject({
     /** GPU type; a node pool of the environment must carry it. */
     type: GpuType,
     /** GPUs per replica (all on one node). */
-    count: z.int().min(1).max(8),
+    count: wholeNumber('GPUs', 1, 8),
   }),
   /** Engine arguments, over the model's own. Default: none. */
   engineArgs: EngineArgs.default({}),
@@ -95,7 +97,7 @@ export const Monitoring = z.strictObject({
   /** Prometheus URL for Argo Rollouts analysis and KEDA. Default: `http://prometheus-operated.monitoring.svc:9090`. */
   prometheusUrl: z.url().default('http://prometheus-operated.monitoring.svc:9090'),
   /** Labels Prometheus selects ServiceMonitors and PrometheusRules by. Default: `release: kube-prometheus-stack`. */
-  selectorLabels: z.record(z.string(), z.string()).default({ release: 'kube-prometheus-stack' }),
+  selectorLabels: Labels.default({ release: 'kube-prometheus-stack' }),
 });
 export type Monitoring = z.infer<typeof Monitoring>;
 
@@ -108,9 +110,9 @@ export const ENVIRONMENT_COMMON_FIELDS = {
   /** Environment name (`dev`, `staging`, `production`). DNS-1123 label. */
   name: DnsLabel,
   /** Cloud region (`us-east-1`, `us-central1`, `eastus`, `tor1`). */
-  region: z.string().min(1),
+  region: text(64),
   /** Name of the existing Kubernetes cluster (EKS, GKE, AKS or DOKS). */
-  cluster: z.string().min(1),
+  cluster: text(253),
   /** Namespace the model servers run in. DNS-1123 label. */
   namespace: DnsLabel,
   /** Argo CD sync: `auto` (prune and self-heal) or `manual` (a person syncs). */
@@ -156,12 +158,12 @@ export const ENVIRONMENT_COMMON_FIELDS = {
   /** Price overrides by machine type (negotiated rates), USD/hour. Default: none. */
   prices: z
     .record(
-      z.string(),
+      text(128),
       z.strictObject({
         /** On-demand price of the machine, USD/hour. */
-        onDemandUsdPerHour: z.number().positive(),
+        onDemandUsdPerHour: amount('USD per hour', 1000),
         /** Spot price of the machine, USD/hour. */
-        spotUsdPerHour: z.number().positive().optional(),
+        spotUsdPerHour: amount('USD per hour', 1000).optional(),
       }),
     )
     .default({}),

@@ -41,10 +41,19 @@ export function show(value: unknown): string {
   return typeof value;
 }
 
-/** Joins a zod path the way users write it: `deployments.llama.gpu.count`, `nodePools[0].name`. */
+/**
+ * Joins a zod path the way users write it: `deployments.llama.gpu.count`,
+ * `nodePools[0].name`; a key with spaces, quotes or control characters is
+ * quoted (`selectorLabels["a\nb"]`), so a message stays on one line.
+ */
 export function formatPath(path: readonly PropertyKey[]): string {
   return path
-    .map((segment, index) => (typeof segment === 'number' ? `[${segment}]` : `${index === 0 ? '' : '.'}${String(segment)}`))
+    .map((segment, index) => {
+      if (typeof segment === 'number') return `[${segment}]`;
+      const key = String(segment);
+      if (/[^\x21-\x7e]|["'\\]/.test(key)) return `[${JSON.stringify(key)}]`;
+      return `${index === 0 ? '' : '.'}${key}`;
+    })
     .join('');
 }
 
@@ -127,6 +136,8 @@ export function validate<S extends z.ZodType>(
         knownKeysByPath.set(formatPath(issue.path ?? []), knownKeys(issue.inst));
         return 'unknown field';
       }
+      // A record key that fails its own schema: that schema's message says what a key must be.
+      if (issue.code === 'invalid_key' && issue.issues.length > 0) return issue.issues[0]!.message;
       if (issue.code === 'invalid_type' && issue.input === undefined) {
         return `required: expected ${expectation(issue)} (got nothing)`;
       }

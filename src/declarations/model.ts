@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { definer } from './define.ts';
 import { expected } from './issues.ts';
+import { amount, wholeNumber } from './bounds.ts';
+import { MAX_BATCHED_TOKENS } from '../vllm/engine-args.ts';
 import { DnsLabel } from './dns-label.ts';
 import { Dtype, EngineArgs, Quantization } from '../vllm/engine-args.ts';
 import { ImageDigest } from './image.ts';
@@ -9,7 +11,7 @@ import { ImageDigest } from './image.ts';
 export const HuggingFaceSource = z.strictObject({
   kind: z.literal('huggingface'),
   /** Repository id, `organisation/name`. */
-  id: z.string().regex(/^[\w.-]+\/[\w.-]+$/, { error: expected('a Hugging Face repository id "organisation/name"') }),
+  id: z.string().max(96).regex(/^[\w.-]+\/[\w.-]+$/, { error: expected('a Hugging Face repository id "organisation/name"') }),
   /** Full 40-character commit SHA of the repository (a branch or tag can move). */
   revision: z.string().regex(/^[0-9a-f]{40}$/, { error: expected('a full 40-character commit SHA (a branch or tag can move)') }),
 });
@@ -31,7 +33,7 @@ export type ModelSource = z.infer<typeof ModelSource>;
 /** A quantization the model may be served with, and what it costs in quality. */
 export const QuantizationOption = z.strictObject({
   /** Measured quality loss against the unquantized model on the team's evaluation, in percent. */
-  qualityCostPct: z.number().min(0).max(100),
+  qualityCostPct: amount('%', 100, 0),
 });
 
 export const Model = z.strictObject({
@@ -40,15 +42,15 @@ export const Model = z.strictObject({
   /** Where the weights come from. */
   source: ModelSource,
   /** Parameter count in billions (8.03 for Llama-3.1-8B). */
-  parametersBillions: z.number().positive(),
+  parametersBillions: amount('billion parameters', 100_000),
   /** Weight dtype as stored. Default: `bfloat16`. */
   dtype: Dtype.default('bfloat16'),
   /** Longest context the model supports, in tokens. */
-  contextLengthTokens: z.int().positive(),
+  contextLengthTokens: wholeNumber('tokens', 1, MAX_BATCHED_TOKENS),
   /** Hidden layers (for KV-cache sizing). */
-  layers: z.int().positive(),
+  layers: wholeNumber('layers', 1, 10_000),
   /** Key/value heads × head dimension per layer (for KV-cache sizing; 1024 for Llama-3.1-8B: 8 × 128). */
-  kvDimension: z.int().positive(),
+  kvDimension: wholeNumber('values per token per layer', 1, 1_000_000),
   /** Quantizations allowed for this model, with their quality cost. Default: none. */
   quantizations: z.partialRecord(Quantization, QuantizationOption).default({}),
   /** `vllm/vllm-openai` image tag, a release such as `v0.11.0`; never `latest`. */

@@ -3,9 +3,10 @@ import { Cloud } from '../clouds/registry.ts';
 import { GpuType } from '../catalogue/gpus.ts';
 import { definer } from './define.ts';
 import { DnsLabel } from './dns-label.ts';
-import { Quantization } from '../vllm/engine-args.ts';
+import { MAX_BATCHED_TOKENS, MAX_NUM_SEQS, Quantization } from '../vllm/engine-args.ts';
 import { expected } from './issues.ts';
 import { CanaryEvidence } from './canary-evidence.ts';
+import { amount, MAX_REPLICAS, text, wholeNumber } from './bounds.ts';
 
 export const Strategy = z.enum(['conservative', 'balanced', 'aggressive']);
 export type Strategy = z.infer<typeof Strategy>;
@@ -13,20 +14,20 @@ export type Strategy = z.infer<typeof Strategy>;
 /** When the bot may act: thresholds a proposal must pass. */
 export const Thresholds = z.strictObject({
   /** Least weighted improvement worth a pull request, percent. */
-  minImprovementPct: z.number().min(0).max(100),
+  minImprovementPct: amount('%', 100, 0),
   /** Least confidence (0–1) that the improvement is real. */
-  minConfidence: z.number().min(0).max(1),
+  minConfidence: amount('(a probability)', 1, 0),
   /** Most risk (0–1, predicted probability of an SLO breach) a proposal may carry. */
-  maxRisk: z.number().min(0).max(1),
+  maxRisk: amount('(a probability)', 1, 0),
 });
 export type Thresholds = z.infer<typeof Thresholds>;
 
 /** One canary step: shift traffic, then pause and analyse. */
 export const CanaryStep = z.strictObject({
   /** Share of replicas (and so of traffic) on the new version, percent. */
-  weightPct: z.int().min(1).max(100),
+  weightPct: wholeNumber('%', 1, 100),
   /** Pause after the step, minutes; 0 waits for a person to promote. Default: 10. */
-  pauseMinutes: z.int().min(0).default(10),
+  pauseMinutes: wholeNumber('minutes', 0, 10_080).default(10),
   /** Run the canary analysis during the pause. Default: true. */
   analysis: z.boolean().default(true),
 });
@@ -43,13 +44,13 @@ export const STRATEGY_PRESETS: Readonly<Record<Strategy, Thresholds & { canaryWe
 export const Objectives = z
   .strictObject({
     /** Weight of cost per hour. Default: 0. */
-    cost: z.number().min(0).max(1).default(0),
+    cost: amount('(a weight)', 1, 0).default(0),
     /** Weight of p95 latency. Default: 0. */
-    latency: z.number().min(0).max(1).default(0),
+    latency: amount('(a weight)', 1, 0).default(0),
     /** Weight of quality (quantization cost). Default: 0. */
-    quality: z.number().min(0).max(1).default(0),
+    quality: amount('(a weight)', 1, 0).default(0),
     /** Weight of throughput. Default: 0. */
-    throughput: z.number().min(0).max(1).default(0),
+    throughput: amount('(a weight)', 1, 0).default(0),
   })
   .refine((weights) => Math.abs(weights.cost + weights.latency + weights.quality + weights.throughput - 1) < 1e-6, {
     error: (issue) => {
@@ -63,38 +64,41 @@ export type Objectives = z.infer<typeof Objectives>;
 /** Limits on a configuration; all optional. */
 export const Constraints = z.strictObject({
   /** Time to first token p95, ms. */
-  maxTtftP95Ms: z.number().positive().optional(),
+  maxTtftP95Ms: amount('ms', 3_600_000).optional(),
   /** End-to-end latency p95, ms. */
-  maxE2eP95Ms: z.number().positive().optional(),
+  maxE2eP95Ms: amount('ms', 3_600_000).optional(),
   /** Inter-token latency p95, ms. */
-  maxInterTokenP95Ms: z.number().positive().optional(),
+  maxInterTokenP95Ms: amount('ms', 3_600_000).optional(),
   /** Error ratio (0–1). */
-  maxErrorRateRatio: z.number().min(0).max(1).optional(),
+  maxErrorRateRatio: amount('(a ratio)', 1, 0).optional(),
   /** Cost of the deployment, USD/hour. */
-  maxCostPerHourUsd: z.number().positive().optional(),
+  maxCostPerHourUsd: amount('USD per hour', 1_000_000).optional(),
   /** Quality loss from quantization, percent. */
-  maxQualityCostPct: z.number().min(0).max(100).optional(),
+  maxQualityCostPct: amount('%', 100, 0).optional(),
   /** Output tokens per second the deployment must sustain. */
-  minThroughputTokensPerSecond: z.number().positive().optional(),
+  minThroughputTokensPerSecond: amount('tokens per second', 100_000_000).optional(),
 });
 export type Constraints = z.infer<typeof Constraints>;
 
-/** An integer range, inclusive. */
-const Range = z.strictObject({ min: z.int().min(0), max: z.int().min(1) });
+/** The API server's bound on an HPA stabilization window (`HPAScalingRules.stabilizationWindowSeconds`: 0–3600, "one hour"). */
+const HPA_MAX_STABILIZATION_SECONDS = 3600;
+
+/** An integer range of `unit`, inclusive. */
+const range = (unit: string, max: number) => z.strictObject({ min: wholeNumber(unit, 0, max), max: wholeNumber(unit, 1, max) });
 
 /** When a canary is rolled back. */
 export const Rollback = z.strictObject({
   /** Canary error ratio above which the canary fails (0–1). */
-  maxErrorRateRatio: z.number().min(0).max(1),
+  maxErrorRateRatio: amount('(a ratio)', 1, 0),
   /** Canary p95 latency above stable by more than this fails the canary, percent. */
-  maxP95LatencyIncreasePct: z.number().positive(),
+  maxP95LatencyIncreasePct: amount('%', 10_000),
   /** Prometheus metric (0–1, higher is better) of the model's online quality; absent: no quality check. */
   qualityMetric: z
     .string()
     .regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, { error: expected('a Prometheus metric name') })
     .optional(),
   /** Least acceptable value of `qualityMetric` on the canary. */
-  minQuality: z.number().min(0).max(1).optional(),
+  minQuality: amount('(a quality score)', 1, 0).optional(),
 });
 export type Rollback = z.infer<typeof Rollback>;
 
@@ -105,7 +109,7 @@ export const Policy = z.strictObject({
   /** Policy name. DNS-1123 label. */
   name: DnsLabel,
   /** One sentence for reviewers. */
-  description: z.string().optional(),
+  description: text(1000).optional(),
   /** Preset for thresholds and canary steps. */
   strategy: Strategy,
   /** Overrides of the preset's thresholds. Default: the preset's. */
@@ -125,11 +129,11 @@ export const Policy = z.strictObject({
       /** Steps. Default: the preset's weights, 10-minute pauses with analysis. */
       steps: z.array(CanaryStep).min(1).optional(),
       /** Seconds between analysis measurements. Default: 60. */
-      analysisIntervalSeconds: z.int().min(10).default(60),
+      analysisIntervalSeconds: wholeNumber('seconds', 10, 3600).default(60),
       /** Measurements per analysis. Default: 5. */
-      analysisCount: z.int().min(1).default(5),
+      analysisCount: wholeNumber('measurements', 1, 1000).default(5),
       /** Failed measurements tolerated before the canary aborts. Default: 1. */
-      failureLimit: z.int().min(0).default(1),
+      failureLimit: wholeNumber('measurements', 0, 1000).default(1),
     })
     .default({ analysisIntervalSeconds: 60, analysisCount: 5, failureLimit: 1 }),
   /** Traffic the canary must serve before its analysis counts. Default: 20 requests per interval, 5 tries. */
@@ -140,15 +144,15 @@ export const Policy = z.strictObject({
   autoscaling: z
     .strictObject({
       /** Waiting requests per replica the autoscaler aims for. Default: 5. */
-      targetWaitingRequestsPerReplica: z.number().positive().default(5),
+      targetWaitingRequestsPerReplica: amount('waiting requests per replica', 100_000).default(5),
       /** Seconds between queue polls. Default: 15. */
-      pollingIntervalSeconds: z.int().min(5).default(15),
+      pollingIntervalSeconds: wholeNumber('seconds', 5, 3600).default(15),
       /** Seconds of idleness before scaling to zero. Default: 360. */
-      cooldownSeconds: z.int().min(0).default(360),
+      cooldownSeconds: wholeNumber('seconds', 0, 86_400).default(360),
       /** Scale-down stabilization window, seconds. Default: 300. */
-      scaleDownStabilizationSeconds: z.int().min(0).default(300),
+      scaleDownStabilizationSeconds: wholeNumber('seconds', 0, HPA_MAX_STABILIZATION_SECONDS).default(300),
       /** Scale-up stabilization window, seconds. Default: 0. */
-      scaleUpStabilizationSeconds: z.int().min(0).default(0),
+      scaleUpStabilizationSeconds: wholeNumber('seconds', 0, HPA_MAX_STABILIZATION_SECONDS).default(0),
     })
     .default({
       targetWaitingRequestsPerReplica: 5,
@@ -166,13 +170,13 @@ export const Policy = z.strictObject({
     /** Allow spot capacity. Default: false. */
     allowSpot: z.boolean().default(false),
     /** Bounds on replicas. */
-    replicas: Range,
+    replicas: range('replicas', MAX_REPLICAS),
     /** GPUs per replica the bot may choose. Default: 1, 2, 4, 8. */
-    gpuCounts: z.array(z.int().min(1).max(8)).min(1).default([1, 2, 4, 8]),
+    gpuCounts: z.array(wholeNumber('GPUs', 1, 8)).min(1).max(8).default([1, 2, 4, 8]),
     /** Bounds on `--max-num-seqs`. */
-    maxNumSeqs: Range,
+    maxNumSeqs: range('sequences', MAX_NUM_SEQS),
     /** Bounds on `--max-num-batched-tokens`. */
-    maxNumBatchedTokens: Range,
+    maxNumBatchedTokens: range('tokens', MAX_BATCHED_TOKENS),
     /** Quantizations the bot may choose (the model must allow them). Default: none. */
     quantizations: z.array(Quantization).default([]),
   }),
@@ -180,29 +184,29 @@ export const Policy = z.strictObject({
   limits: z
     .strictObject({
       /** Open bot pull requests under this policy. Default: 3. */
-      maxOpenPullRequests: z.int().min(1).default(3),
+      maxOpenPullRequests: wholeNumber('pull requests', 1, 100).default(3),
       /** Pull requests per hour. Default: 2. */
-      maxPullRequestsPerHour: z.int().min(1).default(2),
+      maxPullRequestsPerHour: wholeNumber('pull requests per hour', 1, 100).default(2),
       /** Largest change of the replica bounds per step, percent. Default: 50. */
-      maxReplicaChangePct: z.number().positive().default(50),
+      maxReplicaChangePct: amount('%', 10_000).default(50),
       /** Quiet time after a change before the next, minutes. Default: 60. */
-      cooldownMinutes: z.int().min(0).default(60),
+      cooldownMinutes: wholeNumber('minutes', 0, 525_600).default(60),
     })
     .default({ maxOpenPullRequests: 3, maxPullRequestsPerHour: 2, maxReplicaChangePct: 50, cooldownMinutes: 60 }),
   /** Minutes the bot watches a merged change before calling it good. Default: 30. */
-  verificationWindowMinutes: z.int().min(1).default(30),
+  verificationWindowMinutes: wholeNumber('minutes', 1, 10_080).default(30),
   /** Windows in which the bot opens no pull requests (release freezes, peak season). Default: none. */
   freezeWindows: z
     .array(
       z.strictObject({
         /** Why (shown in the bot's "no change" reason). */
-        reason: z.string().min(1),
+        reason: text(500),
         /** Window start, cron. */
         cron: Cron,
         /** Window length, minutes. */
-        durationMinutes: z.int().min(1),
+        durationMinutes: wholeNumber('minutes', 1, 525_600),
         /** IANA time zone of the cron. Default: UTC. */
-        timeZone: z.string().default('UTC'),
+        timeZone: text(64).default('UTC'),
       }),
     )
     .default([]),

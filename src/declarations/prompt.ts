@@ -1,17 +1,25 @@
 import { z } from 'zod';
 import { definer } from './define.ts';
 import { DnsLabel } from './dns-label.ts';
+import { amount, textOfBytes, wholeNumber } from './bounds.ts';
+
+/**
+ * Each prompt version becomes one ConfigMap, and Kubernetes caps a ConfigMap's
+ * keys and values at 1 MiB together (`ValidateConfigMap`, `MaxSecretSize`);
+ * two texts of at most 500 KiB each and the small sampling key stay under it.
+ */
+const MAX_PROMPT_TEXT_BYTES = 500 * 1024;
 
 /** One version of a prompt template. */
 export const PromptVersion = z.strictObject({
   /** System message. */
-  system: z.string().min(1),
+  system: textOfBytes(MAX_PROMPT_TEXT_BYTES),
   /** User message template; `{{variable}}` placeholders are filled by the caller. */
-  template: z.string().min(1),
+  template: textOfBytes(MAX_PROMPT_TEXT_BYTES),
   /** Sampling temperature. Default: 0.7. */
-  temperature: z.number().min(0).max(2).default(0.7),
+  temperature: amount('(a sampling temperature)', 2, 0).default(0.7),
   /** Maximum output tokens. Default: 1024. */
-  maxOutputTokens: z.int().positive().default(1024),
+  maxOutputTokens: wholeNumber('tokens', 1, 10_000_000).default(1024),
 });
 export type PromptVersion = z.infer<typeof PromptVersion>;
 
@@ -28,7 +36,7 @@ export const Prompt = z.strictObject({
    * Traffic per version in percent, summing to 100 (an A/B split).
    * Default: all traffic to the last version listed.
    */
-  traffic: z.record(DnsLabel, z.int().min(0).max(100)).optional(),
+  traffic: z.record(DnsLabel, wholeNumber('%', 0, 100)).optional(),
 });
 export type Prompt = z.infer<typeof Prompt>;
 

@@ -16,6 +16,9 @@ import { promptTraffic, type Prompt } from '../declarations/prompt.ts';
 import { capacityIssues } from './capacity.ts';
 import { usableGiB, weightsGiB } from './memory.ts';
 import { checkServing, checkSharedClusters } from './serving-checks.ts';
+import { kubernetesNames } from './derived-names.ts';
+import { checkDerivedNames } from './name-check.ts';
+import { checkPromotionCycles } from './promotion-check.ts';
 
 /** A declaration and the file it came from (relative to the fleet root). */
 export interface Loaded<T> {
@@ -61,6 +64,8 @@ export function crossCheck(declarations: Declarations, invalidFiles: readonly st
   for (const policy of declarations.policies) checkPolicy(policy, report);
   checkNamespaces(declarations.environments, report);
   checkCloudNames(declarations.environments, report);
+  issues.push(...checkPromotionCycles(declarations.environments));
+  issues.push(...checkDerivedNames(kubernetesNames(declarations)));
   return issues;
 }
 
@@ -85,7 +90,7 @@ function checkPrompt({ file, value: prompt }: Loaded<Prompt>, modelNames: Readon
   if (!prompt.traffic) return;
   const versions = Object.keys(prompt.versions);
   for (const version of Object.keys(prompt.traffic)) {
-    if (!prompt.versions[version]) report(file, `traffic.${version}`, `expected a version of this prompt (${versions.join(', ')})${suggestion(version, versions)} (got ${JSON.stringify(version)})`);
+    if (!Object.hasOwn(prompt.versions, version)) report(file, `traffic.${version}`, `expected a version of this prompt (${versions.join(', ')})${suggestion(version, versions)} (got ${JSON.stringify(version)})`);
   }
   const total = Object.values(promptTraffic(prompt)).reduce((sum, share) => sum + share, 0);
   if (total !== 100) report(file, 'traffic', `expected shares that sum to 100 (got ${total})`);

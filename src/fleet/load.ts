@@ -1,30 +1,26 @@
 /**
- * The loader: discovers the declaration files of a fleet root, imports them,
- * validates each against its kind's schema, cross-checks them and resolves one
- * Fleet. Every problem is collected and returned; nothing is thrown at the user.
+ * The loader: discovers the declaration files of a fleet root, evaluates them
+ * in the sandbox (src/fleet/sandbox), validates each result against its kind's
+ * schema, cross-checks them and resolves one Fleet. Every problem is collected
+ * and returned; nothing is thrown at the user.
  */
-import { readdir, stat } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { register, type ScopedImport } from 'tsx/esm/api';
 import type { z } from 'zod';
 import { Environment } from '../declarations/environment.ts';
-import { DeclarationError, validate, type DeclarationIssue } from '../declarations/issues.ts';
+import { validate, type DeclarationIssue } from '../declarations/issues.ts';
 import { Model } from '../declarations/model.ts';
 import { Policy, resolvePolicy } from '../declarations/policy.ts';
 import { Prompt } from '../declarations/prompt.ts';
 import { crossCheck, type Declarations, type Loaded } from './cross-check.ts';
 import { readRepositoryUrl } from './repository.ts';
 import { DECLARATION_KINDS, type DeclarationKind, type Fleet, type FleetDeployment } from './fleet.ts';
+import { DEFINE_FUNCTIONS } from './sandbox/protocol.ts';
+import { loadInSandbox, type FileOutcome, type SandboxLimits } from './sandbox/sandbox.ts';
 
 export type LoadResult = { ok: true; fleet: Fleet } | { ok: false; issues: DeclarationIssue[] };
 
-const SCHEMAS: Record<DeclarationKind, { schema: z.ZodType; define: string }> = {
-  models: { schema: Model, define: 'defineModel' },
-  prompts: { schema: Prompt, define: 'definePrompt' },
-  environments: { schema: Environment, define: 'defineEnvironment' },
-  policies: { schema: Policy, define: 'definePolicy' },
-};
+const SCHEMAS: Record<DeclarationKind, z.ZodType> = { models: Model, prompts: Prompt, environments: Environment, policies: Policy };
 
 /**
  * Declaration files of one kind: `<kind>/*.ts`, sorted, leaving out tests,
@@ -43,47 +39,24 @@ async function discover(root: string, kind: DeclarationKind): Promise<string[] |
     .map((name) => `${kind}/${name}`);
 }
 
-let declarationImport: ScopedImport | undefined;
-
-/**
- * Imports TypeScript through one tsx loader hook registered for the process,
- * whatever runs us (node, vitest). Modules the declarations share (the
- * compiler, zod) load once.
- */
-function importDeclaration(url: string): Promise<{ default?: unknown }> {
-  declarationImport ??= register({ namespace: 'llmops-declarations' }).import;
-  return declarationImport(url, import.meta.url);
-}
-
-/** Imports one declaration file and validates its default export. */
-async function loadFile(root: string, file: string, kind: DeclarationKind): Promise<Loaded<unknown> | DeclarationIssue[]> {
-  const absolute = path.join(root, file);
-  const { mtimeMs } = await stat(absolute);
-  let module: { default?: unknown };
-  try {
-    // The query makes a long-running process (the bot) see edits to a file it loaded before.
-    module = await importDeclaration(`${pathToFileURL(absolute).href}?mtime=${mtimeMs}`);
-  } catch (error) {
-    if (error instanceof DeclarationError || (error as Error)?.name === 'DeclarationError') {
-      return (error as DeclarationError).issues.map((issue) => ({ ...issue, file }));
-    }
-    return [{ file, path: '', message: `could not be loaded: ${describeLoadError(error, root)}` }];
-  }
-  const { schema, define } = SCHEMAS[kind];
-  if (module.default === undefined) {
-    return [{ file, path: '', message: `expected a default export: export default ${define}({ … }) (got none)` }];
-  }
-  const result = validate(schema, module.default, file);
+/** Validates what a file's sandboxed evaluation gave, here in the loader: the sandbox's word is never taken for it. */
+function validateOutcome(file: string, kind: DeclarationKind, outcome: FileOutcome): Loaded<unknown> | DeclarationIssue[] {
+  if (outcome.kind === 'issues') return outcome.issues.map((issue) => ({ file, ...issue }));
+  if (!('value' in outcome)) return [{ file, path: '', message: `expected a default export: export default ${DEFINE_FUNCTIONS[kind]}({ … }) (got none)` }];
+  const result = validate(SCHEMAS[kind], outcome.value, file);
   return result.ok ? { file, value: result.value } : result.issues;
 }
 
-/** The first lines of an import error, with the fleet root's absolute path removed. */
-function describeLoadError(error: unknown, root: string): string {
-  const text = typeof (error as Error)?.message === 'string' ? (error as Error).message : String(error);
-  return text.split(`${root}${path.sep}`).join('').split('\n').filter((line) => line.trim() !== '').slice(0, 3).join(' ').trim();
+export interface LoadOptions {
+  /** Time and memory limits of the sandbox. Default: from LLMOPS_LOAD_TIMEOUT_SECONDS and LLMOPS_LOAD_MEMORY_MIB, else 30 s and 512 MiB. */
+  readonly limits?: SandboxLimits;
 }
 
-export async function loadFleet(fleetRoot: string): Promise<LoadResult> {
+/**
+ * Loads a fleet: every declaration evaluated in the sandbox, validated,
+ * cross-checked and resolved; or every problem found.
+ */
+export async function loadFleet(fleetRoot: string, options: LoadOptions = {}): Promise<LoadResult> {
   const root = path.resolve(fleetRoot);
   const issues: DeclarationIssue[] = [];
   const loaded: Record<DeclarationKind, Loaded<unknown>[]> = { models: [], prompts: [], environments: [], policies: [] };
@@ -93,10 +66,13 @@ export async function loadFleet(fleetRoot: string): Promise<LoadResult> {
   if (filesByKind.every((files) => files === undefined)) {
     return { ok: false, issues: [{ file: root, path: '', message: `expected a fleet root holding ${DECLARATION_KINDS.map((kind) => `${kind}/`).join(', ')} (got none of them); pass --root` }] };
   }
-  // Imported one by one: declaration files share modules, and order keeps messages stable.
+  const kinds = DECLARATION_KINDS.filter((_, index) => filesByKind[index] !== undefined);
+  const files = filesByKind.flatMap((found) => found ?? []);
+  const sandboxed = await loadInSandbox(root, files, kinds, options.limits);
+  if (sandboxed.issues.length > 0) return { ok: false, issues: sandboxed.issues };
   for (const [index, kind] of DECLARATION_KINDS.entries()) {
     for (const file of filesByKind[index] ?? []) {
-      const result = await loadFile(root, file, kind);
+      const result = validateOutcome(file, kind, sandboxed.outcomes.get(file)!);
       if (Array.isArray(result)) {
         issues.push(...result);
         invalidFiles.push(file);

@@ -1,10 +1,48 @@
-/** Names shared by the Kubernetes and Terraform outputs, so the two always refer to the same things. */
+/**
+ * Every name the compiler derives from a declared one, in one place, so that
+ * the outputs agree with each other (Kubernetes and Terraform) and the loader
+ * can check each name before anything is written (derived-names.ts).
+ */
+import { createHash } from 'node:crypto';
 import type { Environment } from '../declarations/environment.ts';
+import type { Prompt } from '../declarations/prompt.ts';
+import { stableJson } from './stable-json.ts';
 
 /** Kubernetes ServiceAccount of a model's servers (one per deployment, so each reads only its model). */
 export function modelServerServiceAccount(modelName: string): string {
   return `${modelName}-server`;
 }
+
+/**
+ * Names of a deployment's Services: `root` reaches every pod (Prometheus scrapes through it; the route uses it without a
+ * traffic router); Argo Rollouts pins `stable` and `canary` to their pods, and its Gateway API router weights them.
+ */
+export function serviceNames(modelName: string): { root: string; stable: string; canary: string } {
+  return { root: modelName, stable: `${modelName}-stable`, canary: `${modelName}-canary` };
+}
+
+/** The Argo Rollouts AnalysisTemplate comparing a deployment's canary with its stable pods. */
+export function analysisTemplateName(modelName: string): string {
+  return `${modelName}-canary`;
+}
+
+/** ConfigMap of one prompt version; the name carries a content hash, so an edit makes a new object and rolls its consumers. */
+export function promptConfigMapName(prompt: Prompt, version: string): string {
+  const hash = createHash('sha256').update(stableJson(prompt.versions[version])).digest('hex').slice(0, 8);
+  return `prompt-${prompt.name}-${version}-${hash}`;
+}
+
+/** The environment's model registry ConfigMap. */
+export const MODEL_REGISTRY_NAME = 'llmops-model-registry';
+
+/** The environment's NetworkPolicy that denies what no other policy admits. */
+export const DEFAULT_DENY_POLICY_NAME = 'default-deny';
+
+/** The Argo CD Application of an environment, and the app of apps over them. */
+export function argocdApplicationName(environmentName: string): string {
+  return `llmops-${environmentName}`;
+}
+export const ROOT_APPLICATION_NAME = 'llmops-root';
 
 /** Object prefix of a model's artifacts in the environment's model bucket. */
 export function modelArtifactPrefix(modelName: string): string {

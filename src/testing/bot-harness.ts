@@ -16,6 +16,10 @@ import { GitHubStandIn } from './github-stand-in.ts';
 const run = promisify(execFile);
 export const TOKEN = 'ghs_standintoken';
 export const REPOSITORY = 'acme/llmops-gitops';
+/** Another account on the stand-in: someone who is not the bot. */
+export const MALLORY = { token: 'ghp_mallorystoken', login: 'mallory' } as const;
+/** The bot's key in tests (LLMOPS_BOT_SECRET). */
+export const BOT_SECRET = 'test-secret-of-the-bot-0123456789abcdef';
 const HUMAN = { GIT_AUTHOR_NAME: 'Dana Platform', GIT_AUTHOR_EMAIL: 'dana@acme.invalid', GIT_COMMITTER_NAME: 'Dana Platform', GIT_COMMITTER_EMAIL: 'dana@acme.invalid' };
 
 export async function git(cwd: string, ...args: string[]): Promise<string> {
@@ -32,7 +36,8 @@ export interface BotWorld {
   /** A fresh clone for one bot run, with the compiler linked into node_modules. */
   botClone(): Promise<string>;
   repository(clone: string): BotRepository;
-  client(options?: { maxRateLimitWaitSeconds?: number; requestTimeoutMs?: number }): GitHubRepository;
+  /** A GitHub client: the bot's, or another account's with its token. */
+  client(options?: { maxRateLimitWaitSeconds?: number; requestTimeoutMs?: number; token?: string }): GitHubRepository;
   remove(): Promise<void>;
 }
 
@@ -50,7 +55,7 @@ export async function createBotWorld(clock?: () => Date): Promise<BotWorld> {
   const human = path.join(dir, 'human');
   await git(dir, 'clone', '--quiet', bare, human);
   await linkCompiler(human);
-  const github = await new GitHubStandIn({ bareRepository: bare, repository: REPOSITORY, token: TOKEN, clock }).start();
+  const github = await new GitHubStandIn({ bareRepository: bare, repository: REPOSITORY, token: TOKEN, clock, accounts: { [MALLORY.token]: MALLORY.login } }).start();
   let clones = 0;
   return {
     dir,
@@ -63,8 +68,9 @@ export async function createBotWorld(clock?: () => Date): Promise<BotWorld> {
       await linkCompiler(clone);
       return clone;
     },
-    repository: (clone) => new BotRepository({ root: clone }),
-    client: (options = {}) => new GitHubRepository({ token: TOKEN, repository: REPOSITORY, apiUrl: github.url, requestTimeoutMs: options.requestTimeoutMs ?? 5000, maxRateLimitWaitSeconds: options.maxRateLimitWaitSeconds }),
+    repository: (clone) => new BotRepository({ root: clone, secret: BOT_SECRET }),
+    client: (options = {}) =>
+      new GitHubRepository({ token: options.token ?? TOKEN, repository: REPOSITORY, apiUrl: github.url, requestTimeoutMs: options.requestTimeoutMs ?? 5000, maxRateLimitWaitSeconds: options.maxRateLimitWaitSeconds }),
     async remove() {
       await github.stop();
       await rm(dir, { recursive: true, force: true });

@@ -27,11 +27,12 @@ export async function linkCompiler(root: string): Promise<void> {
   await symlink(REPO_ROOT, path.join(root, 'node_modules', 'llmops-gitops'), 'dir');
 }
 
-/** A new temporary folder holding the fixture's declarations and package.json, with the compiler linked. */
+/** A new temporary folder holding the fixture's declarations, package.json and CODEOWNERS, with the compiler linked. */
 async function copyDeclarations(): Promise<string> {
   const root = await mkdtemp(path.join(tmpdir(), 'llmops-fleet-'));
   for (const kind of DECLARATION_KINDS) await cp(path.join(FIXTURE_SOURCE, kind), path.join(root, kind), { recursive: true });
   await cp(path.join(FIXTURE_SOURCE, 'package.json'), path.join(root, 'package.json'));
+  await cp(path.join(FIXTURE_SOURCE, '.github'), path.join(root, '.github'), { recursive: true });
   await linkCompiler(root);
   return root;
 }

@@ -5,6 +5,9 @@
  * rejects gets GitHub's 422, a response that would break it is recorded as a
  * contract violation (tests assert there are none). Faults — secondary rate
  * limits (403), 429, 5xx, slow responses — can be injected per request.
+ * Several accounts can call it (the bot and, say, an attacker), each with its
+ * token; pull requests carry their author and the repository of their head
+ * branch (this one, or a fork), as GitHub reports them.
  */
 import { execFile } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -16,6 +19,7 @@ const run = promisify(execFile);
 
 /** The endpoints served (templates of the OpenAPI description). */
 const TEMPLATES = [
+  '/user',
   '/repos/{owner}/{repo}/pulls',
   '/repos/{owner}/{repo}/pulls/{pull_number}',
   '/repos/{owner}/{repo}/pulls/{pull_number}/merge',
@@ -39,6 +43,10 @@ export interface Fault {
 
 export interface StandInPullRequest {
   number: number;
+  /** Login of the author. Default: the bot's. */
+  author?: string;
+  /** `owner/name` of the repository the head branch lives in. Default: this repository (a fork otherwise). */
+  headRepository?: string;
   title: string;
   body: string;
   head: string;
@@ -73,6 +81,10 @@ export interface GitHubStandInOptions {
   readonly token: string;
   /** Login of the token's user. Default: llmops-bot. */
   readonly login?: string;
+  /** The bot's token is a GitHub App installation token: GET /user answers 403, as GitHub does. */
+  readonly appToken?: boolean;
+  /** Other accounts: token → login. */
+  readonly accounts?: Readonly<Record<string, string>>;
   /** The stand-in's clock (created, merged times). Default: real time. */
   readonly clock?: () => Date;
 }
@@ -162,16 +174,16 @@ export class GitHubStandIn {
       });
       if (fault?.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
       if (fault?.status) throw this.faultError(fault);
-      if (!/^(token|bearer) /i.test(request.headers.authorization ?? '') || request.headers.authorization!.split(' ')[1] !== this.options.token) {
-        throw new HttpError(401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' });
-      }
+      const token = /^(token|bearer) /i.test(request.headers.authorization ?? '') ? request.headers.authorization!.split(' ')[1]! : '';
+      const caller = token === this.options.token ? this.botLogin : this.options.accounts?.[token];
+      if (caller === undefined) throw new HttpError(401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' });
       const matched = matchOperation(method, url.pathname, TEMPLATES);
       if (!matched) throw new HttpError(404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' });
       const body = text ? JSON.parse(text) : undefined;
       const problems = requestViolations(matched, url.searchParams, body);
       if (problems.length > 0) throw new HttpError(422, { message: `Invalid request.\n\n${problems.join('\n')}`, documentation_url: 'https://docs.github.com/rest' });
-      if (matched.params.owner !== this.owner || matched.params.repo !== this.repo) throw new HttpError(404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' });
-      ({ status, payload, headers } = await this.route(matched, url.searchParams, body));
+      if (matched.params.owner !== undefined && (matched.params.owner !== this.owner || matched.params.repo !== this.repo)) throw new HttpError(404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' });
+      ({ status, payload, headers } = await this.route(matched, url.searchParams, body, caller, token === this.options.token && this.options.appToken === true));
       for (const problem of responseViolations(matched, status, payload)) this.contractViolations.push(`${method} ${url.pathname}: ${problem}`);
     } catch (error) {
       if (!(error instanceof HttpError)) {
@@ -222,7 +234,16 @@ export class GitHubStandIn {
     }
   }
 
-  private async route(matched: MatchedOperation, query: URLSearchParams, body: any): Promise<{ status: number; payload: unknown; headers: Record<string, string> }> {
+  private get botLogin(): string {
+    return this.options.login ?? 'llmops-bot';
+  }
+
+  /** `owner:branch` of a pull request's head. */
+  private headLabel(pull: StandInPullRequest): string {
+    return `${(pull.headRepository ?? `${this.owner}/${this.repo}`).split('/')[0]}:${pull.head}`;
+  }
+
+  private async route(matched: MatchedOperation, query: URLSearchParams, body: any, caller: string, appToken: boolean): Promise<{ status: number; payload: unknown; headers: Record<string, string> }> {
     const ok = (payload: unknown, status = 200, headers: Record<string, string> = {}) => ({ status, payload, headers });
     const key = `${matched.method} ${matched.template.replace('/repos/{owner}/{repo}', '')}`;
     const pull = (number: string | undefined) => {
@@ -232,12 +253,15 @@ export class GitHubStandIn {
     };
     const now = this.clock().toISOString();
     switch (key) {
+      case 'get /user':
+        if (appToken) throw new HttpError(403, { message: 'Resource not accessible by integration', documentation_url: 'https://docs.github.com/rest/users/users#get-the-authenticated-user', status: '403' });
+        return ok({ ...exampleOf('public-user'), login: caller, user_view_type: 'public', type: 'User' });
       case 'get /pulls': {
         const state = query.get('state') ?? 'open';
         const head = query.get('head');
         // GitHub's default: newest first when sorting by creation (the default sort), else ascending.
         const direction = query.get('direction') ?? (!query.get('sort') || query.get('sort') === 'created' ? 'desc' : 'asc');
-        let found = this.pulls.filter((candidate) => (state === 'all' || candidate.state === state) && (!head || `${this.owner}:${candidate.head}` === head) && (!query.get('base') || candidate.base === query.get('base')));
+        let found = this.pulls.filter((candidate) => (state === 'all' || candidate.state === state) && (!head || this.headLabel(candidate) === head) && (!query.get('base') || candidate.base === query.get('base')));
         found = found.sort((a, b) => (direction === 'asc' ? a.number - b.number : b.number - a.number));
         const perPage = Number(query.get('per_page') ?? 30);
         const page = Number(query.get('page') ?? 1);
@@ -251,12 +275,27 @@ export class GitHubStandIn {
         return ok(await Promise.all(slice.map((candidate) => this.pullJson(candidate, true))), 200, headers);
       }
       case 'post /pulls': {
-        if (!(await this.branchSha(body.head))) throw validationFailed(`head ${body.head} does not exist`);
+        // `head` is `branch` or `owner:branch`; another owner's is a fork, whose branches live elsewhere.
+        const [headOwner, branch] = String(body.head).includes(':') ? String(body.head).split(':') as [string, string] : [this.owner, String(body.head)];
+        const fromFork = headOwner !== this.owner;
+        if (!fromFork && !(await this.branchSha(branch))) throw validationFailed(`head ${body.head} does not exist`);
         if (!(await this.branchSha(body.base))) throw validationFailed(`base ${body.base} does not exist`);
-        if (this.pulls.some((candidate) => candidate.state === 'open' && candidate.head === body.head && candidate.base === body.base)) {
-          throw validationFailed(`A pull request already exists for ${this.owner}:${body.head}.`);
+        if (this.pulls.some((candidate) => candidate.state === 'open' && this.headLabel(candidate) === `${headOwner}:${branch}` && candidate.base === body.base)) {
+          throw validationFailed(`A pull request already exists for ${headOwner}:${branch}.`);
         }
-        const created: StandInPullRequest = { number: this.nextId++, title: body.title, body: body.body ?? '', head: body.head, base: body.base, state: 'open', labels: [], createdAt: now, updatedAt: now };
+        const created: StandInPullRequest = {
+          number: this.nextId++,
+          author: caller,
+          headRepository: `${headOwner}/${this.repo}`,
+          title: body.title,
+          body: body.body ?? '',
+          head: branch,
+          base: body.base,
+          state: 'open',
+          labels: [],
+          createdAt: now,
+          updatedAt: now,
+        };
         this.pulls.push(created);
         return ok(await this.pullJson(created), 201);
       }
@@ -285,7 +324,7 @@ export class GitHubStandIn {
         return ok(this.comments.filter((comment) => comment.issue === Number(matched.params.issue_number)).map((comment) => this.commentJson(comment)));
       case 'post /issues/{issue_number}/comments': {
         const found = pull(matched.params.issue_number);
-        const comment: StandInComment = { id: this.nextId++, issue: found.number, body: body.body, user: this.options.login ?? 'llmops-bot' };
+        const comment: StandInComment = { id: this.nextId++, issue: found.number, body: body.body, user: caller };
         this.comments.push(comment);
         return ok(this.commentJson(comment), 201);
       }
@@ -318,7 +357,17 @@ export class GitHubStandIn {
   private async pullJson(pull: StandInPullRequest, simple = false) {
     const base = `${this.url}/repos/${this.owner}/${this.repo}`;
     const repository = { ...exampleOf('repository'), name: this.repo, full_name: `${this.owner}/${this.repo}`, owner: { ...exampleOf('simple-user'), login: this.owner } };
-    const ref = async (branch: string) => ({ label: `${this.owner}:${branch}`, ref: branch, sha: (await this.branchSha(branch)) ?? pull.mergeSha ?? '0'.repeat(40), repo: repository, user: { ...exampleOf('simple-user'), login: this.owner } });
+    const ref = async (branch: string, repositoryName = `${this.owner}/${this.repo}`) => {
+      const owner = repositoryName.split('/')[0]!;
+      const local = repositoryName === `${this.owner}/${this.repo}`;
+      return {
+        label: `${owner}:${branch}`,
+        ref: branch,
+        sha: (local ? await this.branchSha(branch) : undefined) ?? pull.mergeSha ?? '0'.repeat(40),
+        repo: { ...repository, full_name: repositoryName, owner: { ...exampleOf('simple-user'), login: owner }, fork: !local },
+        user: { ...exampleOf('simple-user'), login: owner },
+      };
+    };
     return {
       ...exampleOf(simple ? 'pull-request-simple' : 'pull-request'),
       id: pull.number,
@@ -327,14 +376,14 @@ export class GitHubStandIn {
       body: pull.body,
       state: pull.state,
       labels: pull.labels.map((name) => this.labelJson(name)),
-      head: await ref(pull.head),
+      head: await ref(pull.head, pull.headRepository),
       base: await ref(pull.base),
       created_at: pull.createdAt,
       updated_at: pull.updatedAt,
       closed_at: pull.closedAt ?? null,
       merged_at: pull.mergedAt ?? null,
       merge_commit_sha: pull.mergeSha ?? null,
-      user: { ...exampleOf('simple-user'), login: this.options.login ?? 'llmops-bot' },
+      user: { ...exampleOf('simple-user'), login: pull.author ?? this.botLogin },
       url: `${base}/pulls/${pull.number}`,
       html_url: `https://github.com/${this.owner}/${this.repo}/pull/${pull.number}`,
       ...(simple ? {} : { merged: pull.mergedAt !== undefined, mergeable: pull.state === 'open' ? true : null }),

@@ -28,6 +28,12 @@ export const EXAMPLE_TRUTH = {
   'qwen2-5-7b-instruct': { parametersBillions: 7.62, kvBytesPerToken: 57344 },
 } as const;
 
+/** A scenario (input form) of steady, light traffic on the given deployments (`<env>/<model>` of the example models). */
+export function steadyScenario(deploymentIds: readonly string[], seed: number, durationMinutes = 90): unknown {
+  const steady = { traffic: { kind: 'steady', requestsPerSecond: 0.4 }, promptTokens: { mean: 600 }, outputTokens: { mean: 100 } };
+  return { durationMinutes, seed, deployments: Object.fromEntries(deploymentIds.map((id) => [id, steady])), truth: EXAMPLE_TRUTH };
+}
+
 /** Starts the real Prometheus with `scenario` (input form) simulated on a fleet's generated/, ending at `end`. */
 export async function prometheusWithScenario(scenario: unknown, end: Date, fleetRoot?: string): Promise<PrometheusServer> {
   const root = fleetRoot ?? (await preparedFixture());

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { amount, wholeNumber } from '../declarations/bounds.ts';
 
 /** vLLM `--quantization` methods the compiler knows the weight size of. */
 export const Quantization = z.enum(['fp8', 'awq', 'gptq', 'bitsandbytes']);
@@ -18,6 +19,10 @@ export type Dtype = z.infer<typeof Dtype>;
 
 export const DTYPE_BYTES: Readonly<Record<Dtype, number>> = { bfloat16: 2, float16: 2, float32: 4 };
 
+/** Bounds of the numeric arguments (int32-safe, far above any real setting): sequences per batch, tokens per batch or context. */
+export const MAX_NUM_SEQS = 8192;
+export const MAX_BATCHED_TOKENS = 10_000_000;
+
 /**
  * vLLM engine arguments, keyed by their real flag names (without `--`). Each is
  * rendered as `--name value` (booleans as `--name` / `--no-name`). Absent
@@ -25,15 +30,15 @@ export const DTYPE_BYTES: Readonly<Record<Dtype, number>> = { bfloat16: 2, float
  */
 export const EngineArgs = z.strictObject({
   /** Maximum sequences batched per iteration. vLLM default: 256 (1024 on >= 70 GiB GPUs other than A100). */
-  'max-num-seqs': z.int().min(1).max(8192).optional(),
+  'max-num-seqs': wholeNumber('sequences', 1, MAX_NUM_SEQS).optional(),
   /** Maximum tokens per iteration (prefill chunk budget). vLLM default: 2048 (8192 on >= 70 GiB GPUs other than A100). */
-  'max-num-batched-tokens': z.int().min(1).optional(),
+  'max-num-batched-tokens': wholeNumber('tokens', 1, MAX_BATCHED_TOKENS).optional(),
   /** Fraction (0–1] of GPU memory vLLM may use for weights, activations and KV cache. vLLM default: 0.9. */
-  'gpu-memory-utilization': z.number().gt(0).max(1).optional(),
+  'gpu-memory-utilization': amount('(a fraction of GPU memory)', 1).optional(),
   /** GPUs one replica shards each layer over. Default: the deployment's GPU count. */
-  'tensor-parallel-size': z.int().min(1).optional(),
+  'tensor-parallel-size': wholeNumber('GPUs', 1, 8).optional(),
   /** Maximum context (prompt + output) in tokens. Default: the model's context length. */
-  'max-model-len': z.int().min(1).optional(),
+  'max-model-len': wholeNumber('tokens', 1, MAX_BATCHED_TOKENS).optional(),
   /** Weight quantization; must be one the model declares. Default: none (the model's dtype). */
   quantization: Quantization.optional(),
   /** KV-cache element type. vLLM default: `auto` (the model's dtype). */

@@ -2,11 +2,12 @@ import { createServer } from 'node:http';
 import { BotRepository } from '../../act/bot-repository.ts';
 import { runCycle, type CycleReport } from '../../act/cycle.ts';
 import { OptimizerMetrics } from '../../act/metrics.ts';
-import { LedgerError } from '../../act/ledger.ts';
-import { PrometheusClient, PrometheusError } from '../../prometheus/client.ts';
+import { MIN_SECRET_CHARACTERS } from '../../act/trust.ts';
+import { PrometheusError } from '../../prometheus/client.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { githubFromEnvironment } from '../github-from-env.ts';
 import { CliError, type Io } from '../io.ts';
+import { durationOption, prometheusOption } from '../prometheus-options.ts';
 
 export interface OptimizeCommandOptions {
   readonly root: string;
@@ -37,6 +38,25 @@ function printReport(report: CycleReport, io: Io): void {
   io.out(`cycle on ${report.baseSha.slice(0, 12)}: ${[...counts].map(([kind, count]) => `${count} ${kind}`).join(', ') || 'nothing to do'}${report.stopped ? ` (stopped: ${report.stopped.split('\n')[0]})` : ''}\n`);
 }
 
+/** Key of local branches, whose fingerprints only this checkout reads. */
+const LOCAL_SECRET = 'llmops-local-branches-are-yours-only';
+
+/**
+ * The bot's key, LLMOPS_BOT_SECRET: it keys fingerprints and commit signatures
+ * so that nobody can forge a proposal of the bot's. Required with GitHub.
+ */
+function botSecret(local: boolean): string {
+  const secret = process.env.LLMOPS_BOT_SECRET ?? '';
+  if (secret === '' && local) return LOCAL_SECRET;
+  if (secret.length < MIN_SECRET_CHARACTERS) {
+    throw new CliError(
+      `LLMOPS_BOT_SECRET: expected a random secret of at least ${MIN_SECRET_CHARACTERS} characters that only the bot holds (got ${secret === '' ? 'nothing' : `${secret.length} characters`}); it keys the bot's fingerprints and commit signatures so that nobody can forge them. Generate one with \`openssl rand -hex 32\` and store it as a repository secret`,
+      ExitCode.usage,
+    );
+  }
+  return secret;
+}
+
 /** `llmops optimize`: plan, then open or update the bot's pull requests (or local branches). */
 export async function optimizeCommand(options: OptimizeCommandOptions, io: Io): Promise<void> {
   if (options.once === options.serve) throw new CliError('expected exactly one of --once and --serve', ExitCode.usage);
@@ -51,8 +71,9 @@ export async function optimizeCommand(options: OptimizeCommandOptions, io: Io): 
     : await githubFromEnvironment(options, 'export a token with contents and pull-requests write access, or run with --local to write the branches here and print the pull-request bodies');
 
   const metrics = new OptimizerMetrics();
-  const repository = new BotRepository({ root: options.root, base: options.base, remote: options.remote, local: options.local });
-  const prometheus = new PrometheusClient(options.prometheus);
+  const repository = new BotRepository({ root: options.root, base: options.base, remote: options.remote, local: options.local, secret: botSecret(options.local === true) });
+  const prometheus = await prometheusOption(options.prometheus);
+  const plan = { window: durationOption('--window', options.window), recent: durationOption('--recent', options.recent) };
   const stop = new AbortController();
   const onSignal = () => {
     io.err('received SIGTERM: finishing the current deployment, then stopping\n');
@@ -68,7 +89,7 @@ export async function optimizeCommand(options: OptimizeCommandOptions, io: Io): 
       metrics,
       signal: stop.signal,
       now: options.at === undefined ? undefined : new Date(Number(options.at) * 1000),
-      plan: { window: options.window, recent: options.recent },
+      plan,
       log: (line) => io.err(`${line}\n`),
     });
     printReport(report, io);
@@ -81,7 +102,7 @@ export async function optimizeCommand(options: OptimizeCommandOptions, io: Io): 
       try {
         report = await cycle();
       } catch (error) {
-        if (error instanceof PrometheusError || error instanceof LedgerError) throw new CliError(`${error.message}\nNothing was pushed.`, ExitCode.failure);
+        if (error instanceof PrometheusError) throw new CliError(`${error.message}\nNothing was pushed.`, ExitCode.failure);
         throw error;
       }
       if (report.outcomes.some((outcome) => outcome.kind === 'failed') || (report.stopped && report.stopped !== 'stop requested')) throw new CliError('', ExitCode.failure);

@@ -1,10 +1,11 @@
 import { suggestion } from '../../declarations/issues.ts';
 import { describeChange, recommendationJson } from '../../optimizer/describe.ts';
 import { planFleet } from '../../optimizer/plan.ts';
-import { PrometheusClient, PrometheusError } from '../../prometheus/client.ts';
+import { PrometheusError } from '../../prometheus/client.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { fleetOrFail } from '../fleet-or-fail.ts';
 import { CliError, type Io } from '../io.ts';
+import { durationOption, prometheusOption } from '../prometheus-options.ts';
 import { renderTable } from '../table.ts';
 
 export interface PlanCommandOptions {
@@ -25,12 +26,14 @@ export async function planCommand(options: PlanCommandOptions, io: Io): Promise<
   if (options.env !== undefined && !environments.includes(options.env)) {
     throw new CliError(`--env: expected one of ${environments.join(', ')}${suggestion(options.env, environments)} (got ${JSON.stringify(options.env)})`, ExitCode.usage);
   }
+  const [window, recent] = [durationOption('--window', options.window), durationOption('--recent', options.recent)];
+  const prometheus = await prometheusOption(options.prometheus);
   let recommendations;
   try {
-    recommendations = await planFleet(fleet, new PrometheusClient(options.prometheus), {
+    recommendations = await planFleet(fleet, prometheus, {
       environment: options.env,
-      window: options.window,
-      recent: options.recent,
+      window,
+      recent,
       now: options.at === undefined ? undefined : new Date(Number(options.at) * 1000),
     });
   } catch (error) {

@@ -1,4 +1,5 @@
 import type { Io } from '../io.ts';
+import { ledgerProblems } from '../../act/ledger-check.ts';
 import { fleetOrFail } from '../fleet-or-fail.ts';
 
 export interface ValidateOptions {
@@ -6,9 +7,9 @@ export interface ValidateOptions {
   readonly json?: boolean;
 }
 
-/** `llmops validate`: load and cross-check every declaration, write nothing. */
+/** `llmops validate`: load and cross-check every declaration, and the bot's ledger line by line; write nothing. */
 export async function validateCommand(options: ValidateOptions, io: Io): Promise<void> {
-  const fleet = await fleetOrFail(options.root, io, options.json);
+  const fleet = await fleetOrFail(options.root, io, options.json, ledgerProblems);
   const counts = {
     models: fleet.models.length,
     prompts: fleet.prompts.length,

@@ -1,16 +1,17 @@
 /** The environment fields of an AWS (EKS) environment. */
 import { z } from 'zod';
 import { expected } from '../../declarations/issues.ts';
+import { text } from '../../declarations/bounds.ts';
 
 /** Terraform state in S3 with S3-native locking (Terraform >= 1.10). */
 export const S3StateBackend = z.strictObject({
   type: z.literal('s3'),
   /** State bucket. */
-  bucket: z.string().min(3),
+  bucket: z.string().min(3).max(63),
   /** State object key. */
-  key: z.string().min(1),
+  key: text(1024),
   /** Bucket region. */
-  region: z.string().min(1),
+  region: text(64),
 });
 
 export const AWS_ENVIRONMENT_FIELDS = {

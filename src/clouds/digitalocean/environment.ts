@@ -1,5 +1,6 @@
 /** The environment fields of a DigitalOcean (DOKS) environment. */
 import { z } from 'zod';
+import { text } from '../../declarations/bounds.ts';
 
 /**
  * Terraform state in a Spaces bucket through Terraform's S3 backend (Spaces is
@@ -9,9 +10,9 @@ import { z } from 'zod';
 export const SpacesStateBackend = z.strictObject({
   type: z.literal('spaces'),
   /** State bucket. */
-  bucket: z.string().min(3),
+  bucket: z.string().min(3).max(63),
   /** State object key. */
-  key: z.string().min(1),
+  key: text(1024),
   /** Spaces region of the state bucket (`nyc3`). */
   region: z.string().regex(/^[a-z]{3}\d$/),
 });

@@ -1,14 +1,15 @@
 /** The environment fields of a GCP (GKE) environment. */
 import { z } from 'zod';
 import { expected } from '../../declarations/issues.ts';
+import { text } from '../../declarations/bounds.ts';
 
 /** Terraform state in a GCS bucket (GCS locks the state itself). */
 export const GcsStateBackend = z.strictObject({
   type: z.literal('gcs'),
   /** State bucket. */
-  bucket: z.string().min(3),
+  bucket: z.string().min(3).max(222),
   /** Object prefix. */
-  prefix: z.string().min(1),
+  prefix: text(1024),
 });
 
 export const GCP_ENVIRONMENT_FIELDS = {

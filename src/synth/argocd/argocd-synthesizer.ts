@@ -1,5 +1,6 @@
 import type { Environment } from '../../declarations/environment.ts';
 import type { Fleet } from '../../fleet/fleet.ts';
+import { argocdApplicationName, ROOT_APPLICATION_NAME } from '../../fleet/naming.ts';
 import { GENERATED_DIR } from '../write.ts';
 import { kubernetesFolder } from '../kubernetes/kubernetes-synthesizer.ts';
 import { MANAGED_BY, syncWave } from '../kubernetes/labels.ts';
@@ -112,7 +113,7 @@ function environmentApplication(fleet: Fleet, environment: Environment): object 
     apiVersion: 'argoproj.io/v1alpha1',
     kind: 'Application',
     metadata: {
-      name: `llmops-${environment.name}`,
+      name: argocdApplicationName(environment.name),
       namespace: ARGOCD_NAMESPACE,
       labels: { ...MANAGED_BY, 'llmops.dev/environment': environment.name },
       annotations: syncWave(ENVIRONMENT_WAVE),
@@ -188,7 +189,7 @@ function root(fleet: Fleet): object[] {
     {
       apiVersion: 'argoproj.io/v1alpha1',
       kind: 'Application',
-      metadata: { name: 'llmops-root', namespace: ARGOCD_NAMESPACE, labels: MANAGED_BY },
+      metadata: { name: ROOT_APPLICATION_NAME, namespace: ARGOCD_NAMESPACE, labels: MANAGED_BY },
       spec: {
         project: PROJECTS.root,
         source: { repoURL: fleet.repositoryUrl, targetRevision: TARGET_REVISION, path: `${GENERATED_DIR}/${APPS_FOLDER}` },

@@ -2,13 +2,10 @@ import { ApiObject } from 'cdk8s';
 import type { Construct } from 'constructs';
 import type { FleetDeployment } from '../../fleet/fleet.ts';
 import { HTTP_STATUS_LABEL, httpRequestsQuery, quantileQuery, SERVER_ERROR_STATUS, type VllmHistogram } from '../../vllm/metrics.ts';
+import { analysisTemplateName } from '../../fleet/naming.ts';
 import { deploymentLabels, syncWave, SyncWave } from './labels.ts';
 import { POD_TEMPLATE_HASH_LABEL } from './monitoring.ts';
 import { httpSelector, seriesSelector } from './prometheus-rules.ts';
-
-export function analysisTemplateName(modelName: string): string {
-  return `${modelName}-canary`;
-}
 
 const HASH = POD_TEMPLATE_HASH_LABEL.replace(/-/g, '_');
 type Hash = 'canary-hash' | 'stable-hash';

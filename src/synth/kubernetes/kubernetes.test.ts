@@ -491,6 +491,7 @@ describe('a change to one engine argument', () => {
         stale: ['staging/helm/Chart.yaml', 'staging/helm/templates/llama-3-1-8b-instruct.yaml', 'staging/kubernetes/llama-3-1-8b-instruct.yaml'],
         missing: [],
         extra: [],
+        codeOwners: [],
       });
       const before = await readTree(path.join(root, 'generated'));
       await runCli(['synth', '--root', root]);

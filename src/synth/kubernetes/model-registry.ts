@@ -2,14 +2,12 @@ import type { Construct } from 'constructs';
 import { promptTraffic } from '../../declarations/prompt.ts';
 import type { Environment } from '../../declarations/environment.ts';
 import type { FleetDeployment } from '../../fleet/fleet.ts';
-import { stableJson } from '../serialize.ts';
+import { MODEL_REGISTRY_NAME, promptConfigMapName, serviceNames } from '../../fleet/naming.ts';
+import { stableJson } from '../../fleet/stable-json.ts';
 import { MANAGED_BY, syncWave, SyncWave, VLLM_PORT } from './labels.ts';
 import { kplus } from './plus.ts';
-import { promptConfigMapName } from './prompts.ts';
 import { modelRoutePrefix } from './route.ts';
-import { serviceNames } from './services.ts';
 
-export const MODEL_REGISTRY_NAME = 'llmops-model-registry';
 /** The registry's key in the ConfigMap (what src/client/prompt-client.ts reads). */
 export const MODEL_REGISTRY_KEY = 'models.json';
 

@@ -4,6 +4,7 @@ import type { Environment } from '../../declarations/environment.ts';
 import type { NetworkPeer } from '../../declarations/network.ts';
 import type { FleetDeployment } from '../../fleet/fleet.ts';
 import { gatewaySourcesOf, nodeLocalDnsOf } from '../../fleet/cluster-defaults.ts';
+import { DEFAULT_DENY_POLICY_NAME } from '../../fleet/naming.ts';
 import { deploymentLabels, MANAGED_BY, selectorLabels, syncWave, SyncWave, VLLM_PORT } from './labels.ts';
 import { kplus } from './plus.ts';
 import { HTTP_ADD_ON, scaledFromZero } from './scale-from-zero.ts';
@@ -16,7 +17,7 @@ const KUBE_DNS = { namespace: 'kube-system', podLabels: { 'k8s-app': 'kube-dns' 
 /** Deny all traffic to and from every pod of the namespace unless another policy admits it. */
 export function addDefaultDeny(scope: Construct, environment: Environment): void {
   new kplus.k8s.KubeNetworkPolicy(scope, 'default-deny', {
-    metadata: { name: 'default-deny', labels: { ...MANAGED_BY, 'llmops.dev/environment': environment.name }, annotations: syncWave(SyncWave.configuration) },
+    metadata: { name: DEFAULT_DENY_POLICY_NAME, labels: { ...MANAGED_BY, 'llmops.dev/environment': environment.name }, annotations: syncWave(SyncWave.configuration) },
     spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
   });
 }

@@ -1,16 +1,10 @@
-import { createHash } from 'node:crypto';
 import type { Construct } from 'constructs';
-import type { Prompt, PromptVersion } from '../../declarations/prompt.ts';
+import type { PromptVersion } from '../../declarations/prompt.ts';
 import type { FleetDeployment } from '../../fleet/fleet.ts';
-import { stableJson } from '../serialize.ts';
+import { promptConfigMapName, serviceNames } from '../../fleet/naming.ts';
+import { stableJson } from '../../fleet/stable-json.ts';
 import { deploymentLabels, syncWave, SyncWave } from './labels.ts';
 import { kplus } from './plus.ts';
-
-/** ConfigMap of one prompt version; the name carries a content hash, so an edit makes a new object and rolls its consumers. */
-export function promptConfigMapName(prompt: Prompt, version: string): string {
-  const hash = createHash('sha256').update(stableJson(prompt.versions[version])).digest('hex').slice(0, 8);
-  return `prompt-${prompt.name}-${version}-${hash}`.slice(0, 63);
-}
 
 /** One ConfigMap per prompt version, immutable (a change is a new name). */
 export function addPromptConfigMaps(scope: Construct, deployment: FleetDeployment): void {

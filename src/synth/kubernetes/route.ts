@@ -4,7 +4,7 @@ import type { FleetDeployment } from '../../fleet/fleet.ts';
 import { gatewayNamespaceOf } from '../../fleet/cluster-defaults.ts';
 import { deploymentLabels, syncWave, SyncWave, VLLM_PORT } from './labels.ts';
 import { HTTP_ADD_ON, scaledFromZero, wakeHost } from './scale-from-zero.ts';
-import { serviceNames } from './services.ts';
+import { serviceNames } from '../../fleet/naming.ts';
 
 /** Path prefix of a model behind the gateway: `/<model>/v1/chat/completions` reaches the server's `/v1/chat/completions`. */
 export function modelRoutePrefix(modelName: string): string {

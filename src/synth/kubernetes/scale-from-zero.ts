@@ -12,7 +12,7 @@ import type { Construct } from 'constructs';
 import type { FleetDeployment } from '../../fleet/fleet.ts';
 import { deploymentLabels, syncWave, SyncWave, VLLM_PORT } from './labels.ts';
 import { startupBudgetSeconds } from './model-server.ts';
-import { serviceNames } from './services.ts';
+import { serviceNames } from '../../fleet/naming.ts';
 import type { WorkloadRef } from './workload.ts';
 
 /** The add-on as its Helm chart (keda-add-ons-http 0.15.0, installed in `keda`) names it. */

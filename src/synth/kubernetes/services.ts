@@ -1,15 +1,8 @@
 import type { Construct } from 'constructs';
 import type { FleetDeployment } from '../../fleet/fleet.ts';
+import { serviceNames } from '../../fleet/naming.ts';
 import { deploymentLabels, selectorLabels, syncWave, SyncWave, VLLM_PORT } from './labels.ts';
 import { kplus } from './plus.ts';
-
-/**
- * Names of a deployment's Services: `root` reaches every pod (Prometheus scrapes through it; the route uses it without a
- * traffic router); Argo Rollouts pins `stable` and `canary` to their pods, and its Gateway API router weights them.
- */
-export function serviceNames(modelName: string): { root: string; stable: string; canary: string } {
-  return { root: modelName, stable: `${modelName}-stable`, canary: `${modelName}-canary` };
-}
 
 /** The Services of a deployment: one that reaches every pod, plus stable and canary for a Rollout. */
 export function addServices(scope: Construct, deployment: FleetDeployment, withCanary: boolean): void {

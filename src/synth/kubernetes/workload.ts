@@ -1,12 +1,12 @@
 import { ApiObject } from 'cdk8s';
 import type { Construct } from 'constructs';
 import type { FleetDeployment } from '../../fleet/fleet.ts';
-import { analysisDurationSeconds, analysisTemplateName } from './analysis-template.ts';
+import { analysisTemplateName, serviceNames } from '../../fleet/naming.ts';
+import { analysisDurationSeconds } from './analysis-template.ts';
 import { CANARY_MAX_SURGE, deploymentCanaryTraffic } from '../../fleet/canary-traffic.ts';
 import { deploymentLabels, selectorLabels, syncWave, SyncWave, versionLabel } from './labels.ts';
 import { modelServerPodTemplate, startupBudgetSeconds } from './model-server.ts';
 import { routeName } from './route.ts';
-import { serviceNames } from './services.ts';
 
 /** What scales the workload (the KEDA ScaledObject points at this). */
 export interface WorkloadRef {

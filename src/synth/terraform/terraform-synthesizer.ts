@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { App } from 'cdktf';
 import { deploymentsOf, type Fleet } from '../../fleet/fleet.ts';
-import { stableJson } from '../serialize.ts';
+import { stableJson } from '../../fleet/stable-json.ts';
 import type { OutputFile, Synthesizer } from '../synthesizer.ts';
 import { EnvironmentStack } from './environment-stack.ts';
 

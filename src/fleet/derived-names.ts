@@ -1,0 +1,56 @@
+/**
+ * The Kubernetes and Argo CD names the synthesizers will write, listed from the
+ * declarations with the field that causes each, for the name checker. It
+ * follows what src/synth/kubernetes and src/synth/argocd make: Services
+ * (stable and canary ones with a canary), the AnalysisTemplate, the
+ * ServiceAccount, NetworkPolicies, prompt ConfigMaps and Argo CD
+ * Applications; objects named after the model alone (Rollout, ScaledObject,
+ * PodDisruptionBudget, ServiceMonitor, HTTPRoute) are unique because
+ * deployments are keyed by model.
+ */
+import type { Declarations } from './cross-check.ts';
+import { DNS_1035_LABEL, DNS_1123_SUBDOMAIN, type DerivedName } from './name-check.ts';
+import {
+  analysisTemplateName,
+  argocdApplicationName,
+  DEFAULT_DENY_POLICY_NAME,
+  MODEL_REGISTRY_NAME,
+  modelServerServiceAccount,
+  promptConfigMapName,
+  ROOT_APPLICATION_NAME,
+  serviceNames,
+} from './naming.ts';
+
+export function kubernetesNames(declarations: Declarations): DerivedName[] {
+  const names: DerivedName[] = [];
+  for (const { file, value: environment } of declarations.environments) {
+    const scope = `namespace ${environment.namespace} of cluster ${environment.cluster}`;
+    const add = (kind: string, name: string, rule = DNS_1123_SUBDOMAIN, fieldPath = '', declarationFile = file, role?: string) =>
+      names.push({ name, rule, kind, scope, declarationFile, fieldPath, ...(role ? { role } : {}) });
+    // The environment's own objects first: a deployment that collides with one is the one reported.
+    add('ConfigMap', MODEL_REGISTRY_NAME, DNS_1123_SUBDOMAIN, '', '');
+    add('NetworkPolicy', DEFAULT_DENY_POLICY_NAME, DNS_1123_SUBDOMAIN, '', '');
+    for (const modelName of Object.keys(environment.deployments)) {
+      const at = `deployments.${modelName}`;
+      const services = serviceNames(modelName);
+      add('Service', services.root, DNS_1035_LABEL, at);
+      if (environment.canary) {
+        add('Service', services.stable, DNS_1035_LABEL, at, file, 'stable Service');
+        add('Service', services.canary, DNS_1035_LABEL, at, file, 'canary Service');
+        add('AnalysisTemplate', analysisTemplateName(modelName), DNS_1123_SUBDOMAIN, at);
+      }
+      add('ServiceAccount', modelServerServiceAccount(modelName), DNS_1123_SUBDOMAIN, at);
+      add('NetworkPolicy', modelName, DNS_1123_SUBDOMAIN, at);
+      for (const { file: promptFile, value: prompt } of declarations.prompts.filter(({ value }) => value.model === modelName)) {
+        for (const version of Object.keys(prompt.versions)) add('ConfigMap', promptConfigMapName(prompt, version), DNS_1123_SUBDOMAIN, `versions.${version}`, promptFile, 'prompt ConfigMap');
+      }
+    }
+  }
+  // Argo CD Applications live in one namespace; names up to 253 characters (Argo CD 3 tracks resources by annotation).
+  const argocd = 'the argocd namespace';
+  names.push({ name: ROOT_APPLICATION_NAME, rule: DNS_1123_SUBDOMAIN, kind: 'Application', scope: argocd, declarationFile: '', fieldPath: '' });
+  for (const { file, value } of declarations.environments) {
+    names.push({ name: argocdApplicationName(value.name), rule: DNS_1123_SUBDOMAIN, kind: 'Application', scope: argocd, declarationFile: file, fieldPath: 'name' });
+  }
+  return names;
+}
