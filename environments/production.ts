@@ -11,6 +11,8 @@ export default defineEnvironment({
   promotesFrom: 'staging',
   // The bot may scale a small model to one replica when traffic is low; a node drain then takes it offline until a replacement loads.
   availability: { acceptSingleReplica: true },
+  // GKE's internal Gateway (gke-l7-rilb) reaches the pods from the region's proxy-only subnet.
+  proxyOnlySubnet: '10.129.0.0/23',
   modelBucket: 'acme-llmops-production-models',
   stateBackend: { type: 'gcs', bucket: 'acme-llm-prod-tfstate', prefix: 'llmops/production' },
   nodePools: [

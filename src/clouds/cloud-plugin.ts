@@ -13,6 +13,7 @@ import type { z } from 'zod';
 import type { GpuType } from '../catalogue/gpus.ts';
 import type { MachinePrice } from '../catalogue/prices.ts';
 import type { Environment, NodePool } from '../declarations/environment.ts';
+import type { GatewayExposure } from '../declarations/gateway.ts';
 import type { NetworkPeer } from '../declarations/network.ts';
 import type { DerivedName } from './names.ts';
 
@@ -65,12 +66,20 @@ export interface GpuNodeImage {
   readonly devicePlugin: boolean;
 }
 
+/**
+ * A Service only the cluster's private network reaches (Envoy Gateway puts its
+ * proxies behind one for an internal Gateway): a LoadBalancer the cloud makes
+ * internal through annotations, or a ClusterIP Service where the cloud has no
+ * internal load balancer.
+ */
+export type InternalService = { readonly type: 'LoadBalancer'; readonly annotations: Readonly<Record<string, string>> } | { readonly type: 'ClusterIP' };
+
 /** What the cluster around the model servers looks like by default on this cloud; an environment overrides each (`gateway`, `network`, `modelCache`). */
 export interface ClusterDefaults {
-  /** GatewayClass of a managed Gateway. */
-  readonly gatewayClass: string;
-  /** Where a managed Gateway of that class reaches the pods from. */
-  readonly gatewaySources: readonly NetworkPeer[];
+  /** The cloud's own GatewayClass per exposure (GKE's managed load balancers); absent where Envoy Gateway, installed by the add-ons, is the default. */
+  readonly gatewayClasses?: Readonly<Record<GatewayExposure, string>>;
+  /** How a Service is made internal on this cloud. */
+  readonly internalService: InternalService;
   /**
    * Node-local DNS cache addresses the pods may query: 169.254.20.10 is the link-local address of NodeLocal
    * DNSCache (kubernetes/dns nodelocaldns manifest; GKE's managed add-on uses it too). Empty where the cloud
@@ -79,6 +88,18 @@ export interface ClusterDefaults {
   readonly nodeLocalDnsCidrs: readonly string[];
   /** A StorageClass the cloud ships that offers ReadWriteMany, if any. */
   readonly readWriteManyStorageClass?: string;
+}
+
+/** A Service a route sends requests to, as the cloud's load balancer sees it. */
+export interface BackendService {
+  readonly name: string;
+  readonly namespace: string;
+  /** Port and path that answer 200 while the backend can serve. */
+  readonly health: { readonly port: number; readonly path: string };
+  /** Longest a request may take, seconds. */
+  readonly timeoutSeconds: number;
+  /** Class of the Gateway whose routes use it; undefined for an existing Gateway of unknown class. */
+  readonly gatewayClass?: string;
 }
 
 /** A variable vLLM's object-store loader needs: a literal, or a key of a Secret the operator creates. */
@@ -120,6 +141,19 @@ export interface CloudPlugin<Fields extends CloudEnvironmentFields = CloudEnviro
   readonly gpuNodeImage: GpuNodeImage;
   /** The cluster around the model servers, by default. */
   readonly clusterDefaults: ClusterDefaults;
+  /**
+   * Where one of the cloud's own GatewayClasses reaches the pods from; an issue
+   * naming the field to declare when that depends on the environment (a GKE
+   * regional class's proxy-only subnet); undefined for a class the cloud does
+   * not know.
+   */
+  gatewaySources?(environment: Environment, className: string): readonly NetworkPeer[] | CloudIssue | undefined;
+  /**
+   * Objects the cloud's own load balancer needs beside a Service a route uses
+   * (GKE: a HealthCheckPolicy on the health path, a GCPBackendPolicy with the
+   * request timeout), as plain Kubernetes objects; none elsewhere.
+   */
+  backendServicePolicies?(backend: BackendService): readonly Record<string, unknown>[];
   /** Where a pool's nodes run and the node counts Terraform provisions; an issue when the cloud cannot place it. */
   placement(environment: Environment, pool: NodePool): PoolPlacement | CloudIssue;
   /** URI vLLM loads an object-store model from, matching the bucket layout the Terraform output creates. */
@@ -140,6 +174,6 @@ export function environmentOf<C extends Environment['cloud']>(environment: Envir
   return environment as Extract<Environment, { cloud: C }>;
 }
 
-export function isCloudIssue(value: PoolPlacement | CloudIssue): value is CloudIssue {
-  return 'message' in value;
+export function isCloudIssue<T extends object>(value: T | CloudIssue): value is CloudIssue {
+  return !Array.isArray(value) && 'message' in value;
 }

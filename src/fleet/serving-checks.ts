@@ -6,7 +6,8 @@
  */
 import type { Environment } from '../declarations/environment.ts';
 import { isDeepStrictEqual } from 'node:util';
-import { knownGatewayClasses, sharedCacheStorageClass } from './cluster-defaults.ts';
+import { isCloudIssue } from '../clouds/cloud-plugin.ts';
+import { exposureOf, gatewaySourcesOrIssue, sharedCacheStorageClass } from './cluster-defaults.ts';
 import type { Loaded } from './cross-check.ts';
 
 type Report = (file: string, path: string, message: string) => void;
@@ -45,14 +46,20 @@ export function checkServing({ file, value: environment }: Loaded<Environment>, 
   if (cache.kind === 'shared-volume' && !sharedCacheStorageClass(environment)) {
     report(file, 'modelCache.storageClassName', `required on ${environment.cloud}: expected a StorageClass that offers ReadWriteMany (on EKS, the one you created for the EFS CSI driver) (got nothing)`);
   }
-  const gateway = environment.gateway;
-  const knownClasses = knownGatewayClasses(environment);
-  if (gateway.mode === 'managed' && gateway.className && !knownClasses.includes(gateway.className) && !environment.network.gatewaySources) {
-    report(
-      file,
-      'network.gatewaySources',
-      `required with gateway class ${JSON.stringify(gateway.className)}: expected where its data plane reaches the model servers from (namespace and pod labels, or CIDRs such as a proxy-only subnet); llmops knows the sources of ${knownClasses.map((name) => JSON.stringify(name)).join(' and ')} only (got nothing)`,
-    );
+  const sources = gatewaySourcesOrIssue(environment);
+  if (isCloudIssue(sources)) report(file, sources.path, sources.message);
+  checkExposure({ file, value: environment }, report);
+}
+
+/** A public Gateway serves HTTPS only and never lets an unauthenticated request through. */
+function checkExposure({ file, value: environment }: Loaded<Environment>, report: Report): void {
+  const { gateway } = environment;
+  if (exposureOf(environment) !== 'public' || gateway.mode !== 'managed') return;
+  if (!gateway.tls) {
+    report(file, 'gateway.tls', 'required with exposure "public": expected the certificate of the HTTPS listener, { certificateSecret: "<kubernetes.io/tls Secret in the namespace>" } (got nothing); a public Gateway has no plain-HTTP listener');
+  }
+  if (environment.authentication.kind === 'none') {
+    report(file, 'authentication', 'expected "api-key" with exposure "public": anyone on the internet could call the models (got "none"); set authentication: { kind: "api-key" } or gateway.exposure: "internal"');
   }
 }
 

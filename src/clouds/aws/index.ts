@@ -8,7 +8,6 @@ import { environmentOf, type CloudIssue, type CloudPlugin } from '../cloud-plugi
 import { poolNames, shortenName, type DerivedName, type NameRule } from '../names.ts';
 import { AWS_ENVIRONMENT_FIELDS } from './environment.ts';
 import { AWS_GPU_MACHINES, AWS_PRICES } from './machines.ts';
-import { ENVOY_GATEWAY, ENVOY_GATEWAY_SOURCES } from '../../catalogue/envoy-gateway.ts';
 
 /** EKS CreateNodegroup: 1–63 letters, digits, '-' and '_', starting with a letter or digit. */
 const NODE_GROUP_NAME: NameRule = { what: 'EKS node group name', maxLength: 63, pattern: /^[A-Za-z0-9][A-Za-z0-9_-]*$/, alphabet: "letters, digits, '-' and '_', starting with a letter or digit" };
@@ -43,8 +42,8 @@ export const aws: CloudPlugin<typeof AWS_ENVIRONMENT_FIELDS> = {
   // Bottlerocket's NVIDIA variants ship the NVIDIA driver and the NVIDIA k8s device plugin
   // (EKS user guide, "EKS-optimized accelerated AMIs"; the device plugin is pre-baked into the variant).
   clusterDefaults: {
-    gatewayClass: ENVOY_GATEWAY.className,
-    gatewaySources: ENVOY_GATEWAY_SOURCES,
+    // The in-tree AWS load balancer controller's internal scheme (Kubernetes docs, "Service: internal load balancer").
+    internalService: { type: 'LoadBalancer', annotations: { 'service.beta.kubernetes.io/aws-load-balancer-internal': 'true' } },
     nodeLocalDnsCidrs: ['169.254.20.10/32'],
   },
   gpuNodeImage: { description: 'Bottlerocket NVIDIA (BOTTLEROCKET_x86_64_NVIDIA)', driver: true, devicePlugin: true },

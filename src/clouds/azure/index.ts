@@ -8,7 +8,6 @@ import { environmentOf, type CloudIssue, type CloudPlugin, type WorkloadIdentity
 import { poolNames, shortenName, type DerivedName, type NameRule } from '../names.ts';
 import { AZURE_ENVIRONMENT_FIELDS } from './environment.ts';
 import { AZURE_GPU_MACHINES, AZURE_PRICES } from './machines.ts';
-import { ENVOY_GATEWAY, ENVOY_GATEWAY_SOURCES } from '../../catalogue/envoy-gateway.ts';
 
 /** AKS Linux node pool names: 1–12 lower-case letters and digits, starting with a letter. */
 const AKS_POOL_NAME: NameRule = { what: 'AKS node pool name', maxLength: 12, pattern: /^[a-z][a-z0-9]*$/, alphabet: 'lower-case letters and digits, starting with a letter' };
@@ -52,8 +51,8 @@ export const azure: CloudPlugin<typeof AZURE_ENVIRONMENT_FIELDS> = {
   spotNodeTaint: AKS_SPOT_TAINT,
   // AKS installs the driver (gpu_driver = "Install"); the NVIDIA device plugin is the cluster's to run (AKS "Use GPUs" docs).
   clusterDefaults: {
-    gatewayClass: ENVOY_GATEWAY.className,
-    gatewaySources: ENVOY_GATEWAY_SOURCES,
+    // An internal Azure Standard Load Balancer (AKS docs, "Use an internal load balancer").
+    internalService: { type: 'LoadBalancer', annotations: { 'service.beta.kubernetes.io/azure-load-balancer-internal': 'true' } },
     nodeLocalDnsCidrs: [],
     readWriteManyStorageClass: 'azurefile-csi',
   },

@@ -12,6 +12,7 @@ import { gatewayClassOf, gpuStackOf } from '../../fleet/cluster-defaults.ts';
 import { deploymentsOf, type Fleet } from '../../fleet/fleet.ts';
 import { MANAGED_BY } from '../kubernetes/labels.ts';
 import { MODEL_SERVER_PRIORITY_CLASS } from '../kubernetes/model-server.ts';
+import { requestTimeoutSeconds } from '../kubernetes/request-timeouts.ts';
 import { HTTP_ADD_ON, scaledFromZero } from '../kubernetes/scale-from-zero.ts';
 import { GATEWAY_API_PLUGIN } from '../kubernetes/workload.ts';
 
@@ -122,10 +123,24 @@ export function clusterAddons(fleet: Fleet, group: ClusterGroup): { chart: Addon
 }
 
 /**
- * Cluster-scoped objects the models reference: their PriorityClass, the
- * `envoy-gateway` GatewayClass where a managed Gateway uses it, and a
+ * What the cloud's own load balancer needs beside the HTTP add-on's interceptor
+ * when a scale-to-zero route sends requests to it (GKE: a health check on the
+ * interceptor's admin `/readyz`, and the longest request timeout of the models
+ * it wakes).
+ */
+function interceptorPolicies(fleet: Fleet, waking: readonly Environment[]): Record<string, unknown>[] {
+  if (waking.length === 0) return [];
+  const timeoutSeconds = Math.max(...waking.flatMap((environment) => deploymentsOf(fleet, environment.name).filter(scaledFromZero).map(requestTimeoutSeconds)));
+  const backend = { name: HTTP_ADD_ON.proxyService, namespace: HTTP_ADD_ON.namespace, health: HTTP_ADD_ON.health, timeoutSeconds, gatewayClass: gatewayClassOf(waking[0]) };
+  return [...(cloudPlugin(waking[0].cloud).backendServicePolicies?.(backend) ?? [])];
+}
+
+/**
+ * The objects of the platform the models reference: their PriorityClass, the
+ * `envoy-gateway` GatewayClass where a managed Gateway uses it, a
  * ReferenceGrant letting the scale-to-zero routes reach the HTTP add-on's
- * interceptor in its namespace.
+ * interceptor in its namespace, and the cloud load balancer's policies for that
+ * interceptor.
  */
 export function platformManifests(fleet: Fleet, group: ClusterGroup): object[] {
   const labels = { ...MANAGED_BY, 'llmops.dev/cluster': group.slug };
@@ -144,6 +159,7 @@ export function platformManifests(fleet: Fleet, group: ClusterGroup): object[] {
     manifests.push({ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'GatewayClass', metadata: { name: ENVOY_GATEWAY.className, labels }, spec: { controllerName: ENVOY_GATEWAY.controllerName } });
   }
   const waking = group.environments.filter((environment) => deploymentsOf(fleet, environment.name).some(scaledFromZero));
+  manifests.push(...interceptorPolicies(fleet, waking));
   if (waking.length > 0) {
     manifests.push({
       apiVersion: 'gateway.networking.k8s.io/v1beta1',

@@ -4,6 +4,7 @@
  * both carry this template.
  */
 import { ApiObject, App, Chart, Duration, Size } from 'cdk8s';
+import type { Construct } from 'constructs';
 import { GPU_NODE_TAINT } from '../../catalogue/gpus.ts';
 import type { GpuMachine } from '../../clouds/cloud-plugin.ts';
 import { cloudPlugin, machineFor } from '../../clouds/registry.ts';
@@ -93,6 +94,18 @@ export function ephemeralStorageGiB(deployment: FleetDeployment): number {
   return TMP_GIB + HOME_GIB + cache;
 }
 
+/**
+ * The API key vLLM's OpenAI server requires on `/v1` paths (`VLLM_API_KEY`,
+ * read when `--api-key` is not given), from the environment's Secret: the key
+ * never enters git or the command line, and the pod does not start without it.
+ */
+function apiKeyEnv(scope: Construct, deployment: FleetDeployment): Record<string, kplus.EnvValue> {
+  const authentication = deployment.environment.authentication;
+  if (authentication.kind !== 'api-key') return {};
+  const secret = kplus.Secret.fromSecretName(scope, 'api-key', authentication.secretName);
+  return { VLLM_API_KEY: kplus.EnvValue.fromSecretValue({ secret, key: authentication.secretKey }, { optional: false }) };
+}
+
 /** The container image: the model's vLLM tag, from the environment's mirror when declared, pinned to the digest when declared. */
 export function vllmImage(deployment: FleetDeployment): string {
   const { model, environment } = deployment;
@@ -162,6 +175,7 @@ export function modelServerPodTemplate(deployment: FleetDeployment): Record<stri
           VLLM_NO_USAGE_STATS: value('1'),
           DO_NOT_TRACK: value('1'),
           ...modelStoreEnv(chart, deployment),
+          ...apiKeyEnv(chart, deployment),
           ...(model.source.kind === 'huggingface'
             ? {
                 HF_TOKEN: kplus.EnvValue.fromSecretValue(
