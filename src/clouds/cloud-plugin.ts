@@ -15,6 +15,7 @@ import type { MachinePrice } from '../catalogue/prices.ts';
 import type { Environment, NodePool } from '../declarations/environment.ts';
 import type { GatewayExposure } from '../declarations/gateway.ts';
 import type { NetworkPeer } from '../declarations/network.ts';
+import type { NodeStorageNeed } from '../fleet/storage.ts';
 import type { DerivedName } from './names.ts';
 
 /** The environment fields only this cloud has: its `cloud` literal, its state backend, its own settings. */
@@ -35,6 +36,20 @@ export interface GpuMachine {
    * reclaimed instance type does not stall it. Default: none.
    */
   readonly spotAlternatives?: readonly string[];
+  /** Local SSDs (375 GiB each on GCP) the machine comes with. Default: none. */
+  readonly localSsds?: number;
+  /** Sold only as Spot (or Flex-start and reservations, which these node pools do not use): no on-demand pool of it. Default: false. */
+  readonly spotOnly?: boolean;
+}
+
+/** How a pool's nodes hold what the pods write and the images: sized by the cloud plug-in from what may land on them. */
+export interface NodeStorage {
+  /** Boot disk of a node, GiB; undefined where the machine fixes it. */
+  readonly bootDiskGiB?: number;
+  /** Local SSDs that back ephemeral storage instead of the boot disk, where the machine bundles them. */
+  readonly localSsdCount?: number;
+  /** Ephemeral storage a node offers pods (its allocatable), GiB; undefined where not known. */
+  readonly allocatableGiB?: number;
 }
 
 /** A node taint a cloud sets by itself. */
@@ -64,7 +79,20 @@ export interface GpuNodeImage {
   readonly driver: boolean;
   /** Something already advertises `nvidia.com/gpu` (a device plugin the cloud manages). */
   readonly devicePlugin: boolean;
+  /**
+   * containerd's default runtime is NVIDIA's, so a pod that requests no GPU (the
+   * DCGM exporter) still sees every GPU with `NVIDIA_VISIBLE_DEVICES=all`, as
+   * the standalone dcgm-exporter chart requires.
+   */
+  readonly nvidiaDefaultRuntime: boolean;
 }
+
+/** Who adds and removes a cluster's GPU nodes between the pools' bounds. */
+export type NodeAutoscaler =
+  /** The cloud's own autoscaler (GKE, AKS and DOKS autoscale their node pools). */
+  | { readonly kind: 'cloud' }
+  /** The Kubernetes cluster-autoscaler, installed with the add-ons; its Helm values for the environment's cluster. */
+  | { readonly kind: 'cluster-autoscaler'; values(environment: Environment): Record<string, unknown> };
 
 /**
  * A Service only the cluster's private network reaches (Envoy Gateway puts its
@@ -139,6 +167,8 @@ export interface CloudPlugin<Fields extends CloudEnvironmentFields = CloudEnviro
   readonly metadataEndpoint?: { readonly cidr: string; readonly ports: readonly number[] };
   /** What the GPU nodes' image brings. */
   readonly gpuNodeImage: GpuNodeImage;
+  /** Who scales the node pools. */
+  readonly nodeAutoscaler: NodeAutoscaler;
   /** The cluster around the model servers, by default. */
   readonly clusterDefaults: ClusterDefaults;
   /**
@@ -154,6 +184,13 @@ export interface CloudPlugin<Fields extends CloudEnvironmentFields = CloudEnviro
    * request timeout), as plain Kubernetes objects; none elsewhere.
    */
   backendServicePolicies?(backend: BackendService): readonly Record<string, unknown>[];
+  /**
+   * The disks of a pool's nodes for what may land on them: the smallest boot
+   * disk whose allocatable ephemeral storage, under this cloud's reservation
+   * rule, holds the replicas' requests and whose capacity holds the images, or
+   * the machine's bundled local SSDs.
+   */
+  nodeStorage(machine: GpuMachine, need: NodeStorageNeed): NodeStorage;
   /** Where a pool's nodes run and the node counts Terraform provisions; an issue when the cloud cannot place it. */
   placement(environment: Environment, pool: NodePool): PoolPlacement | CloudIssue;
   /** URI vLLM loads an object-store model from, matching the bucket layout the Terraform output creates. */

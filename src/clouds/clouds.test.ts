@@ -118,7 +118,7 @@ export default defineEnvironment({ ...dev, name: 'dev-dev', cluster: 'llm', name
   it('EKS and GKE: names over the limit are shortened with a hash and still valid', async () => {
     const longPool = `l4-${'spot'.repeat(15)}`;
     await editFile(root, 'environments/dev.ts', "{ name: 'l4-spot',", `{ name: '${longPool}',`);
-    await editFile(root, 'environments/production.ts', "{ name: 'h100x4',", "{ name: 'h100x4-reserved-capacity-us-central',");
+    await editFile(root, 'environments/production.ts', "{ name: 'h100x8',", "{ name: 'h100x8-reserved-capacity-us-central',");
 
     const result = await loadFleet(root);
 
@@ -128,7 +128,7 @@ export default defineEnvironment({ ...dev, name: 'dev-dev', cluster: 'llm', name
     const gke = Object.values((environmentTerraform(result.fleet, 'production') as any).resource.google_container_node_pool).map((pool: any) => pool.name);
     expect(eks).toContain(shortenName(`dev-${longPool}`, 63));
     expect(Math.max(...eks.map((name: string) => name.length))).toBe(63);
-    expect(gke).toContain(shortenName('production-h100x4-reserved-capacity-us-central', 40));
+    expect(gke).toContain(shortenName('production-h100x8-reserved-capacity-us-central', 40));
     expect(Math.max(...gke.map((name: string) => name.length))).toBe(40);
   });
 

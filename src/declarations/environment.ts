@@ -7,6 +7,7 @@ import { EngineArgs } from '../vllm/engine-args.ts';
 import { expected } from './issues.ts';
 import { Authentication } from './authentication.ts';
 import { Availability } from './availability.ts';
+import { ExpectedRequestsPerMinute } from './canary-evidence.ts';
 import { ClusterAddons } from './cluster-addons.ts';
 import { Gateway } from './gateway.ts';
 import { ImageRegistry } from './image.ts';
@@ -86,6 +87,8 @@ export const Deployment = z.strictObject({
   }),
   /** Engine arguments, over the model's own. Default: none. */
   engineArgs: EngineArgs.default({}),
+  /** Requests per minute at the quietest time a rollout may run (see canary-evidence.ts). Default: not declared. */
+  expectedRequestsPerMinute: ExpectedRequestsPerMinute.optional(),
 });
 export type Deployment = z.infer<typeof Deployment>;
 

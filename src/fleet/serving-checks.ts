@@ -5,6 +5,9 @@
  * was found, and how to fix it.
  */
 import type { Environment } from '../declarations/environment.ts';
+import { resolvePolicy, type Policy } from '../declarations/policy.ts';
+import { canaryTraffic, evidenceWindowSeconds, expectedCanaryRequests } from './canary-traffic.ts';
+import { poolCost } from './cost.ts';
 import { isDeepStrictEqual } from 'node:util';
 import { isCloudIssue } from '../clouds/cloud-plugin.ts';
 import { exposureOf, gatewaySourcesOrIssue, sharedCacheStorageClass } from './cluster-defaults.ts';
@@ -46,6 +49,14 @@ export function checkServing({ file, value: environment }: Loaded<Environment>, 
   if (cache.kind === 'shared-volume' && !sharedCacheStorageClass(environment)) {
     report(file, 'modelCache.storageClassName', `required on ${environment.cloud}: expected a StorageClass that offers ReadWriteMany (on EKS, the one you created for the EFS CSI driver) (got nothing)`);
   }
+  const minimumUsd = environment.nodePools.reduce((sum, pool) => sum + (poolCost(environment, pool)?.minUsdPerMonth ?? 0), 0);
+  if (minimumUsd > environment.budget.monthlyUsd) {
+    report(
+      file,
+      'budget.monthlyUsd',
+      `expected at least what the node pools provision at their minima, ${Math.round(minimumUsd).toLocaleString('en-US')} USD/month, which is spent whatever the traffic (got ${environment.budget.monthlyUsd}); raise the budget or lower the pools' minNodes`,
+    );
+  }
   const sources = gatewaySourcesOrIssue(environment);
   if (isCloudIssue(sources)) report(file, sources.path, sources.message);
   checkExposure({ file, value: environment }, report);
@@ -81,3 +92,37 @@ export function checkSharedClusters(environments: readonly Loaded<Environment>[]
     }
   }
 }
+
+/**
+ * A deployment whose expected traffic is declared must be able to gather the
+ * canary evidence its policy asks for at every analysed step: at the step's
+ * traffic share (exact with the traffic router; the canary's share of the pods
+ * at the minimum replicas without), within the step's evidence window.
+ */
+export function checkCanaryEvidence(environments: readonly Loaded<Environment>[], policies: readonly Loaded<Policy>[], report: Report): void {
+  for (const { file, value: environment } of environments) {
+    if (!environment.canary) continue;
+    for (const [modelName, deployment] of Object.entries(environment.deployments)) {
+      const loadedPolicy = policies.find(({ value }) => value.name === deployment.policy);
+      const rpm = deployment.expectedRequestsPerMinute;
+      if (!loadedPolicy || rpm === undefined) continue;
+      const policy = resolvePolicy(loadedPolicy.value);
+      const plan = canaryTraffic(policy.canarySteps, environment.gateway.canaryTraffic, deployment.replicas);
+      const { minRequests } = policy.canaryEvidence;
+      const windowMinutes = evidenceWindowSeconds(policy) / 60;
+      for (const step of plan.steps.filter((candidate) => candidate.analysis)) {
+        const share = Math.min(step.trafficPct.atMin, step.trafficPct.atMax);
+        const gathered = expectedCanaryRequests(policy, rpm, share);
+        if (gathered >= minRequests) continue;
+        const neededShare = Math.ceil((minRequests * 100) / (rpm * windowMinutes));
+        report(
+          file,
+          `deployments.${modelName}.expectedRequestsPerMinute`,
+          `expected traffic that lets every canary step gather canaryEvidence.minRequests (${minRequests}) requests: the ${step.declaredWeightPct} % step of ${loadedPolicy.file} gives the canary ${Number(share.toFixed(2))} % of ${rpm} requests/min, ${Number(gathered.toFixed(1))} in its ${Number(windowMinutes.toFixed(1))}-minute analysis, so the step would always fail (got ${rpm}); raise that step's weightPct to ${neededShare} or more, lengthen the analysis (canary.analysisCount), or lower canaryEvidence.minRequests`,
+        );
+        break;
+      }
+    }
+  }
+}
+

@@ -55,7 +55,14 @@ export const digitalocean: CloudPlugin<typeof DIGITALOCEAN_ENVIRONMENT_FIELDS> =
     internalService: { type: 'ClusterIP' },
     nodeLocalDnsCidrs: [],
   },
-  gpuNodeImage: { description: 'DOKS GPU node image (driver and device plugin managed by DigitalOcean)', driver: true, devicePlugin: true },
+  gpuNodeImage: { description: 'DOKS GPU node image (driver and device plugin managed by DigitalOcean)', driver: true, devicePlugin: true, nvidiaDefaultRuntime: false },
+  // DOKS autoscales the pools itself (auto_scale).
+  nodeAutoscaler: { kind: 'cloud' },
+
+  // The Droplet size fixes the node's disk; DOKS takes no disk setting.
+  nodeStorage() {
+    return {};
+  },
 
   placement(environment, pool) {
     if (pool.zones) return { path: 'zones', message: `expected no zones: a DigitalOcean region is one datacenter (got ${JSON.stringify(pool.zones)})` };

@@ -130,6 +130,32 @@ describe('the Argo CD app of apps', () => {
     for (const application of addons('llm-staging')) expect(application.metadata.name).toMatch(/^platform-llm-staging-/);
   });
 
+  it('scales EKS node groups with the cluster-autoscaler, assuming the IRSA role the cluster\'s first stack creates; the other clouds scale their own pools', () => {
+    const autoscaler = addons('llm-dev').find((document) => document.spec.source.chart === 'cluster-autoscaler')!;
+
+    expect(autoscaler.spec.source).toMatchObject({ repoURL: 'https://kubernetes.github.io/autoscaler', targetRevision: '9.59.0' });
+    expect(autoscaler.spec.destination.namespace).toBe('kube-system');
+    expect(autoscaler.spec.source.helm.valuesObject).toEqual({
+      cloudProvider: 'aws',
+      awsRegion: 'us-east-1',
+      autoDiscovery: { clusterName: 'llm-dev' },
+      rbac: { serviceAccount: { name: 'cluster-autoscaler', annotations: { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::111122223333:role/llm-dev-cluster-autoscaler' } } },
+    });
+    expect(wave(autoscaler)).toBeLessThan(0);
+    for (const cluster of ['llm-prod', 'llm-staging', 'llm-research']) expect(addons(cluster).map((document) => document.spec.source.chart)).not.toContain('cluster-autoscaler');
+  });
+
+  it('exports DCGM GPU metrics with the workload\'s namespace and pod labels (honorLabels), from the GPU Operator or, where it is not installed and the NVIDIA runtime is the default, standalone', () => {
+    const dev = addons('llm-dev').find((document) => document.spec.source.chart === 'dcgm-exporter')!.spec.source.helm.valuesObject;
+    const staging = addons('llm-staging').find((document) => document.spec.source.chart === 'gpu-operator')!.spec.source.helm.valuesObject;
+
+    expect(dev.serviceMonitor).toEqual({ enabled: true, honorLabels: true, additionalLabels: { release: 'kube-prometheus-stack' } });
+    expect(dev.extraEnv).toEqual([{ name: 'NVIDIA_VISIBLE_DEVICES', value: 'all' }]);
+    expect(dev.tolerations).toContainEqual({ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' });
+    expect(staging.dcgmExporter.serviceMonitor).toMatchObject({ enabled: true, honorLabels: true });
+    expect(addons('llm-staging').map((document) => document.spec.source.chart)).not.toContain('dcgm-exporter');
+  });
+
   it('configures the add-ons for the models: Argo Rollouts\' Gateway API plugin, the GPU Operator on node-image drivers, metrics Prometheus joins', () => {
     const rollouts = addons('llm-prod').find((document) => document.spec.source.chart === 'argo-rollouts')!.spec.source.helm.valuesObject;
     const gpu = addons('llm-staging').find((document) => document.spec.source.chart === 'gpu-operator')!.spec.source.helm.valuesObject;

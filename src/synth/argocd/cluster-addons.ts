@@ -7,6 +7,7 @@
  */
 import type { Environment } from '../../declarations/environment.ts';
 import { ENVOY_GATEWAY } from '../../catalogue/envoy-gateway.ts';
+import { GPU_NODE_TAINT, GPU_TYPE_NODE_LABEL } from '../../catalogue/gpus.ts';
 import { cloudPlugin } from '../../clouds/registry.ts';
 import { gatewayClassOf, gpuStackOf } from '../../fleet/cluster-defaults.ts';
 import { deploymentsOf, type Fleet } from '../../fleet/fleet.ts';
@@ -37,7 +38,10 @@ export interface AddonChart {
  * http-add-on/Chart.yaml (0.15.0); prometheus-community/helm-charts
  * charts/kube-prometheus-stack/Chart.yaml (88.5.3); NVIDIA/gpu-operator tag
  * v26.7.0; envoyproxy/gateway tag v1.9.0 (charts/gateway-helm, published as
- * oci://docker.io/envoyproxy/gateway-helm).
+ * oci://docker.io/envoyproxy/gateway-helm); kubernetes/autoscaler tag
+ * cluster-autoscaler-chart-9.59.0 (Cluster Autoscaler 1.35.0); NVIDIA/dcgm-exporter
+ * tag 4.5.3-4.8.2 (deployment/Chart.yaml 4.8.2, published at
+ * https://nvidia.github.io/dcgm-exporter/helm-charts).
  */
 export const ADDON_CHARTS = {
   prometheus: { name: 'kube-prometheus-stack', repoURL: 'https://prometheus-community.github.io/helm-charts', chart: 'kube-prometheus-stack', version: '88.5.3', namespace: 'monitoring', wave: -5, purpose: 'Prometheus Operator and Prometheus: ServiceMonitor and PrometheusRule CRDs, the metrics analysis and KEDA read' },
@@ -45,6 +49,8 @@ export const ADDON_CHARTS = {
   envoyGateway: { name: 'envoy-gateway', repoURL: 'docker.io/envoyproxy', chart: 'gateway-helm', version: 'v1.9.0', namespace: ENVOY_GATEWAY.namespace, wave: -4, purpose: 'Gateway API CRDs and the gateway implementation behind the `envoy-gateway` GatewayClass' },
   keda: { name: 'keda', repoURL: 'https://kedacore.github.io/charts', chart: 'keda', version: '2.20.2', namespace: 'keda', wave: -4, purpose: 'KEDA: ScaledObject CRD and the autoscaler on vLLM\'s queue' },
   argoRollouts: { name: 'argo-rollouts', repoURL: 'https://argoproj.github.io/argo-helm', chart: 'argo-rollouts', version: '2.41.0', namespace: 'argo-rollouts', wave: -3, purpose: `Argo Rollouts with the ${GATEWAY_API_PLUGIN} traffic router: Rollout and AnalysisTemplate CRDs, canaries with exact weights` },
+  clusterAutoscaler: { name: 'cluster-autoscaler', repoURL: 'https://kubernetes.github.io/autoscaler', chart: 'cluster-autoscaler', version: '9.59.0', namespace: 'kube-system', wave: -4, purpose: 'Kubernetes cluster-autoscaler: adds GPU nodes for pending replicas and removes idle ones, where the cloud does not scale node pools itself (EKS)' },
+  dcgmExporter: { name: 'dcgm-exporter', repoURL: 'https://nvidia.github.io/dcgm-exporter/helm-charts', chart: 'dcgm-exporter', version: '4.8.2', namespace: 'dcgm-exporter', wave: -4, purpose: 'NVIDIA DCGM exporter (GPU utilisation per pod for the bot) where the GPU Operator is not installed' },
   kedaHttp: { name: 'keda-add-ons-http', repoURL: 'https://kedacore.github.io/charts', chart: 'keda-add-ons-http', version: '0.15.0', namespace: HTTP_ADD_ON.namespace, wave: -3, purpose: 'KEDA HTTP add-on: the interceptor that wakes a model scaled to zero' },
 } as const satisfies Record<string, AddonChart>;
 
@@ -77,6 +83,32 @@ const KEEP_OBJECT_NAMESPACE = [
   { regex: 'exported_namespace', action: 'labeldrop' },
 ];
 
+/**
+ * Tolerations for DaemonSets that must run on every GPU node: the GPU taint the
+ * node pools carry, and the taint a cloud puts on spot nodes by itself (AKS).
+ */
+function gpuNodeTolerations(group: ClusterGroup): Record<string, string>[] {
+  const spotTaints = [...new Map(group.environments.flatMap((environment) => cloudPlugin(environment.cloud).spotNodeTaint ?? []).map((taint) => [taint.key, taint])).values()];
+  return [{ key: GPU_NODE_TAINT.key, operator: 'Exists', effect: GPU_NODE_TAINT.effect }, ...spotTaints.map((taint) => ({ key: taint.key, operator: 'Equal', value: taint.value, effect: taint.effect }))];
+}
+
+/**
+ * The standalone DCGM exporter (its chart's values.yaml): on the GPU nodes only
+ * (they carry the pool-shape label), seeing every GPU through the NVIDIA
+ * runtime, mapping each GPU to the pod that holds it (`DCGM_EXPORTER_KUBERNETES`,
+ * set by the chart), and scraped with `honorLabels` so Prometheus keeps that
+ * pod's `namespace`, `pod` and `container` labels instead of renaming them
+ * `exported_*` next to the exporter's own.
+ */
+function dcgmExporterValues(promLabels: Record<string, string>, tolerations: Record<string, string>[]): Record<string, unknown> {
+  return {
+    serviceMonitor: { enabled: true, honorLabels: true, additionalLabels: promLabels },
+    tolerations,
+    affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: GPU_TYPE_NODE_LABEL, operator: 'Exists' }] }] } } },
+    extraEnv: [{ name: 'NVIDIA_VISIBLE_DEVICES', value: 'all' }],
+  };
+}
+
 /** The charts a cluster needs and their values. */
 export function clusterAddons(fleet: Fleet, group: ClusterGroup): { chart: AddonChart; values: Record<string, unknown> }[] {
   const [first] = group.environments;
@@ -103,19 +135,21 @@ export function clusterAddons(fleet: Fleet, group: ClusterGroup): { chart: Addon
       },
     },
   ];
+  const autoscaler = cloudPlugin(first.cloud).nodeAutoscaler;
+  if (autoscaler.kind === 'cluster-autoscaler') addons.push({ chart: ADDON_CHARTS.clusterAutoscaler, values: autoscaler.values(first) });
+  const gpuTolerations = gpuNodeTolerations(group);
   if (group.environments.some((environment) => gpuStackOf(environment) === 'gpu-operator')) {
-    // The taint a cloud puts on spot nodes by itself (AKS), so the device plugin runs there too.
-    const spotTaints = [...new Map(group.environments.flatMap((environment) => cloudPlugin(environment.cloud).spotNodeTaint ?? []).map((taint) => [taint.key, taint])).values()];
-    const spotTolerations = spotTaints.map((taint) => ({ key: taint.key, operator: 'Equal', value: taint.value, effect: taint.effect }));
     addons.push({
       chart: ADDON_CHARTS.gpuOperator,
       values: {
         driver: { enabled: false },
         toolkit: { enabled: false },
-        dcgmExporter: { serviceMonitor: { enabled: true, additionalLabels: promLabels } },
-        daemonsets: { tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }, ...spotTolerations] },
+        dcgmExporter: { serviceMonitor: { enabled: true, additionalLabels: promLabels, honorLabels: true } },
+        daemonsets: { tolerations: gpuTolerations },
       },
     });
+  } else if (cloudPlugin(first.cloud).gpuNodeImage.nvidiaDefaultRuntime) {
+    addons.push({ chart: ADDON_CHARTS.dcgmExporter, values: dcgmExporterValues(promLabels, gpuTolerations) });
   }
   if (group.environments.some((environment) => gatewayClassOf(environment) === ENVOY_GATEWAY.className)) addons.push({ chart: ADDON_CHARTS.envoyGateway, values: {} });
   if (group.environments.some((environment) => deploymentsOf(fleet, environment.name).some(scaledFromZero))) addons.push({ chart: ADDON_CHARTS.kedaHttp, values: {} });

@@ -119,7 +119,7 @@ describe('the model servers', () => {
     expect(container.resources.requests['nvidia.com/gpu']).toBe('4');
     expect(pod.volumes).toContainEqual({ name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: '16Gi' } });
     expect(container.volumeMounts).toContainEqual({ name: 'shm', mountPath: '/dev/shm' });
-    expect(pod.nodeSelector).toEqual({ 'llmops.dev/gpu-type': 'nvidia-h100-80gb', 'llmops.dev/gpus-per-node': '4' });
+    expect(pod.nodeSelector).toEqual({ 'llmops.dev/gpu-type': 'nvidia-h100-80gb', 'llmops.dev/gpus-per-node': '8' });
   });
 
   it('run `vllm serve <model>` (positional, not --model) with the real flag names, the pinned revision and a Secret-referenced token', () => {
@@ -208,14 +208,24 @@ describe('the model servers', () => {
     expect(pod.containers[0].resources.requests['ephemeral-storage']).toBe(`${144 + 16}Gi`);
   });
 
+  it('keep no weight cache for a model streamed from the object store (the Run:ai streamer loads straight to the GPUs): only /tmp and HOME on the node\'s disk', () => {
+    const pod = find('production/kubernetes/qwen2-5-7b-instruct.yaml', 'Rollout').spec.template.spec;
+    const container = pod.containers[0];
+
+    expect(container.args).toContain('runai_streamer');
+    expect(pod.volumes.map((volume: { name: string }) => volume.name)).not.toContain('model-cache');
+    expect(container.resources.requests['ephemeral-storage']).toBe('16Gi');
+    expect(container.env).toContainEqual({ name: 'HF_HOME', value: '/home/vllm/.cache/huggingface' });
+  });
+
   it('share one ReadWriteMany model cache per environment, or mount an existing (ReadOnlyMany) claim read-only', () => {
     const shared = synthesize(withEnvironment(fleet, 'production', (environment) => ({ ...environment, modelCache: { kind: 'shared-volume' } })));
     const claim = parseAllDocuments(shared.get('production/kubernetes/namespace.yaml')!).map((document) => document.toJS()).find((document) => document.kind === 'PersistentVolumeClaim');
     const sharedPod = workloadOf(parseAllDocuments(shared.get('production/kubernetes/llama-3-1-70b-instruct.yaml')!).map((document) => document.toJS())).spec.template.spec;
     const existing = workloadOf(synthOf(withEnvironment(fleet, 'staging', (environment) => ({ ...environment, modelCache: { kind: 'existing-claim', claimName: 'weights-rox', readOnly: true } })), 'staging/kubernetes/llama-3-1-70b-instruct.yaml')).spec.template.spec;
 
-    // GKE's Filestore class; the three production models' caches: 144 + 21 + 20 GiB.
-    expect(claim.spec).toEqual({ accessModes: ['ReadWriteMany'], storageClassName: 'standard-rwx', resources: { requests: { storage: '185Gi' } } });
+    // GKE's Filestore class; the production models' caches: 144 + 21 GiB (Qwen streams its weights and needs none).
+    expect(claim.spec).toEqual({ accessModes: ['ReadWriteMany'], storageClassName: 'standard-rwx', resources: { requests: { storage: '165Gi' } } });
     expect(sharedPod.volumes).toContainEqual({ name: 'model-cache', persistentVolumeClaim: { claimName: 'llmops-model-cache', readOnly: false } });
     expect(sharedPod.containers[0].resources.requests['ephemeral-storage']).toBe('16Gi');
     expect(existing.volumes).toContainEqual({ name: 'model-cache', persistentVolumeClaim: { claimName: 'weights-rox', readOnly: true } });
@@ -313,20 +323,25 @@ describe('canaries', () => {
   });
 
   it('analyse only with evidence: too few canary requests is inconclusive, then fails; comparisons need data to pass', () => {
-    const analysis = find('production/kubernetes/llama-3-1-8b-instruct.yaml', 'AnalysisTemplate');
-    const metric = (name: string) => analysis.spec.metrics.find((candidate: { name: string }) => candidate.name === name);
+    const templates = documents('production/kubernetes/llama-3-1-8b-instruct.yaml').filter((document) => document.kind === 'AnalysisTemplate');
+    const allMetrics = templates.flatMap((template) => template.spec.metrics);
+    const metric = (name: string) => allMetrics.find((candidate: { name: string }) => candidate.name === name);
 
-    expect(analysis.spec.metrics.map((candidate: { name: string }) => candidate.name)).toEqual(['canary-requests', 'server-error-ratio', 'ttft-p95-vs-stable', 'inter-token-p95-vs-stable']);
+    expect(templates.map((template) => [template.metadata.name, template.spec.metrics.map((candidate: { name: string }) => candidate.name)])).toEqual([
+      ['llama-3-1-8b-instruct-canary', ['canary-requests', 'server-error-ratio']],
+      ['llama-3-1-8b-instruct-canary-vs-stable', ['ttft-p95-vs-stable', 'inter-token-p95-vs-stable']],
+    ]);
+    // Evidence accumulates over the step's analysis (10 measurements a minute apart), not per interval.
     expect(metric('canary-requests')).toMatchObject({
-      count: 5,
-      inconclusiveLimit: 5,
+      count: 10,
+      inconclusiveLimit: 10,
       consecutiveSuccessLimit: 1,
       failureLimit: -1,
       successCondition: 'len(result) > 0 && !isNaN(result[0]) && result[0] >= 20',
       failureCondition: 'false',
     });
     expect(metric('canary-requests').provider.prometheus.query).toBe(
-      'sum(increase(http_requests_total{namespace="llm-prod",service="llama-3-1-8b-instruct",handler=~"/v1/.+",rollouts_pod_template_hash="{{args.canary-hash}}"}[60s]))',
+      'sum(increase(http_requests_total{namespace="llm-prod",service="llama-3-1-8b-instruct",handler=~"/v1/.+",rollouts_pod_template_hash="{{args.canary-hash}}"}[600s]))',
     );
     expect(metric('server-error-ratio')).toMatchObject({
       interval: '60s',

@@ -1,7 +1,7 @@
 import { ApiObject } from 'cdk8s';
 import type { Construct } from 'constructs';
 import type { FleetDeployment } from '../../fleet/fleet.ts';
-import { analysisDurationSeconds, analysisTemplateName } from './analysis-template.ts';
+import { analysisDurationSeconds, analysisTemplateNames } from './analysis-template.ts';
 import { CANARY_MAX_SURGE, deploymentCanaryTraffic } from '../../fleet/canary-traffic.ts';
 import { deploymentLabels, selectorLabels, syncWave, SyncWave, versionLabel } from './labels.ts';
 import { modelServerPodTemplate, startupBudgetSeconds } from './model-server.ts';
@@ -46,12 +46,15 @@ export function canarySteps(deployment: FleetDeployment): Record<string, unknown
     if (plan.router === 'gateway-api') out.push({ setCanaryScale: { weight: step.setWeight } });
     out.push({ setWeight: step.setWeight });
     if (step.analysis) {
+      const names = analysisTemplateNames(deployment.model.name);
+      // With no stable pod left at this step (the canary takes every request) there is nothing to compare with.
+      const stableRuns = step.pods.atMin.stable > 0 && step.pods.atMax.stable > 0;
       out.push({
         analysis: {
-          templates: [{ templateName: analysisTemplateName(deployment.model.name) }],
+          templates: [{ templateName: names.canary }, ...(stableRuns ? [{ templateName: names.versusStable }] : [])],
           args: [
             { name: 'canary-hash', valueFrom: { podTemplateHashValue: 'Latest' } },
-            { name: 'stable-hash', valueFrom: { podTemplateHashValue: 'Stable' } },
+            ...(stableRuns ? [{ name: 'stable-hash', valueFrom: { podTemplateHashValue: 'Stable' } }] : []),
           ],
         },
       });
