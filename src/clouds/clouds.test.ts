@@ -157,6 +157,14 @@ describe("each cloud's own rules", () => {
     ]);
   });
 
+  it('GCP: A3 High with fewer than 8 GPUs is sold as Spot only, never on demand', async () => {
+    await editFile(root, 'environments/production.ts', "  nodePools: [\n", "  nodePools: [\n    { name: 'h100x2-spot', gpuType: 'nvidia-h100-80gb', gpusPerNode: 2, capacity: 'spot', minNodes: 0, maxNodes: 1 },\n    { name: 'h100x2', gpuType: 'nvidia-h100-80gb', gpusPerNode: 2, capacity: 'on-demand', minNodes: 0, maxNodes: 1 },\n");
+
+    expect(await problems()).toEqual([
+      'environments/production.ts: nodePools[1].capacity: expected "spot": Google sells a3-highgpu-2g only as Spot or Flex-start VMs, not on demand (got "on-demand"); use gpusPerNode 8 for on-demand nvidia-h100-80gb nodes',
+    ]);
+  });
+
   it('Azure: a client id names a model deployed in the environment', async () => {
     await editFile(root, 'environments/staging.ts', "resourceGroup: 'rg-llm-staging',", "resourceGroup: 'rg-llm-staging',\n  workloadIdentityClientIds: { 'qwen2-5-7b-instruct': '1b4e28ba-2fa1-11d2-883f-0016d3cca427' },");
 

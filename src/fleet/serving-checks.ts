@@ -7,7 +7,6 @@
 import type { Environment } from '../declarations/environment.ts';
 import { resolvePolicy, type Policy } from '../declarations/policy.ts';
 import { canaryTraffic, evidenceWindowSeconds, expectedCanaryRequests } from './canary-traffic.ts';
-import { poolCost } from './cost.ts';
 import { isDeepStrictEqual } from 'node:util';
 import { isCloudIssue } from '../clouds/cloud-plugin.ts';
 import { exposureOf, gatewaySourcesOrIssue, sharedCacheStorageClass } from './cluster-defaults.ts';
@@ -48,14 +47,6 @@ export function checkServing({ file, value: environment }: Loaded<Environment>, 
   const cache = environment.modelCache;
   if (cache.kind === 'shared-volume' && !sharedCacheStorageClass(environment)) {
     report(file, 'modelCache.storageClassName', `required on ${environment.cloud}: expected a StorageClass that offers ReadWriteMany (on EKS, the one you created for the EFS CSI driver) (got nothing)`);
-  }
-  const minimumUsd = environment.nodePools.reduce((sum, pool) => sum + (poolCost(environment, pool)?.minUsdPerMonth ?? 0), 0);
-  if (minimumUsd > environment.budget.monthlyUsd) {
-    report(
-      file,
-      'budget.monthlyUsd',
-      `expected at least what the node pools provision at their minima, ${Math.round(minimumUsd).toLocaleString('en-US')} USD/month, which is spent whatever the traffic (got ${environment.budget.monthlyUsd}); raise the budget or lower the pools' minNodes`,
-    );
   }
   const sources = gatewaySourcesOrIssue(environment);
   if (isCloudIssue(sources)) report(file, sources.path, sources.message);
