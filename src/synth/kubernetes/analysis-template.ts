@@ -3,7 +3,7 @@ import type { Construct } from 'constructs';
 import type { FleetDeployment } from '../../fleet/fleet.ts';
 import { HTTP_STATUS_LABEL, httpRequestsQuery, quantileQuery, SERVER_ERROR_STATUS, type VllmHistogram } from '../../vllm/metrics.ts';
 import { deploymentLabels, syncWave, SyncWave } from './labels.ts';
-import { analysisDurationSeconds as policyAnalysisDurationSeconds, analysisMeasurements, evidenceWindowSeconds } from '../../fleet/canary-traffic.ts';
+import { analysisMeasurements, evidenceWindowSeconds } from '../../fleet/canary-traffic.ts';
 import { POD_TEMPLATE_HASH_LABEL } from './monitoring.ts';
 import { httpSelector, seriesSelector } from './prometheus-rules.ts';
 
@@ -24,19 +24,12 @@ const HASH = POD_TEMPLATE_HASH_LABEL.replace(/-/g, '_');
 type Hash = 'canary-hash' | 'stable-hash';
 const onHash = (hash: Hash) => `,${HASH}="{{args.${hash}}}"`;
 
-/** Seconds one canary analysis runs. */
-export function analysisDurationSeconds(deployment: FleetDeployment): number {
-  return policyAnalysisDurationSeconds(deployment.policy);
-}
-
-/** Seconds each measurement looks back: the step's whole analysis, at least four scrapes (see canary-traffic.ts). */
-export function measurementWindowSeconds(deployment: FleetDeployment): number {
-  return evidenceWindowSeconds(deployment.policy);
-}
+/** What each measurement looks back over: the step's whole analysis, at least four scrapes (see canary-traffic.ts). */
+const measurementWindow = (deployment: FleetDeployment) => `${evidenceWindowSeconds(deployment.policy)}s`;
 
 /** Requests the canary's pods answered on the inference routes in the last window (vLLM's HTTP counter). */
 export function canaryRequestsQuery(deployment: FleetDeployment): string {
-  return httpRequestsQuery('increase', httpSelector(deployment, onHash('canary-hash')), `${measurementWindowSeconds(deployment)}s`);
+  return httpRequestsQuery('increase', httpSelector(deployment, onHash('canary-hash')), measurementWindow(deployment));
 }
 
 /** A query that answers only when the canary served at least the policy's minimum requests in the window: no evidence, no result. */
@@ -55,7 +48,7 @@ function measured(comparison: string): { successCondition: string; failureCondit
 
 /** The canary's server-error ratio (HTTP 5xx over all inference requests; client cancellations are not errors). */
 export function canaryServerErrorQuery(deployment: FleetDeployment): string {
-  const window = `${measurementWindowSeconds(deployment)}s`;
+  const window = measurementWindow(deployment);
   const all = httpRequestsQuery('increase', httpSelector(deployment, onHash('canary-hash')), window);
   const errors = httpRequestsQuery('increase', httpSelector(deployment, `${onHash('canary-hash')},${HTTP_STATUS_LABEL}="${SERVER_ERROR_STATUS}"`), window);
   return withEvidence(deployment, `(${errors} or ${all} * 0) / ${all}`);
@@ -63,7 +56,7 @@ export function canaryServerErrorQuery(deployment: FleetDeployment): string {
 
 /** Canary p95 over stable p95 of a vLLM latency histogram. */
 export function canaryLatencyRatioQuery(deployment: FleetDeployment, histogram: VllmHistogram): string {
-  const window = `${measurementWindowSeconds(deployment)}s`;
+  const window = measurementWindow(deployment);
   const p95 = (hash: Hash) => quantileQuery(0.95, histogram, seriesSelector(deployment, onHash(hash)), window);
   return withEvidence(deployment, `${p95('canary-hash')} / ${p95('stable-hash')}`);
 }

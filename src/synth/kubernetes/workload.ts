@@ -1,8 +1,8 @@
 import { ApiObject } from 'cdk8s';
 import type { Construct } from 'constructs';
 import type { FleetDeployment } from '../../fleet/fleet.ts';
-import { analysisDurationSeconds, analysisTemplateNames } from './analysis-template.ts';
-import { CANARY_MAX_SURGE, deploymentCanaryTraffic } from '../../fleet/canary-traffic.ts';
+import { analysisTemplateNames } from './analysis-template.ts';
+import { analysisDurationSeconds, CANARY_MAX_SURGE, deploymentCanaryTraffic } from '../../fleet/canary-traffic.ts';
 import { deploymentLabels, selectorLabels, syncWave, SyncWave, versionLabel } from './labels.ts';
 import { modelServerPodTemplate, startupBudgetSeconds } from './model-server.ts';
 import { routeName } from './route.ts';
@@ -28,7 +28,7 @@ const PROGRESS_SLACK_SECONDS = 600;
  * Degraded while its first canary pod is still loading.
  */
 export function progressDeadlineSeconds(deployment: FleetDeployment): number {
-  const analysis = deployment.environment.canary ? analysisDurationSeconds(deployment) : 0;
+  const analysis = deployment.environment.canary ? analysisDurationSeconds(deployment.policy) : 0;
   return startupBudgetSeconds(deployment) + analysis + PROGRESS_SLACK_SECONDS;
 }
 
