@@ -21,7 +21,7 @@ export default defineEnvironment({
     { name: 'a100-spot', gpuType: 'nvidia-a100-80gb', gpusPerNode: 1, capacity: 'spot', minNodes: 0, maxNodes: 8 },
     { name: 'a100x2', gpuType: 'nvidia-a100-80gb', gpusPerNode: 2, capacity: 'on-demand', minNodes: 1, maxNodes: 3 },
   ],
-  budget: { monthlyUsd: 15000 },
+  budget: { monthlyUsd: 20000 },
   slos: { ttftP95Ms: 1000, e2eP95Ms: 20000, interTokenP95Ms: 80, errorRateRatio: 0.02 },
   deployments: {
     'llama-3-1-8b-instruct': {

@@ -131,12 +131,12 @@ describe('llmops ls and schema', () => {
       nodePools: { environment: string; pool: string; zones: string[]; nodes: { min: number; max: number }; minUsdPerMonth: number; maxUsdPerMonth: number }[];
     };
     const production8b = deployments.find((row) => row.environment === 'production' && row.model === 'llama-3-1-8b-instruct')!;
-    const productionH100 = nodePools.find((row) => row.environment === 'production' && row.pool === 'h100x4')!;
+    const productionH100 = nodePools.find((row) => row.environment === 'production' && row.pool === 'h100x8')!;
     // 2–8 replicas × g2-standard-8 (0.56 GPU + 0.294 host USD/h) × 730 h.
     expect(production8b).toMatchObject({ machineType: 'g2-standard-8', minUsdPerMonth: 1247, maxUsdPerMonth: 4987 });
     expect(deployments).toHaveLength(8);
-    // 1–4 a3-highgpu-4g for the whole pool across its three zones: 4 × (4.20 + 1.18) USD/h × 730 h per node.
-    expect(productionH100).toMatchObject({ zones: ['us-central1-a', 'us-central1-b', 'us-central1-c'], nodes: { min: 1, max: 4 }, minUsdPerMonth: 15710, maxUsdPerMonth: 62838 });
+    // 1–2 a3-highgpu-8g for the whole pool across its three zones: 8 × (4.20 + 1.18) USD/h × 730 h per node.
+    expect(productionH100).toMatchObject({ zones: ['us-central1-a', 'us-central1-b', 'us-central1-c'], nodes: { min: 1, max: 2 }, minUsdPerMonth: 31419, maxUsdPerMonth: 62838 });
     expect(nodePools).toHaveLength(7);
   });
 
@@ -147,7 +147,7 @@ describe('llmops ls and schema', () => {
     const benchmarks = await readFile(path.join(REPO_ROOT, 'BENCHMARKS.md'), 'utf8');
 
     expect(benchmarks).toContain(nodePoolsMarkdown(loaded.fleet));
-    expect(benchmarks).toContain('| production | GCP (GKE) | h100x4 | a3-highgpu-4g on-demand | us-central1-a, us-central1-b, us-central1-c | 1–4 | $15,710 - $62,838 |');
+    expect(benchmarks).toContain('| production | GCP (GKE) | h100x8 | a3-highgpu-8g on-demand | us-central1-a, us-central1-b, us-central1-c | 1–2 | $31,419 - $62,838 |');
   });
 
   it('prints a JSON Schema for each kind', async () => {

@@ -13,7 +13,9 @@ import type { z } from 'zod';
 import type { GpuType } from '../catalogue/gpus.ts';
 import type { MachinePrice } from '../catalogue/prices.ts';
 import type { Environment, NodePool } from '../declarations/environment.ts';
+import type { GatewayExposure } from '../declarations/gateway.ts';
 import type { NetworkPeer } from '../declarations/network.ts';
+import type { NodeStorageNeed } from '../fleet/storage.ts';
 import type { DerivedName } from './names.ts';
 
 /** The environment fields only this cloud has: its `cloud` literal, its state backend, its own settings. */
@@ -34,6 +36,20 @@ export interface GpuMachine {
    * reclaimed instance type does not stall it. Default: none.
    */
   readonly spotAlternatives?: readonly string[];
+  /** Local SSDs (375 GiB each on GCP) the machine comes with. Default: none. */
+  readonly localSsds?: number;
+  /** Sold only as Spot (or Flex-start and reservations, which these node pools do not use): no on-demand pool of it. Default: false. */
+  readonly spotOnly?: boolean;
+}
+
+/** How a pool's nodes hold what the pods write and the images: sized by the cloud plug-in from what may land on them. */
+export interface NodeStorage {
+  /** Boot disk of a node, GiB; undefined where the machine fixes it. */
+  readonly bootDiskGiB?: number;
+  /** Local SSDs that back ephemeral storage instead of the boot disk, where the machine bundles them. */
+  readonly localSsdCount?: number;
+  /** Ephemeral storage a node offers pods (its allocatable), GiB; undefined where not known. */
+  readonly allocatableGiB?: number;
 }
 
 /** A node taint a cloud sets by itself. */
@@ -63,14 +79,35 @@ export interface GpuNodeImage {
   readonly driver: boolean;
   /** Something already advertises `nvidia.com/gpu` (a device plugin the cloud manages). */
   readonly devicePlugin: boolean;
+  /**
+   * containerd's default runtime is NVIDIA's, so a pod that requests no GPU (the
+   * DCGM exporter) still sees every GPU with `NVIDIA_VISIBLE_DEVICES=all`, as
+   * the standalone dcgm-exporter chart requires.
+   */
+  readonly nvidiaDefaultRuntime: boolean;
 }
+
+/** Who adds and removes a cluster's GPU nodes between the pools' bounds. */
+export type NodeAutoscaler =
+  /** The cloud's own autoscaler (GKE, AKS and DOKS autoscale their node pools). */
+  | { readonly kind: 'cloud' }
+  /** The Kubernetes cluster-autoscaler, installed with the add-ons; its Helm values for the environment's cluster. */
+  | { readonly kind: 'cluster-autoscaler'; values(environment: Environment): Record<string, unknown> };
+
+/**
+ * A Service only the cluster's private network reaches (Envoy Gateway puts its
+ * proxies behind one for an internal Gateway): a LoadBalancer the cloud makes
+ * internal through annotations, or a ClusterIP Service where the cloud has no
+ * internal load balancer.
+ */
+export type InternalService = { readonly type: 'LoadBalancer'; readonly annotations: Readonly<Record<string, string>> } | { readonly type: 'ClusterIP' };
 
 /** What the cluster around the model servers looks like by default on this cloud; an environment overrides each (`gateway`, `network`, `modelCache`). */
 export interface ClusterDefaults {
-  /** GatewayClass of a managed Gateway. */
-  readonly gatewayClass: string;
-  /** Where a managed Gateway of that class reaches the pods from. */
-  readonly gatewaySources: readonly NetworkPeer[];
+  /** The cloud's own GatewayClass per exposure (GKE's managed load balancers); absent where Envoy Gateway, installed by the add-ons, is the default. */
+  readonly gatewayClasses?: Readonly<Record<GatewayExposure, string>>;
+  /** How a Service is made internal on this cloud. */
+  readonly internalService: InternalService;
   /**
    * Node-local DNS cache addresses the pods may query: 169.254.20.10 is the link-local address of NodeLocal
    * DNSCache (kubernetes/dns nodelocaldns manifest; GKE's managed add-on uses it too). Empty where the cloud
@@ -79,6 +116,18 @@ export interface ClusterDefaults {
   readonly nodeLocalDnsCidrs: readonly string[];
   /** A StorageClass the cloud ships that offers ReadWriteMany, if any. */
   readonly readWriteManyStorageClass?: string;
+}
+
+/** A Service a route sends requests to, as the cloud's load balancer sees it. */
+export interface BackendService {
+  readonly name: string;
+  readonly namespace: string;
+  /** Port and path that answer 200 while the backend can serve. */
+  readonly health: { readonly port: number; readonly path: string };
+  /** Longest a request may take, seconds. */
+  readonly timeoutSeconds: number;
+  /** Class of the Gateway whose routes use it; undefined for an existing Gateway of unknown class. */
+  readonly gatewayClass?: string;
 }
 
 /** A variable vLLM's object-store loader needs: a literal, or a key of a Secret the operator creates. */
@@ -118,8 +167,30 @@ export interface CloudPlugin<Fields extends CloudEnvironmentFields = CloudEnviro
   readonly metadataEndpoint?: { readonly cidr: string; readonly ports: readonly number[] };
   /** What the GPU nodes' image brings. */
   readonly gpuNodeImage: GpuNodeImage;
+  /** Who scales the node pools. */
+  readonly nodeAutoscaler: NodeAutoscaler;
   /** The cluster around the model servers, by default. */
   readonly clusterDefaults: ClusterDefaults;
+  /**
+   * Where one of the cloud's own GatewayClasses reaches the pods from; an issue
+   * naming the field to declare when that depends on the environment (a GKE
+   * regional class's proxy-only subnet); undefined for a class the cloud does
+   * not know.
+   */
+  gatewaySources?(environment: Environment, className: string): readonly NetworkPeer[] | CloudIssue | undefined;
+  /**
+   * Objects the cloud's own load balancer needs beside a Service a route uses
+   * (GKE: a HealthCheckPolicy on the health path, a GCPBackendPolicy with the
+   * request timeout), as plain Kubernetes objects; none elsewhere.
+   */
+  backendServicePolicies?(backend: BackendService): readonly Record<string, unknown>[];
+  /**
+   * The disks of a pool's nodes for what may land on them: the smallest boot
+   * disk whose allocatable ephemeral storage, under this cloud's reservation
+   * rule, holds the replicas' requests and whose capacity holds the images, or
+   * the machine's bundled local SSDs.
+   */
+  nodeStorage(machine: GpuMachine, need: NodeStorageNeed): NodeStorage;
   /** Where a pool's nodes run and the node counts Terraform provisions; an issue when the cloud cannot place it. */
   placement(environment: Environment, pool: NodePool): PoolPlacement | CloudIssue;
   /** URI vLLM loads an object-store model from, matching the bucket layout the Terraform output creates. */
@@ -140,6 +211,6 @@ export function environmentOf<C extends Environment['cloud']>(environment: Envir
   return environment as Extract<Environment, { cloud: C }>;
 }
 
-export function isCloudIssue(value: PoolPlacement | CloudIssue): value is CloudIssue {
-  return 'message' in value;
+export function isCloudIssue<T extends object>(value: T | CloudIssue): value is CloudIssue {
+  return !Array.isArray(value) && 'message' in value;
 }

@@ -6,7 +6,7 @@
  */
 import type { TerraformStack } from 'cdktf';
 import type { Environment, NodePool } from '../declarations/environment.ts';
-import type { GpuMachine, NodeTaint, PoolPlacement } from './cloud-plugin.ts';
+import type { GpuMachine, NodeStorage, NodeTaint, PoolPlacement } from './cloud-plugin.ts';
 
 /** A node pool with everything the shared catalogue and the capacity rules decided for it. */
 export interface PlannedPool {
@@ -15,8 +15,8 @@ export interface PlannedPool {
   readonly index: number;
   readonly machine: GpuMachine;
   readonly placement: PoolPlacement;
-  /** Boot disk of a node, GiB (from the largest model the pool may host). */
-  readonly diskGiB: number;
+  /** The nodes' disks, sized by the cloud plug-in for the replicas that may land on the pool. */
+  readonly storage: NodeStorage;
   /** Labels the nodes carry: the pool shape a deployment selects. */
   readonly labels: Readonly<Record<string, string>>;
   /** Taints the nodes carry (the GPU taint). */
@@ -28,6 +28,12 @@ export interface CloudTerraform<Cluster = unknown, Bucket = unknown> {
   configure(stack: TerraformStack, environment: Environment): void;
   /** A data source reading the environment's existing cluster. */
   lookUpCluster(stack: TerraformStack, environment: Environment): Cluster;
+  /**
+   * What the cluster itself needs once, whichever environment's stack creates
+   * it (EKS: the cluster-autoscaler's IRSA role); only the stack of the
+   * cluster's first environment (by name) calls it.
+   */
+  addClusterResources?(stack: TerraformStack, environment: Environment, cluster: Cluster): void;
   /** One autoscaled GPU node pool. */
   addGpuNodePool(stack: TerraformStack, environment: Environment, pool: PlannedPool, cluster: Cluster): void;
   /** The model-artifact bucket: versioned, encrypted, private, in the layout the cloud's model URIs read. */

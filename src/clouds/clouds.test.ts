@@ -118,7 +118,7 @@ export default defineEnvironment({ ...dev, name: 'dev-dev', cluster: 'llm', name
   it('EKS and GKE: names over the limit are shortened with a hash and still valid', async () => {
     const longPool = `l4-${'spot'.repeat(15)}`;
     await editFile(root, 'environments/dev.ts', "{ name: 'l4-spot',", `{ name: '${longPool}',`);
-    await editFile(root, 'environments/production.ts', "{ name: 'h100x4',", "{ name: 'h100x4-reserved-capacity-us-central',");
+    await editFile(root, 'environments/production.ts', "{ name: 'h100x8',", "{ name: 'h100x8-reserved-capacity-us-central',");
 
     const result = await loadFleet(root);
 
@@ -128,7 +128,7 @@ export default defineEnvironment({ ...dev, name: 'dev-dev', cluster: 'llm', name
     const gke = Object.values((environmentTerraform(result.fleet, 'production') as any).resource.google_container_node_pool).map((pool: any) => pool.name);
     expect(eks).toContain(shortenName(`dev-${longPool}`, 63));
     expect(Math.max(...eks.map((name: string) => name.length))).toBe(63);
-    expect(gke).toContain(shortenName('production-h100x4-reserved-capacity-us-central', 40));
+    expect(gke).toContain(shortenName('production-h100x8-reserved-capacity-us-central', 40));
     expect(Math.max(...gke.map((name: string) => name.length))).toBe(40);
   });
 
@@ -154,6 +154,14 @@ describe("each cloud's own rules", () => {
     expect(await problems()).toEqual([
       'environments/production.ts: nodePools[0].zones: required on gcp for nvidia-t4 in us-central1: expected the zones that sell it, such as ["us-central1-a"]; the catalogue does not list them (got nothing)',
       'environments/production.ts: nodePools[1].zones: expected zones of us-central1 that sell nvidia-h100-80gb (us-central1-a, us-central1-b, us-central1-c) (got "us-central1-f")',
+    ]);
+  });
+
+  it('GCP: A3 High with fewer than 8 GPUs is sold as Spot only, never on demand', async () => {
+    await editFile(root, 'environments/production.ts', "  nodePools: [\n", "  nodePools: [\n    { name: 'h100x2-spot', gpuType: 'nvidia-h100-80gb', gpusPerNode: 2, capacity: 'spot', minNodes: 0, maxNodes: 1 },\n    { name: 'h100x2', gpuType: 'nvidia-h100-80gb', gpusPerNode: 2, capacity: 'on-demand', minNodes: 0, maxNodes: 1 },\n");
+
+    expect(await problems()).toEqual([
+      'environments/production.ts: nodePools[1].capacity: expected "spot": Google sells a3-highgpu-2g only as Spot or Flex-start VMs, not on demand (got "on-demand"); use gpusPerNode 8 for on-demand nvidia-h100-80gb nodes',
     ]);
   });
 

@@ -5,7 +5,9 @@ import { definer } from './define.ts';
 import { DnsLabel } from './dns-label.ts';
 import { EngineArgs } from '../vllm/engine-args.ts';
 import { expected } from './issues.ts';
+import { Authentication } from './authentication.ts';
 import { Availability } from './availability.ts';
+import { ExpectedRequestsPerMinute } from './canary-evidence.ts';
 import { ClusterAddons } from './cluster-addons.ts';
 import { Gateway } from './gateway.ts';
 import { ImageRegistry } from './image.ts';
@@ -87,6 +89,8 @@ export const Deployment = z.strictObject({
   }),
   /** Engine arguments, over the model's own. Default: none. */
   engineArgs: EngineArgs.default({}),
+  /** Requests per minute at the quietest time a rollout may run (see canary-evidence.ts). Default: not declared. */
+  expectedRequestsPerMinute: ExpectedRequestsPerMinute.optional(),
 });
 export type Deployment = z.infer<typeof Deployment>;
 
@@ -131,8 +135,10 @@ export const ENVIRONMENT_COMMON_FIELDS = {
   modelBucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: expected('a bucket name: 3–63 lower-case letters, digits, "." and "-"') }),
   /** GPU node pools. */
   nodePools: z.array(NodePool).min(1),
-  /** Gateway routing traffic to the model servers. Default: a managed `inference-gateway` of the cloud's default class, exact canary weights. */
+  /** Gateway routing traffic to the model servers. Default: a managed, internal `inference-gateway` of the cloud's default class, exact canary weights. */
   gateway: Gateway.default({ mode: 'managed', name: 'inference-gateway', canaryTraffic: 'gateway-api' }),
+  /** Who may call the models. Default: an API key from the Secret `llmops-api-key` (key `api-key`). */
+  authentication: Authentication.default({ kind: 'api-key', secretName: 'llmops-api-key', secretKey: 'api-key' }),
   /** What the model servers' NetworkPolicy admits. Default: per cloud and gateway. */
   network: Network.default({}),
   /** Where downloaded weights live. Default: `node-disk`. */

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { expected } from './issues.ts';
 import { DnsLabel } from './dns-label.ts';
 
-const Cidr = z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/, { error: expected('an IPv4 CIDR such as "10.0.0.0/8"') });
+/** An IPv4 address range. */
+export const Cidr = z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/, { error: expected('an IPv4 CIDR such as "10.0.0.0/8"') });
 
 /** A source or destination of model-server traffic: pods of a namespace (optionally by label), or an address range. */
 export const NetworkPeer = z.union([

@@ -6,7 +6,7 @@
  * this, so what the reviewer is promised is what the cluster does.
  */
 import type { CanaryTraffic } from '../declarations/gateway.ts';
-import type { CanaryStep } from '../declarations/policy.ts';
+import type { CanaryStep, Policy } from '../declarations/policy.ts';
 import type { FleetDeployment } from './fleet.ts';
 
 /** Pods of one step at a given replica count. */
@@ -145,3 +145,36 @@ export function canaryTraffic(steps: readonly CanaryStep[], router: CanaryTraffi
 export function deploymentCanaryTraffic(deployment: FleetDeployment): CanaryTrafficPlan {
   return canaryTraffic(deployment.policy.canarySteps, deployment.environment.gateway.canaryTraffic, deployment.spec.replicas);
 }
+
+/** How often Prometheus scrapes the model servers (their ServiceMonitor's interval), seconds. */
+export const SCRAPE_INTERVAL_SECONDS = 30;
+
+/** Shortest window a rate or increase looks back: four scrapes, so a missed scrape still leaves enough samples. */
+const MIN_WINDOW_SECONDS = 4 * SCRAPE_INTERVAL_SECONDS;
+
+/** Measurements of each canary-analysis metric: the policy's count, but never fewer than the evidence tries (so thin traffic fails, not passes). */
+export function analysisMeasurements(policy: Policy): number {
+  return Math.max(policy.canary.analysisCount, policy.canaryEvidence.inconclusiveTries);
+}
+
+/** Seconds one step's canary analysis runs. */
+export function analysisDurationSeconds(policy: Policy): number {
+  return policy.canary.analysisIntervalSeconds * analysisMeasurements(policy);
+}
+
+/**
+ * Seconds each analysis measurement looks back: the whole analysis of a step,
+ * so the canary's evidence accumulates over the step instead of having to
+ * arrive within one interval (a 1 % step sees a hundredth of the traffic), and
+ * never under four scrapes. The canary's pods are new, so the window holds only
+ * their own requests.
+ */
+export function evidenceWindowSeconds(policy: Policy): number {
+  return Math.max(MIN_WINDOW_SECONDS, analysisDurationSeconds(policy));
+}
+
+/** Requests the canary serves within a step's evidence window when the deployment serves `requestsPerMinute` and the canary gets `trafficPct` of them. */
+export function expectedCanaryRequests(policy: Policy, requestsPerMinute: number, trafficPct: number): number {
+  return (requestsPerMinute * trafficPct * evidenceWindowSeconds(policy)) / (100 * 60);
+}
+

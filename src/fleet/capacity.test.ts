@@ -36,8 +36,8 @@ describe('the capacity check', () => {
     expect(production.map(({ gpuType, gpusPerNode, demandGpus, maxGpus, fits }) => ({ gpuType, gpusPerNode, demandGpus, maxGpus, fits }))).toEqual([
       // 8B (8 + 1) + Qwen (4 + 1) one-GPU replicas on 16 one-GPU nodes.
       { gpuType: 'nvidia-l4', gpusPerNode: 1, demandGpus: 14, maxGpus: 16, fits: true },
-      // 70B (3 + 1) four-GPU replicas on 4 four-GPU nodes.
-      { gpuType: 'nvidia-h100-80gb', gpusPerNode: 4, demandGpus: 16, maxGpus: 16, fits: true },
+      // 70B (3 + 1) four-GPU replicas on 2 eight-GPU nodes.
+      { gpuType: 'nvidia-h100-80gb', gpusPerNode: 8, demandGpus: 16, maxGpus: 16, fits: true },
     ]);
   });
 
@@ -48,8 +48,9 @@ describe('the capacity check', () => {
     const verdict = wouldFit(production, 'llama-3-1-70b-instruct', proposal);
 
     expect(verdict.fits).toBe(false);
-    expect(verdict.poolChanges).toEqual([{ poolIndex: 1, poolName: 'h100x4', maxNodes: 6 }]);
-    expect(checkCapacity({ ...production, nodePools: production.nodePools.map((pool, index) => (index === 1 ? { ...pool, maxNodes: 6 } : pool)), deployments: { ...production.deployments, 'llama-3-1-70b-instruct': proposal } }).fits).toBe(true);
+    // (5 + 1) × 4 GPUs on eight-GPU nodes: 3 nodes.
+    expect(verdict.poolChanges).toEqual([{ poolIndex: 1, poolName: 'h100x8', maxNodes: 3 }]);
+    expect(checkCapacity({ ...production, nodePools: production.nodePools.map((pool, index) => (index === 1 ? { ...pool, maxNodes: 3 } : pool)), deployments: { ...production.deployments, 'llama-3-1-70b-instruct': proposal } }).fits).toBe(true);
   });
 
   it('counts the GPUs a replica strands on a node it cannot fill', () => {
@@ -61,7 +62,7 @@ describe('the capacity check', () => {
 
     const [, h100] = environmentCapacity(threeGpuReplicas);
 
-    // One 3-GPU replica per 4-GPU node: (3 + 1) × 4 GPUs.
+    // Two 3-GPU replicas per 8-GPU node, two GPUs stranded: (3 + 1) × 4 GPUs.
     expect(h100.demands[0].nodeGpusPerReplica).toBe(4);
     expect(h100.demandGpus).toBe(16);
   });
@@ -91,14 +92,14 @@ describe('the loader', () => {
   });
 
   it('reports a declaration whose deployments cannot fit its pools, with file and field', async () => {
-    await editFile(root, 'environments/production.ts', "capacity: 'on-demand', minNodes: 1, maxNodes: 4 }", "capacity: 'on-demand', minNodes: 1, maxNodes: 3 }");
+    await editFile(root, 'environments/production.ts', "capacity: 'on-demand', minNodes: 1, maxNodes: 2 }", "capacity: 'on-demand', minNodes: 1, maxNodes: 1 }");
 
     const result = await loadFleet(root);
 
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.issues.map(formatIssue)).toEqual([
-      'environments/production.ts: nodePools[1].maxNodes: expected room for every replica on the 4 × nvidia-h100-80gb nodes, plus one canary surge replica per deployment: llama-3-1-70b-instruct (3 + 1 surge) × 4 GPU(s) = 16 GPUs, but the pools hold h100x4 3 node(s) × 4 = 12 GPUs (got maxNodes 3); raise maxNodes to 4 or lower replicas.max',
+      'environments/production.ts: nodePools[1].maxNodes: expected room for every replica on the 8 × nvidia-h100-80gb nodes, plus one canary surge replica per deployment: llama-3-1-70b-instruct (3 + 1 surge) × 4 GPU(s) = 16 GPUs, but the pools hold h100x8 1 node(s) × 8 = 8 GPUs (got maxNodes 1); raise maxNodes to 2 or lower replicas.max',
     ]);
   });
 });
@@ -109,9 +110,9 @@ describe('pool costs', () => {
 
     const h100 = poolCost(production, production.nodePools[1])!;
 
-    // a3-highgpu-4g: 4 × (4.20 GPU + 1.18 host) USD/h × 730 h.
-    expect(h100).toMatchObject({ machineType: 'a3-highgpu-4g', minNodes: 1, maxNodes: 4, zones: ['us-central1-a', 'us-central1-b', 'us-central1-c'] });
-    expect(Math.round(h100.minUsdPerMonth)).toBe(15710);
+    // a3-highgpu-8g: 8 × (4.20 GPU + 1.18 host) USD/h × 730 h.
+    expect(h100).toMatchObject({ machineType: 'a3-highgpu-8g', minNodes: 1, maxNodes: 2, zones: ['us-central1-a', 'us-central1-b', 'us-central1-c'] });
+    expect(Math.round(h100.minUsdPerMonth)).toBe(31419);
     expect(Math.round(h100.maxUsdPerMonth)).toBe(62838);
   });
 });

@@ -15,7 +15,7 @@ import type { Policy } from '../declarations/policy.ts';
 import { promptTraffic, type Prompt } from '../declarations/prompt.ts';
 import { capacityIssues } from './capacity.ts';
 import { usableGiB, weightsGiB } from './memory.ts';
-import { checkServing, checkSharedClusters } from './serving-checks.ts';
+import { checkCanaryEvidence, checkServing, checkSharedClusters } from './serving-checks.ts';
 import { kubernetesNames } from './derived-names.ts';
 import { checkDerivedNames } from './name-check.ts';
 import { checkPromotionCycles } from './promotion-check.ts';
@@ -61,6 +61,7 @@ export function crossCheck(declarations: Declarations, invalidFiles: readonly st
   for (const environment of declarations.environments) checkEnvironment(environment, known, report);
   for (const environment of declarations.environments) checkServing(environment, report);
   checkSharedClusters(declarations.environments, report);
+  checkCanaryEvidence(declarations.environments, declarations.policies, report);
   for (const policy of declarations.policies) checkPolicy(policy, report);
   checkNamespaces(declarations.environments, report);
   checkCloudNames(declarations.environments, report);

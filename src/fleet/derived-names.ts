@@ -11,8 +11,10 @@
 import type { Declarations } from './cross-check.ts';
 import { DNS_1035_LABEL, DNS_1123_SUBDOMAIN, type DerivedName } from './name-check.ts';
 import {
-  analysisTemplateName,
+  analysisTemplateNames,
   argocdApplicationName,
+  clusterApplicationName,
+  platformApplicationName,
   DEFAULT_DENY_POLICY_NAME,
   MODEL_REGISTRY_NAME,
   modelServerServiceAccount,
@@ -37,7 +39,9 @@ export function kubernetesNames(declarations: Declarations): DerivedName[] {
       if (environment.canary) {
         add('Service', services.stable, DNS_1035_LABEL, at, file, 'stable Service');
         add('Service', services.canary, DNS_1035_LABEL, at, file, 'canary Service');
-        add('AnalysisTemplate', analysisTemplateName(modelName), DNS_1123_SUBDOMAIN, at);
+        const templates = analysisTemplateNames(modelName);
+        add('AnalysisTemplate', templates.canary, DNS_1123_SUBDOMAIN, at, file, 'canary AnalysisTemplate');
+        add('AnalysisTemplate', templates.versusStable, DNS_1123_SUBDOMAIN, at, file, 'canary-vs-stable AnalysisTemplate');
       }
       add('ServiceAccount', modelServerServiceAccount(modelName), DNS_1123_SUBDOMAIN, at);
       add('NetworkPolicy', modelName, DNS_1123_SUBDOMAIN, at);
@@ -49,8 +53,15 @@ export function kubernetesNames(declarations: Declarations): DerivedName[] {
   // Argo CD Applications live in one namespace; names up to 253 characters (Argo CD 3 tracks resources by annotation).
   const argocd = 'the argocd namespace';
   names.push({ name: ROOT_APPLICATION_NAME, rule: DNS_1123_SUBDOMAIN, kind: 'Application', scope: argocd, declarationFile: '', fieldPath: '' });
+  const clusters = new Map<string, string>();
   for (const { file, value } of declarations.environments) {
     names.push({ name: argocdApplicationName(value.name), rule: DNS_1123_SUBDOMAIN, kind: 'Application', scope: argocd, declarationFile: file, fieldPath: 'name' });
+    // Environments sharing a cluster share its Applications; two clusters whose names give one slug would not.
+    if (clusters.get(value.cluster) === undefined) {
+      clusters.set(value.cluster, file);
+      names.push({ name: clusterApplicationName(value.cluster), rule: DNS_1123_SUBDOMAIN, kind: 'Application', role: 'cluster app of apps', scope: argocd, declarationFile: file, fieldPath: 'cluster' });
+      names.push({ name: platformApplicationName(value.cluster, 'manifests'), rule: DNS_1123_SUBDOMAIN, kind: 'Application', role: 'cluster platform Application', scope: argocd, declarationFile: file, fieldPath: 'cluster' });
+    }
   }
   return names;
 }

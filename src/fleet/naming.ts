@@ -21,9 +21,17 @@ export function serviceNames(modelName: string): { root: string; stable: string;
   return { root: modelName, stable: `${modelName}-stable`, canary: `${modelName}-canary` };
 }
 
-/** The Argo Rollouts AnalysisTemplate comparing a deployment's canary with its stable pods. */
-export function analysisTemplateName(modelName: string): string {
-  return `${modelName}-canary`;
+/**
+ * The canary's AnalysisTemplates: `<model>-canary` judges the canary on its own
+ * (enough requests, server-error ratio, absolute quality); `<model>-canary-vs-stable`
+ * compares it with the stable pods (latency, relative quality). A step at which
+ * the canary takes every request has no stable pods left to compare with
+ * (`dynamicStableScale` scales them to zero; a basic canary at 100 % too), so it
+ * runs the first only — a comparison there would be NaN, inconclusive, and
+ * pause every rollout.
+ */
+export function analysisTemplateNames(modelName: string): { canary: string; versusStable: string } {
+  return { canary: `${modelName}-canary`, versusStable: `${modelName}-canary-vs-stable` };
 }
 
 /** ConfigMap of one prompt version; the name carries a content hash, so an edit makes a new object and rolls its consumers. */
@@ -43,6 +51,21 @@ export function argocdApplicationName(environmentName: string): string {
   return `llmops-${environmentName}`;
 }
 export const ROOT_APPLICATION_NAME = 'llmops-root';
+
+/** A cluster's name as it appears in file and Application names: lower case, runs of other characters as '-'. */
+export function clusterSlug(cluster: string): string {
+  return cluster.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '');
+}
+
+/** The app of apps of one cluster (its add-ons, then its environments). */
+export function clusterApplicationName(cluster: string): string {
+  return `llmops-cluster-${clusterSlug(cluster)}`;
+}
+
+/** The Application of one cluster add-on (`keda`, `argo-rollouts`, `manifests` for the platform manifests). */
+export function platformApplicationName(cluster: string, addon: string): string {
+  return `platform-${clusterSlug(cluster)}-${addon}`;
+}
 
 /** Object prefix of a model's artifacts in the environment's model bucket. */
 export function modelArtifactPrefix(modelName: string): string {

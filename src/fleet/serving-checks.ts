@@ -5,8 +5,11 @@
  * was found, and how to fix it.
  */
 import type { Environment } from '../declarations/environment.ts';
+import { resolvePolicy, type Policy } from '../declarations/policy.ts';
+import { canaryTraffic, evidenceWindowSeconds, expectedCanaryRequests } from './canary-traffic.ts';
 import { isDeepStrictEqual } from 'node:util';
-import { knownGatewayClasses, sharedCacheStorageClass } from './cluster-defaults.ts';
+import { isCloudIssue } from '../clouds/cloud-plugin.ts';
+import { exposureOf, gatewaySourcesOrIssue, sharedCacheStorageClass } from './cluster-defaults.ts';
 import type { Loaded } from './cross-check.ts';
 
 type Report = (file: string, path: string, message: string) => void;
@@ -45,14 +48,20 @@ export function checkServing({ file, value: environment }: Loaded<Environment>, 
   if (cache.kind === 'shared-volume' && !sharedCacheStorageClass(environment)) {
     report(file, 'modelCache.storageClassName', `required on ${environment.cloud}: expected a StorageClass that offers ReadWriteMany (on EKS, the one you created for the EFS CSI driver) (got nothing)`);
   }
-  const gateway = environment.gateway;
-  const knownClasses = knownGatewayClasses(environment);
-  if (gateway.mode === 'managed' && gateway.className && !knownClasses.includes(gateway.className) && !environment.network.gatewaySources) {
-    report(
-      file,
-      'network.gatewaySources',
-      `required with gateway class ${JSON.stringify(gateway.className)}: expected where its data plane reaches the model servers from (namespace and pod labels, or CIDRs such as a proxy-only subnet); llmops knows the sources of ${knownClasses.map((name) => JSON.stringify(name)).join(' and ')} only (got nothing)`,
-    );
+  const sources = gatewaySourcesOrIssue(environment);
+  if (isCloudIssue(sources)) report(file, sources.path, sources.message);
+  checkExposure({ file, value: environment }, report);
+}
+
+/** A public Gateway serves HTTPS only and never lets an unauthenticated request through. */
+function checkExposure({ file, value: environment }: Loaded<Environment>, report: Report): void {
+  const { gateway } = environment;
+  if (exposureOf(environment) !== 'public' || gateway.mode !== 'managed') return;
+  if (!gateway.tls) {
+    report(file, 'gateway.tls', 'required with exposure "public": expected the certificate of the HTTPS listener, { certificateSecret: "<kubernetes.io/tls Secret in the namespace>" } (got nothing); a public Gateway has no plain-HTTP listener');
+  }
+  if (environment.authentication.kind === 'none') {
+    report(file, 'authentication', 'expected "api-key" with exposure "public": anyone on the internet could call the models (got "none"); set authentication: { kind: "api-key" } or gateway.exposure: "internal"');
   }
 }
 
@@ -74,3 +83,37 @@ export function checkSharedClusters(environments: readonly Loaded<Environment>[]
     }
   }
 }
+
+/**
+ * A deployment whose expected traffic is declared must be able to gather the
+ * canary evidence its policy asks for at every analysed step: at the step's
+ * traffic share (exact with the traffic router; the canary's share of the pods
+ * at the minimum replicas without), within the step's evidence window.
+ */
+export function checkCanaryEvidence(environments: readonly Loaded<Environment>[], policies: readonly Loaded<Policy>[], report: Report): void {
+  for (const { file, value: environment } of environments) {
+    if (!environment.canary) continue;
+    for (const [modelName, deployment] of Object.entries(environment.deployments)) {
+      const loadedPolicy = policies.find(({ value }) => value.name === deployment.policy);
+      const rpm = deployment.expectedRequestsPerMinute;
+      if (!loadedPolicy || rpm === undefined) continue;
+      const policy = resolvePolicy(loadedPolicy.value);
+      const plan = canaryTraffic(policy.canarySteps, environment.gateway.canaryTraffic, deployment.replicas);
+      const { minRequests } = policy.canaryEvidence;
+      const windowMinutes = evidenceWindowSeconds(policy) / 60;
+      for (const step of plan.steps.filter((candidate) => candidate.analysis)) {
+        const share = Math.min(step.trafficPct.atMin, step.trafficPct.atMax);
+        const gathered = expectedCanaryRequests(policy, rpm, share);
+        if (gathered >= minRequests) continue;
+        const neededShare = Math.ceil((minRequests * 100) / (rpm * windowMinutes));
+        report(
+          file,
+          `deployments.${modelName}.expectedRequestsPerMinute`,
+          `expected traffic that lets every canary step gather canaryEvidence.minRequests (${minRequests}) requests: the ${step.declaredWeightPct} % step of ${loadedPolicy.file} gives the canary ${Number(share.toFixed(2))} % of ${rpm} requests/min, ${Number(gathered.toFixed(1))} in its ${Number(windowMinutes.toFixed(1))}-minute analysis, so the step would always fail (got ${rpm}); raise that step's weightPct to ${neededShare} or more, lengthen the analysis (canary.analysisCount), or lower canaryEvidence.minRequests`,
+        );
+        break;
+      }
+    }
+  }
+}
+

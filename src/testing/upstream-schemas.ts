@@ -1,7 +1,8 @@
 /**
  * Validation of generated documents against the upstream schemas: core
  * Kubernetes (kubernetes-models) and the CRDs we emit (Argo Rollouts, Argo CD,
- * Prometheus Operator, KEDA, Gateway API). Two checks, both needed:
+ * Prometheus Operator, KEDA, Gateway API, GKE's policies, the KEDA HTTP add-on,
+ * Envoy Gateway). Two checks, both needed:
  * - the models' runtime validators (JSON Schema): types, formats, required
  *   fields, but unknown fields pass (the generated schemas allow them);
  * - a strict check: every document is compiled by TypeScript as an object
@@ -13,6 +14,7 @@ import { AnalysisTemplate, Rollout } from '@kubernetes-models/argo-rollouts/argo
 import { Application, AppProject } from '@kubernetes-models/argo-cd/argoproj.io/v1alpha1';
 import { Gateway, GatewayClass, HTTPRoute } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1';
 import { ReferenceGrant } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1beta1';
+import { GCPBackendPolicy, HealthCheckPolicy } from '@kubernetes-models/gke/networking.gke.io/v1';
 import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1';
 import { PrometheusRule, ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import { Deployment } from 'kubernetes-models/apps/v1';
@@ -48,8 +50,11 @@ const KINDS: Record<string, { readonly model?: Validatable; readonly module: str
   'gateway.networking.k8s.io/v1/GatewayClass': { model: GatewayClass, module: '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/GatewayClass', type: 'IGatewayClass' },
   'gateway.networking.k8s.io/v1/HTTPRoute': { model: HTTPRoute, module: '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRoute', type: 'IHTTPRoute' },
   'gateway.networking.k8s.io/v1beta1/ReferenceGrant': { model: ReferenceGrant, module: '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1beta1/ReferenceGrant', type: 'IReferenceGrant' },
-  // No @kubernetes-models package covers the KEDA HTTP add-on: its interface is written from the upstream Go types below.
-  'http.keda.sh/v1alpha1/HTTPScaledObject': { module: './http-scaled-object.ts', type: 'IHTTPScaledObject' },
+  'networking.gke.io/v1/HealthCheckPolicy': { model: HealthCheckPolicy, module: '@kubernetes-models/gke/networking.gke.io/v1/HealthCheckPolicy', type: 'IHealthCheckPolicy' },
+  'networking.gke.io/v1/GCPBackendPolicy': { model: GCPBackendPolicy, module: '@kubernetes-models/gke/networking.gke.io/v1/GCPBackendPolicy', type: 'IGCPBackendPolicy' },
+  // No @kubernetes-models package covers the KEDA HTTP add-on or Envoy Gateway: their interfaces are written from the upstream Go types.
+  'http.keda.sh/v1beta1/InterceptorRoute': { module: './interceptor-route.ts', type: 'IInterceptorRoute' },
+  'gateway.envoyproxy.io/v1alpha1/EnvoyProxy': { module: './envoy-proxy.ts', type: 'IEnvoyProxy' },
 };
 
 type Document = { apiVersion?: string; kind?: string; metadata?: { name?: string } };

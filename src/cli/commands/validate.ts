@@ -1,3 +1,5 @@
+import { formatIssue } from '../../declarations/issues.ts';
+import { fleetWarnings } from '../../fleet/warnings.ts';
 import type { Io } from '../io.ts';
 import { ledgerProblems } from '../../act/ledger-check.ts';
 import { fleetOrFail } from '../fleet-or-fail.ts';
@@ -7,7 +9,7 @@ export interface ValidateOptions {
   readonly json?: boolean;
 }
 
-/** `llmops validate`: load and cross-check every declaration, and the bot's ledger line by line; write nothing. */
+/** `llmops validate`: load and cross-check every declaration, and the bot's ledger line by line; write nothing; list the warnings of a valid fleet. */
 export async function validateCommand(options: ValidateOptions, io: Io): Promise<void> {
   const fleet = await fleetOrFail(options.root, io, options.json, ledgerProblems);
   const counts = {
@@ -17,6 +19,11 @@ export async function validateCommand(options: ValidateOptions, io: Io): Promise
     policies: fleet.policies.length,
     deployments: fleet.deployments.length,
   };
-  if (options.json) io.out(`${JSON.stringify({ valid: true, ...counts }, null, 2)}\n`);
-  else io.out(`The fleet is valid: ${Object.entries(counts).map(([kind, count]) => `${count} ${kind}`).join(', ')}.\n`);
+  const warnings = fleetWarnings(fleet);
+  if (options.json) {
+    io.out(`${JSON.stringify({ valid: true, ...counts, warnings }, null, 2)}\n`);
+    return;
+  }
+  io.out(`The fleet is valid: ${Object.entries(counts).map(([kind, count]) => `${count} ${kind}`).join(', ')}.\n`);
+  for (const warning of warnings) io.out(`warning: ${formatIssue(warning)}\n`);
 }

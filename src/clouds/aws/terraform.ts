@@ -23,18 +23,21 @@ import { S3BucketPolicy } from '@cdktf/provider-aws/lib/s3-bucket-policy';
 import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-public-access-block';
 import { S3BucketServerSideEncryptionConfigurationA as S3BucketServerSideEncryptionConfiguration } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration';
 import { S3BucketVersioningA as S3BucketVersioning } from '@cdktf/provider-aws/lib/s3-bucket-versioning';
-import { Fn, Op, S3Backend, type TerraformStack } from 'cdktf';
+import { Fn, Op, S3Backend, TerraformOutput, type TerraformStack } from 'cdktf';
 import { GPU_RESOURCE_NAME } from '../../catalogue/gpus.ts';
 import type { Environment } from '../../declarations/environment.ts';
 import { modelArtifactPrefix, resourceLabels, serviceAccountSubject } from '../../fleet/naming.ts';
 import { constructId, TERRAFORM_TAINT_EFFECT, type CloudTerraform, type PlannedPool } from '../cloud-terraform.ts';
-import { nodeGroupName, nodeRoleName, readerRoleName } from './index.ts';
+import { CLUSTER_AUTOSCALER_SERVICE_ACCOUNT, clusterAutoscalerRoleName, nodeGroupName, nodeRoleName, readerRoleName } from './index.ts';
 
 /** The tag EKS puts on private subnets for internal load balancers; GPU nodes stay off public subnets. */
 const PRIVATE_SUBNET_TAG = 'kubernetes.io/role/internal-elb';
 
 /** Where the cluster autoscaler reads a node group's labels, taints and resources when it has no node to look at (cluster-autoscaler AWS README). */
 const NODE_TEMPLATE_TAG = 'k8s.io/cluster-autoscaler/node-template';
+
+/** The tags the cluster-autoscaler's auto-discovery looks for (cluster-autoscaler AWS README, "Auto-Discovery Setup"; the chart's default `autoDiscovery.tags`). */
+const discoveryTags = (cluster: string): Record<string, string> => ({ 'k8s.io/cluster-autoscaler/enabled': 'true', [`k8s.io/cluster-autoscaler/${cluster}`]: 'owned' });
 
 export const awsTerraform: CloudTerraform<DataAwsEksCluster, S3Bucket> = {
   configure(stack, environment) {
@@ -49,6 +52,55 @@ export const awsTerraform: CloudTerraform<DataAwsEksCluster, S3Bucket> = {
 
   lookUpCluster(stack, environment) {
     return new DataAwsEksCluster(stack, 'cluster', { name: environment.cluster });
+  },
+
+  // The cluster-autoscaler's IRSA role: read the Auto Scaling groups, and resize only those tagged as this cluster's
+  // (cluster-autoscaler AWS README, IAM policy; the scaling actions restricted by the owned tag as AWS's EKS best
+  // practices guide shows).
+  addClusterResources(stack, environment, cluster) {
+    const issuer = cluster.identity.get(0).oidc.get(0).issuer;
+    const oidc = oidcProvider(stack, issuer);
+    const { namespace, name } = CLUSTER_AUTOSCALER_SERVICE_ACCOUNT;
+    const trust = new DataAwsIamPolicyDocument(stack, 'cluster-autoscaler-trust', {
+      statement: [
+        {
+          actions: ['sts:AssumeRoleWithWebIdentity'],
+          principals: [{ type: 'Federated', identifiers: [oidc.arn] }],
+          condition: [
+            { test: 'StringEquals', variable: `${Fn.replace(issuer, 'https://', '')}:sub`, values: [`system:serviceaccount:${namespace}:${name}`] },
+            { test: 'StringEquals', variable: `${Fn.replace(issuer, 'https://', '')}:aud`, values: ['sts.amazonaws.com'] },
+          ],
+        },
+      ],
+    });
+    const role = new IamRole(stack, 'cluster-autoscaler', { name: clusterAutoscalerRoleName(environment), assumeRolePolicy: trust.json });
+    const permissions = new DataAwsIamPolicyDocument(stack, 'cluster-autoscaler-permissions', {
+      statement: [
+        {
+          sid: 'DiscoverNodeGroups',
+          actions: [
+            'autoscaling:DescribeAutoScalingGroups',
+            'autoscaling:DescribeAutoScalingInstances',
+            'autoscaling:DescribeLaunchConfigurations',
+            'autoscaling:DescribeScalingActivities',
+            'ec2:DescribeImages',
+            'ec2:DescribeInstanceTypes',
+            'ec2:DescribeLaunchTemplateVersions',
+            'ec2:GetInstanceTypesFromInstanceRequirements',
+            'eks:DescribeNodegroup',
+          ],
+          resources: ['*'],
+        },
+        {
+          sid: 'ResizeThisClustersNodeGroups',
+          actions: ['autoscaling:SetDesiredCapacity', 'autoscaling:TerminateInstanceInAutoScalingGroup'],
+          resources: ['*'],
+          condition: [{ test: 'StringEquals', variable: `aws:ResourceTag/k8s.io/cluster-autoscaler/${environment.cluster}`, values: ['owned'] }],
+        },
+      ],
+    });
+    new IamRolePolicy(stack, 'cluster-autoscaler-permissions-policy', { name: 'scale-node-groups', role: role.id, policy: permissions.json });
+    new TerraformOutput(stack, 'cluster_autoscaler_role_arn', { description: "The role the cluster-autoscaler add-on assumes (its ServiceAccount's eks.amazonaws.com/role-arn)", value: role.arn });
   },
 
   addGpuNodePool(stack, environment, planned, cluster) {
@@ -76,7 +128,7 @@ export const awsTerraform: CloudTerraform<DataAwsEksCluster, S3Bucket> = {
       instanceTypes,
       capacityType: spot ? 'SPOT' : 'ON_DEMAND',
       // On Bottlerocket, EKS applies the disk size to the data volume that holds images and pod storage.
-      diskSize: planned.diskGiB,
+      diskSize: planned.storage.bootDiskGiB,
       scalingConfig: { minSize: pool.minNodes, maxSize: pool.maxNodes, desiredSize: pool.minNodes },
       labels: { ...planned.labels },
       taint: planned.taints.map((taint) => ({ key: taint.key, value: taint.value, effect: TERRAFORM_TAINT_EFFECT[taint.effect] })),
@@ -93,12 +145,16 @@ export const awsTerraform: CloudTerraform<DataAwsEksCluster, S3Bucket> = {
         ],
       },
     });
-    // Managed node group tags are not copied to its Auto Scaling group, where the autoscaler looks when scaling from zero.
+    // Managed node group tags are not copied to its Auto Scaling group, where the autoscaler looks when scaling from zero:
+    // with no node to look at it builds one from these tags, and takes its allocatable to be what they say
+    // (cluster-autoscaler aws_manager.go buildNodeFromTemplate: ephemeral-storage only from the resources tag).
     const autoScalingGroup = group.resources.get(0).autoscalingGroups.get(0).name;
     const templateTags: Record<string, string> = {
+      ...discoveryTags(environment.cluster),
       ...Object.fromEntries(Object.entries(planned.labels).map(([key, value]) => [`${NODE_TEMPLATE_TAG}/label/${key}`, value])),
       ...Object.fromEntries(planned.taints.map((taint) => [`${NODE_TEMPLATE_TAG}/taint/${taint.key}`, `${taint.value}:${taint.effect}`])),
       [`${NODE_TEMPLATE_TAG}/resources/${GPU_RESOURCE_NAME}`]: String(pool.gpusPerNode),
+      ...(planned.storage.allocatableGiB !== undefined ? { [`${NODE_TEMPLATE_TAG}/resources/ephemeral-storage`]: `${planned.storage.allocatableGiB}Gi` } : {}),
     };
     Object.entries(templateTags).forEach(([key, value], index) => {
       new AutoscalingGroupTag(stack, constructId('node-pool-template', pool.name, String(index)), {

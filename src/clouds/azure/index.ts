@@ -4,11 +4,11 @@
  * server, federated with the cluster's OIDC issuer (AKS Workload Identity).
  */
 import type { Environment, NodePool } from '../../declarations/environment.ts';
+import { NODEFS_EVICTION_RATIO, smallestDiskGiB } from '../../fleet/storage.ts';
 import { environmentOf, type CloudIssue, type CloudPlugin, type WorkloadIdentityBinding } from '../cloud-plugin.ts';
 import { poolNames, shortenName, type DerivedName, type NameRule } from '../names.ts';
 import { AZURE_ENVIRONMENT_FIELDS } from './environment.ts';
 import { AZURE_GPU_MACHINES, AZURE_PRICES } from './machines.ts';
-import { ENVOY_GATEWAY, ENVOY_GATEWAY_SOURCES } from '../../catalogue/envoy-gateway.ts';
 
 /** AKS Linux node pool names: 1–12 lower-case letters and digits, starting with a letter. */
 const AKS_POOL_NAME: NameRule = { what: 'AKS node pool name', maxLength: 12, pattern: /^[a-z][a-z0-9]*$/, alphabet: 'lower-case letters and digits, starting with a letter' };
@@ -42,6 +42,14 @@ export function readerIdentityName(environment: Environment, modelName: string):
 
 export const asAzure = (environment: Environment) => environmentOf(environment, 'azure');
 
+/**
+ * Allocatable ephemeral storage of an AKS node's OS disk: AKS reserves CPU and
+ * memory but no ephemeral storage for the kubelet, and evicts at
+ * nodefs.available < 10 % (AKS API, KubeletHardEvictionThreshold.nodeFsAvailable:
+ * "must be greater than or equal to the system default of 10%").
+ */
+const aksAllocatableGiB = (diskGiB: number) => diskGiB * (1 - NODEFS_EVICTION_RATIO);
+
 export const azure: CloudPlugin<typeof AZURE_ENVIRONMENT_FIELDS> = {
   name: 'azure',
   displayName: 'Azure (AKS)',
@@ -52,12 +60,19 @@ export const azure: CloudPlugin<typeof AZURE_ENVIRONMENT_FIELDS> = {
   spotNodeTaint: AKS_SPOT_TAINT,
   // AKS installs the driver (gpu_driver = "Install"); the NVIDIA device plugin is the cluster's to run (AKS "Use GPUs" docs).
   clusterDefaults: {
-    gatewayClass: ENVOY_GATEWAY.className,
-    gatewaySources: ENVOY_GATEWAY_SOURCES,
+    // An internal Azure Standard Load Balancer (AKS docs, "Use an internal load balancer").
+    internalService: { type: 'LoadBalancer', annotations: { 'service.beta.kubernetes.io/azure-load-balancer-internal': 'true' } },
     nodeLocalDnsCidrs: [],
     readWriteManyStorageClass: 'azurefile-csi',
   },
-  gpuNodeImage: { description: 'AKS Ubuntu, driver installed by AKS (gpu_driver = Install)', driver: true, devicePlugin: false },
+  gpuNodeImage: { description: 'AKS Ubuntu, driver installed by AKS (gpu_driver = Install)', driver: true, devicePlugin: false, nvidiaDefaultRuntime: false },
+  // AKS's cluster autoscaler scales the pools (auto_scaling_enabled).
+  nodeAutoscaler: { kind: 'cloud' },
+
+  nodeStorage(_machine, need) {
+    const bootDiskGiB = smallestDiskGiB(need, aksAllocatableGiB);
+    return { bootDiskGiB, allocatableGiB: Math.floor(aksAllocatableGiB(bootDiskGiB)) };
+  },
 
   placement(environment, pool) {
     const zones = pool.zones ?? [];

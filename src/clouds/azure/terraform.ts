@@ -7,6 +7,7 @@
  * issuer and allowed to read only its model's container.
  */
 import { DataAzurermKubernetesCluster } from '@cdktf/provider-azurerm/lib/data-azurerm-kubernetes-cluster';
+import { DataAzurermSubnet } from '@cdktf/provider-azurerm/lib/data-azurerm-subnet';
 import { FederatedIdentityCredential } from '@cdktf/provider-azurerm/lib/federated-identity-credential';
 import { KubernetesClusterNodePool } from '@cdktf/provider-azurerm/lib/kubernetes-cluster-node-pool';
 import { AzurermProvider } from '@cdktf/provider-azurerm/lib/provider';
@@ -15,7 +16,7 @@ import { StorageAccount } from '@cdktf/provider-azurerm/lib/storage-account';
 import { StorageContainer } from '@cdktf/provider-azurerm/lib/storage-container';
 import { StorageManagementPolicy } from '@cdktf/provider-azurerm/lib/storage-management-policy';
 import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-identity';
-import { AzurermBackend, Op, Token } from 'cdktf';
+import { AzurermBackend, Fn, Op, Token, type TerraformStack } from 'cdktf';
 import { resourceLabels, serviceAccountSubject } from '../../fleet/naming.ts';
 import { constructId, type CloudTerraform } from '../cloud-terraform.ts';
 import { shortenName } from '../names.ts';
@@ -24,6 +25,38 @@ import { AKS_SPOT_TAINT, aksPoolName, asAzure, modelContainerName, readerIdentit
 interface AzureBucket {
   readonly account: StorageAccount;
   readonly containers: ReadonlyMap<string, StorageContainer>;
+}
+
+/**
+ * The cluster's node subnet, read so the plan stops before the storage account
+ * is closed to everything else: a storage firewall rule for a subnet needs the
+ * subnet's `Microsoft.Storage` service endpoint (Azure docs, "Configure Azure
+ * Storage firewalls and virtual networks"), or the nodes cannot read the models.
+ * The id is split into its resource group, virtual network and subnet name
+ * (`/subscriptions/…/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>`).
+ */
+function storageReachingNodeSubnet(stack: TerraformStack, cluster: DataAzurermKubernetesCluster): DataAzurermSubnet {
+  const subnetId = cluster.agentPoolProfile.get(0).vnetSubnetId;
+  const part = (index: number) => Fn.element(Fn.split('/', subnetId), index);
+  return new DataAzurermSubnet(stack, 'node-subnet', {
+    resourceGroupName: part(4),
+    virtualNetworkName: part(8),
+    name: part(10),
+    lifecycle: {
+      precondition: [
+        {
+          condition: Op.neq(subnetId, Token.nullValue()),
+          errorMessage: 'The model storage account admits only the cluster node subnet, but the cluster has no subnet of its own (vnet_subnet_id); use a cluster in your own VNet.',
+        },
+      ],
+      postcondition: [
+        {
+          condition: '${contains(self.service_endpoints, "Microsoft.Storage") || contains(self.service_endpoints, "Microsoft.Storage.Global")}',
+          errorMessage: 'The cluster node subnet has no Microsoft.Storage service endpoint, so the model storage account (closed to every other network) would refuse the nodes; add the endpoint to the subnet.',
+        },
+      ],
+    },
+  });
 }
 
 /** Federated identity credential names: at most 120 characters. */
@@ -55,7 +88,7 @@ export const azureTerraform: CloudTerraform<DataAzurermKubernetesCluster, AzureB
       vmSize: machine.machineType,
       mode: 'User',
       osSku: 'Ubuntu',
-      osDiskSizeGb: planned.diskGiB,
+      osDiskSizeGb: planned.storage.bootDiskGiB,
       // The NVIDIA device plugin (or the GPU Operator with its driver disabled) runs in the cluster.
       gpuDriver: 'Install',
       // The subnet the storage account admits; unset when the cluster has none of its own.
@@ -79,7 +112,7 @@ export const azureTerraform: CloudTerraform<DataAzurermKubernetesCluster, AzureB
 
   addModelBucket(stack, environment, modelNames, cluster) {
     const { resourceGroup } = asAzure(environment);
-    const nodeSubnet = cluster.agentPoolProfile.get(0).vnetSubnetId;
+    const nodeSubnet = storageReachingNodeSubnet(stack, cluster).id;
     const account = new StorageAccount(stack, 'model-bucket', {
       name: environment.modelBucket,
       resourceGroupName: resourceGroup,
@@ -97,14 +130,6 @@ export const azureTerraform: CloudTerraform<DataAzurermKubernetesCluster, AzureB
       networkRules: { defaultAction: 'Deny', bypass: ['AzureServices'], virtualNetworkSubnetIds: [nodeSubnet] },
       blobProperties: { versioningEnabled: true, deleteRetentionPolicy: { days: 7 } },
       tags: resourceLabels(environment, { purpose: 'model-artifacts' }),
-      lifecycle: {
-        precondition: [
-          {
-            condition: Op.neq(nodeSubnet, Token.nullValue()),
-            errorMessage: 'The model storage account admits only the cluster node subnet, but the cluster has no subnet of its own (vnet_subnet_id); use a cluster in your own VNet.',
-          },
-        ],
-      },
     });
     new StorageManagementPolicy(stack, 'model-bucket-lifecycle', {
       storageAccountId: account.id,

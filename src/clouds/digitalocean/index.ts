@@ -20,7 +20,6 @@ import { environmentOf, type CloudIssue, type CloudPlugin } from '../cloud-plugi
 import { LOWER_DASH_LETTER_FIRST, poolNames, shortenName, type DerivedName, type NameRule } from '../names.ts';
 import { DIGITALOCEAN_ENVIRONMENT_FIELDS } from './environment.ts';
 import { DIGITALOCEAN_GPU_MACHINES, DIGITALOCEAN_PRICES } from './machines.ts';
-import { ENVOY_GATEWAY, ENVOY_GATEWAY_SOURCES } from '../../catalogue/envoy-gateway.ts';
 
 /** Spaces bucket names: 3–63 lower-case letters, digits and '-', starting and ending with a letter or digit. */
 const SPACES_BUCKET_NAME: NameRule = { what: 'Spaces bucket name', minLength: 3, maxLength: 63, pattern: /^[a-z0-9][a-z0-9-]*[a-z0-9]$/, alphabet: "lower-case letters, digits and '-'" };
@@ -52,11 +51,18 @@ export const digitalocean: CloudPlugin<typeof DIGITALOCEAN_ENVIRONMENT_FIELDS> =
   sellsSpot: false,
   // DOKS installs and manages the NVIDIA driver and device plugin on GPU nodes (llm-d, "llm-d on DOKS", GPU Driver Management).
   clusterDefaults: {
-    gatewayClass: ENVOY_GATEWAY.className,
-    gatewaySources: ENVOY_GATEWAY_SOURCES,
+    // DigitalOcean load balancers are always public: an internal Gateway is reachable inside the cluster only.
+    internalService: { type: 'ClusterIP' },
     nodeLocalDnsCidrs: [],
   },
-  gpuNodeImage: { description: 'DOKS GPU node image (driver and device plugin managed by DigitalOcean)', driver: true, devicePlugin: true },
+  gpuNodeImage: { description: 'DOKS GPU node image (driver and device plugin managed by DigitalOcean)', driver: true, devicePlugin: true, nvidiaDefaultRuntime: false },
+  // DOKS autoscales the pools itself (auto_scale).
+  nodeAutoscaler: { kind: 'cloud' },
+
+  // The Droplet size fixes the node's disk; DOKS takes no disk setting.
+  nodeStorage() {
+    return {};
+  },
 
   placement(environment, pool) {
     if (pool.zones) return { path: 'zones', message: `expected no zones: a DigitalOcean region is one datacenter (got ${JSON.stringify(pool.zones)})` };

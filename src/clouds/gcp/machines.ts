@@ -7,15 +7,32 @@ import type { GpuType } from '../../catalogue/gpus.ts';
 import type { MachinePrice } from '../../catalogue/prices.ts';
 import type { GpuMachine } from '../cloud-plugin.ts';
 
-const m = (machineType: string, gpus: number, vcpus: number, memoryGiB: number): GpuMachine => ({ machineType, gpus, vcpus, memoryGiB });
+const m = (machineType: string, gpus: number, vcpus: number, memoryGiB: number, extra: Partial<GpuMachine> = {}): GpuMachine => ({ machineType, gpus, vcpus, memoryGiB, ...extra });
 
-/** Machine types (GCP "GPU machine types" documentation, read 2025-06). */
+/**
+ * Machine types (GCP "GPU machine types" documentation, read 2025-06), with the
+ * local SSDs the A3 High 8-GPU and A2 Ultra types bundle (16 and 1/2/4/8 ×
+ * 375 GiB). A3 High with 1, 2 or 4 GPUs is sold only as Spot or Flex-start VMs,
+ * never on demand (GCP "Accelerator-optimized machine family", consumption
+ * option availability by machine type; dstackai/gpuhunt drops their on-demand
+ * offers for the same reason).
+ */
 export const GCP_GPU_MACHINES: Partial<Record<GpuType, readonly GpuMachine[]>> = {
   'nvidia-t4': [m('n1-standard-8', 1, 8, 30), m('n1-standard-16', 2, 16, 60), m('n1-standard-32', 4, 32, 120)],
   'nvidia-l4': [m('g2-standard-8', 1, 8, 32), m('g2-standard-24', 2, 24, 96), m('g2-standard-48', 4, 48, 192), m('g2-standard-96', 8, 96, 384)],
   'nvidia-a100-40gb': [m('a2-highgpu-1g', 1, 12, 85), m('a2-highgpu-2g', 2, 24, 170), m('a2-highgpu-4g', 4, 48, 340), m('a2-highgpu-8g', 8, 96, 680)],
-  'nvidia-a100-80gb': [m('a2-ultragpu-1g', 1, 12, 170), m('a2-ultragpu-2g', 2, 24, 340), m('a2-ultragpu-4g', 4, 48, 680), m('a2-ultragpu-8g', 8, 96, 1360)],
-  'nvidia-h100-80gb': [m('a3-highgpu-1g', 1, 26, 234), m('a3-highgpu-2g', 2, 52, 468), m('a3-highgpu-4g', 4, 104, 936), m('a3-highgpu-8g', 8, 208, 1872)],
+  'nvidia-a100-80gb': [
+    m('a2-ultragpu-1g', 1, 12, 170, { localSsds: 1 }),
+    m('a2-ultragpu-2g', 2, 24, 340, { localSsds: 2 }),
+    m('a2-ultragpu-4g', 4, 48, 680, { localSsds: 4 }),
+    m('a2-ultragpu-8g', 8, 96, 1360, { localSsds: 8 }),
+  ],
+  'nvidia-h100-80gb': [
+    m('a3-highgpu-1g', 1, 26, 234, { spotOnly: true }),
+    m('a3-highgpu-2g', 2, 52, 468, { spotOnly: true }),
+    m('a3-highgpu-4g', 4, 104, 936, { spotOnly: true }),
+    m('a3-highgpu-8g', 8, 208, 1872, { localSsds: 16 }),
+  ],
 };
 
 /** GKE `guest_accelerator.type` of each GPU type. */

@@ -47,8 +47,10 @@ export const gcpTerraform: CloudTerraform<DataGoogleContainerCluster, StorageBuc
       location: environment.region,
       cluster: cluster.name,
       nodeLocations: [...zones],
-      // Per zone; only read when the pool is created (changing it would replace the pool).
-      initialNodeCount: Math.ceil(pool.minNodes / zones.length),
+      // Per zone, and only read when the pool is created: never more than the pool's minimum in total (rounding up
+      // would start a node in every zone — three H100 machines for a minimum of one); pending replicas make the
+      // autoscaler add the rest.
+      initialNodeCount: Math.floor(placement.minNodes / zones.length),
       autoscaling: {
         totalMinNodeCount: placement.minNodes,
         totalMaxNodeCount: placement.maxNodes,
@@ -61,8 +63,10 @@ export const gcpTerraform: CloudTerraform<DataGoogleContainerCluster, StorageBuc
       nodeConfig: {
         machineType: machine.machineType,
         spot: pool.capacity === 'spot',
-        diskSizeGb: planned.diskGiB,
+        diskSizeGb: planned.storage.bootDiskGiB,
         diskType: 'pd-ssd',
+        // Bundled local SSDs hold the pods' ephemeral storage and the images instead of the boot disk.
+        ...(planned.storage.localSsdCount ? { ephemeralStorageLocalSsdConfig: { localSsdCount: planned.storage.localSsdCount } } : {}),
         guestAccelerator: [
           {
             type: GCP_ACCELERATOR_TYPES[pool.gpuType]!,

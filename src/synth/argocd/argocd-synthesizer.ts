@@ -1,6 +1,6 @@
 import type { Environment } from '../../declarations/environment.ts';
 import type { Fleet } from '../../fleet/fleet.ts';
-import { argocdApplicationName, ROOT_APPLICATION_NAME } from '../../fleet/naming.ts';
+import { argocdApplicationName, clusterApplicationName, platformApplicationName, ROOT_APPLICATION_NAME } from '../../fleet/naming.ts';
 import { GENERATED_DIR } from '../write.ts';
 import { kubernetesFolder } from '../kubernetes/kubernetes-synthesizer.ts';
 import { MANAGED_BY, syncWave } from '../kubernetes/labels.ts';
@@ -13,16 +13,32 @@ const IN_CLUSTER = 'https://kubernetes.default.svc';
 const TARGET_REVISION = 'HEAD';
 const APPS_FOLDER = 'argocd/apps';
 
-/** The three AppProjects: the root app's own, the environments', the cluster add-ons'. */
+/** The three AppProjects: the root apps' own, the environments', the cluster add-ons'. */
 export const PROJECTS = { root: 'llmops-root', environments: 'llmops', platform: 'llmops-platform' } as const;
 
-/** Waves of the app of apps: projects, then the add-ons (their own waves, all below 0), then the environments. */
+/**
+ * Waves. Argo CD (gitops-engine pkg/sync/sync_context.go) syncs a multi-wave
+ * app wave by wave and holds each wave until its resources are Healthy (a
+ * Degraded one fails the sync; a Missing or Progressing one waits forever); only
+ * the last wave is applied without waiting. So the root app holds the
+ * AppProjects (no health) and, in its last wave, one app per cluster; a
+ * cluster's app holds its add-ons (their own waves, all below 0, always synced
+ * automatically so they can become Healthy without a person) and, in its last
+ * wave, the environments — `manual` ones wait for a person without holding
+ * anything else up.
+ */
 const PROJECT_WAVE = -10;
+const CLUSTER_WAVE = 0;
 const ENVIRONMENT_WAVE = 0;
 
 /** Folder of a cluster's platform manifests, relative to generated/. */
 export function platformFolder(slug: string): string {
   return `platform/${slug}`;
+}
+
+/** Folder of a cluster's Applications (its add-ons and environments), relative to generated/. */
+export function clusterAppsFolder(slug: string): string {
+  return `argocd/clusters/${slug}`;
 }
 
 /** Kinds the environment Applications may create, by API group. */
@@ -34,14 +50,40 @@ const NAMESPACED_KINDS: readonly [string, string][] = [
   ['apps', 'Deployment'],
   ['argoproj.io', 'AnalysisTemplate'],
   ['argoproj.io', 'Rollout'],
+  ['gateway.envoyproxy.io', 'EnvoyProxy'],
   ['gateway.networking.k8s.io', 'Gateway'],
   ['gateway.networking.k8s.io', 'HTTPRoute'],
-  ['http.keda.sh', 'HTTPScaledObject'],
+  ['http.keda.sh', 'InterceptorRoute'],
   ['keda.sh', 'ScaledObject'],
   ['monitoring.coreos.com', 'PrometheusRule'],
   ['monitoring.coreos.com', 'ServiceMonitor'],
+  ['networking.gke.io', 'GCPBackendPolicy'],
+  ['networking.gke.io', 'HealthCheckPolicy'],
   ['networking.k8s.io', 'NetworkPolicy'],
   ['policy', 'PodDisruptionBudget'],
+];
+
+/**
+ * Cluster-scoped kinds the add-on charts and the platform manifests create
+ * (from the templates and crds/ of each pinned chart: CRDs, RBAC, admission
+ * webhooks, KEDA's metrics APIService, the GPU Operator's ClusterPolicy,
+ * NVIDIADriver and GPUCluster and its Node Feature Discovery rules), plus the
+ * namespaces Argo CD creates; nothing else.
+ */
+export const PLATFORM_CLUSTER_KINDS: readonly [string, string][] = [
+  ['', 'Namespace'],
+  ['admissionregistration.k8s.io', 'MutatingWebhookConfiguration'],
+  ['admissionregistration.k8s.io', 'ValidatingWebhookConfiguration'],
+  ['apiextensions.k8s.io', 'CustomResourceDefinition'],
+  ['apiregistration.k8s.io', 'APIService'],
+  ['gateway.networking.k8s.io', 'GatewayClass'],
+  ['nfd.k8s-sigs.io', 'NodeFeatureRule'],
+  ['nvidia.com', 'ClusterPolicy'],
+  ['nvidia.com', 'GPUCluster'],
+  ['nvidia.com', 'NVIDIADriver'],
+  ['rbac.authorization.k8s.io', 'ClusterRole'],
+  ['rbac.authorization.k8s.io', 'ClusterRoleBinding'],
+  ['scheduling.k8s.io', 'PriorityClass'],
 ];
 
 const RETRY = { limit: 5, backoff: { duration: '10s', factor: 2, maxDuration: '3m' } };
@@ -83,8 +125,7 @@ function appProjects(fleet: Fleet): object[] {
         description: 'Cluster add-ons the model servers need (Helm charts pinned by llmops-gitops)',
         sourceRepos: [fleet.repositoryUrl, ...charts],
         destinations: clusterGroups(fleet).map((group) => ({ name: group.cluster, namespace: '*' })),
-        // Charts install CRDs, cluster roles and webhooks.
-        clusterResourceWhitelist: [{ group: '*', kind: '*' }],
+        clusterResourceWhitelist: PLATFORM_CLUSTER_KINDS.map(([group, kind]) => ({ group, kind })),
         namespaceResourceWhitelist: [{ group: '*', kind: '*' }],
       },
     },
@@ -136,23 +177,26 @@ function environmentApplication(fleet: Fleet, environment: Environment): object 
 
 /**
  * A cluster's add-on Applications (one Helm chart each, pinned) and the
- * Application of its platform manifests, in waves before the environments. No
- * deletion finalizer: deleting an add-on's Application must never delete its
- * CRDs and with them every Rollout or ScaledObject in the cluster. Add-ons sync
- * automatically unless an environment in the cluster syncs manually.
+ * Application of its platform manifests, in waves before the environments.
+ * They always sync automatically, also in a cluster whose environments sync by
+ * hand: the cluster's app waits for each wave to be Healthy, and an add-on that
+ * waited for a person would hold every later wave (the environments) forever. A
+ * chart version changes only through a reviewed pull request, like everything
+ * else in git. No deletion finalizer: deleting an add-on's Application must
+ * never delete its CRDs and with them every Rollout or ScaledObject in the
+ * cluster.
  */
 function platformApplications(fleet: Fleet, group: ClusterGroup): object[] {
-  const auto = group.environments.every((environment) => environment.sync === 'auto');
   const manage = group.environments[0].addons.manage;
   const application = (name: string, wave: number, namespace: string, source: object, syncOptions: string[]) => ({
     apiVersion: 'argoproj.io/v1alpha1',
     kind: 'Application',
-    metadata: { name: `platform-${group.slug}-${name}`, namespace: ARGOCD_NAMESPACE, labels: { ...MANAGED_BY, 'llmops.dev/cluster': group.slug }, annotations: syncWave(wave) },
+    metadata: { name: platformApplicationName(group.cluster, name), namespace: ARGOCD_NAMESPACE, labels: { ...MANAGED_BY, 'llmops.dev/cluster': group.slug }, annotations: syncWave(wave) },
     spec: {
       project: PROJECTS.platform,
       source,
       destination: { name: group.cluster, namespace },
-      syncPolicy: { ...(auto ? { automated: { prune: true, selfHeal: true } } : {}), syncOptions, retry: RETRY },
+      syncPolicy: { automated: { prune: true, selfHeal: true }, syncOptions, retry: RETRY },
     },
   });
   const charts = manage
@@ -168,7 +212,31 @@ function platformApplications(fleet: Fleet, group: ClusterGroup): object[] {
   return [...charts, manifests];
 }
 
-/** The root Application and its own project: apply `generated/argocd/root.yaml` once; it keeps everything under apps/ in sync. */
+/** An app of apps in the Argo CD namespace: it only creates Applications and AppProjects, from a folder of generated/. */
+function appOfApps(fleet: Fleet, name: string, folder: string, labels: Record<string, string>, annotations: Record<string, string> = {}): object {
+  return {
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'Application',
+    metadata: { name, namespace: ARGOCD_NAMESPACE, labels: { ...MANAGED_BY, ...labels }, ...(Object.keys(annotations).length > 0 ? { annotations } : {}) },
+    spec: {
+      project: PROJECTS.root,
+      source: { repoURL: fleet.repositoryUrl, targetRevision: TARGET_REVISION, path: `${GENERATED_DIR}/${folder}` },
+      destination: { server: IN_CLUSTER, namespace: ARGOCD_NAMESPACE },
+      syncPolicy: { automated: { prune: true, selfHeal: true }, retry: RETRY },
+    },
+  };
+}
+
+/**
+ * One cluster's app of apps (`llmops-cluster-<cluster>`): its add-ons, then its
+ * environments. A cluster that is unreachable, or whose add-ons are unhealthy,
+ * holds up only its own app.
+ */
+function clusterApplication(fleet: Fleet, group: ClusterGroup): object {
+  return appOfApps(fleet, clusterApplicationName(group.cluster), clusterAppsFolder(group.slug), { 'llmops.dev/cluster': group.slug }, syncWave(CLUSTER_WAVE));
+}
+
+/** The root Application and its own project: apply `generated/argocd/root.yaml` once; it keeps the AppProjects and one app per cluster in sync. */
 function root(fleet: Fleet): object[] {
   return [
     {
@@ -176,7 +244,7 @@ function root(fleet: Fleet): object[] {
       kind: 'AppProject',
       metadata: { name: PROJECTS.root, namespace: ARGOCD_NAMESPACE, labels: MANAGED_BY },
       spec: {
-        description: 'The llmops-gitops app of apps: AppProjects and Applications only',
+        description: 'The llmops-gitops apps of apps: AppProjects and Applications only',
         sourceRepos: [fleet.repositoryUrl],
         destinations: [{ server: IN_CLUSTER, namespace: ARGOCD_NAMESPACE }],
         clusterResourceWhitelist: [],
@@ -186,24 +254,15 @@ function root(fleet: Fleet): object[] {
         ],
       },
     },
-    {
-      apiVersion: 'argoproj.io/v1alpha1',
-      kind: 'Application',
-      metadata: { name: ROOT_APPLICATION_NAME, namespace: ARGOCD_NAMESPACE, labels: MANAGED_BY },
-      spec: {
-        project: PROJECTS.root,
-        source: { repoURL: fleet.repositoryUrl, targetRevision: TARGET_REVISION, path: `${GENERATED_DIR}/${APPS_FOLDER}` },
-        destination: { server: IN_CLUSTER, namespace: ARGOCD_NAMESPACE },
-        syncPolicy: { automated: { prune: true, selfHeal: true }, retry: RETRY },
-      },
-    },
+    appOfApps(fleet, ROOT_APPLICATION_NAME, APPS_FOLDER, {}),
   ];
 }
 
 /**
- * Writes `generated/argocd/` (the root app and its project; under apps/ the
- * AppProjects, each cluster's add-ons and one Application per environment) and
- * `generated/platform/<cluster>/` (cluster-scoped objects the models need).
+ * Writes `generated/argocd/`: the root app and its project (root.yaml); under
+ * apps/ the AppProjects and one app of apps per cluster; under clusters/<cluster>/
+ * that cluster's add-ons (platform.yaml) and one Application per environment.
+ * And `generated/platform/<cluster>/`, the cluster-scoped objects the models need.
  */
 export const argocdSynthesizer: Synthesizer = {
   name: 'argocd',
@@ -212,9 +271,12 @@ export const argocdSynthesizer: Synthesizer = {
     return [
       { path: 'argocd/root.yaml', content: yamlDocuments(root(fleet)) },
       { path: `${APPS_FOLDER}/project.yaml`, content: yamlDocuments(appProjects(fleet)) },
-      ...groups.map((group) => ({ path: `${APPS_FOLDER}/platform-${group.slug}.yaml`, content: yamlDocuments(platformApplications(fleet, group)) })),
-      ...fleet.environments.map((environment) => ({ path: `${APPS_FOLDER}/${environment.name}.yaml`, content: yamlDocuments([environmentApplication(fleet, environment)]) })),
-      ...groups.map((group) => ({ path: `${platformFolder(group.slug)}/platform.yaml`, content: yamlDocuments(platformManifests(fleet, group)) })),
+      ...groups.flatMap((group) => [
+        { path: `${APPS_FOLDER}/cluster-${group.slug}.yaml`, content: yamlDocuments([clusterApplication(fleet, group)]) },
+        { path: `${clusterAppsFolder(group.slug)}/platform.yaml`, content: yamlDocuments(platformApplications(fleet, group)) },
+        ...group.environments.map((environment) => ({ path: `${clusterAppsFolder(group.slug)}/${environment.name}.yaml`, content: yamlDocuments([environmentApplication(fleet, environment)]) })),
+        { path: `${platformFolder(group.slug)}/platform.yaml`, content: yamlDocuments(platformManifests(fleet, group)) },
+      ]),
     ];
   },
 };

@@ -5,6 +5,8 @@ import { parseAllDocuments } from 'yaml';
 import { loadFleet } from '../../fleet/load.ts';
 import { preparedFixture, REPO_ROOT } from '../../testing/fixture-fleet.ts';
 import { synthesize } from '../steps.ts';
+import { destinationCluster, syncsAutomatically, waitedOn } from '../../testing/argocd-sync.ts';
+import { PLATFORM_CLUSTER_KINDS } from './argocd-synthesizer.ts';
 import { ADDON_CHARTS } from './cluster-addons.ts';
 
 type Document = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string>; finalizers?: string[] }; spec: any };
@@ -19,27 +21,75 @@ beforeAll(async () => {
 
 const documents = (file: string): Document[] => parseAllDocuments(tree.get(file) ?? '').map((document) => document.toJS());
 const wave = (document: Document) => Number(document.metadata.annotations?.['argocd.argoproj.io/sync-wave'] ?? 0);
-const applications = () => [...tree.keys()].filter((file) => file.startsWith('argocd/apps/')).flatMap(documents).filter((document) => document.kind === 'Application');
-const addons = (cluster: string) => documents(`argocd/apps/platform-${cluster}.yaml`);
+const applications = () => [...tree.keys()].filter((file) => file.startsWith('argocd/apps/') || file.startsWith('argocd/clusters/')).flatMap(documents).filter((document) => document.kind === 'Application');
+const addons = (cluster: string) => documents(`argocd/clusters/${cluster}/platform.yaml`);
+/** The documents an app of apps syncs: every YAML file of its source folder. */
+const childrenOf = (application: Document) => {
+  const folder = `${application.spec.source.path.replace(/^generated\//, '')}/`;
+  return [...tree.keys()].filter((file) => file.startsWith(folder) && !file.slice(folder.length).includes('/')).flatMap(documents);
+};
+const appsOfApps = () => [documents('argocd/root.yaml')[1], ...applications().filter((application) => application.spec.project === 'llmops-root')];
 
 describe('the Argo CD app of apps', () => {
-  it('keeps the root app in its own project, and syncs the AppProjects first, then the add-ons, then the environments', () => {
+  it('keeps the root app in its own project, and syncs the AppProjects first, then one app per cluster', () => {
     const [rootProject, rootApp] = documents('argocd/root.yaml');
     const projects = documents('argocd/apps/project.yaml');
-    const platform = applications().filter((application) => application.spec.project === 'llmops-platform');
-    const environments = applications().filter((application) => application.spec.project === 'llmops');
+    const clusters = applications().filter((application) => application.spec.project === 'llmops-root');
 
     expect(rootProject).toMatchObject({ kind: 'AppProject', metadata: { name: 'llmops-root' }, spec: { namespaceResourceWhitelist: [{ group: 'argoproj.io', kind: 'Application' }, { group: 'argoproj.io', kind: 'AppProject' }] } });
     expect(rootApp.spec).toMatchObject({ project: 'llmops-root', source: { path: 'generated/argocd/apps' } });
     expect(projects.map((project) => [project.metadata.name, wave(project)])).toEqual([['llmops', -10], ['llmops-platform', -10]]);
-    expect(platform.length).toBeGreaterThan(10);
+    expect(clusters.map((application) => [application.metadata.name, application.spec.source.path])).toEqual([
+      ['llmops-cluster-llm-dev', 'generated/argocd/clusters/llm-dev'],
+      ['llmops-cluster-llm-prod', 'generated/argocd/clusters/llm-prod'],
+      ['llmops-cluster-llm-research', 'generated/argocd/clusters/llm-research'],
+      ['llmops-cluster-llm-staging', 'generated/argocd/clusters/llm-staging'],
+    ]);
+  });
+
+  it('syncs each cluster\'s add-ons in waves before its environments', () => {
+    const cluster = applications().find((application) => application.metadata.name === 'llmops-cluster-llm-prod')!;
+    const children = childrenOf(cluster);
+    const platform = children.filter((application) => application.spec.project === 'llmops-platform');
+    const environments = children.filter((application) => application.spec.project === 'llmops');
+
+    expect(environments.map((application) => application.metadata.name)).toEqual(['llmops-production']);
+    expect(platform.length).toBeGreaterThan(3);
     expect(Math.max(...platform.map(wave))).toBeLessThan(Math.min(...environments.map(wave)));
     expect(Math.min(...platform.map(wave))).toBeGreaterThan(-10);
   });
 
+  it('never lets a manual sync or one unreachable cluster hold up another: every app a sync waits on syncs by itself and deploys to one cluster', () => {
+    const problems: string[] = [];
+    for (const parent of appsOfApps()) {
+      const held = waitedOn(childrenOf(parent)).filter((child) => child.kind === 'Application');
+      for (const child of held) if (!syncsAutomatically(child)) problems.push(`${parent.metadata.name} waits on ${child.metadata.name}, which waits for a person`);
+      const clusters = new Set(held.map(destinationCluster));
+      if (clusters.size > 1) problems.push(`${parent.metadata.name} waits on apps of ${[...clusters].join(', ')}`);
+    }
+
+    expect(appsOfApps().map((parent) => parent.metadata.name)).toContain('llmops-root');
+    // Production syncs by hand; its cluster's add-ons still sync by themselves.
+    expect(documents('argocd/clusters/llm-prod/production.yaml')[0].spec.syncPolicy.automated).toBeUndefined();
+    expect(addons('llm-prod').every(syncsAutomatically)).toBe(true);
+    expect(problems).toEqual([]);
+  });
+
+  it('lets the add-ons create only the cluster-scoped kinds their charts and the platform manifests need', () => {
+    const platform = documents('argocd/apps/project.yaml').find((project) => project.metadata.name === 'llmops-platform')!;
+    const allowed = new Set(platform.spec.clusterResourceWhitelist.map((entry: { group: string; kind: string }) => `${entry.group}/${entry.kind}`));
+    const manifests = [...tree.keys()].filter((file) => file.startsWith('platform/')).flatMap(documents);
+
+    expect(allowed.has('*/*')).toBe(false);
+    expect(platform.spec.clusterResourceWhitelist).toEqual(PLATFORM_CLUSTER_KINDS.map(([group, kind]) => ({ group, kind })));
+    for (const manifest of manifests.filter((document) => !document.metadata.namespace)) {
+      expect(allowed, `${manifest.kind}/${manifest.metadata.name}`).toContain(`${manifest.apiVersion.includes('/') ? manifest.apiVersion.split('/')[0] : ''}/${manifest.kind}`);
+    }
+  });
+
   it('syncs auto environments automatically and leaves production to a person; Argo CD creates each namespace with Pod Security "restricted"', () => {
-    const production = documents('argocd/apps/production.yaml')[0];
-    const dev = documents('argocd/apps/dev.yaml')[0];
+    const production = documents('argocd/clusters/llm-prod/production.yaml')[0];
+    const dev = documents('argocd/clusters/llm-dev/dev.yaml')[0];
 
     expect(production.spec.syncPolicy.automated).toBeUndefined();
     expect(dev.spec.syncPolicy.automated).toEqual({ prune: true, selfHeal: true });
@@ -54,12 +104,14 @@ describe('the Argo CD app of apps', () => {
   it('never cascade-deletes: no Application carries a deletion finalizer (the namespace\'s out-of-band hf-token Secret and the add-ons\' CRDs survive)', () => {
     const all = [...applications(), ...documents('argocd/root.yaml')];
 
+    expect(all.length).toBeGreaterThan(20);
+
     expect(all.filter((document) => document.metadata.finalizers !== undefined).map((document) => document.metadata.name)).toEqual([]);
   });
 
   it('lets Argo Rollouts move the route\'s weights during a canary without Argo CD undoing them', () => {
-    const production = documents('argocd/apps/production.yaml')[0];
-    const dev = documents('argocd/apps/dev.yaml')[0];
+    const production = documents('argocd/clusters/llm-prod/production.yaml')[0];
+    const dev = documents('argocd/clusters/llm-dev/dev.yaml')[0];
 
     expect(production.spec.ignoreDifferences).toEqual([{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', jqPathExpressions: ['.spec.rules[].backendRefs[].weight'] }]);
     expect(production.spec.syncPolicy.syncOptions).toContain('RespectIgnoreDifferences=true');
@@ -76,6 +128,32 @@ describe('the Argo CD app of apps', () => {
     expect(charts('llm-dev')).toContain('keda-add-ons-http@0.15.0');
     expect(charts('llm-staging')).not.toContain('keda-add-ons-http@0.15.0');
     for (const application of addons('llm-staging')) expect(application.metadata.name).toMatch(/^platform-llm-staging-/);
+  });
+
+  it('scales EKS node groups with the cluster-autoscaler, assuming the IRSA role the cluster\'s first stack creates; the other clouds scale their own pools', () => {
+    const autoscaler = addons('llm-dev').find((document) => document.spec.source.chart === 'cluster-autoscaler')!;
+
+    expect(autoscaler.spec.source).toMatchObject({ repoURL: 'https://kubernetes.github.io/autoscaler', targetRevision: '9.59.0' });
+    expect(autoscaler.spec.destination.namespace).toBe('kube-system');
+    expect(autoscaler.spec.source.helm.valuesObject).toEqual({
+      cloudProvider: 'aws',
+      awsRegion: 'us-east-1',
+      autoDiscovery: { clusterName: 'llm-dev' },
+      rbac: { serviceAccount: { name: 'cluster-autoscaler', annotations: { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::111122223333:role/llm-dev-cluster-autoscaler' } } },
+    });
+    expect(wave(autoscaler)).toBeLessThan(0);
+    for (const cluster of ['llm-prod', 'llm-staging', 'llm-research']) expect(addons(cluster).map((document) => document.spec.source.chart)).not.toContain('cluster-autoscaler');
+  });
+
+  it('exports DCGM GPU metrics with the workload\'s namespace and pod labels (honorLabels), from the GPU Operator or, where it is not installed and the NVIDIA runtime is the default, standalone', () => {
+    const dev = addons('llm-dev').find((document) => document.spec.source.chart === 'dcgm-exporter')!.spec.source.helm.valuesObject;
+    const staging = addons('llm-staging').find((document) => document.spec.source.chart === 'gpu-operator')!.spec.source.helm.valuesObject;
+
+    expect(dev.serviceMonitor).toEqual({ enabled: true, honorLabels: true, additionalLabels: { release: 'kube-prometheus-stack' } });
+    expect(dev.extraEnv).toEqual([{ name: 'NVIDIA_VISIBLE_DEVICES', value: 'all' }]);
+    expect(dev.tolerations).toContainEqual({ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' });
+    expect(staging.dcgmExporter.serviceMonitor).toMatchObject({ enabled: true, honorLabels: true });
+    expect(addons('llm-staging').map((document) => document.spec.source.chart)).not.toContain('dcgm-exporter');
   });
 
   it('configures the add-ons for the models: Argo Rollouts\' Gateway API plugin, the GPU Operator on node-image drivers, metrics Prometheus joins', () => {

@@ -16,6 +16,7 @@ const run = promisify(execFile);
 type Metric = AnalysisMetric & { name: string; provider: { prometheus: { query: string } } };
 
 let metrics: Metric[];
+let rollout: { spec: { strategy: { canary: { steps: Record<string, any>[] } } } };
 let dir: string;
 
 beforeAll(async () => {
@@ -23,7 +24,11 @@ beforeAll(async () => {
   if (!loaded.ok) throw new Error('the example fleet is invalid');
   const fleet: Fleet = loaded.fleet;
   const documents = parseAllDocuments(synthesize(fleet).get('production/kubernetes/llama-3-1-8b-instruct.yaml')!).map((document) => document.toJS());
-  metrics = documents.find((document) => document.kind === 'AnalysisTemplate').spec.metrics;
+  metrics = documents.filter((document) => document.kind === 'AnalysisTemplate').flatMap((document) => document.spec.metrics);
+  // Staging's balanced policy analyses its last step, at 100 %.
+  rollout = parseAllDocuments(synthesize(fleet).get('staging/kubernetes/llama-3-1-8b-instruct.yaml')!)
+    .map((document) => document.toJS())
+    .find((document) => document.kind === 'Rollout');
   dir = await mkdtemp(path.join(tmpdir(), 'llmops-analysis-'));
 });
 
@@ -94,8 +99,8 @@ describe('the canary analysis, queried through the real Prometheus', () => {
   });
 
   it('treats a canary that served fewer requests than the policy\'s minimum as no evidence (inconclusive), even with clean numbers', async () => {
-    // 5 requests per 30 s: 10 in the 60 s window, below the minimum of 20.
-    const phases = await measure('thin', [http('2xx', 5), ...latency('canary7f9', 5), ...latency('stable5c4', 50)], {
+    // One request a minute: 10 in the 10-minute window of the step's analysis, below the minimum of 20.
+    const phases = await measure('thin', [http('2xx', 0.5), ...latency('canary7f9', 0.5), ...latency('stable5c4', 50)], {
       'canary-requests': 10,
       'server-error-ratio': undefined,
       'ttft-p95-vs-stable': undefined,
@@ -107,7 +112,7 @@ describe('the canary analysis, queried through the real Prometheus', () => {
 
   it('passes a healthy canary whose clients cancel requests: aborts are not server errors', async () => {
     const phases = await measure('cancellations', [http('2xx', 50), aborts(10), ...latency('canary7f9', 50), ...latency('stable5c4', 50)], {
-      'canary-requests': 100,
+      'canary-requests': 1000,
       'server-error-ratio': 0,
       'ttft-p95-vs-stable': 1,
       'inter-token-p95-vs-stable': 1,
@@ -119,7 +124,7 @@ describe('the canary analysis, queried through the real Prometheus', () => {
 
   it('fails a canary whose server answers 5xx above the rollback threshold', async () => {
     const phases = await measure('server-errors', [http('2xx', 45), http('5xx', 5), ...latency('canary7f9', 50), ...latency('stable5c4', 50)], {
-      'canary-requests': 100,
+      'canary-requests': 1000,
       'server-error-ratio': 0.1,
       'ttft-p95-vs-stable': 1,
       'inter-token-p95-vs-stable': 1,
@@ -128,5 +133,42 @@ describe('the canary analysis, queried through the real Prometheus', () => {
     expect(phases['server-error-ratio']).toBe('Failed');
     // failureLimit 1: the second failed measurement fails the metric and aborts the rollout.
     expect(metricPhase(metric('server-error-ratio'), ['Failed', 'Failed'])).toBe('Failed');
+  });
+
+  it('gathers the evidence of a quiet step over the whole analysis: two requests a minute reach the minimum within it', async () => {
+    // 1 % of 200 requests/min: 2 a minute, 20 over the step's 10-minute window.
+    const phases = await measure('accumulated', [http('2xx', 1), ...latency('canary7f9', 1), ...latency('stable5c4', 50)], {
+      'canary-requests': 20,
+      'server-error-ratio': 0,
+      // Floating point: the two p95s interpolate the same bucket from different rates.
+      'ttft-p95-vs-stable': 0.9999999999999999,
+      'inter-token-p95-vs-stable': 0.9999999999999999,
+    });
+
+    expect(phases['canary-requests']).toBe('Successful');
+    expect(phases['server-error-ratio']).toBe('Successful');
+  });
+
+  it('at the step where the canary takes every request (no stable pod is left), judges the canary alone: no comparison that could only be inconclusive', async () => {
+    // 100 %: dynamicStableScale has scaled the stable pods to zero; only the canary has series.
+    const phases = await measure('no-stable', [http('2xx', 50), ...latency('canary7f9', 50)], {
+      'canary-requests': 1000,
+      'server-error-ratio': 0,
+      'ttft-p95-vs-stable': undefined,
+      'inter-token-p95-vs-stable': undefined,
+    });
+    const steps = rollout.spec.strategy.canary.steps;
+    const full = steps.findIndex((step) => step.setWeight === 100);
+    const analysisAt = (index: number) => steps.slice(index).find((step) => 'analysis' in step)?.analysis;
+    const partialAnalysis = analysisAt(steps.findIndex((step) => step.setWeight === 50));
+
+    // The comparisons would never succeed without a stable side: the run would end Inconclusive and pause the rollout.
+    expect(phases['ttft-p95-vs-stable']).toBe('Inconclusive');
+    expect(metricPhase(metric('ttft-p95-vs-stable'), Array(metric('ttft-p95-vs-stable').count!).fill('Inconclusive'))).toBe('Inconclusive');
+    // So the canary's own checks pass and the full step runs only them.
+    expect(metricPhase(metric('canary-requests'), ['Successful'])).toBe('Successful');
+    expect(metricPhase(metric('server-error-ratio'), Array(metric('server-error-ratio').count!).fill('Successful'))).toBe('Successful');
+    expect(partialAnalysis.templates.map((template: { templateName: string }) => template.templateName)).toEqual(['llama-3-1-8b-instruct-canary', 'llama-3-1-8b-instruct-canary-vs-stable']);
+    expect(steps[full + 1].analysis).toEqual({ templates: [{ templateName: 'llama-3-1-8b-instruct-canary' }], args: [{ name: 'canary-hash', valueFrom: { podTemplateHashValue: 'Latest' } }] });
   });
 });

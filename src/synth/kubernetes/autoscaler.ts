@@ -51,7 +51,7 @@ export function addAutoscaler(scope: Construct, deployment: FleetDeployment, tar
           },
         },
         ...(scaledFromZero(deployment)
-          ? [{ type: 'external-push', name: wakeTriggerName(), metadata: { scalerAddress: HTTP_ADD_ON.scalerAddress, httpScaledObject: deployment.model.name } }]
+          ? [{ type: 'external-push', name: wakeTriggerName(), metadata: { scalerAddress: HTTP_ADD_ON.scalerAddress, interceptorRoute: deployment.model.name } }]
           : []),
       ],
     },

@@ -5,6 +5,7 @@ import { addAnalysisTemplate } from './analysis-template.ts';
 import { addAutoscaler } from './autoscaler.ts';
 import { addDisruptionBudget } from './disruption-budget.ts';
 import { addServiceMonitor } from './monitoring.ts';
+import { addLoadBalancerPolicies } from './load-balancer-policies.ts';
 import { addModelServerNetworkPolicy } from './network-policy.ts';
 import { addPromptConfigMaps } from './prompts.ts';
 import { addRoute } from './route.ts';
@@ -32,9 +33,10 @@ export class DeploymentChart extends Chart {
     if (canary) addAnalysisTemplate(this, deployment);
     const workload = addWorkload(this, deployment);
     addAutoscaler(this, deployment, workload);
-    addWakeRoute(this, deployment, workload);
+    addWakeRoute(this, deployment);
     addDisruptionBudget(this, deployment);
     addServiceMonitor(this, deployment);
     addRoute(this, deployment);
+    addLoadBalancerPolicies(this, deployment);
   }
 }

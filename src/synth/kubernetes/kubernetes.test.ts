@@ -42,7 +42,7 @@ const find = (file: string, kind: string): Document => {
 const renderHelmLiterals = (text: string) => text.replaceAll('{{ "{{" }}', '{{');
 
 describe('every generated manifest', () => {
-  it('validates against its upstream schema (core, Argo Rollouts, Argo CD, Prometheus Operator, KEDA, Gateway API)', () => {
+  it('validates against its upstream schema (core, Argo Rollouts, Argo CD, Prometheus Operator, KEDA, Gateway API, GKE, KEDA HTTP add-on, Envoy Gateway)', () => {
     const manifests = [...tree.keys()].filter((file) => file.endsWith('.yaml') && (file.includes('/kubernetes/') || file.startsWith('argocd/') || file.startsWith('platform/')));
     const problems: string[] = [];
     const kinds = new Set<string>();
@@ -57,8 +57,8 @@ describe('every generated manifest', () => {
 
     expect(problems).toEqual([]);
     expect([...kinds].sort()).toEqual([
-      'AnalysisTemplate', 'AppProject', 'Application', 'ConfigMap', 'Deployment', 'Gateway', 'GatewayClass', 'HTTPRoute', 'HTTPScaledObject', 'NetworkPolicy',
-      'PodDisruptionBudget', 'PriorityClass', 'PrometheusRule', 'ReferenceGrant', 'Rollout', 'ScaledObject', 'Service', 'ServiceAccount', 'ServiceMonitor',
+      'AnalysisTemplate', 'AppProject', 'Application', 'ConfigMap', 'Deployment', 'EnvoyProxy', 'GCPBackendPolicy', 'Gateway', 'GatewayClass', 'HTTPRoute', 'HealthCheckPolicy',
+      'InterceptorRoute', 'NetworkPolicy', 'PodDisruptionBudget', 'PriorityClass', 'PrometheusRule', 'ReferenceGrant', 'Rollout', 'ScaledObject', 'Service', 'ServiceAccount', 'ServiceMonitor',
     ]);
   });
 
@@ -76,19 +76,22 @@ describe('every generated manifest', () => {
     rollout.spec.strategy.canary.bogus = true;
     const container = structuredClone(find('staging/kubernetes/llama-3-1-8b-instruct.yaml', 'Rollout'));
     container.spec.template.spec.containers[0].imagePullPolcy = 'Always';
-    const addon = structuredClone(documents('argocd/apps/platform-llm-prod.yaml')[0]);
+    const addon = structuredClone(documents('argocd/clusters/llm-prod/platform.yaml')[0]);
     addon.spec.source.helmm = {};
-    const wake = structuredClone(find('dev/kubernetes/llama-3-1-8b-instruct.yaml', 'HTTPScaledObject'));
-    wake.spec.scaleTargetRef.services = 'x';
+    const wake = structuredClone(find('dev/kubernetes/llama-3-1-8b-instruct.yaml', 'InterceptorRoute'));
+    wake.spec.target.services = 'x';
+    const health = structuredClone(find('production/kubernetes/llama-3-1-8b-instruct.yaml', 'HealthCheckPolicy'));
+    health.spec.default.config.httpHealthCheck.path = '/health';
 
     expect(upstreamSchemaProblem(rollout)).toBeUndefined();
-    const problems = strictSchemaProblems([rollout, container, addon, wake].map((document, index) => ({ label: `doc${index}`, document })));
+    const problems = strictSchemaProblems([rollout, container, addon, wake, health].map((document, index) => ({ label: `doc${index}`, document })));
 
     expect(problems).toEqual([
       expect.stringMatching(/^doc0: .*'"bogus"' does not exist/),
       expect.stringMatching(/^doc1: .*'"imagePullPolcy"' does not exist/),
       expect.stringMatching(/^doc2: .*'"helmm"' does not exist/),
       expect.stringMatching(/^doc3: .*'"services"' does not exist/),
+      expect.stringMatching(/^doc4: .*'"path"' does not exist/),
     ]);
   });
 
@@ -116,7 +119,7 @@ describe('the model servers', () => {
     expect(container.resources.requests['nvidia.com/gpu']).toBe('4');
     expect(pod.volumes).toContainEqual({ name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: '16Gi' } });
     expect(container.volumeMounts).toContainEqual({ name: 'shm', mountPath: '/dev/shm' });
-    expect(pod.nodeSelector).toEqual({ 'llmops.dev/gpu-type': 'nvidia-h100-80gb', 'llmops.dev/gpus-per-node': '4' });
+    expect(pod.nodeSelector).toEqual({ 'llmops.dev/gpu-type': 'nvidia-h100-80gb', 'llmops.dev/gpus-per-node': '8' });
   });
 
   it('run `vllm serve <model>` (positional, not --model) with the real flag names, the pinned revision and a Secret-referenced token', () => {
@@ -205,14 +208,24 @@ describe('the model servers', () => {
     expect(pod.containers[0].resources.requests['ephemeral-storage']).toBe(`${144 + 16}Gi`);
   });
 
+  it('keep no weight cache for a model streamed from the object store (the Run:ai streamer loads straight to the GPUs): only /tmp and HOME on the node\'s disk', () => {
+    const pod = find('production/kubernetes/qwen2-5-7b-instruct.yaml', 'Rollout').spec.template.spec;
+    const container = pod.containers[0];
+
+    expect(container.args).toContain('runai_streamer');
+    expect(pod.volumes.map((volume: { name: string }) => volume.name)).not.toContain('model-cache');
+    expect(container.resources.requests['ephemeral-storage']).toBe('16Gi');
+    expect(container.env).toContainEqual({ name: 'HF_HOME', value: '/home/vllm/.cache/huggingface' });
+  });
+
   it('share one ReadWriteMany model cache per environment, or mount an existing (ReadOnlyMany) claim read-only', () => {
     const shared = synthesize(withEnvironment(fleet, 'production', (environment) => ({ ...environment, modelCache: { kind: 'shared-volume' } })));
     const claim = parseAllDocuments(shared.get('production/kubernetes/namespace.yaml')!).map((document) => document.toJS()).find((document) => document.kind === 'PersistentVolumeClaim');
     const sharedPod = workloadOf(parseAllDocuments(shared.get('production/kubernetes/llama-3-1-70b-instruct.yaml')!).map((document) => document.toJS())).spec.template.spec;
     const existing = workloadOf(synthOf(withEnvironment(fleet, 'staging', (environment) => ({ ...environment, modelCache: { kind: 'existing-claim', claimName: 'weights-rox', readOnly: true } })), 'staging/kubernetes/llama-3-1-70b-instruct.yaml')).spec.template.spec;
 
-    // GKE's Filestore class; the three production models' caches: 144 + 21 + 20 GiB.
-    expect(claim.spec).toEqual({ accessModes: ['ReadWriteMany'], storageClassName: 'standard-rwx', resources: { requests: { storage: '185Gi' } } });
+    // GKE's Filestore class; the production models' caches: 144 + 21 GiB (Qwen streams its weights and needs none).
+    expect(claim.spec).toEqual({ accessModes: ['ReadWriteMany'], storageClassName: 'standard-rwx', resources: { requests: { storage: '165Gi' } } });
     expect(sharedPod.volumes).toContainEqual({ name: 'model-cache', persistentVolumeClaim: { claimName: 'llmops-model-cache', readOnly: false } });
     expect(sharedPod.containers[0].resources.requests['ephemeral-storage']).toBe('16Gi');
     expect(existing.volumes).toContainEqual({ name: 'model-cache', persistentVolumeClaim: { claimName: 'weights-rox', readOnly: true } });
@@ -239,7 +252,7 @@ describe('the model servers', () => {
   it('wake a model scaled to zero through the KEDA HTTP add-on: a trigger that exists at zero pods, and a route through its interceptor', () => {
     const file = 'dev/kubernetes/llama-3-1-8b-instruct.yaml';
     const scaler = find(file, 'ScaledObject');
-    const wake = find(file, 'HTTPScaledObject');
+    const wake = find(file, 'InterceptorRoute');
     const route = find(file, 'HTTPRoute');
     const policy = find(file, 'NetworkPolicy');
     const grant = documents('platform/llm-dev/platform.yaml').find((document) => document.kind === 'ReferenceGrant')!;
@@ -247,16 +260,15 @@ describe('the model servers', () => {
     expect(scaler.spec.minReplicaCount).toBe(0);
     expect(scaler.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'llama-3-1-8b-instruct' });
     expect(scaler.spec.triggers[0].type).toBe('prometheus');
-    expect(scaler.spec.triggers[1]).toEqual({ type: 'external-push', name: 'wake-on-request', metadata: { scalerAddress: 'keda-add-ons-http-external-scaler.keda:9090', httpScaledObject: 'llama-3-1-8b-instruct' } });
-    expect(wake.metadata.annotations?.['httpscaledobject.keda.sh/skip-scaledobject-creation']).toBe('true');
-    expect(wake.spec).toMatchObject({ hosts: ['llama-3-1-8b-instruct.llm-dev.svc.cluster.local'], scaleTargetRef: { kind: 'Deployment', name: 'llama-3-1-8b-instruct', service: 'llama-3-1-8b-instruct', port: 8000 }, replicas: { min: 0, max: 2 } });
-    expect(wake.spec.timeouts.conditionWait).toMatch(/^\d+s$/);
+    expect(scaler.spec.triggers[1]).toEqual({ type: 'external-push', name: 'wake-on-request', metadata: { scalerAddress: 'keda-add-ons-http-external-scaler.keda:9090', interceptorRoute: 'llama-3-1-8b-instruct' } });
+    expect(wake.apiVersion).toBe('http.keda.sh/v1beta1');
+    expect(wake.spec).toMatchObject({ target: { service: 'llama-3-1-8b-instruct', port: 8000 }, rules: [{ hosts: ['llama-3-1-8b-instruct.llm-dev.svc.cluster.local'] }], scalingMetric: { concurrency: { targetValue: 100 } } });
     expect(route.spec.rules[0].backendRefs).toEqual([{ name: 'keda-add-ons-http-interceptor-proxy', namespace: 'keda', port: 8080 }]);
     expect(route.spec.rules[0].filters[0].urlRewrite.hostname).toBe('llama-3-1-8b-instruct.llm-dev.svc.cluster.local');
     expect(policy.spec.ingress[0].from).toContainEqual({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'keda' } }, podSelector: { matchLabels: { 'app.kubernetes.io/component': 'interceptor', 'app.kubernetes.io/name': 'http-add-on' } } });
     expect(grant.spec).toEqual({ from: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', namespace: 'llm-dev' }], to: [{ group: '', kind: 'Service', name: 'keda-add-ons-http-interceptor-proxy' }] });
     expect(documents('dev/kubernetes/llama-3-1-8b-instruct.yaml').map((document) => document.kind)).not.toContain('Rollout');
-    expect(documents('production/kubernetes/llama-3-1-8b-instruct.yaml').map((document) => document.kind)).not.toContain('HTTPScaledObject');
+    expect(documents('production/kubernetes/llama-3-1-8b-instruct.yaml').map((document) => document.kind)).not.toContain('InterceptorRoute');
   });
 
   it('give the Rollout time to load the weights and run an analysis before Argo Rollouts calls it stuck', () => {
@@ -311,20 +323,25 @@ describe('canaries', () => {
   });
 
   it('analyse only with evidence: too few canary requests is inconclusive, then fails; comparisons need data to pass', () => {
-    const analysis = find('production/kubernetes/llama-3-1-8b-instruct.yaml', 'AnalysisTemplate');
-    const metric = (name: string) => analysis.spec.metrics.find((candidate: { name: string }) => candidate.name === name);
+    const templates = documents('production/kubernetes/llama-3-1-8b-instruct.yaml').filter((document) => document.kind === 'AnalysisTemplate');
+    const allMetrics = templates.flatMap((template) => template.spec.metrics);
+    const metric = (name: string) => allMetrics.find((candidate: { name: string }) => candidate.name === name);
 
-    expect(analysis.spec.metrics.map((candidate: { name: string }) => candidate.name)).toEqual(['canary-requests', 'server-error-ratio', 'ttft-p95-vs-stable', 'inter-token-p95-vs-stable']);
+    expect(templates.map((template) => [template.metadata.name, template.spec.metrics.map((candidate: { name: string }) => candidate.name)])).toEqual([
+      ['llama-3-1-8b-instruct-canary', ['canary-requests', 'server-error-ratio']],
+      ['llama-3-1-8b-instruct-canary-vs-stable', ['ttft-p95-vs-stable', 'inter-token-p95-vs-stable']],
+    ]);
+    // Evidence accumulates over the step's analysis (10 measurements a minute apart), not per interval.
     expect(metric('canary-requests')).toMatchObject({
-      count: 5,
-      inconclusiveLimit: 5,
+      count: 10,
+      inconclusiveLimit: 10,
       consecutiveSuccessLimit: 1,
       failureLimit: -1,
       successCondition: 'len(result) > 0 && !isNaN(result[0]) && result[0] >= 20',
       failureCondition: 'false',
     });
     expect(metric('canary-requests').provider.prometheus.query).toBe(
-      'sum(increase(http_requests_total{namespace="llm-prod",service="llama-3-1-8b-instruct",handler=~"/v1/.+",rollouts_pod_template_hash="{{args.canary-hash}}"}[60s]))',
+      'sum(increase(http_requests_total{namespace="llm-prod",service="llama-3-1-8b-instruct",handler=~"/v1/.+",rollouts_pod_template_hash="{{args.canary-hash}}"}[600s]))',
     );
     expect(metric('server-error-ratio')).toMatchObject({
       interval: '60s',
@@ -350,21 +367,24 @@ describe('the network', () => {
     const defaultDeny = find('staging/kubernetes/namespace.yaml', 'NetworkPolicy');
 
     expect(defaultDeny.spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
-    expect(gke.spec.ingress[0].from).toEqual([{ ipBlock: { cidr: '35.191.0.0/16' } }, { ipBlock: { cidr: '130.211.0.0/22' } }]);
+    // GKE's internal Gateway: its proxies in the region's proxy-only subnet, and Google's health checkers.
+    expect(gke.spec.ingress[0].from).toEqual([{ ipBlock: { cidr: '10.129.0.0/23' } }, { ipBlock: { cidr: '35.191.0.0/16' } }, { ipBlock: { cidr: '130.211.0.0/22' } }]);
     expect(aks.spec.ingress[0].from).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'envoy-gateway-system' } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'envoy', 'app.kubernetes.io/component': 'proxy' } } }]);
     expect(aks.spec.ingress[1].from[0].namespaceSelector.matchLabels).toEqual({ 'kubernetes.io/metadata.name': 'monitoring' });
   });
 
-  it('let DNS through to kube-dns and NodeLocal DNSCache, and GKE pods to the metadata server Workload Identity needs', () => {
+  it('let DNS through to kube-dns and NodeLocal DNSCache (and GKE Cloud DNS on the metadata server), and GKE pods to the metadata server Workload Identity needs', () => {
     const gke = find('production/kubernetes/llama-3-1-8b-instruct.yaml', 'NetworkPolicy');
     const eks = find('dev/kubernetes/llama-3-1-8b-instruct.yaml', 'NetworkPolicy');
 
     expect(gke.spec.egress[0].to).toEqual([
       { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } },
       { ipBlock: { cidr: '169.254.20.10/32' } },
+      { ipBlock: { cidr: '169.254.169.254/32' } },
     ]);
     expect(gke.spec.egress).toContainEqual({ to: [{ ipBlock: { cidr: '169.254.169.254/32' } }], ports: [{ port: 80, protocol: 'TCP' }, { port: 988, protocol: 'TCP' }] });
     expect(eks.spec.egress.flatMap((rule: { to: object[] }) => rule.to)).not.toContainEqual({ ipBlock: { cidr: '169.254.169.254/32' } });
+    expect(eks.spec.egress[0].ports).toEqual([{ port: 53, protocol: 'UDP' }, { port: 53, protocol: 'TCP' }]);
   });
 
   it('take the gateway and its sources from the declaration: an existing Gateway, or a class with declared sources', () => {
@@ -385,13 +405,97 @@ describe('the network', () => {
     expect(synthOf(regional, 'production/kubernetes/llama-3-1-8b-instruct.yaml').find((document) => document.kind === 'NetworkPolicy')!.spec.ingress[0].from).toEqual([{ ipBlock: { cidr: '10.129.0.0/23' } }]);
   });
 
-  it('declare each environment\'s Gateway with the cloud\'s class: GKE\'s managed load balancer, Envoy Gateway on EKS and AKS', () => {
+  it('declare each environment\'s Gateway internal by default: GKE\'s internal load balancer, Envoy Gateway behind the cloud\'s internal Service (ClusterIP where there is none)', () => {
     const gateway = (name: string) => find(`${name}/kubernetes/namespace.yaml`, 'Gateway');
+    const envoyService = (name: string) => find(`${name}/kubernetes/namespace.yaml`, 'EnvoyProxy').spec.provider.kubernetes.envoyService;
 
-    expect(gateway('production').spec).toEqual({ gatewayClassName: 'gke-l7-global-external-managed', listeners: [{ name: 'http', protocol: 'HTTP', port: 80, allowedRoutes: { namespaces: { from: 'Same' } } }] });
-    expect(gateway('staging').spec.gatewayClassName).toBe('envoy-gateway');
-    expect(gateway('dev').spec.gatewayClassName).toBe('envoy-gateway');
+    expect(gateway('production').spec).toEqual({ gatewayClassName: 'gke-l7-rilb', listeners: [{ name: 'http', protocol: 'HTTP', port: 80, allowedRoutes: { namespaces: { from: 'Same' } } }] });
+    expect(documents('production/kubernetes/namespace.yaml').map((document) => document.kind)).not.toContain('EnvoyProxy');
+    for (const name of ['staging', 'dev', 'research']) {
+      expect(gateway(name).spec.gatewayClassName).toBe('envoy-gateway');
+      expect(gateway(name).spec.infrastructure).toEqual({ parametersRef: { group: 'gateway.envoyproxy.io', kind: 'EnvoyProxy', name: 'inference-gateway' } });
+    }
+    expect(envoyService('staging')).toEqual({ type: 'LoadBalancer', annotations: { 'service.beta.kubernetes.io/azure-load-balancer-internal': 'true' } });
+    expect(envoyService('dev')).toEqual({ type: 'LoadBalancer', annotations: { 'service.beta.kubernetes.io/aws-load-balancer-internal': 'true' } });
+    expect(envoyService('research')).toEqual({ type: 'ClusterIP' });
     expect(find('production/kubernetes/llama-3-1-8b-instruct.yaml', 'HTTPRoute').spec.parentRefs).toEqual([{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'inference-gateway', namespace: 'llm-prod' }]);
+  });
+
+  it('serve a public Gateway over HTTPS only, with the declared certificate, from a public load balancer', () => {
+    const publicGateway = (name: string) =>
+      withEnvironment(fleet, name, (environment) => ({ ...environment, gateway: { mode: 'managed', name: 'inference-gateway', exposure: 'public', tls: { certificateSecret: 'inference-tls' }, canaryTraffic: 'gateway-api' } }));
+
+    const gke = synthOf(publicGateway('production'), 'production/kubernetes/namespace.yaml');
+    const aks = synthOf(publicGateway('staging'), 'staging/kubernetes/namespace.yaml');
+    const https = { name: 'https', protocol: 'HTTPS', port: 443, tls: { mode: 'Terminate', certificateRefs: [{ group: '', kind: 'Secret', name: 'inference-tls' }] }, allowedRoutes: { namespaces: { from: 'Same' } } };
+
+    expect(gke.find((document) => document.kind === 'Gateway')!.spec).toEqual({ gatewayClassName: 'gke-l7-global-external-managed', listeners: [https] });
+    expect(aks.find((document) => document.kind === 'Gateway')!.spec.listeners).toEqual([https]);
+    expect(aks.find((document) => document.kind === 'EnvoyProxy')!.spec.provider.kubernetes.envoyService).toEqual({ type: 'LoadBalancer', annotations: {} });
+    expect(synthOf(publicGateway('production'), 'production/kubernetes/llama-3-1-8b-instruct.yaml').find((document) => document.kind === 'NetworkPolicy')!.spec.ingress[0].from).toEqual([
+      { ipBlock: { cidr: '35.191.0.0/16' } },
+      { ipBlock: { cidr: '130.211.0.0/22' } },
+    ]);
+  });
+
+  it('require an API key from a Secret on every model server by default (vLLM reads VLLM_API_KEY; /health and /metrics stay open)', () => {
+    const servers = fleet.deployments.map((deployment) => workloadOf(documents(`${deployment.environment.name}/kubernetes/${deployment.model.name}.yaml`)).spec.template.spec.containers[0]);
+    const open = withEnvironment(fleet, 'staging', (environment) => ({ ...environment, authentication: { kind: 'none' } }));
+
+    expect(servers.length).toBe(fleet.deployments.length);
+    for (const container of servers) {
+      expect(container.env).toContainEqual({ name: 'VLLM_API_KEY', valueFrom: { secretKeyRef: { name: 'llmops-api-key', key: 'api-key', optional: false } } });
+      expect(container.args).not.toContain('--api-key');
+    }
+    expect(workloadOf(synthOf(open, 'staging/kubernetes/llama-3-1-8b-instruct.yaml')).spec.template.spec.containers[0].env.map((variable: { name: string }) => variable.name)).not.toContain('VLLM_API_KEY');
+  });
+});
+
+describe('the cloud load balancer in front of the model servers', () => {
+  it('health-check vLLM\'s /health on port 8000 behind GKE\'s load balancer, for every Service a route may use (its default "/" answers 404)', () => {
+    const file = 'production/kubernetes/llama-3-1-8b-instruct.yaml';
+    const checks = documents(file).filter((document) => document.kind === 'HealthCheckPolicy');
+
+    expect(checks.map((check) => check.spec.targetRef)).toEqual(['llama-3-1-8b-instruct', 'llama-3-1-8b-instruct-stable', 'llama-3-1-8b-instruct-canary'].map((name) => ({ group: '', kind: 'Service', name })));
+    for (const check of checks) {
+      expect(check.spec.default.config).toEqual({ type: 'HTTP', httpHealthCheck: { portSpecification: 'USE_FIXED_PORT', port: 8000, requestPath: '/health' } });
+      expect(check.spec.default.timeoutSec).toBeLessThanOrEqual(check.spec.default.checkIntervalSec);
+    }
+    // Envoy Gateway health-checks nothing by itself: no GKE policy outside GKE.
+    expect(documents('staging/kubernetes/llama-3-1-8b-instruct.yaml').map((document) => document.kind)).not.toContain('HealthCheckPolicy');
+  });
+
+  it('let a request run four times the p95 end-to-end SLO instead of the gateway\'s default (GKE 30 s, Envoy Gateway 15 s), plus the start-up budget when the model wakes from zero', () => {
+    const backendTimeouts = documents('production/kubernetes/llama-3-1-8b-instruct.yaml').filter((document) => document.kind === 'GCPBackendPolicy').map((policy) => policy.spec.default.timeoutSec);
+    const staging = find('staging/kubernetes/llama-3-1-8b-instruct.yaml', 'HTTPRoute');
+    const dev = find('dev/kubernetes/llama-3-1-8b-instruct.yaml', 'HTTPRoute');
+    const wake = find('dev/kubernetes/llama-3-1-8b-instruct.yaml', 'InterceptorRoute');
+    const startup = find('dev/kubernetes/llama-3-1-8b-instruct.yaml', 'Deployment').spec.template.spec.containers[0].startupProbe;
+    const startupSeconds = startup.failureThreshold * startup.periodSeconds;
+
+    // Production and dev: e2e p95 SLO 30 s; staging 20 s.
+    expect(backendTimeouts).toEqual([120, 120, 120]);
+    expect(find('production/kubernetes/llama-3-1-8b-instruct.yaml', 'HTTPRoute').spec.rules[0].timeouts).toBeUndefined();
+    expect(staging.spec.rules[0].timeouts).toEqual({ request: '80s' });
+    expect(dev.spec.rules[0].timeouts).toEqual({ request: `${120 + startupSeconds}s` });
+    expect(wake.spec.timeouts).toEqual({ readiness: `${startupSeconds}s`, responseHeader: '120s', request: `${120 + startupSeconds}s` });
+  });
+
+  it('on GKE, health-check the scale-to-zero interceptor on its admin /readyz and give it the waking models\' timeout', () => {
+    const waking = withEnvironment(fleet, 'production', (environment) => ({
+      ...environment,
+      canary: false,
+      scaleToZero: true,
+      deployments: { ...environment.deployments, 'llama-3-1-8b-instruct': { ...environment.deployments['llama-3-1-8b-instruct'], replicas: { min: 0, max: 8 } } },
+    }));
+
+    const platform = parseAllDocuments(synthesize(waking).get('platform/llm-prod/platform.yaml')!).map((document) => document.toJS() as Document);
+    const check = platform.find((document) => document.kind === 'HealthCheckPolicy')!;
+    const backend = platform.find((document) => document.kind === 'GCPBackendPolicy')!;
+
+    expect(check.metadata).toMatchObject({ name: 'keda-add-ons-http-interceptor-proxy', namespace: 'keda' });
+    expect(check.spec.default.config.httpHealthCheck).toEqual({ portSpecification: 'USE_FIXED_PORT', port: 9090, requestPath: '/readyz' });
+    expect(backend.spec.default.timeoutSec).toBeGreaterThan(120);
   });
 });
 

@@ -18,6 +18,7 @@ export function sharedModelCacheClaim(_environment: Environment): string {
  */
 export function addSharedModelCache(scope: Construct, environment: Environment, deployments: readonly FleetDeployment[]): void {
   if (environment.modelCache.kind !== 'shared-volume') return;
+  // Models streamed from the object store take no room in it.
   const models = new Map(deployments.map((deployment) => [deployment.model.name, deployment.model]));
   const sizeGiB = [...models.values()].reduce((total, model) => total + modelCacheGiB(model), 0);
   new kplus.k8s.KubePersistentVolumeClaim(scope, 'model-cache', {

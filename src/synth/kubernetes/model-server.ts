@@ -4,6 +4,7 @@
  * both carry this template.
  */
 import { ApiObject, App, Chart, Duration, Size } from 'cdk8s';
+import type { Construct } from 'constructs';
 import { GPU_NODE_TAINT } from '../../catalogue/gpus.ts';
 import type { GpuMachine } from '../../clouds/cloud-plugin.ts';
 import { cloudPlugin, machineFor } from '../../clouds/registry.ts';
@@ -11,7 +12,7 @@ import { deploymentNodeSelector } from '../../fleet/capacity.ts';
 import type { FleetDeployment } from '../../fleet/fleet.ts';
 import { weightsGiB } from '../../fleet/memory.ts';
 import { modelServerServiceAccount } from '../../fleet/naming.ts';
-import { modelCacheGiB } from '../../fleet/storage.ts';
+import { HOME_GIB, modelCacheGiB, replicaEphemeralStorageGiB, streamsWeights, TMP_GIB } from '../../fleet/storage.ts';
 import { workloadIdentity } from '../../fleet/workload-identity.ts';
 import { dropConstructAddressLabel, limitEmptyDir, requestGpus, runtimeDefaultSeccomp, selectNodes, setPriorityClass, spreadAcrossNodes } from './escape-hatches.ts';
 import { deploymentLabels, versionLabel, VLLM_PORT } from './labels.ts';
@@ -37,10 +38,6 @@ export const MODEL_SERVER_PRIORITY_CLASS = 'llmops-model-server';
 const SERVER_UID = 2000;
 const SERVER_USER = 'vllm';
 const HOME = '/home/vllm';
-
-/** Scratch volumes on the node's disk, GiB: /tmp, and HOME with the torch.compile / Triton / vLLM caches. */
-const TMP_GIB = 8;
-const HOME_GIB = 8;
 
 /** Seconds to download and load one GiB of weights, and the fixed start-up cost (image, CUDA graphs). */
 const LOAD_SECONDS_PER_GIB = 20;
@@ -87,10 +84,21 @@ export function startupBudgetSeconds(deployment: FleetDeployment): number {
   return startupFailureThreshold(deployment) * STARTUP_PERIOD_SECONDS;
 }
 
-/** GiB of node disk a replica's emptyDirs may fill: scratch, HOME and, with a node-disk cache, the weights. */
+/** GiB of node disk a replica's emptyDirs may fill: scratch, HOME and, with a node-disk cache, the weights (none when they are streamed). */
 export function ephemeralStorageGiB(deployment: FleetDeployment): number {
-  const cache = deployment.environment.modelCache.kind === 'node-disk' ? modelCacheGiB(deployment.model) : 0;
-  return TMP_GIB + HOME_GIB + cache;
+  return replicaEphemeralStorageGiB(deployment.model, deployment.environment.modelCache.kind === 'node-disk');
+}
+
+/**
+ * The API key vLLM's OpenAI server requires on `/v1` paths (`VLLM_API_KEY`,
+ * read when `--api-key` is not given), from the environment's Secret: the key
+ * never enters git or the command line, and the pod does not start without it.
+ */
+function apiKeyEnv(scope: Construct, deployment: FleetDeployment): Record<string, kplus.EnvValue> {
+  const authentication = deployment.environment.authentication;
+  if (authentication.kind !== 'api-key') return {};
+  const secret = kplus.Secret.fromSecretName(scope, 'api-key', authentication.secretName);
+  return { VLLM_API_KEY: kplus.EnvValue.fromSecretValue({ secret, key: authentication.secretKey }, { optional: false }) };
 }
 
 /** The container image: the model's vLLM tag, from the environment's mirror when declared, pinned to the digest when declared. */
@@ -113,14 +121,16 @@ export function modelServerPodTemplate(deployment: FleetDeployment): Record<stri
   const home = kplus.Volume.fromEmptyDir(chart, 'home', 'home', { sizeLimit: Size.gibibytes(HOME_GIB) });
   const claimName = cacheDeclaration.kind === 'existing-claim' ? cacheDeclaration.claimName : sharedModelCacheClaim(environment);
   const cacheReadOnly = cacheDeclaration.kind === 'existing-claim' && cacheDeclaration.readOnly;
-  const cache =
-    cacheDeclaration.kind === 'node-disk'
+  // Weights streamed from the object store straight to the GPUs need no cache volume.
+  const cache = streamsWeights(model)
+    ? undefined
+    : cacheDeclaration.kind === 'node-disk'
       ? kplus.Volume.fromEmptyDir(chart, 'model-cache', 'model-cache', { sizeLimit: Size.gibibytes(modelCacheGiB(model)) })
       : kplus.Volume.fromPersistentVolumeClaim(chart, 'model-cache', kplus.PersistentVolumeClaim.fromClaimName(chart, 'model-cache-claim', claimName), {
           name: 'model-cache',
           readOnly: cacheReadOnly,
         });
-  const volumes = [tmp, home, cache];
+  const volumes = [tmp, home, ...(cache ? [cache] : [])];
   const shm = resources.sharedMemoryGiB > 0 ? kplus.Volume.fromEmptyDir(chart, 'shm', 'shm', { medium: kplus.EmptyDirMedium.MEMORY }) : undefined;
   if (shm) volumes.push(shm);
 
@@ -158,10 +168,11 @@ export function modelServerPodTemplate(deployment: FleetDeployment): Record<stri
           VLLM_CONFIG_ROOT: value(`${HOME}/.config/vllm`),
           TORCHINDUCTOR_CACHE_DIR: value(`${HOME}/.cache/torchinductor`),
           TRITON_CACHE_DIR: value(`${HOME}/.cache/triton`),
-          HF_HOME: value('/models/huggingface'),
+          HF_HOME: value(cache ? '/models/huggingface' : `${HOME}/.cache/huggingface`),
           VLLM_NO_USAGE_STATS: value('1'),
           DO_NOT_TRACK: value('1'),
           ...modelStoreEnv(chart, deployment),
+          ...apiKeyEnv(chart, deployment),
           ...(model.source.kind === 'huggingface'
             ? {
                 HF_TOKEN: kplus.EnvValue.fromSecretValue(
@@ -195,7 +206,7 @@ export function modelServerPodTemplate(deployment: FleetDeployment): Record<stri
         volumeMounts: [
           { path: '/tmp', volume: tmp },
           { path: HOME, volume: home },
-          { path: '/models', volume: cache, readOnly: cacheReadOnly },
+          ...(cache ? [{ path: '/models', volume: cache, readOnly: cacheReadOnly }] : []),
           ...(shm ? [{ path: '/dev/shm', volume: shm }] : []),
         ],
       },

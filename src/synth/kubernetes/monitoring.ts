@@ -1,6 +1,7 @@
 import { ApiObject } from 'cdk8s';
 import type { Construct } from 'constructs';
 import type { FleetDeployment } from '../../fleet/fleet.ts';
+import { SCRAPE_INTERVAL_SECONDS } from '../../fleet/canary-traffic.ts';
 import { deploymentLabels, MANAGED_BY, selectorLabels, syncWave, SyncWave } from './labels.ts';
 import { environmentRuleGroups, type AlertContext } from './prometheus-rules.ts';
 
@@ -16,7 +17,7 @@ export function addServiceMonitor(scope: Construct, deployment: FleetDeployment)
     metadata: { name: deployment.model.name, labels: { ...deploymentLabels(deployment), ...monitoring.selectorLabels }, annotations: syncWave(SyncWave.routing) },
     spec: {
       selector: { matchLabels: { ...selectorLabels(deployment), 'llmops.dev/service-role': 'root' } },
-      endpoints: [{ port: 'http', path: '/metrics', interval: '30s', scrapeTimeout: '10s' }],
+      endpoints: [{ port: 'http', path: '/metrics', interval: `${SCRAPE_INTERVAL_SECONDS}s`, scrapeTimeout: '10s' }],
       podTargetLabels: [POD_TEMPLATE_HASH_LABEL],
     },
   });

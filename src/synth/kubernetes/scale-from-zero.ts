@@ -2,10 +2,10 @@
  * Waking a model that scaled to zero, with the KEDA HTTP add-on
  * (kedacore/http-add-on v0.15): the gateway sends the model's requests to the
  * add-on's interceptor, which holds them while KEDA scales the workload from
- * zero and then forwards them to the model's Service. The HTTPScaledObject only
- * registers the route (its own ScaledObject is skipped with the add-on's
- * `skip-scaledobject-creation` annotation); the model's ScaledObject adds the
- * add-on's external scaler as a second trigger beside vLLM's queue.
+ * zero and then forwards them to the model's Service. An InterceptorRoute
+ * (http.keda.sh/v1beta1, which replaced HTTPScaledObject in v0.14) registers
+ * the route and how long to wait; the model's own ScaledObject adds the add-on's
+ * external scaler (`interceptorRoute: <name>`) as a second trigger beside vLLM's queue.
  */
 import { ApiObject } from 'cdk8s';
 import type { Construct } from 'constructs';
@@ -13,7 +13,7 @@ import type { FleetDeployment } from '../../fleet/fleet.ts';
 import { deploymentLabels, syncWave, SyncWave, VLLM_PORT } from './labels.ts';
 import { startupBudgetSeconds } from './model-server.ts';
 import { serviceNames } from '../../fleet/naming.ts';
-import type { WorkloadRef } from './workload.ts';
+import { requestTimeoutSeconds, serveTimeoutSeconds } from './request-timeouts.ts';
 
 /** The add-on as its Helm chart (keda-add-ons-http 0.15.0, installed in `keda`) names it. */
 export const HTTP_ADD_ON = {
@@ -21,6 +21,8 @@ export const HTTP_ADD_ON = {
   /** `<chart>-interceptor-proxy`, port `interceptor.proxy.port`. */
   proxyService: 'keda-add-ons-http-interceptor-proxy',
   proxyPort: 8080,
+  /** The interceptor's admin server (`interceptor.admin.port`), whose `/readyz` says whether it can take requests; the proxy port has no health path. */
+  health: { port: 9090, path: '/readyz' },
   /** `<chart>-external-scaler`, port `scaler.grpcPort`. */
   scalerAddress: 'keda-add-ons-http-external-scaler.keda:9090',
   interceptorLabels: { 'app.kubernetes.io/component': 'interceptor', 'app.kubernetes.io/name': 'http-add-on' },
@@ -44,26 +46,25 @@ export function wakeHost(deployment: FleetDeployment): string {
   return `${serviceNames(deployment.model.name).root}.${deployment.environment.namespace}.svc.cluster.local`;
 }
 
-/** The HTTPScaledObject registering a scale-to-zero model with the interceptor. */
-export function addWakeRoute(scope: Construct, deployment: FleetDeployment, target: WorkloadRef): void {
+/**
+ * The InterceptorRoute registering a scale-to-zero model with the interceptor:
+ * requests for the model's host wait up to its start-up budget for a ready
+ * replica (`readiness`), then up to the serving timeout for the response
+ * headers (a non-streaming completion sends them only when it is done), within
+ * the gateway's whole request timeout.
+ */
+export function addWakeRoute(scope: Construct, deployment: FleetDeployment): void {
   if (!scaledFromZero(deployment)) return;
-  const { model, spec, policy } = deployment;
+  const { model } = deployment;
   new ApiObject(scope, 'wake-route', {
-    apiVersion: 'http.keda.sh/v1alpha1',
-    kind: 'HTTPScaledObject',
-    metadata: {
-      name: model.name,
-      labels: deploymentLabels(deployment),
-      annotations: { 'httpscaledobject.keda.sh/skip-scaledobject-creation': 'true', ...syncWave(SyncWave.routing) },
-    },
+    apiVersion: 'http.keda.sh/v1beta1',
+    kind: 'InterceptorRoute',
+    metadata: { name: model.name, labels: deploymentLabels(deployment), annotations: syncWave(SyncWave.routing) },
     spec: {
-      hosts: [wakeHost(deployment)],
-      scaleTargetRef: { ...target, service: serviceNames(model.name).root, port: VLLM_PORT },
-      replicas: { min: 0, max: spec.replicas.max },
+      target: { service: serviceNames(model.name).root, port: VLLM_PORT },
+      rules: [{ hosts: [wakeHost(deployment)] }],
       scalingMetric: { concurrency: { targetValue: WAKE_CONCURRENCY_PER_REPLICA } },
-      scaledownPeriod: policy.autoscaling.cooldownSeconds,
-      // A cold start loads the weights first: hold the waking requests that long instead of failing them after 20 s.
-      timeouts: { conditionWait: `${startupBudgetSeconds(deployment)}s` },
+      timeouts: { readiness: `${startupBudgetSeconds(deployment)}s`, responseHeader: `${serveTimeoutSeconds(deployment)}s`, request: `${requestTimeoutSeconds(deployment)}s` },
     },
   });
 }

@@ -1,9 +1,8 @@
 import { ApiObject } from 'cdk8s';
 import type { Construct } from 'constructs';
 import type { FleetDeployment } from '../../fleet/fleet.ts';
-import { analysisTemplateName, serviceNames } from '../../fleet/naming.ts';
-import { analysisDurationSeconds } from './analysis-template.ts';
-import { CANARY_MAX_SURGE, deploymentCanaryTraffic } from '../../fleet/canary-traffic.ts';
+import { analysisTemplateNames, serviceNames } from '../../fleet/naming.ts';
+import { analysisDurationSeconds, CANARY_MAX_SURGE, deploymentCanaryTraffic } from '../../fleet/canary-traffic.ts';
 import { deploymentLabels, selectorLabels, syncWave, SyncWave, versionLabel } from './labels.ts';
 import { modelServerPodTemplate, startupBudgetSeconds } from './model-server.ts';
 import { routeName } from './route.ts';
@@ -28,7 +27,7 @@ const PROGRESS_SLACK_SECONDS = 600;
  * Degraded while its first canary pod is still loading.
  */
 export function progressDeadlineSeconds(deployment: FleetDeployment): number {
-  const analysis = deployment.environment.canary ? analysisDurationSeconds(deployment) : 0;
+  const analysis = deployment.environment.canary ? analysisDurationSeconds(deployment.policy) : 0;
   return startupBudgetSeconds(deployment) + analysis + PROGRESS_SLACK_SECONDS;
 }
 
@@ -46,12 +45,15 @@ export function canarySteps(deployment: FleetDeployment): Record<string, unknown
     if (plan.router === 'gateway-api') out.push({ setCanaryScale: { weight: step.setWeight } });
     out.push({ setWeight: step.setWeight });
     if (step.analysis) {
+      const names = analysisTemplateNames(deployment.model.name);
+      // With no stable pod left at this step (the canary takes every request) there is nothing to compare with.
+      const stableRuns = step.pods.atMin.stable > 0 && step.pods.atMax.stable > 0;
       out.push({
         analysis: {
-          templates: [{ templateName: analysisTemplateName(deployment.model.name) }],
+          templates: [{ templateName: names.canary }, ...(stableRuns ? [{ templateName: names.versusStable }] : [])],
           args: [
             { name: 'canary-hash', valueFrom: { podTemplateHashValue: 'Latest' } },
-            { name: 'stable-hash', valueFrom: { podTemplateHashValue: 'Stable' } },
+            ...(stableRuns ? [{ name: 'stable-hash', valueFrom: { podTemplateHashValue: 'Stable' } }] : []),
           ],
         },
       });

@@ -9,7 +9,7 @@ import type { Deployment, Environment, NodePool } from '../../declarations/envir
 import type { Model } from '../../declarations/model.ts';
 import { poolShape } from '../../fleet/capacity.ts';
 import { modelServerServiceAccount } from '../../fleet/naming.ts';
-import { nodeDiskGiB } from '../../fleet/storage.ts';
+import { nodeStorageNeed, replicaEphemeralStorageGiB } from '../../fleet/storage.ts';
 import { escapeTerraformStrings } from './escape.ts';
 
 /** Terraform release the output needs: `use_lockfile` of the S3 backend arrived in 1.10. */
@@ -27,6 +27,8 @@ export interface EnvironmentStackProps {
   readonly environment: Environment;
   /** Models deployed in the environment, sorted by name; each gets a least-privilege reader identity. */
   readonly deployments: readonly StackDeployment[];
+  /** Whether this stack creates what the cluster needs once (it is the first, by name, of the environments in the cluster). */
+  readonly ownsClusterResources: boolean;
 }
 
 /**
@@ -45,6 +47,7 @@ export class EnvironmentStack extends TerraformStack {
     terraform.configure(this, environment);
     this.addOverride('terraform.required_version', REQUIRED_TERRAFORM_VERSION);
     const cluster = terraform.lookUpCluster(this, environment);
+    if (props.ownsClusterResources) terraform.addClusterResources?.(this, environment, cluster);
     environment.nodePools.forEach((pool, index) => terraform.addGpuNodePool(this, environment, planPool(environment, pool, index, props.deployments), cluster));
     const bucket = terraform.addModelBucket(this, environment, modelNames, cluster);
     const readers = Object.fromEntries(modelNames.map((modelName) => [modelName, terraform.addModelReader(this, environment, modelName, cluster, bucket)]));
@@ -59,24 +62,27 @@ export class EnvironmentStack extends TerraformStack {
   }
 }
 
-/** A pool with its machine, placement, disk (from the largest model that may land on it), labels and taint. */
+/** A pool with its machine, placement, disks (for the replicas that may land on it), labels and taint. */
 function planPool(environment: Environment, pool: NodePool, index: number, deployments: readonly StackDeployment[]): PlannedPool {
-  const placement = cloudPlugin(environment.cloud).placement(environment, pool);
+  const plugin = cloudPlugin(environment.cloud);
+  const placement = plugin.placement(environment, pool);
   if (isCloudIssue(placement)) throw new Error(`nodePools[${index}].${placement.path}: ${placement.message}`);
   const hosted = deployments.filter(({ spec }) => {
     const shape = poolShape(environment, spec.gpu);
     return shape?.gpuType === pool.gpuType && shape.gpusPerNode === pool.gpusPerNode;
   });
-  const cachesPerNode = Math.max(1, ...hosted.map(({ spec }) => Math.floor(pool.gpusPerNode / spec.gpu.count)));
+  const cacheOnNodeDisk = environment.modelCache.kind === 'node-disk';
+  const need = nodeStorageNeed(
+    pool.gpusPerNode,
+    hosted.map(({ model, spec }) => ({ gpusPerReplica: spec.gpu.count, ephemeralStorageGiB: replicaEphemeralStorageGiB(model, cacheOnNodeDisk) })),
+  );
+  const machine = machineFor(environment.cloud, pool.gpuType, pool.gpusPerNode)!;
   return {
     pool,
     index,
-    machine: machineFor(environment.cloud, pool.gpuType, pool.gpusPerNode)!,
+    machine,
     placement,
-    diskGiB: nodeDiskGiB(
-      hosted.map(({ model }) => model),
-      cachesPerNode,
-    ),
+    storage: plugin.nodeStorage(machine, need),
     labels: poolShapeLabels(pool.gpuType, pool.gpusPerNode),
     taints: [GPU_NODE_TAINT],
   };

@@ -49,14 +49,14 @@ describe('the offline provider schema check', () => {
 
   it('catches a removed required argument, in a resource, a nested block and a provider', async () => {
     const terraform = await generated('production');
-    delete terraform.resource.google_container_node_pool['node-pool-h100x4'].cluster;
-    delete terraform.resource.google_container_node_pool['node-pool-h100x4'].node_config.guest_accelerator[0].type;
+    delete terraform.resource.google_container_node_pool['node-pool-h100x8'].cluster;
+    delete terraform.resource.google_container_node_pool['node-pool-h100x8'].node_config.guest_accelerator[0].type;
     const staging = await generated('staging');
     delete staging.resource.azurerm_storage_account['model-bucket'].network_rules.default_action;
 
     expect(terraformSchemaProblems(terraform, schemas)).toEqual([
-      'resource.google_container_node_pool.node-pool-h100x4.node_config.guest_accelerator[0]: missing required argument "type"',
-      'resource.google_container_node_pool.node-pool-h100x4: missing required argument "cluster"',
+      'resource.google_container_node_pool.node-pool-h100x8.node_config.guest_accelerator[0]: missing required argument "type"',
+      'resource.google_container_node_pool.node-pool-h100x8: missing required argument "cluster"',
     ]);
     expect(terraformSchemaProblems(staging, schemas)).toEqual(['resource.azurerm_storage_account.model-bucket.network_rules: missing required argument "default_action"']);
   });

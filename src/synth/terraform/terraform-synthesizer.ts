@@ -14,9 +14,11 @@ export function environmentTerraform(fleet: Fleet, environmentName: string): Rec
   const outdir = mkdtempSync(path.join(tmpdir(), 'llmops-cdktf-'));
   try {
     const app = new App({ outdir, skipValidation: true, stackTraces: false });
+    const clusterOwner = fleet.environments.find((candidate) => candidate.cloud === environment.cloud && candidate.cluster === environment.cluster)!;
     const stack = new EnvironmentStack(app, environment.name, {
       environment,
       deployments: deploymentsOf(fleet, environment.name).map((deployment) => ({ model: deployment.model, spec: deployment.spec })),
+      ownsClusterResources: clusterOwner === environment,
     });
     return stack.toTerraform() as Record<string, unknown>;
   } finally {

@@ -8,7 +8,8 @@ import { cloudPlugin, CLOUDS, type Cloud } from '../../clouds/registry.ts';
 import type { Environment } from '../../declarations/environment.ts';
 import type { Fleet } from '../../fleet/fleet.ts';
 import { loadFleet } from '../../fleet/load.ts';
-import { modelCacheGiB, nodeDiskGiB } from '../../fleet/storage.ts';
+import { gkeBootDiskAllocatableGiB } from '../../clouds/gcp/index.ts';
+import { modelCacheGiB } from '../../fleet/storage.ts';
 import { preparedFixture, REPO_ROOT } from '../../testing/fixture-fleet.ts';
 import { synthesize } from '../steps.ts';
 import { environmentTerraform } from './terraform-synthesizer.ts';
@@ -114,16 +115,41 @@ describe('AWS stack (dev)', () => {
     );
   });
 
-  it('tags each Auto Scaling group with the node template, so the autoscaler can scale a pool from zero', () => {
+  it('tags each Auto Scaling group for discovery and with the node template, ephemeral storage included, so the autoscaler can scale a pool from zero', () => {
     const tags = resources(terraformOf(fleet, 'dev'), 'aws_autoscaling_group_tag').filter((tag) => tag.autoscaling_group_name.includes('node-pool-l4-spot'));
+    const disk = terraformOf(fleet, 'dev').resource.aws_eks_node_group['node-pool-l4-spot'].disk_size;
 
     expect(tags.map((tag) => tag.tag)).toEqual([
+      { key: 'k8s.io/cluster-autoscaler/enabled', value: 'true', propagate_at_launch: false },
+      { key: 'k8s.io/cluster-autoscaler/llm-dev', value: 'owned', propagate_at_launch: false },
       { key: 'k8s.io/cluster-autoscaler/node-template/label/llmops.dev/gpu-type', value: 'nvidia-l4', propagate_at_launch: false },
       { key: 'k8s.io/cluster-autoscaler/node-template/label/llmops.dev/gpus-per-node', value: '1', propagate_at_launch: false },
       { key: 'k8s.io/cluster-autoscaler/node-template/taint/nvidia.com/gpu', value: 'present:NoSchedule', propagate_at_launch: false },
       { key: 'k8s.io/cluster-autoscaler/node-template/resources/nvidia.com/gpu', value: '1', propagate_at_launch: false },
+      // Bottlerocket: the data volume less kube-reserved 1 GiB and the 10 % eviction threshold.
+      { key: 'k8s.io/cluster-autoscaler/node-template/resources/ephemeral-storage', value: `${Math.floor(disk * 0.9 - 1)}Gi`, propagate_at_launch: false },
     ]);
     expect(tags[0].autoscaling_group_name).toBe('${aws_eks_node_group.node-pool-l4-spot.resources[0].autoscaling_groups[0].name}');
+  });
+
+  it('gives the cluster-autoscaler an IRSA role that resizes only this cluster\'s Auto Scaling groups, created once per cluster', () => {
+    const terraform = terraformOf(fleet, 'dev');
+    const permissions = terraform.data.aws_iam_policy_document['cluster-autoscaler-permissions'].statement;
+    const trust = terraform.data.aws_iam_policy_document['cluster-autoscaler-trust'].statement[0];
+    const dev = fleet.environments.find((environment) => environment.name === 'dev')!;
+    const sharing: Fleet = { ...fleet, environments: [...fleet.environments, { ...dev, name: 'dev-b', namespace: 'llm-dev-b', deployments: {} }] };
+
+    expect(terraform.resource.aws_iam_role['cluster-autoscaler'].name).toBe('llm-dev-cluster-autoscaler');
+    expect(trust.condition[0].values).toEqual(['system:serviceaccount:kube-system:cluster-autoscaler']);
+    expect(permissions[0].actions).toContain('autoscaling:DescribeAutoScalingGroups');
+    expect(permissions[1]).toMatchObject({
+      actions: ['autoscaling:SetDesiredCapacity', 'autoscaling:TerminateInstanceInAutoScalingGroup'],
+      condition: [{ test: 'StringEquals', variable: 'aws:ResourceTag/k8s.io/cluster-autoscaler/llm-dev', values: ['owned'] }],
+    });
+    expect(terraform.output.cluster_autoscaler_role_arn.value).toBe('${aws_iam_role.cluster-autoscaler.arn}');
+    // A second environment in the same cluster leaves the role to the first (by name).
+    expect(terraformOf(sharing, 'dev').resource.aws_iam_role).toHaveProperty('cluster-autoscaler');
+    expect(terraformOf(sharing, 'dev-b').resource.aws_iam_role).not.toHaveProperty('cluster-autoscaler');
   });
 
   it('makes a TLS-only, KMS-encrypted, private bucket whose lifecycle waits for versioning', () => {
@@ -199,14 +225,15 @@ describe('AWS stack (dev)', () => {
 
 describe('GCP stack (production)', () => {
   it('pins each pool to the zones that sell its GPU and sets node counts for the whole pool', () => {
-    const pool = terraformOf(fleet, 'production').resource.google_container_node_pool['node-pool-h100x4'];
+    const pool = terraformOf(fleet, 'production').resource.google_container_node_pool['node-pool-h100x8'];
 
     expect(pool).toMatchObject({
-      name: 'production-h100x4',
+      name: 'production-h100x8',
       location: 'us-central1',
       node_locations: ['us-central1-a', 'us-central1-b', 'us-central1-c'],
-      autoscaling: { total_min_node_count: 1, total_max_node_count: 4, location_policy: 'BALANCED' },
-      initial_node_count: 1,
+      autoscaling: { total_min_node_count: 1, total_max_node_count: 2, location_policy: 'BALANCED' },
+      // Per zone: rounding 1 node over 3 zones up would start three a3-highgpu-8g; the pending replicas bring the first node.
+      initial_node_count: 0,
       lifecycle: { ignore_changes: ['initial_node_count'] },
       upgrade_settings: { strategy: 'SURGE', max_surge: 0, max_unavailable: 1 },
     });
@@ -216,14 +243,14 @@ describe('GCP stack (production)', () => {
 
   it('installs the GKE default driver and runs nodes as a least-privilege service account', () => {
     const terraform = terraformOf(fleet, 'production');
-    const nodeConfig = terraform.resource.google_container_node_pool['node-pool-h100x4'].node_config;
+    const nodeConfig = terraform.resource.google_container_node_pool['node-pool-h100x8'].node_config;
 
     expect(nodeConfig).toMatchObject({
-      machine_type: 'a3-highgpu-4g',
+      machine_type: 'a3-highgpu-8g',
       spot: false,
-      guest_accelerator: [{ type: 'nvidia-h100-80gb', count: 4, gpu_driver_installation_config: { gpu_driver_version: 'DEFAULT' } }],
+      guest_accelerator: [{ type: 'nvidia-h100-80gb', count: 8, gpu_driver_installation_config: { gpu_driver_version: 'DEFAULT' } }],
       taint: [{ key: 'nvidia.com/gpu', value: 'present', effect: 'NO_SCHEDULE' }],
-      labels: { 'llmops.dev/gpu-type': 'nvidia-h100-80gb', 'llmops.dev/gpus-per-node': '4' },
+      labels: { 'llmops.dev/gpu-type': 'nvidia-h100-80gb', 'llmops.dev/gpus-per-node': '8' },
       workload_metadata_config: { mode: 'GKE_METADATA' },
       service_account: '${google_service_account.gpu-node-account.email}',
     });
@@ -324,14 +351,25 @@ describe('Azure stack (staging)', () => {
       name: 'acmellmopsstaging',
       shared_access_key_enabled: false,
       allow_nested_items_to_be_public: false,
-      network_rules: { default_action: 'Deny', bypass: ['AzureServices'], virtual_network_subnet_ids: ['${data.azurerm_kubernetes_cluster.cluster.agent_pool_profile[0].vnet_subnet_id}'] },
+      network_rules: { default_action: 'Deny', bypass: ['AzureServices'], virtual_network_subnet_ids: ['${data.azurerm_subnet.node-subnet.id}'] },
     });
-    expect(account.lifecycle.precondition[0].condition).toBe('${(data.azurerm_kubernetes_cluster.cluster.agent_pool_profile[0].vnet_subnet_id != null)}');
     expect(terraform.resource.azurerm_storage_container['model-container-llama-3-1-70b-instruct']).toMatchObject({
       name: 'llama-3-1-70b-instruct',
       storage_account_id: '${azurerm_storage_account.model-bucket.id}',
       container_access_type: 'private',
     });
+  });
+
+  it('stops the plan before closing the storage account to a node subnet without the Microsoft.Storage service endpoint', () => {
+    const subnet = terraformOf(fleet, 'staging').data.azurerm_subnet['node-subnet'];
+
+    expect(subnet).toMatchObject({
+      resource_group_name: '${element(split("/", data.azurerm_kubernetes_cluster.cluster.agent_pool_profile[0].vnet_subnet_id), 4)}',
+      virtual_network_name: '${element(split("/", data.azurerm_kubernetes_cluster.cluster.agent_pool_profile[0].vnet_subnet_id), 8)}',
+      name: '${element(split("/", data.azurerm_kubernetes_cluster.cluster.agent_pool_profile[0].vnet_subnet_id), 10)}',
+    });
+    expect(subnet.lifecycle.precondition[0].condition).toBe('${(data.azurerm_kubernetes_cluster.cluster.agent_pool_profile[0].vnet_subnet_id != null)}');
+    expect(subnet.lifecycle.postcondition[0].condition).toBe('${contains(self.service_endpoints, "Microsoft.Storage") || contains(self.service_endpoints, "Microsoft.Storage.Global")}');
   });
 
   it('outputs one client id per model; a ServiceAccount carries its own model\'s id once declared, and nothing before', () => {
@@ -405,31 +443,71 @@ describe('DigitalOcean stack (research)', () => {
 });
 
 describe('node disks', () => {
-  it('size each pool from the largest model that may land on it, not one size for all', () => {
-    const production = terraformOf(fleet, 'production').resource.google_container_node_pool;
-    const seventy = fleet.models.find((model) => model.name === 'llama-3-1-70b-instruct')!;
-    const eight = fleet.models.find((model) => model.name === 'llama-3-1-8b-instruct')!;
-    const qwen = fleet.models.find((model) => model.name === 'qwen2-5-7b-instruct')!;
-
-    expect(modelCacheGiB(seventy)).toBe(144);
-    expect(production['node-pool-h100x4'].node_config.disk_size_gb).toBe(nodeDiskGiB([seventy]));
-    expect(production['node-pool-h100x4'].node_config.disk_size_gb).toBe(250);
-    expect(production['node-pool-l4-ondemand'].node_config.disk_size_gb).toBe(nodeDiskGiB([eight, qwen]));
-    expect(production['node-pool-l4-ondemand'].node_config.disk_size_gb).toBe(110);
-    expect(terraformOf(fleet, 'staging').resource.azurerm_kubernetes_cluster_node_pool['node-pool-a100x2'].os_disk_size_gb).toBe(250);
+  it('follow GKE\'s allocatable formula: its own 100 GiB example node offers 43.8 GiB', () => {
+    // GKE docs, "Plan GKE Standard node sizes": capacity 98,831,908 KiB, allocatable 47,060,071,478 bytes.
+    const measured = 47060071478 / 2 ** 30;
+    // The OS partitions are cluster-autoscaler's estimate: a little on the safe side.
+    expect(gkeBootDiskAllocatableGiB(100)).toBeLessThanOrEqual(measured);
+    expect(gkeBootDiskAllocatableGiB(100)).toBeGreaterThan(measured - 0.1);
   });
 
-  it('count every model cache a node can hold when several replicas share it', () => {
-    const eight = fleet.models.find((model) => model.name === 'llama-3-1-8b-instruct')!;
+  it('give every pool ephemeral storage its nodes can allocate to all the replicas that may share them, weights, /tmp and HOME included', () => {
+    const problems: string[] = [];
+    for (const environment of fleet.environments) {
+      const terraform = terraformOf(fleet, environment.name);
+      environment.nodePools.forEach((pool, index) => {
+        const replicas = fleet.deployments.filter((deployment) => deployment.environment.name === environment.name && deployment.spec.gpu.type === pool.gpuType && pool.gpusPerNode >= deployment.spec.gpu.count);
+        if (replicas.length === 0) return;
+        const podsGiB = Math.max(
+          ...replicas.map((deployment) => {
+            const request = podSpec(kubernetesObjects(fleet, `${environment.name}/kubernetes/${deployment.model.name}.yaml`)).spec.containers[0].resources.requests['ephemeral-storage'];
+            return Math.floor(pool.gpusPerNode / deployment.spec.gpu.count) * Number(String(request).replace('Gi', ''));
+          }),
+        );
+        const json = JSON.stringify(terraform);
+        const gke = terraform.resource.google_container_node_pool?.[`node-pool-${pool.name}`]?.node_config;
+        const eks = terraform.resource.aws_eks_node_group?.[`node-pool-${pool.name}`];
+        const aks = terraform.resource.azurerm_kubernetes_cluster_node_pool?.[`node-pool-${pool.name}`];
+        const allocatable = gke
+          ? gke.ephemeral_storage_local_ssd_config
+            ? gke.ephemeral_storage_local_ssd_config.local_ssd_count * 375 * 0.8
+            : gkeBootDiskAllocatableGiB(gke.disk_size_gb)
+          : eks
+            ? eks.disk_size * 0.9 - 1
+            : aks
+              ? aks.os_disk_size_gb * 0.9
+              : Infinity;
+        if (allocatable < podsGiB) problems.push(`${environment.name}/${pool.name}: ${allocatable.toFixed(1)} GiB allocatable < ${podsGiB} GiB requested (${index}, ${json.length})`);
+      });
+    }
+
+    expect(problems).toEqual([]);
+  });
+
+  it('put the A3\'s bundled local SSDs under the pods\' ephemeral storage, and size boot disks for the replicas and two images', () => {
+    const production = terraformOf(fleet, 'production').resource.google_container_node_pool;
+    const seventy = fleet.models.find((model) => model.name === 'llama-3-1-70b-instruct')!;
+
+    expect(modelCacheGiB(seventy)).toBe(144);
+    // a3-highgpu-8g bundles 16 × 375 GiB local SSDs; the boot disk then holds the OS only.
+    expect(production['node-pool-h100x8'].node_config).toMatchObject({ disk_size_gb: 100, ephemeral_storage_local_ssd_config: { local_ssd_count: 16 } });
+    // g2-standard-8 with the 8B (37 GiB) or Qwen (streamed: 16 GiB): 85 % of 180 GiB holds 37 + 2 × 45 GiB images + 20 GiB system.
+    expect(production['node-pool-l4-ondemand'].node_config.disk_size_gb).toBe(180);
+    expect(production['node-pool-l4-ondemand'].node_config).not.toHaveProperty('ephemeral_storage_local_ssd_config');
+  });
+
+  it('count every replica a node can hold when several share it', () => {
     const variant = withEnvironment('dev', (environment) => ({
       ...environment,
       nodePools: [{ name: 'l4x4', gpuType: 'nvidia-l4', gpusPerNode: 4, capacity: 'on-demand', minNodes: 0, maxNodes: 2 }, environment.nodePools[1]],
     }));
 
     const disk = terraformOf(variant, 'dev').resource.aws_eks_node_group['node-pool-l4x4'].disk_size;
+    const single = terraformOf(fleet, 'dev').resource.aws_eks_node_group['node-pool-l4-spot'].disk_size;
 
-    expect(disk).toBe(nodeDiskGiB([eight], 4));
-    expect(disk).toBeGreaterThan(nodeDiskGiB([eight]));
+    // Four 8B replicas of 37 GiB each on one node.
+    expect(disk * 0.9 - 1).toBeGreaterThanOrEqual(4 * 37);
+    expect(disk).toBeGreaterThan(single);
   });
 });
 
