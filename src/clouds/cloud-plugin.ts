@@ -16,7 +16,7 @@ import type { Environment, NodePool } from '../declarations/environment.ts';
 import type { GatewayExposure } from '../declarations/gateway.ts';
 import type { NetworkPeer } from '../declarations/network.ts';
 import type { NodeStorageNeed } from '../fleet/storage.ts';
-import type { DerivedName } from './names.ts';
+import type { CloudDerivedName } from './names.ts';
 
 /** The environment fields only this cloud has: its `cloud` literal, its state backend, its own settings. */
 export type CloudEnvironmentFields = { readonly cloud: z.ZodLiteral<string>; readonly stateBackend: z.ZodType } & Readonly<Record<string, z.ZodType>>;
@@ -200,7 +200,7 @@ export interface CloudPlugin<Fields extends CloudEnvironmentFields = CloudEnviro
   /** How a model server's ServiceAccount gets the model reader's cloud identity. */
   workloadIdentity(environment: Environment, modelName: string): WorkloadIdentityBinding;
   /** Every cloud name derived from the declaration, with the rule it must follow. */
-  derivedNames(environment: Environment, modelNames: readonly string[]): readonly DerivedName[];
+  derivedNames(environment: Environment, modelNames: readonly string[]): readonly CloudDerivedName[];
   /** Rules only this cloud has (bucket names, identity fields, …). */
   crossCheck(environment: Environment, modelNames: readonly string[]): readonly CloudIssue[];
 }

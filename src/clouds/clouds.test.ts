@@ -57,7 +57,7 @@ describe('name rules per cloud', () => {
     await editFile(root, 'environments/staging.ts', "{ name: 'a100-spot',", "{ name: '4090-spot',");
 
     expect(await problems()).toEqual([
-      'environments/staging.ts: nodePools[0].name: expected a value that makes a valid AKS node pool name: 1–12 characters, lower-case letters and digits, starting with a letter (got "4090spot", 8 characters); rename it',
+      'environments/staging.ts: nodePools[0].name: expected the AKS node pool name it makes to be 1–12 characters, lower-case letters and digits, starting with a letter (got "4090spot", 8 characters); rename it',
     ]);
   });
 
@@ -65,7 +65,7 @@ describe('name rules per cloud', () => {
     await editFile(root, 'environments/staging.ts', "  nodePools: [\n", "  nodePools: [\n    { name: 'a100spot', gpuType: 'nvidia-a100-80gb', gpusPerNode: 1, capacity: 'spot', minNodes: 0, maxNodes: 1 },\n");
 
     expect(await problems()).toEqual([
-      'environments/staging.ts: nodePools[1].name: expected an AKS node pool name no other name gives (got "a100spot", also made from environments/staging.ts: nodePools[0].name); rename one of them',
+      'environments/staging.ts: nodePools[1].name: expected the AKS node pool name it makes to differ from every other AKS node pool in cluster llm-staging (got "a100spot", also the AKS node pool of environments/staging.ts: nodePools[0].name); rename one of them',
     ]);
   });
 
@@ -110,9 +110,9 @@ export default defineEnvironment({ ...dev, name: 'dev-dev', cluster: 'llm', name
     const found = await problems();
 
     expect(found).toContain(
-      'environments/dev.ts: deployments.llama-3-1-8b-instruct: expected an IAM role name no other name gives (got "llm-dev-dev-llama-3-1-8b-instruct", also made from environments/dev-dev.ts: deployments.llama-3-1-8b-instruct); rename one of them',
+      'environments/dev.ts: deployments.llama-3-1-8b-instruct: expected the IAM role name it makes to differ from every other IAM role in AWS account 111122223333 (got "llm-dev-dev-llama-3-1-8b-instruct", also the IAM role of environments/dev-dev.ts: deployments.llama-3-1-8b-instruct); rename one of them',
     );
-    expect(found).toContain('environments/dev.ts: cluster: expected an IAM role name no other name gives (got "llm-dev-dev-gpu-nodes", also made from environments/dev-dev.ts: cluster); rename one of them');
+    expect(found).toContain('environments/dev.ts: cluster: expected the IAM role name it makes to differ from every other IAM role in AWS account 111122223333 (got "llm-dev-dev-gpu-nodes", also the IAM role of environments/dev-dev.ts: cluster); rename one of them');
   });
 
   it('EKS and GKE: names over the limit are shortened with a hash and still valid', async () => {
@@ -136,7 +136,7 @@ export default defineEnvironment({ ...dev, name: 'dev-dev', cluster: 'llm', name
     await editFile(root, 'environments/staging.ts', "modelBucket: 'acmellmopsstaging'", "modelBucket: 'acme-llmops-staging'");
 
     expect(await problems()).toEqual([
-      'environments/staging.ts: modelBucket: expected a value that makes a valid Azure storage account name: 3–24 characters, lower-case letters and digits (got "acme-llmops-staging", 19 characters); rename it',
+      'environments/staging.ts: modelBucket: expected the Azure storage account name it makes to be 3–24 characters, lower-case letters and digits (got "acme-llmops-staging", 19 characters); rename it',
     ]);
   });
 });

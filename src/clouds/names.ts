@@ -1,34 +1,31 @@
 /**
  * Cloud names derived from declaration names (node pools, IAM roles, service
  * accounts, containers): each cloud's rules, a stable way to shorten a long
- * name, and the check the loader runs so a name the cloud would refuse, or two
- * names that collide, are reported with the declaration field that caused them.
+ * name. The loader checks them with every other derived name
+ * (src/fleet/name-check.ts), so a name the cloud would refuse, or two names
+ * that collide, are reported with the declaration field that caused them.
  */
 import { createHash } from 'node:crypto';
 import type { Environment, NodePool } from '../declarations/environment.ts';
+import type { DerivedName, NameRule } from '../fleet/name-check.ts';
 
-/** A cloud's rule for one kind of name. */
-export interface NameRule {
-  /** What the name is, for messages: `AKS node pool name`. */
+/** A cloud's rule for one kind of name: what it names (`AKS node pool`) and its syntax. */
+export interface CloudNameRule extends NameRule {
   readonly what: string;
-  /** Longest name the cloud accepts, in characters. */
-  readonly maxLength: number;
-  /** Shortest name the cloud accepts, in characters. Default: 1. */
-  readonly minLength?: number;
-  /** The whole name must match. */
-  readonly pattern: RegExp;
-  /** The pattern in words, for messages. */
-  readonly alphabet: string;
 }
 
-/** A name the Terraform or Kubernetes output will use, and the declaration field it comes from. */
-export interface DerivedName {
-  /** Field path in the environment declaration that the name is made from. */
-  readonly field: string;
-  readonly rule: NameRule;
-  readonly value: string;
-  /** Names must be unique within a scope (`aks-node-pools`, `iam-roles`). */
-  readonly scope: string;
+/** A rule from the cloud's documented limits: `minLength`–`maxLength` characters of `alphabet` (in words), matching `pattern`. */
+export function cloudNameRule(what: string, limits: { minLength?: number; maxLength: number; pattern: RegExp; alphabet: string }): CloudNameRule {
+  const { minLength = 1, maxLength, pattern, alphabet } = limits;
+  return { what, description: `${minLength}–${maxLength} characters, ${alphabet}`, pattern, minLength, maxLength };
+}
+
+/** A name the cloud's output uses and the environment field it comes from; the loader adds the declaration file. */
+export type CloudDerivedName = Omit<DerivedName, 'declarationFile'>;
+
+/** The record of one cloud name: `scope` says where it must be unique, in words (`AWS account 123456789012`). */
+export function cloudName(rule: CloudNameRule, name: string, fieldPath: string, scope: string): CloudDerivedName {
+  return { name, rule, kind: rule.what, scope, fieldPath };
 }
 
 const HASH_LENGTH = 6;
@@ -49,36 +46,9 @@ export function shortenName(name: string, maxLength: number, separator = '-'): s
   return `${head}${separator}${hashOf(name)}`;
 }
 
-/**
- * Problems with derived names: each against its rule, then uniqueness within
- * each scope (a scope can span environments: one AWS account's IAM roles).
- * `origin` says where a name comes from in a collision message (default: its field).
- */
-export function nameIssues<Name extends DerivedName>(names: readonly Name[], origin: (name: Name) => string = (name) => name.field): { name: Name; message: string }[] {
-  const issues: { name: Name; message: string }[] = [];
-  const seen = new Map<string, Name>();
-  for (const name of names) {
-    const { rule, value } = name;
-    const minLength = rule.minLength ?? 1;
-    if (value.length > rule.maxLength || value.length < minLength || !rule.pattern.test(value)) {
-      issues.push({
-        name,
-        message: `expected a value that makes a valid ${rule.what}: ${minLength}–${rule.maxLength} characters, ${rule.alphabet} (got ${JSON.stringify(value)}, ${value.length} characters); rename it`,
-      });
-      continue;
-    }
-    const key = `${name.scope}\u0000${value}`;
-    const first = seen.get(key);
-    if (first) {
-      issues.push({ name, message: `expected ${/^[AEIOU]/.test(rule.what) ? 'an' : 'a'} ${rule.what} no other name gives (got ${JSON.stringify(value)}, also made from ${origin(first)}); rename one of them` });
-    } else seen.set(key, name);
-  }
-  return issues;
-}
-
 /** The cloud name of each node pool, unique within the cluster. */
-export function poolNames(environment: Environment, rule: NameRule, scope: string, nameOf: (pool: NodePool) => string): DerivedName[] {
-  return environment.nodePools.map((pool, index) => ({ field: `nodePools[${index}].name`, rule, value: nameOf(pool), scope: `${scope}/${environment.cluster}` }));
+export function poolNames(environment: Environment, rule: CloudNameRule, nameOf: (pool: NodePool) => string): CloudDerivedName[] {
+  return environment.nodePools.map((pool, index) => cloudName(rule, nameOf(pool), `nodePools[${index}].name`, `cluster ${environment.cluster}`));
 }
 
 /** Lower-case letters, digits and '-', starting with a letter and ending with a letter or digit. */

@@ -5,7 +5,6 @@
  */
 import { GPU_TYPES } from '../catalogue/gpus.ts';
 import { isCloudIssue } from '../clouds/cloud-plugin.ts';
-import { nameIssues, type DerivedName } from '../clouds/names.ts';
 import { cloudPlugin } from '../clouds/registry.ts';
 import { DEFAULT_GPU_MEMORY_UTILIZATION } from '../vllm/engine-args.ts';
 import type { Environment } from '../declarations/environment.ts';
@@ -16,7 +15,7 @@ import { promptTraffic, type Prompt } from '../declarations/prompt.ts';
 import { capacityIssues } from './capacity.ts';
 import { usableGiB, weightsGiB } from './memory.ts';
 import { checkCanaryEvidence, checkServing, checkSharedClusters } from './serving-checks.ts';
-import { kubernetesNames } from './derived-names.ts';
+import { cloudNames, kubernetesNames } from './derived-names.ts';
 import { checkDerivedNames } from './name-check.ts';
 import { checkPromotionCycles } from './promotion-check.ts';
 
@@ -64,9 +63,8 @@ export function crossCheck(declarations: Declarations, invalidFiles: readonly st
   checkCanaryEvidence(declarations.environments, declarations.policies, report);
   for (const policy of declarations.policies) checkPolicy(policy, report);
   checkNamespaces(declarations.environments, report);
-  checkCloudNames(declarations.environments, report);
   issues.push(...checkPromotionCycles(declarations.environments));
-  issues.push(...checkDerivedNames(kubernetesNames(declarations)));
+  issues.push(...checkDerivedNames([...kubernetesNames(declarations), ...cloudNames(declarations)]));
   return issues;
 }
 
@@ -214,16 +212,3 @@ function checkNamespaces(environments: readonly Loaded<Environment>[], report: R
   }
 }
 
-/**
- * Every cloud name derived from the declarations follows its cloud's rules and
- * is unique in its scope — across environments, as two environments can share
- * an AWS account or a cluster.
- */
-function checkCloudNames(environments: readonly Loaded<Environment>[], report: Report): void {
-  const names = environments.flatMap(({ file, value }) =>
-    cloudPlugin(value.cloud)
-      .derivedNames(value, Object.keys(value.deployments))
-      .map((name): DerivedName & { file: string } => ({ ...name, file })),
-  );
-  for (const { name, message } of nameIssues(names, (first) => `${first.file}: ${first.field}`)) report(name.file, name.field, message);
-}

@@ -34,7 +34,7 @@ describe('derived names are checked where they are made, with the field that mad
     await addModel('8b-chat');
     await deployInProduction('8b-chat');
 
-    expect(await problems()).toContain(`environments/production.ts: deployments.8b-chat: expected the Service name it makes to be ${DNS_1035} (got "8b-chat")`);
+    expect(await problems()).toContain(`environments/production.ts: deployments.8b-chat: expected the Service name it makes to be ${DNS_1035} (got "8b-chat", 7 characters); rename it`);
   });
 
   it('a 58-character model whose canary Service would have 65 characters', async () => {
@@ -42,7 +42,7 @@ describe('derived names are checked where they are made, with the field that mad
     await addModel(long);
     await deployInProduction(long);
 
-    expect(await problems()).toContain(`environments/production.ts: deployments.${long}: expected the canary Service name it makes to be ${DNS_1035} (got "${long}-canary", 65 characters)`);
+    expect(await problems()).toContain(`environments/production.ts: deployments.${long}: expected the canary Service name it makes to be ${DNS_1035} (got "${long}-canary", 65 characters); rename it`);
   });
 
   it('models x and x-canary would both write Service x-canary', async () => {
@@ -52,7 +52,7 @@ describe('derived names are checked where they are made, with the field that mad
     await deployInProduction('x');
 
     expect(await problems()).toContain(
-      'environments/production.ts: deployments.x-canary: expected the Service name it makes to differ from every other Service in namespace llm-prod of cluster llm-prod (got "x-canary", also the canary Service of environments/production.ts: deployments.x)',
+      'environments/production.ts: deployments.x-canary: expected the Service name it makes to differ from every other Service in namespace llm-prod of cluster llm-prod (got "x-canary", also the canary Service of environments/production.ts: deployments.x); rename one of them',
     );
   });
 
@@ -61,7 +61,7 @@ describe('derived names are checked where they are made, with the field that mad
     await deployInProduction('default-deny');
 
     expect(await problems()).toContain(
-      'environments/production.ts: deployments.default-deny: expected the NetworkPolicy name it makes to differ from every other NetworkPolicy in namespace llm-prod of cluster llm-prod (got "default-deny", also the NetworkPolicy of the compiler itself)',
+      'environments/production.ts: deployments.default-deny: expected the NetworkPolicy name it makes to differ from every other NetworkPolicy in namespace llm-prod of cluster llm-prod (got "default-deny", also the NetworkPolicy of the compiler itself); rename one of them',
     );
   });
 
@@ -73,14 +73,14 @@ describe('derived names are checked where they are made, with the field that mad
 
     const lines = await problems();
 
-    expect(lines).toContainEqual(expect.stringMatching(/^prompts\/a\.ts: versions\.b-c: expected the prompt ConfigMap name it makes to differ from every other ConfigMap in namespace llm-dev of cluster llm-dev \(got "prompt-a-b-c-[0-9a-f]{8}", also the prompt ConfigMap of prompts\/a-b\.ts: versions\.c\)$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^prompts\/a\.ts: versions\.b-c: expected the prompt ConfigMap name it makes to differ from every other ConfigMap in namespace llm-dev of cluster llm-dev \(got "prompt-a-b-c-[0-9a-f]{8}", also the prompt ConfigMap of prompts\/a-b\.ts: versions\.c\); rename one of them$/));
   });
 
   it('an environment whose Argo CD Application would be the app of apps', async () => {
     const text = await readFile(path.join(root, 'environments/dev.ts'), 'utf8');
     await writeFile(path.join(root, 'environments/root.ts'), text.replace("name: 'dev'", "name: 'root'").replace("namespace: 'llm-dev'", "namespace: 'llm-root'"));
 
-    expect(await problems()).toContain('environments/root.ts: name: expected the Application name it makes to differ from every other Application in the argocd namespace (got "llmops-root", also the Application of the compiler itself)');
+    expect(await problems()).toContain('environments/root.ts: name: expected the Application name it makes to differ from every other Application in the argocd namespace (got "llmops-root", also the Application of the compiler itself); rename one of them');
   });
 
   it('takes records from any source (a cloud plug-in) and reports syntax and duplicates', () => {
@@ -93,8 +93,8 @@ describe('derived names are checked where they are made, with the field that mad
     ]);
 
     expect(issues).toEqual([
-      { file: 'environments/x.ts', path: 'nodePools[1].name', message: 'expected the node pool name it makes to differ from every other node pool in cluster c (got "a100spot", also the node pool of environments/x.ts: nodePools[0].name)' },
-      { file: 'environments/x.ts', path: 'nodePools[2].name', message: `expected the node pool name it makes to be ${DNS_1123_LABEL.description} (got "A100")` },
+      { file: 'environments/x.ts', path: 'nodePools[1].name', message: 'expected the node pool name it makes to differ from every other node pool in cluster c (got "a100spot", also the node pool of environments/x.ts: nodePools[0].name); rename one of them' },
+      { file: 'environments/x.ts', path: 'nodePools[2].name', message: `expected the node pool name it makes to be ${DNS_1123_LABEL.description} (got "A100", 4 characters); rename it` },
     ]);
   });
 });

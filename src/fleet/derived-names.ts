@@ -22,6 +22,7 @@ import {
   ROOT_APPLICATION_NAME,
   serviceNames,
 } from './naming.ts';
+import { cloudPlugin } from '../clouds/registry.ts';
 
 export function kubernetesNames(declarations: Declarations): DerivedName[] {
   const names: DerivedName[] = [];
@@ -65,3 +66,18 @@ export function kubernetesNames(declarations: Declarations): DerivedName[] {
   }
   return names;
 }
+
+/**
+ * Every cloud name the Terraform output derives from the environments (node
+ * pools, IAM roles, service accounts, buckets), each cloud's plug-in listing its
+ * own; scopes can span environments, as two environments can share an AWS
+ * account or a cluster.
+ */
+export function cloudNames(declarations: Declarations): DerivedName[] {
+  return declarations.environments.flatMap(({ file, value }) =>
+    cloudPlugin(value.cloud)
+      .derivedNames(value, Object.keys(value.deployments))
+      .map((name) => ({ ...name, declarationFile: file })),
+  );
+}
+

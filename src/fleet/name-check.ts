@@ -3,7 +3,8 @@
  * unique among names of its kind in its scope. Every record names the
  * declaration field that caused it, so a problem is reported where the user
  * can fix it. The Kubernetes side lists its names in derived-names.ts; a cloud
- * plug-in lists its own (IAM roles, node pools) the same way.
+ * plug-in lists its own (IAM roles, node pools, buckets) the same way
+ * (src/clouds/names.ts), and the loader checks all of them in one call.
  */
 import type { DeclarationIssue } from '../declarations/issues.ts';
 
@@ -14,6 +15,8 @@ export interface NameRule {
   readonly pattern: RegExp;
   /** Longest allowed name, characters. */
   readonly maxLength: number;
+  /** Shortest allowed name, characters. Default: 1. */
+  readonly minLength?: number;
 }
 
 // Kubernetes' rules: apimachinery/pkg/util/validation (IsDNS1123Label, IsDNS1035Label, IsDNS1123Subdomain).
@@ -62,15 +65,14 @@ export function checkDerivedNames(names: readonly DerivedName[]): DeclarationIss
   for (const derived of names) {
     const { name, rule } = derived;
     const role = derived.role ?? derived.kind;
-    if (name.length > rule.maxLength || !rule.pattern.test(name)) {
-      const length = name.length > rule.maxLength ? `, ${name.length} characters` : '';
-      report(derived, `expected the ${role} name it makes to be ${rule.description} (got ${JSON.stringify(name)}${length})`);
+    if (name.length > rule.maxLength || name.length < (rule.minLength ?? 1) || !rule.pattern.test(name)) {
+      report(derived, `expected the ${role} name it makes to be ${rule.description} (got ${JSON.stringify(name)}, ${name.length} characters); rename it`);
     }
     if (derived.scope === undefined) continue;
     const key = `${derived.scope}\u0000${derived.kind}\u0000${name}`;
     const earlier = first.get(key);
     if (!earlier) first.set(key, derived);
-    else report(derived, `expected the ${role} name it makes to differ from every other ${derived.kind} in ${derived.scope} (got ${JSON.stringify(name)}, also the ${earlier.role ?? earlier.kind} of ${where(earlier)})`);
+    else report(derived, `expected the ${role} name it makes to differ from every other ${derived.kind} in ${derived.scope} (got ${JSON.stringify(name)}, also the ${earlier.role ?? earlier.kind} of ${where(earlier)}); rename one of them`);
   }
   return issues;
 }

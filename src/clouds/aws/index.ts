@@ -6,15 +6,15 @@ import type { Environment, NodePool } from '../../declarations/environment.ts';
 import { modelArtifactPrefix } from '../../fleet/naming.ts';
 import { NODEFS_EVICTION_RATIO, smallestDiskGiB } from '../../fleet/storage.ts';
 import { environmentOf, type CloudIssue, type CloudPlugin } from '../cloud-plugin.ts';
-import { poolNames, shortenName, type DerivedName, type NameRule } from '../names.ts';
+import { type CloudDerivedName, cloudName, cloudNameRule, poolNames, shortenName } from '../names.ts';
 import { AWS_ENVIRONMENT_FIELDS } from './environment.ts';
 import { AWS_GPU_MACHINES, AWS_PRICES } from './machines.ts';
 
 /** EKS CreateNodegroup: 1–63 letters, digits, '-' and '_', starting with a letter or digit. */
-const NODE_GROUP_NAME: NameRule = { what: 'EKS node group name', maxLength: 63, pattern: /^[A-Za-z0-9][A-Za-z0-9_-]*$/, alphabet: "letters, digits, '-' and '_', starting with a letter or digit" };
+const NODE_GROUP_NAME = cloudNameRule('EKS node group', { maxLength: 63, pattern: /^[A-Za-z0-9][A-Za-z0-9_-]*$/, alphabet: "letters, digits, '-' and '_', starting with a letter or digit" });
 
 /** IAM CreateRole: 1–64 characters of letters, digits and `+=,.@_-`. */
-const IAM_ROLE_NAME: NameRule = { what: 'IAM role name', maxLength: 64, pattern: /^[\w+=,.@-]+$/, alphabet: "letters, digits and '+=,.@_-'" };
+const IAM_ROLE_NAME = cloudNameRule('IAM role', { maxLength: 64, pattern: /^[\w+=,.@-]+$/, alphabet: "letters, digits and '+=,.@_-'" });
 
 /** EKS node group of a pool: `<environment>-<pool>`, shortened with a hash beyond 63 characters. */
 export function nodeGroupName(environment: Environment, pool: NodePool): string {
@@ -113,10 +113,10 @@ export const aws: CloudPlugin<typeof AWS_ENVIRONMENT_FIELDS> = {
 
   derivedNames(environment, modelNames) {
     const account = asAws(environment).accountId;
-    const names: DerivedName[] = poolNames(environment, NODE_GROUP_NAME, 'eks-node-groups', (pool) => nodeGroupName(environment, pool));
-    names.push({ field: 'cluster', rule: IAM_ROLE_NAME, value: nodeRoleName(environment), scope: `iam-roles/${account}` });
+    const names: CloudDerivedName[] = poolNames(environment, NODE_GROUP_NAME, (pool) => nodeGroupName(environment, pool));
+    names.push(cloudName(IAM_ROLE_NAME, nodeRoleName(environment), 'cluster', `AWS account ${account}`));
     for (const modelName of modelNames) {
-      names.push({ field: `deployments.${modelName}`, rule: IAM_ROLE_NAME, value: readerRoleName(environment, modelName), scope: `iam-roles/${account}` });
+      names.push(cloudName(IAM_ROLE_NAME, readerRoleName(environment, modelName), `deployments.${modelName}`, `AWS account ${account}`));
     }
     return names;
   },

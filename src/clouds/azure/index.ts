@@ -6,21 +6,21 @@
 import type { Environment, NodePool } from '../../declarations/environment.ts';
 import { NODEFS_EVICTION_RATIO, smallestDiskGiB } from '../../fleet/storage.ts';
 import { environmentOf, type CloudIssue, type CloudPlugin, type WorkloadIdentityBinding } from '../cloud-plugin.ts';
-import { poolNames, shortenName, type DerivedName, type NameRule } from '../names.ts';
+import { type CloudDerivedName, cloudName, cloudNameRule, poolNames, shortenName } from '../names.ts';
 import { AZURE_ENVIRONMENT_FIELDS } from './environment.ts';
 import { AZURE_GPU_MACHINES, AZURE_PRICES } from './machines.ts';
 
 /** AKS Linux node pool names: 1–12 lower-case letters and digits, starting with a letter. */
-const AKS_POOL_NAME: NameRule = { what: 'AKS node pool name', maxLength: 12, pattern: /^[a-z][a-z0-9]*$/, alphabet: 'lower-case letters and digits, starting with a letter' };
+const AKS_POOL_NAME = cloudNameRule('AKS node pool', { maxLength: 12, pattern: /^[a-z][a-z0-9]*$/, alphabet: 'lower-case letters and digits, starting with a letter' });
 
 /** Blob container names: 3–63 lower-case letters, digits and single '-', starting and ending with a letter or digit. */
-const CONTAINER_NAME: NameRule = { what: 'Azure blob container name', minLength: 3, maxLength: 63, pattern: /^[a-z0-9](?!.*--)[a-z0-9-]*[a-z0-9]$/, alphabet: "lower-case letters, digits and single '-'" };
+const CONTAINER_NAME = cloudNameRule('Azure blob container', { minLength: 3, maxLength: 63, pattern: /^[a-z0-9](?!.*--)[a-z0-9-]*[a-z0-9]$/, alphabet: "lower-case letters, digits and single '-'" });
 
 /** Managed identity names: 3–128 letters, digits, '-' and '_', starting with a letter or digit. */
-const IDENTITY_NAME: NameRule = { what: 'Azure managed identity name', minLength: 3, maxLength: 128, pattern: /^[A-Za-z0-9][A-Za-z0-9_-]*$/, alphabet: "letters, digits, '-' and '_'" };
+const IDENTITY_NAME = cloudNameRule('Azure managed identity', { minLength: 3, maxLength: 128, pattern: /^[A-Za-z0-9][A-Za-z0-9_-]*$/, alphabet: "letters, digits, '-' and '_'" });
 
 /** Storage account names: 3–24 lower-case letters and digits. */
-const STORAGE_ACCOUNT_NAME: NameRule = { what: 'Azure storage account name', minLength: 3, maxLength: 24, pattern: /^[a-z0-9]+$/, alphabet: 'lower-case letters and digits' };
+const STORAGE_ACCOUNT_NAME = cloudNameRule('Azure storage account', { minLength: 3, maxLength: 24, pattern: /^[a-z0-9]+$/, alphabet: 'lower-case letters and digits' });
 
 /** AKS spot pools: AKS adds this taint and label by itself; declaring both keeps Terraform from a perpetual diff. */
 export const AKS_SPOT_TAINT = { key: 'kubernetes.azure.com/scalesetpriority', value: 'spot', effect: 'NoSchedule' } as const;
@@ -97,11 +97,11 @@ export const azure: CloudPlugin<typeof AZURE_ENVIRONMENT_FIELDS> = {
 
   derivedNames(environment, modelNames) {
     const group = asAzure(environment).resourceGroup;
-    const names: DerivedName[] = poolNames(environment, AKS_POOL_NAME, 'aks-node-pools', aksPoolName);
-    names.push({ field: 'modelBucket', rule: STORAGE_ACCOUNT_NAME, value: environment.modelBucket, scope: 'storage-accounts' });
+    const names: CloudDerivedName[] = poolNames(environment, AKS_POOL_NAME, aksPoolName);
+    names.push(cloudName(STORAGE_ACCOUNT_NAME, environment.modelBucket, 'modelBucket', 'Azure (storage account names are global)'));
     for (const modelName of modelNames) {
-      names.push({ field: `deployments.${modelName}`, rule: CONTAINER_NAME, value: modelContainerName(modelName), scope: `containers/${environment.modelBucket}` });
-      names.push({ field: `deployments.${modelName}`, rule: IDENTITY_NAME, value: readerIdentityName(environment, modelName), scope: `identities/${group}` });
+      names.push(cloudName(CONTAINER_NAME, modelContainerName(modelName), `deployments.${modelName}`, `storage account ${environment.modelBucket}`));
+      names.push(cloudName(IDENTITY_NAME, readerIdentityName(environment, modelName), `deployments.${modelName}`, `resource group ${group}`));
     }
     return names;
   },

@@ -17,15 +17,15 @@
 import type { Environment } from '../../declarations/environment.ts';
 import { modelArtifactPrefix } from '../../fleet/naming.ts';
 import { environmentOf, type CloudIssue, type CloudPlugin } from '../cloud-plugin.ts';
-import { LOWER_DASH_LETTER_FIRST, poolNames, shortenName, type DerivedName, type NameRule } from '../names.ts';
+import { type CloudDerivedName, cloudName, cloudNameRule, LOWER_DASH_LETTER_FIRST, poolNames, shortenName } from '../names.ts';
 import { DIGITALOCEAN_ENVIRONMENT_FIELDS } from './environment.ts';
 import { DIGITALOCEAN_GPU_MACHINES, DIGITALOCEAN_PRICES } from './machines.ts';
 
 /** Spaces bucket names: 3–63 lower-case letters, digits and '-', starting and ending with a letter or digit. */
-const SPACES_BUCKET_NAME: NameRule = { what: 'Spaces bucket name', minLength: 3, maxLength: 63, pattern: /^[a-z0-9][a-z0-9-]*[a-z0-9]$/, alphabet: "lower-case letters, digits and '-'" };
+const SPACES_BUCKET_NAME = cloudNameRule('Spaces bucket', { minLength: 3, maxLength: 63, pattern: /^[a-z0-9][a-z0-9-]*[a-z0-9]$/, alphabet: "lower-case letters, digits and '-'" });
 
 /** DOKS node pool names (kept to DNS labels, as they name the nodes). */
-const NODE_POOL_NAME: NameRule = { what: 'DOKS node pool name', maxLength: 63, pattern: LOWER_DASH_LETTER_FIRST, alphabet: "lower-case letters, digits and '-', starting with a letter" };
+const NODE_POOL_NAME = cloudNameRule('DOKS node pool', { maxLength: 63, pattern: LOWER_DASH_LETTER_FIRST, alphabet: "lower-case letters, digits and '-', starting with a letter" });
 
 /** Secret (created by the operator from the Terraform outputs) holding the Spaces reader key. */
 export const SPACES_READER_SECRET = { name: 'spaces-model-reader', accessKeyId: 'access-key-id', secretAccessKey: 'secret-access-key' } as const;
@@ -90,8 +90,8 @@ export const digitalocean: CloudPlugin<typeof DIGITALOCEAN_ENVIRONMENT_FIELDS> =
   },
 
   derivedNames(environment) {
-    const names: DerivedName[] = poolNames(environment, NODE_POOL_NAME, 'doks-node-pools', (pool) => doksNodePoolName(environment, pool.name));
-    names.push({ field: 'modelBucket', rule: SPACES_BUCKET_NAME, value: environment.modelBucket, scope: 'spaces-buckets' });
+    const names: CloudDerivedName[] = poolNames(environment, NODE_POOL_NAME, (pool) => doksNodePoolName(environment, pool.name));
+    names.push(cloudName(SPACES_BUCKET_NAME, environment.modelBucket, 'modelBucket', 'DigitalOcean Spaces (bucket names are global)'));
     return names;
   },
 

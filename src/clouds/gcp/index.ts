@@ -8,15 +8,15 @@ import { modelArtifactPrefix } from '../../fleet/naming.ts';
 import type { NetworkPeer } from '../../declarations/network.ts';
 import { NODEFS_EVICTION_RATIO, smallestDiskGiB } from '../../fleet/storage.ts';
 import { environmentOf, type BackendService, type CloudIssue, type CloudPlugin } from '../cloud-plugin.ts';
-import { LOWER_DASH_LETTER_FIRST, poolNames, shortenName, type DerivedName, type NameRule } from '../names.ts';
+import { type CloudDerivedName, cloudName, cloudNameRule, LOWER_DASH_LETTER_FIRST, poolNames, shortenName } from '../names.ts';
 import { GCP_ENVIRONMENT_FIELDS } from './environment.ts';
 import { GCP_GPU_MACHINES, GCP_GPU_ZONES, GCP_PRICES } from './machines.ts';
 
 /** GKE node pool names: at most 40 lower-case letters, digits and '-', starting with a letter. */
-const NODE_POOL_NAME: NameRule = { what: 'GKE node pool name', maxLength: 40, pattern: LOWER_DASH_LETTER_FIRST, alphabet: "lower-case letters, digits and '-', starting with a letter" };
+const NODE_POOL_NAME = cloudNameRule('GKE node pool', { maxLength: 40, pattern: LOWER_DASH_LETTER_FIRST, alphabet: "lower-case letters, digits and '-', starting with a letter" });
 
 /** IAM service account ids: 6–30 lower-case letters, digits and '-', starting with a letter. */
-const SERVICE_ACCOUNT_ID: NameRule = { what: 'Google service account id', minLength: 6, maxLength: 30, pattern: LOWER_DASH_LETTER_FIRST, alphabet: "lower-case letters, digits and '-', starting with a letter" };
+const SERVICE_ACCOUNT_ID = cloudNameRule('Google service account', { minLength: 6, maxLength: 30, pattern: LOWER_DASH_LETTER_FIRST, alphabet: "lower-case letters, digits and '-', starting with a letter" });
 
 /** GKE node pool of a pool: `<environment>-<pool>`, shortened with a hash beyond 40 characters. */
 export function gkeNodePoolName(environment: Environment, pool: NodePool): string {
@@ -196,10 +196,10 @@ export const gcp: CloudPlugin<typeof GCP_ENVIRONMENT_FIELDS> = {
 
   derivedNames(environment, modelNames) {
     const project = asGcp(environment).project;
-    const names: DerivedName[] = poolNames(environment, NODE_POOL_NAME, 'gke-node-pools', (pool) => gkeNodePoolName(environment, pool));
-    names.push({ field: 'name', rule: SERVICE_ACCOUNT_ID, value: nodeAccountId(environment), scope: `service-accounts/${project}` });
+    const names: CloudDerivedName[] = poolNames(environment, NODE_POOL_NAME, (pool) => gkeNodePoolName(environment, pool));
+    names.push(cloudName(SERVICE_ACCOUNT_ID, nodeAccountId(environment), 'name', `project ${project}`));
     for (const modelName of modelNames) {
-      names.push({ field: `deployments.${modelName}`, rule: SERVICE_ACCOUNT_ID, value: readerAccountId(environment, modelName), scope: `service-accounts/${project}` });
+      names.push(cloudName(SERVICE_ACCOUNT_ID, readerAccountId(environment, modelName), `deployments.${modelName}`, `project ${project}`));
     }
     return names;
   },
