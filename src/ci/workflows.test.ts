@@ -90,7 +90,7 @@ describe('the GitHub Actions workflows', () => {
     expect(synth.concurrency).toEqual({ group: 'synth-${{ github.event.pull_request.number }}', 'cancel-in-progress': true });
   });
 
-  it('run the bot every 15 minutes and on demand, never two at once, with Prometheus from a variable and the App's token', () => {
+  it("run the bot every 15 minutes and on demand, never two at once, with Prometheus from a variable and the App's token", () => {
     const optimize = workflow('optimize.yml');
     const step = optimize.jobs.optimize!.steps.find((candidate) => candidate.run?.includes('llmops optimize'))!;
 
