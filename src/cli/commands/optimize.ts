@@ -1,4 +1,5 @@
 import { createServer } from 'node:http';
+import { isIP } from 'node:net';
 import { BotRepository } from '../../act/bot-repository.ts';
 import { runCycle, type CycleReport } from '../../act/cycle.ts';
 import { OptimizerMetrics } from '../../act/metrics.ts';
@@ -17,6 +18,8 @@ export interface OptimizeCommandOptions {
   readonly serve?: boolean;
   readonly interval?: string;
   readonly port?: string;
+  /** Address /metrics and /healthz listen on with `serve`. Default: see {@link serveAddress}. */
+  readonly host?: string;
   /** No GitHub: bot branches in the local repository, bodies printed. */
   readonly local?: boolean;
   readonly repository?: string;
@@ -37,6 +40,28 @@ function printReport(report: CycleReport, io: Io): void {
   io.out(`cycle on ${report.baseSha.slice(0, 12)}: ${[...counts].map(([kind, count]) => `${count} ${kind}`).join(', ') || 'nothing to do'}${report.stopped ? ` (stopped: ${report.stopped.split('\n')[0]})` : ''}\n`);
 }
 
+/** Where `--serve` listens: an address, or all interfaces when `host` is undefined. */
+export interface ServeAddress {
+  readonly host: string | undefined;
+  /** For the log line. */
+  readonly description: string;
+}
+
+/**
+ * The address `--serve` listens on. Default: all interfaces in a Kubernetes
+ * pod, where the kubelet's probes and Prometheus reach the pod's IP (the
+ * kubelet sets KUBERNETES_SERVICE_HOST in every container); loopback anywhere
+ * else, so a bot run on a laptop or a shared runner exposes nothing.
+ */
+export function serveAddress(host: string | undefined, environment: NodeJS.ProcessEnv = process.env): ServeAddress {
+  if (host !== undefined) {
+    if (isIP(host) === 0) throw new CliError(`--host: expected an IP address such as 0.0.0.0, :: or 127.0.0.1 (got ${JSON.stringify(host)})`, ExitCode.usage);
+    return { host, description: host.includes(':') ? `[${host}]` : host };
+  }
+  // Node listens on :: (IPv4 too) where IPv6 is available, else on 0.0.0.0.
+  return environment.KUBERNETES_SERVICE_HOST ? { host: undefined, description: 'all interfaces' } : { host: '127.0.0.1', description: '127.0.0.1' };
+}
+
 /** `llmops optimize`: plan, then open or update the bot's pull requests (or local branches). */
 export async function optimizeCommand(options: OptimizeCommandOptions, io: Io): Promise<void> {
   if (options.once === options.serve) throw new CliError('expected exactly one of --once and --serve', ExitCode.usage);
@@ -46,6 +71,7 @@ export async function optimizeCommand(options: OptimizeCommandOptions, io: Io): 
   positive('--at', options.at);
   positive('--interval', options.interval);
   if (options.port !== undefined && !(Number.isInteger(Number(options.port)) && Number(options.port) > 0 && Number(options.port) < 65536)) throw new CliError(`--port: expected a TCP port 1–65535 (got ${JSON.stringify(options.port)})`, ExitCode.usage);
+  const address = serveAddress(options.host);
   const github = options.local
     ? undefined
     : await githubFromEnvironment(options, 'export a token with contents and pull-requests write access, or run with --local to write the branches here and print the pull-request bodies');
@@ -100,8 +126,8 @@ export async function optimizeCommand(options: OptimizeCommandOptions, io: Io): 
         response.writeHead(404).end();
       }
     });
-    await new Promise<void>((resolve) => server.listen(Number(options.port ?? 9464), '127.0.0.1', resolve));
-    io.err(`serving /metrics and /healthz on 127.0.0.1:${options.port ?? 9464}; a cycle every ${intervalMs / 60_000} min\n`);
+    await new Promise<void>((resolve) => server.listen(Number(options.port ?? 9464), address.host, resolve));
+    io.err(`serving /metrics and /healthz on ${address.description}:${options.port ?? 9464}; a cycle every ${intervalMs / 60_000} min\n`);
     while (!stop.signal.aborted) {
       try {
         const report = await cycle();
@@ -110,6 +136,8 @@ export async function optimizeCommand(options: OptimizeCommandOptions, io: Io): 
         healthy = false;
         io.err(`cycle failed: ${error instanceof Error ? error.message : String(error)}\n`);
       }
+      // A signal that came during the cycle ends the loop now, not after the interval.
+      if (stop.signal.aborted) break;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, intervalMs);
         stop.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
