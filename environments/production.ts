@@ -17,6 +17,13 @@ export default defineEnvironment({
     { name: 'l4-ondemand', gpuType: 'nvidia-l4', gpusPerNode: 1, capacity: 'on-demand', minNodes: 2, maxNodes: 16 },
     { name: 'h100x4', gpuType: 'nvidia-h100-80gb', gpusPerNode: 4, capacity: 'on-demand', minNodes: 2, maxNodes: 4 },
   ],
+  // The bot runs in this cluster, next to the Prometheus it reads (README, "Where the bot runs"); create the Secret
+  // llmops-bot-github-app (key private-key: the App's PEM) in llm-prod first.
+  bot: {
+    mode: 'service',
+    image: { repository: 'ghcr.io/acme/llmops-gitops', tag: 'v0.1.0' },
+    githubApp: { clientId: 'Iv23liAcmeLlmopsBot' },
+  },
   budget: { monthlyUsd: 60000 },
   slos: { ttftP95Ms: 800, e2eP95Ms: 30000, interTokenP95Ms: 150, errorRateRatio: 0.01 },
   deployments: {

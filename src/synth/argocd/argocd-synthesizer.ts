@@ -33,6 +33,8 @@ const NAMESPACED_KINDS: readonly [string, string][] = [
   ['apps', 'Deployment'],
   ['argoproj.io', 'AnalysisTemplate'],
   ['argoproj.io', 'Rollout'],
+  // The bot's CronJob (an environment's `bot` with mode `schedule`).
+  ['batch', 'CronJob'],
   ['gateway.networking.k8s.io', 'Gateway'],
   ['gateway.networking.k8s.io', 'HTTPRoute'],
   ['http.keda.sh', 'HTTPScaledObject'],

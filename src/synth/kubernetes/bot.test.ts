@@ -140,6 +140,17 @@ describe('the bot in the cluster', () => {
     }
   });
 
+  it("is every kind the environment's Argo CD project lets its Application create", () => {
+    const project = parseAllDocuments(tree.get('argocd/apps/project.yaml')!)
+      .map((document) => document.toJS())
+      .find((document) => document.metadata.name === 'llmops')!;
+    const allowed = project.spec.namespaceResourceWhitelist.map((entry: { group: string; kind: string }) => `${entry.group}/${entry.kind}`);
+
+    const kinds = ['production/kubernetes/llmops-bot.yaml', 'staging/kubernetes/llmops-bot.yaml'].flatMap((file) => documents(file).map((document) => `${document.apiVersion.includes('/') ? document.apiVersion.split('/')[0] : ''}/${document.kind}`));
+
+    expect(kinds.filter((kind) => !allowed.includes(kind))).toEqual([]);
+  });
+
   it('is generated only where an environment declares it', () => {
     const plain = synthesize(fleet);
 
