@@ -126,7 +126,7 @@ export async function optimizeCommand(options: OptimizeCommandOptions, io: Io): 
   const connect = () =>
     options.local
       ? undefined
-      : githubFromEnvironment(githubOptions, 'export a token with contents and pull-requests write access (or LLMOPS_GITHUB_APP_CLIENT_ID and LLMOPS_GITHUB_APP_PRIVATE_KEY_FILE), or run with --local to write the branches here and print the pull-request bodies');
+      : githubFromEnvironment(githubOptions, 'export a token with contents and pull-requests write access, or run with --local to write the branches here and print the pull-request bodies; with a GitHub App, set LLMOPS_GITHUB_APP_CLIENT_ID and LLMOPS_GITHUB_APP_PRIVATE_KEY_FILE instead');
   let github = await connect();
 
   const metrics = new OptimizerMetrics();
