@@ -11,14 +11,9 @@ import { loadFleet } from '../fleet/load.ts';
 import type { Evaluated, Recommendation } from '../optimizer/recommendation.ts';
 import { mermaidParsers, type MermaidParse } from '../testing/mermaid.ts';
 import { preparedFixture } from '../testing/fixture-fleet.ts';
-import { EXAMPLE_TRUTH, lastWednesdayAfternoon, simulateAndPlan } from '../testing/plan-harness.ts';
+import { EXAMPLE_TRUTH, lastWednesdayAfternoon, simulateAndPlan, steady } from '../testing/plan-harness.ts';
 import { MAX_OPTIONS, paretoChart } from './pareto-chart.ts';
 
-const steady = (requestsPerSecond: number, promptTokens = 600, outputTokens = 100) => ({
-  traffic: { kind: 'steady', requestsPerSecond },
-  promptTokens: { mean: promptTokens },
-  outputTokens: { mean: outputTokens },
-});
 /** Over-provisioned, overloaded and idle deployments: recommendations of every rule that proposes a change. */
 const MIXED = {
   durationMinutes: 70,

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { PREPARED_FIXTURE_VARIABLE, REPO_ROOT } from '../testing/fixture-fleet.ts';
-import { lastWednesdayAfternoon, prometheusWithScenario } from '../testing/plan-harness.ts';
+import { IDLE_PRODUCTION_8B, lastWednesdayAfternoon, prometheusWithScenario } from '../testing/plan-harness.ts';
 
 const run = promisify(execFile);
 
@@ -22,13 +22,6 @@ export const NESTED_CI_VARIABLE = 'LLMOPS_NESTED_CI';
 
 const AT = new Date(lastWednesdayAfternoon().getTime() - 60 * 60_000);
 const DEPLOYMENT = 'production/llama-3-1-8b-instruct';
-/** Light steady traffic on an over-provisioned deployment: the bot proposes a smaller configuration. */
-const SCENARIO = {
-  durationMinutes: 90,
-  seed: 9,
-  deployments: { [DEPLOYMENT]: { traffic: { kind: 'steady', requestsPerSecond: 0.4 }, promptTokens: { mean: 600 }, outputTokens: { mean: 100 } } },
-  truth: { 'llama-3-1-8b-instruct': { parametersBillions: 8.03, kvBytesPerToken: 131072 } },
-};
 
 /** This process's environment without what the outer test run set for itself (its fixture, vitest's worker variables), and no colours in the output. */
 function cleanEnvironment(): NodeJS.ProcessEnv {
@@ -53,7 +46,7 @@ describe('a bot pull request', () => {
         // The checked-out commit as the clone's main, the base the bot branches from (CI clones main).
         await run('git', ['checkout', '--quiet', '-B', 'main'], { cwd: clone });
         await symlink(path.join(REPO_ROOT, 'node_modules'), path.join(clone, 'node_modules'), 'dir');
-        const prometheus = await prometheusWithScenario(SCENARIO, AT, clone);
+        const prometheus = await prometheusWithScenario(IDLE_PRODUCTION_8B, AT, clone);
         let bot: { code: number; output: string };
         try {
           // Act: the bot writes its branch, then CI's checks run on it.

@@ -18,18 +18,12 @@ import type { PrometheusServer } from '../prometheus/server.ts';
 import { createBotWorld, REPOSITORY, TOKEN, type BotWorld } from '../testing/bot-harness.ts';
 import { REPO_ROOT } from '../testing/fixture-fleet.ts';
 import { exampleOf, matchOperation, requestViolations, responseViolations } from '../testing/github-openapi.ts';
-import { lastWednesdayAfternoon, prometheusWithScenario } from '../testing/plan-harness.ts';
+import { IDLE_PRODUCTION_8B, lastWednesdayAfternoon, prometheusWithScenario } from '../testing/plan-harness.ts';
 
 const run = promisify(execFile);
 const AT = new Date(lastWednesdayAfternoon().getTime() - 60 * 60_000);
 const CLIENT_ID = 'Iv23liTestApp0001';
 const INSTALLATION_ID = 4242;
-const SCENARIO = {
-  durationMinutes: 90,
-  seed: 9,
-  deployments: { 'production/llama-3-1-8b-instruct': { traffic: { kind: 'steady', requestsPerSecond: 0.4 }, promptTokens: { mean: 600 }, outputTokens: { mean: 100 } } },
-  truth: { 'llama-3-1-8b-instruct': { parametersBillions: 8.03, kvBytesPerToken: 131072 } },
-};
 const APP_ENDPOINTS = ['/repos/{owner}/{repo}/installation', '/app/installations/{installation_id}/access_tokens'];
 
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -101,7 +95,7 @@ let world: BotWorld;
 let github: AppEndpoints;
 let dir: string;
 beforeAll(async () => {
-  prometheus = await prometheusWithScenario(SCENARIO, AT);
+  prometheus = await prometheusWithScenario(IDLE_PRODUCTION_8B, AT);
 }, 120_000);
 afterAll(async () => prometheus?.stop());
 beforeEach(async () => {

@@ -11,16 +11,10 @@ import type { PrometheusServer } from '../prometheus/server.ts';
 import { createBotWorld, type BotWorld } from '../testing/bot-harness.ts';
 import { REPO_ROOT, runCli } from '../testing/fixture-fleet.ts';
 import { createNetworkNamespace, type NetworkNamespace } from '../testing/network-namespace.ts';
-import { lastWednesdayAfternoon, prometheusWithScenario } from '../testing/plan-harness.ts';
+import { IDLE_PRODUCTION_8B, lastWednesdayAfternoon, prometheusWithScenario } from '../testing/plan-harness.ts';
 
 const AT = new Date(lastWednesdayAfternoon().getTime() - 60 * 60_000);
 const PORT = 9464;
-const SCENARIO = {
-  durationMinutes: 90,
-  seed: 9,
-  deployments: { 'production/llama-3-1-8b-instruct': { traffic: { kind: 'steady', requestsPerSecond: 0.4 }, promptTokens: { mean: 600 }, outputTokens: { mean: 100 } } },
-  truth: { 'llama-3-1-8b-instruct': { parametersBillions: 8.03, kvBytesPerToken: 131072 } },
-};
 
 /** Prometheus for the pod: a TCP relay on the node's end of the veth pair to the test's Prometheus on loopback. */
 function relay(listenAddress: string, target: URL): Promise<Server> {
@@ -44,7 +38,7 @@ afterEach(async () => {
 });
 beforeAll(async () => {
   namespace = await createNetworkNamespace();
-  prometheus = await prometheusWithScenario(SCENARIO, AT);
+  prometheus = await prometheusWithScenario(IDLE_PRODUCTION_8B, AT);
   prometheusForPod = await relay(namespace.nodeAddress, new URL(prometheus.url));
   world = await createBotWorld(() => AT);
 }, 120_000);
