@@ -18,7 +18,7 @@ export default defineEnvironment({
     { name: 'h100x4', gpuType: 'nvidia-h100-80gb', gpusPerNode: 4, capacity: 'on-demand', minNodes: 2, maxNodes: 4 },
   ],
   // The bot runs in this cluster, next to the Prometheus it reads (README, "Where the bot runs"); create the Secret
-  // llmops-bot-github-app (key private-key: the App's PEM) in llm-prod first.
+  // llmops-bot in llm-prod first (keys github-app-private-key: the App's PEM, signing-key: openssl rand -hex 32).
   bot: {
     mode: 'service',
     image: { repository: 'ghcr.io/acme/llmops-gitops', tag: 'v0.1.0' },

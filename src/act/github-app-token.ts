@@ -10,6 +10,9 @@
  * 3. `POST /app/installations/{installation_id}/access_tokens`, narrowed to the
  *    one repository and the permissions the bot uses (contents and pull
  *    requests, write).
+ * 4. `GET /app` with the JWT: the App's slug, whose bot user `<slug>[bot]` is
+ *    the author of the bot's pull requests (an installation token cannot ask
+ *    `GET /user` who it is).
  */
 import { createSign } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -24,6 +27,8 @@ export interface GitHubAppCredentials {
 export interface InstallationToken {
   readonly token: string;
   readonly expiresAt: Date;
+  /** The App's bot user, `<app-slug>[bot]`. */
+  readonly login: string;
 }
 
 export class GitHubAppError extends Error {}
@@ -82,5 +87,6 @@ export async function mintInstallationToken(credentials: GitHubAppCredentials, r
     method: 'POST',
     body: JSON.stringify({ repositories: [repository.split('/')[1]], permissions: { contents: 'write', pull_requests: 'write' } }),
   });
-  return { token: String(minted.token), expiresAt: new Date(String(minted.expires_at)) };
+  const app = await call('the App', `${apiUrl}/app`);
+  return { token: String(minted.token), expiresAt: new Date(String(minted.expires_at)), login: `${String(app.slug)}[bot]` };
 }

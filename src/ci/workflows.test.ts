@@ -98,7 +98,14 @@ describe('the GitHub Actions workflows', () => {
     expect(optimize.on).toEqual({ schedule: [{ cron: '*/15 * * * *' }], workflow_dispatch: null });
     expect(optimize.concurrency).toEqual({ group: 'llmops-optimize', 'cancel-in-progress': false });
     expect(step.run).toBe('npx llmops optimize --once --prometheus "$PROMETHEUS_URL"');
-    expect(step.env).toEqual({ PROMETHEUS_URL: '${{ vars.LLMOPS_PROMETHEUS_URL }}', GITHUB_TOKEN: '${{ steps.app-token.outputs.token }}' });
+    expect(step.env).toEqual({
+      PROMETHEUS_URL: '${{ vars.LLMOPS_PROMETHEUS_URL }}',
+      GITHUB_TOKEN: '${{ steps.app-token.outputs.token }}',
+      // An installation token cannot ask GET /user who it is: the App's bot user is the bot's login.
+      LLMOPS_BOT_LOGIN: '${{ steps.app-token.outputs.app-slug }}[bot]',
+      LLMOPS_BOT_SECRET: '${{ secrets.LLMOPS_BOT_SECRET }}',
+      LLMOPS_PROMETHEUS_TOKEN: '${{ secrets.LLMOPS_PROMETHEUS_TOKEN }}',
+    });
   });
 
   it('mint the App installation token in each run, first, with only the permissions the bot uses', () => {

@@ -24,7 +24,8 @@ const run = promisify(execFile);
 const AT = new Date(lastWednesdayAfternoon().getTime() - 60 * 60_000);
 const CLIENT_ID = 'Iv23liTestApp0001';
 const INSTALLATION_ID = 4242;
-const APP_ENDPOINTS = ['/repos/{owner}/{repo}/installation', '/app/installations/{installation_id}/access_tokens'];
+const APP_ENDPOINTS = ['/repos/{owner}/{repo}/installation', '/app/installations/{installation_id}/access_tokens', '/app'];
+const APP_SLUG = 'acme-llmops';
 
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const privateKeyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
@@ -71,12 +72,16 @@ class AppEndpoints {
         return;
       }
       this.violations.push(...requestViolations(matched, url.searchParams, text ? JSON.parse(text) : undefined), ...jwtProblems(request.headers.authorization).map((problem) => `${matched.template}: JWT ${problem}`));
-      const [status, body] = matched.template.startsWith('/repos/')
-        ? [200, { ...exampleOf('installation'), id: INSTALLATION_ID }]
-        : [201, { ...exampleOf('installation-token'), token: TOKEN, expires_at: new Date(AT.getTime() + 3_600_000).toISOString(), permissions: JSON.parse(text).permissions, repository_selection: 'selected' }];
+      const [status, body] =
+        matched.template === '/app'
+          ? [200, { ...exampleOf('integration'), slug: APP_SLUG }]
+          : matched.template.startsWith('/repos/')
+            ? [200, { ...exampleOf('installation'), id: INSTALLATION_ID }]
+            : [201, { ...exampleOf('installation-token'), token: TOKEN, expires_at: new Date(AT.getTime() + 3_600_000).toISOString(), permissions: JSON.parse(text).permissions, repository_selection: 'selected' }];
       if (matched.params.installation_id !== undefined && matched.params.installation_id !== String(INSTALLATION_ID)) this.violations.push(`installation ${matched.params.installation_id}`);
       if (status === 201) this.minted.push(text);
-      // The installation's response schema has a `nullable` without `type`, which Ajv cannot compile; its body is the description's own example.
+      // Responses checked against the description: the token's. The installation's schema has a `nullable` without `type`, which Ajv
+      // cannot compile, and the App's is nullable as a whole, so the contract helper makes no example of it; both carry what the bot reads.
       if (status === 201) this.violations.push(...responseViolations(matched, status, body));
       response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     });
@@ -143,6 +148,7 @@ describe('llmops optimize with a GitHub App key, in an empty volume', () => {
       expect(forged).toBe(`GitHub App: the installation on ${REPOSITORY}: GitHub rejected the App's JWT: check the client ID and that the private key is the App's current one`);
       expect(notInstalled).toBe(`GitHub App: the installation on ${REPOSITORY}: the App is not installed on ${REPOSITORY} (install it there, with contents and pull requests write)`);
       expect(jwtProblems(`Bearer ${appJwt({ clientId: CLIENT_ID, privateKeyPem }, new Date())}`)).toEqual([]);
+      expect(await mintInstallationToken({ clientId: CLIENT_ID, privateKeyPem }, REPOSITORY, github.url)).toEqual({ token: TOKEN, expiresAt: new Date(AT.getTime() + 3_600_000), login: `${APP_SLUG}[bot]` });
       expect(jwtProblems(`Bearer ${appJwt({ clientId: CLIENT_ID, privateKeyPem }, new Date(Date.now() - 3_600_000))}`)).toEqual([expect.stringMatching(/^iat /)]);
     } finally {
       await new Promise((resolve) => rejecting.close(resolve));

@@ -21,8 +21,6 @@ export type BotImage = z.infer<typeof BotImage>;
 export const BotGitHubApp = z.strictObject({
   /** The App's client ID (its settings page, "Client ID"). */
   clientId: z.string().regex(/^[A-Za-z0-9.]+$/, { error: expected('a GitHub App client ID such as "Iv23liAbCdEf123456"') }),
-  /** Secret in the environment's namespace holding the App's private key (PEM) under the key `private-key`; never in git. Default: `llmops-bot-github-app`. */
-  privateKeySecret: DnsLabel.default('llmops-bot-github-app'),
 });
 export type BotGitHubApp = z.infer<typeof BotGitHubApp>;
 
@@ -44,5 +42,12 @@ export const Bot = z.strictObject({
   intervalMinutes: z.int().min(1).max(60).default(15),
   /** The GitHub App the bot acts as. */
   githubApp: BotGitHubApp,
+  /**
+   * Secret in the environment's namespace, created out of band and never in
+   * git, holding the App's private key (PEM) under `github-app-private-key` and
+   * the bot's signing key (LLMOPS_BOT_SECRET, e.g. `openssl rand -hex 32`)
+   * under `signing-key`. Default: `llmops-bot`.
+   */
+  secretName: DnsLabel.default('llmops-bot'),
 });
 export type Bot = z.infer<typeof Bot>;

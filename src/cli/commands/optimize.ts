@@ -115,11 +115,15 @@ export async function optimizeCommand(options: OptimizeCommandOptions, io: Io): 
   positive('--interval', options.interval);
   if (options.port !== undefined && !(Number.isInteger(Number(options.port)) && Number(options.port) > 0 && Number(options.port) < 65536)) throw new CliError(`--port: expected a TCP port 1–65535 (got ${JSON.stringify(options.port)})`, ExitCode.usage);
   const address = serveAddress(options.host);
-  // With a GitHub App (LLMOPS_GITHUB_APP_*), a new installation token every cycle, in GITHUB_TOKEN for the client and for git's credential helper.
+  // With a GitHub App (LLMOPS_GITHUB_APP_*), a new installation token every cycle, in GITHUB_TOKEN for the client and for
+  // git's credential helper, and the App's bot user as the bot's login (LLMOPS_BOT_LOGIN) unless one is set.
   const app = options.local ? undefined : await appCredentialsFromEnvironment().catch(usageError);
   const githubOptions = { ...options, repository: options.repository ?? githubRepositoryOfUrl(options.clone) };
   const renewToken = async () => {
-    if (app) process.env.GITHUB_TOKEN = (await mintInstallationToken(app, await repositoryOf(githubOptions), githubApiUrlOf(githubOptions))).token;
+    if (!app) return;
+    const minted = await mintInstallationToken(app, await repositoryOf(githubOptions), githubApiUrlOf(githubOptions));
+    process.env.GITHUB_TOKEN = minted.token;
+    process.env.LLMOPS_BOT_LOGIN ||= minted.login;
   };
   await renewToken().catch(failure);
   if (options.clone) await cloneInto(options.clone, options.root);

@@ -18,9 +18,9 @@ const run = promisify(execFile);
 type Document = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; spec: any; data?: Record<string, string> };
 
 const IMAGE = { repository: 'ghcr.io/acme/llmops-gitops', tag: 'v1.4.0' };
-const APP = { clientId: 'Iv23liAbCdEf123456', privateKeySecret: 'llmops-bot-github-app' };
-const SERVICE: Bot = { mode: 'service', image: IMAGE, intervalMinutes: 15, githubApp: APP };
-const SCHEDULE: Bot = { mode: 'schedule', image: { ...IMAGE, digest: `sha256:${'a'.repeat(64)}` }, intervalMinutes: 30, githubApp: APP };
+const APP = { clientId: 'Iv23liAbCdEf123456' };
+const SERVICE: Bot = { mode: 'service', image: IMAGE, intervalMinutes: 15, githubApp: APP, secretName: 'llmops-bot' };
+const SCHEDULE: Bot = { mode: 'schedule', image: { ...IMAGE, digest: `sha256:${'a'.repeat(64)}` }, intervalMinutes: 30, githubApp: APP, secretName: 'llmops-bot' };
 
 let fleet: Fleet;
 let tree: Map<string, string>;
@@ -81,10 +81,11 @@ describe('the bot in the cluster', () => {
       { name: 'HOME', value: '/home/llmops' },
       { name: 'LLMOPS_GITHUB_APP_CLIENT_ID', value: 'Iv23liAbCdEf123456' },
       { name: 'LLMOPS_GITHUB_APP_PRIVATE_KEY_FILE', value: '/var/run/secrets/llmops/github-app/private-key' },
+      { name: 'LLMOPS_BOT_SECRET', valueFrom: { secretKeyRef: { name: 'llmops-bot', key: 'signing-key' } } },
     ]);
     expect(container.readinessProbe.httpGet).toEqual({ path: '/healthz', port: 'metrics' });
     expect(container.livenessProbe.tcpSocket).toEqual({ port: 'metrics' });
-    expect(pod.volumes).toContainEqual({ name: 'github-app', secret: { secretName: 'llmops-bot-github-app', items: [{ key: 'private-key', path: 'private-key' }], defaultMode: 0o400 } });
+    expect(pod.volumes).toContainEqual({ name: 'github-app', secret: { secretName: 'llmops-bot', items: [{ key: 'github-app-private-key', path: 'private-key' }], defaultMode: 0o400 } });
     expect(pod.serviceAccountName).toBe('llmops-bot');
     expect(find('production/kubernetes/llmops-bot.yaml', 'ServiceAccount')).toMatchObject({ automountServiceAccountToken: false });
     expect(find('production/kubernetes/llmops-bot.yaml', 'ServiceMonitor').spec.endpoints).toEqual([{ port: 'metrics', path: '/metrics', interval: '60s', scrapeTimeout: '10s' }]);
@@ -166,7 +167,7 @@ describe('the bot declaration', () => {
         root,
         'environments/production.ts',
         "  budget: { monthlyUsd: 60000 },",
-        "  bot: { mode: 'daemon', image: { repository: 'ghcr.io/acme/llmops-gitops', tag: 'latest' }, githubApp: { clientId: 'Iv23li', privateKeySecret: 'App Key' }, intervalMinutes: 90 },\n  budget: { monthlyUsd: 60000 },",
+        "  bot: { mode: 'daemon', image: { repository: 'ghcr.io/acme/llmops-gitops', tag: 'latest' }, githubApp: { clientId: 'Iv23li' }, secretName: 'App Key', intervalMinutes: 90 },\n  budget: { monthlyUsd: 60000 },",
       );
 
       const result = await runCli(['validate', '--root', root]);
@@ -176,7 +177,7 @@ describe('the bot declaration', () => {
         expect.stringMatching(/^environments\/production\.ts: bot\.mode: .*"service".*"schedule".*\(got "daemon"\)$/),
         expect.stringMatching(/^environments\/production\.ts: bot\.image\.tag: expected a pinned tag, not "latest" \(got "latest"\)$/),
         expect.stringMatching(/^environments\/production\.ts: bot\.intervalMinutes: .*60.*\(got 90\)$/),
-        expect.stringMatching(/^environments\/production\.ts: bot\.githubApp\.privateKeySecret: expected a DNS-1123 label.*\(got "App Key"\)$/),
+        expect.stringMatching(/^environments\/production\.ts: bot\.secretName: expected a DNS-1123 label.*\(got "App Key"\)$/),
       ]);
     } finally {
       await removeFleet(root);

@@ -24,6 +24,8 @@ export const BOT_METRICS_PORT = 9464;
 export const BOT_APP_DIR = '/app';
 /** Mount path of the App's private key, and the variable naming it for the bot. */
 export const BOT_PRIVATE_KEY_FILE = '/var/run/secrets/llmops/github-app/private-key';
+/** Keys of the bot's Secret (created out of band: `bot.secretName`). */
+export const BOT_SECRET_KEYS = { privateKey: 'github-app-private-key', signingKey: 'signing-key' } as const;
 
 /**
  * The git credential helper the bot fetches and pushes with, on GitHub Actions
@@ -147,6 +149,8 @@ export class BotChart extends Chart {
             { name: 'HOME', value: HOME },
             { name: 'LLMOPS_GITHUB_APP_CLIENT_ID', value: bot.githubApp.clientId },
             { name: 'LLMOPS_GITHUB_APP_PRIVATE_KEY_FILE', value: BOT_PRIVATE_KEY_FILE },
+            // The key of the bot's fingerprints and commit signatures.
+            { name: 'LLMOPS_BOT_SECRET', valueFrom: { secretKeyRef: { name: bot.secretName, key: BOT_SECRET_KEYS.signingKey } } },
           ],
           ...(service
             ? {
@@ -176,7 +180,7 @@ export class BotChart extends Chart {
         { name: 'home', emptyDir: {} },
         { name: 'tmp', emptyDir: {} },
         { name: 'gitconfig', configMap: { name: `${BOT_NAME}-gitconfig` } },
-        { name: 'github-app', secret: { secretName: bot.githubApp.privateKeySecret, items: [{ key: 'private-key', path: 'private-key' }], defaultMode: 0o400 } },
+        { name: 'github-app', secret: { secretName: bot.secretName, items: [{ key: BOT_SECRET_KEYS.privateKey, path: 'private-key' }], defaultMode: 0o400 } },
       ],
     };
   }
