@@ -121,7 +121,8 @@ describe('llmops optimize with a GitHub App key, in an empty volume', () => {
     const child = spawn(
       process.execPath,
       [path.join(REPO_ROOT, 'bin/llmops.js'), 'optimize', '--once', '--root', root, '--clone', world.bare, '--repository', REPOSITORY, '--github-api-url', github.url, '--prometheus', prometheus.url, '--at', String(AT.getTime() / 1000)],
-      { env: { ...process.env, GITHUB_TOKEN: '', LLMOPS_GITHUB_APP_CLIENT_ID: CLIENT_ID, LLMOPS_GITHUB_APP_PRIVATE_KEY_FILE: path.join(dir, 'private-key.pem') } },
+      // As the in-cluster manifest sets them: the App, and the bot's signing key.
+      { env: { ...process.env, GITHUB_TOKEN: '', LLMOPS_BOT_LOGIN: '', LLMOPS_GITHUB_APP_CLIENT_ID: CLIENT_ID, LLMOPS_GITHUB_APP_PRIVATE_KEY_FILE: path.join(dir, 'private-key.pem'), LLMOPS_BOT_SECRET: 'a-signing-key-of-the-bot-in-the-cluster-0123456789' } },
     );
     let stderr = '';
     child.stderr.on('data', (chunk) => (stderr += chunk));
