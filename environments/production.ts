@@ -20,6 +20,13 @@ export default defineEnvironment({
     // Google sells A3 High on demand only with 8 GPUs: each node carries two 4-GPU replicas of the 70B.
     { name: 'h100x8', gpuType: 'nvidia-h100-80gb', gpusPerNode: 8, capacity: 'on-demand', minNodes: 1, maxNodes: 2 },
   ],
+  // The bot runs in this cluster, next to the Prometheus it reads (README, "Where the bot runs"); create the Secret
+  // llmops-bot in llm-prod first (keys github-app-private-key: the App's PEM, signing-key: openssl rand -hex 32).
+  bot: {
+    mode: 'service',
+    image: { repository: 'ghcr.io/acme/llmops-gitops', tag: 'v0.1.0' },
+    githubApp: { clientId: 'Iv23liAcmeLlmopsBot' },
+  },
   budget: { monthlyUsd: 75000 },
   slos: { ttftP95Ms: 800, e2eP95Ms: 30000, interTokenP95Ms: 150, errorRateRatio: 0.01 },
   // expectedRequestsPerMinute: the quietest traffic a rollout may meet; at 1 % the canary must still gather

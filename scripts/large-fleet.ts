@@ -6,13 +6,15 @@
 import { cp, mkdir, mkdtemp, readFile, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { FIXTURE_SOURCE } from '../src/testing/fixture-fleet.ts';
 
 const GPU_BY_CLOUD = { aws: 'nvidia-l4', gcp: 'nvidia-l4', azure: 'nvidia-a100-80gb' } as const;
 
 export async function writeLargeFleet(repoRoot: string, modelCount: number): Promise<string> {
   const root = await mkdtemp(path.join(tmpdir(), `llmops-fleet-${modelCount}-`));
   for (const folder of ['models', 'prompts', 'environments']) await mkdir(path.join(root, folder));
-  await cp(path.join(repoRoot, 'policies'), path.join(root, 'policies'), { recursive: true });
+  // The frozen test fleet's policies, not the live ones: a bot pull request edits the live fleet, never what benchmarks measure.
+  await cp(path.join(FIXTURE_SOURCE, 'policies'), path.join(root, 'policies'), { recursive: true });
   const { repository } = JSON.parse(await readFile(path.join(repoRoot, 'package.json'), 'utf8'));
   await writeFile(path.join(root, 'package.json'), JSON.stringify({ name: 'large-fleet', private: true, type: 'module', repository }));
   await mkdir(path.join(root, 'node_modules'));

@@ -8,6 +8,7 @@ import { expected } from './issues.ts';
 import { Authentication } from './authentication.ts';
 import { Availability } from './availability.ts';
 import { ExpectedRequestsPerMinute } from './canary-evidence.ts';
+import { Bot } from './bot.ts';
 import { ClusterAddons } from './cluster-addons.ts';
 import { Gateway } from './gateway.ts';
 import { ImageRegistry } from './image.ts';
@@ -149,6 +150,8 @@ export const ENVIRONMENT_COMMON_FIELDS = {
   availability: Availability.default({}),
   /** Registry mirroring Docker Hub for the vLLM image. Default: Docker Hub. */
   imageRegistry: ImageRegistry.optional(),
+  /** The bot running in this environment's cluster, where its Prometheus is. Default: none (it runs in GitHub Actions). */
+  bot: Bot.optional(),
   /** Prometheus in the cluster. Default: kube-prometheus-stack in `monitoring`. */
   monitoring: Monitoring.default({
     namespace: 'monitoring',

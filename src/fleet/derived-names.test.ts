@@ -65,6 +65,16 @@ describe('derived names are checked where they are made, with the field that mad
     );
   });
 
+  it('a model named like the in-cluster bot of its environment', async () => {
+    await editFile(root, 'environments/production.ts', '  deployments: {\n', "  bot: { mode: 'service', image: { repository: 'ghcr.io/acme/llmops-gitops', tag: 'v0.1.0' }, githubApp: { clientId: 'Iv23liAcme' } },\n  deployments: {\n");
+    await addModel('llmops-bot');
+    await deployInProduction('llmops-bot');
+
+    expect(await problems()).toContain(
+      'environments/production.ts: deployments.llmops-bot: expected the Service name it makes to differ from every other Service in namespace llm-prod of cluster llm-prod (got "llmops-bot", also the bot Service of environments/production.ts: bot); rename one of them',
+    );
+  });
+
   it('two prompts that give one ConfigMap name', async () => {
     const prompt = (name: string, version: string) =>
       `import { definePrompt } from 'llmops-gitops';\nexport default definePrompt({ name: '${name}', model: 'llama-3-1-8b-instruct', versions: { '${version}': { system: 'Be brief.', template: '{{q}}' } } });\n`;

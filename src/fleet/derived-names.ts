@@ -13,6 +13,8 @@ import { DNS_1035_LABEL, DNS_1123_SUBDOMAIN, type DerivedName } from './name-che
 import {
   analysisTemplateNames,
   argocdApplicationName,
+  BOT_GIT_CONFIG_NAME,
+  BOT_NAME,
   clusterApplicationName,
   platformApplicationName,
   DEFAULT_DENY_POLICY_NAME,
@@ -33,6 +35,11 @@ export function kubernetesNames(declarations: Declarations): DerivedName[] {
     // The environment's own objects first: a deployment that collides with one is the one reported.
     add('ConfigMap', MODEL_REGISTRY_NAME, DNS_1123_SUBDOMAIN, '', '');
     add('NetworkPolicy', DEFAULT_DENY_POLICY_NAME, DNS_1123_SUBDOMAIN, '', '');
+    if (environment.bot) {
+      for (const kind of ['ServiceAccount', 'NetworkPolicy', 'ServiceMonitor']) add(kind, BOT_NAME, DNS_1123_SUBDOMAIN, 'bot', file, `bot ${kind}`);
+      add('Service', BOT_NAME, DNS_1035_LABEL, 'bot', file, 'bot Service');
+      add('ConfigMap', BOT_GIT_CONFIG_NAME, DNS_1123_SUBDOMAIN, 'bot', file, 'bot ConfigMap');
+    }
     for (const modelName of Object.keys(environment.deployments)) {
       const at = `deployments.${modelName}`;
       const services = serviceNames(modelName);

@@ -43,6 +43,11 @@ export function promptConfigMapName(prompt: Prompt, version: string): string {
 /** The environment's model registry ConfigMap. */
 export const MODEL_REGISTRY_NAME = 'llmops-model-registry';
 
+/** The in-cluster bot's objects (Deployment or CronJob, ServiceAccount, Service, NetworkPolicy, ServiceMonitor) and its file. */
+export const BOT_NAME = 'llmops-bot';
+/** The ConfigMap of the bot's git configuration. */
+export const BOT_GIT_CONFIG_NAME = `${BOT_NAME}-gitconfig`;
+
 /** The environment's NetworkPolicy that denies what no other policy admits. */
 export const DEFAULT_DENY_POLICY_NAME = 'default-deny';
 

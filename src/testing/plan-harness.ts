@@ -33,6 +33,20 @@ export function steadyScenario(deploymentIds: readonly string[], seed: number, d
   const steady = { traffic: { kind: 'steady', requestsPerSecond: 0.4 }, promptTokens: { mean: 600 }, outputTokens: { mean: 100 } };
   return { durationMinutes, seed, deployments: Object.fromEntries(deploymentIds.map((id) => [id, steady])), truth: EXAMPLE_TRUTH };
 }
+/** Steady traffic for one deployment of a scenario: requests/s, mean prompt and output lengths in tokens. */
+export const steady = (requestsPerSecond: number, promptTokens = 600, outputTokens = 100) => ({
+  traffic: { kind: 'steady', requestsPerSecond },
+  promptTokens: { mean: promptTokens },
+  outputTokens: { mean: outputTokens },
+});
+
+/** Production's Llama 3.1 8B idling on two L4s for 90 minutes (0.4 requests/s): the bot proposes fewer replicas. */
+export const IDLE_PRODUCTION_8B = {
+  durationMinutes: 90,
+  seed: 9,
+  deployments: { 'production/llama-3-1-8b-instruct': steady(0.4) },
+  truth: { 'llama-3-1-8b-instruct': EXAMPLE_TRUTH['llama-3-1-8b-instruct'] },
+};
 
 /** Starts the real Prometheus with `scenario` (input form) simulated on a fleet's generated/, ending at `end`. */
 export async function prometheusWithScenario(scenario: unknown, end: Date, fleetRoot?: string): Promise<PrometheusServer> {

@@ -51,6 +51,8 @@ const NAMESPACED_KINDS: readonly [string, string][] = [
   ['argoproj.io', 'AnalysisTemplate'],
   ['argoproj.io', 'Rollout'],
   ['gateway.envoyproxy.io', 'EnvoyProxy'],
+  // The bot's CronJob (an environment's `bot` with mode `schedule`).
+  ['batch', 'CronJob'],
   ['gateway.networking.k8s.io', 'Gateway'],
   ['gateway.networking.k8s.io', 'HTTPRoute'],
   ['http.keda.sh', 'InterceptorRoute'],

@@ -2,6 +2,8 @@ import { App, type Chart } from 'cdk8s';
 import { deploymentsOf, type Fleet } from '../../fleet/fleet.ts';
 import { yamlDocuments } from '../serialize.ts';
 import type { OutputFile, Synthesizer } from '../synthesizer.ts';
+import { BOT_NAME } from '../../fleet/naming.ts';
+import { BotChart } from './bot.ts';
 import { DeploymentChart } from './deployment-chart.ts';
 import { EnvironmentChart } from './environment-chart.ts';
 
@@ -24,6 +26,7 @@ export const kubernetesSynthesizer: Synthesizer = {
       const deployments = deploymentsOf(fleet, environment.name);
       const charts: [string, Chart][] = [['namespace', new EnvironmentChart(app, 'namespace', { environment, deployments, repositoryUrl: fleet.repositoryUrl })]];
       for (const deployment of deployments) charts.push([deployment.model.name, new DeploymentChart(app, deployment.model.name, { deployment })]);
+      if (environment.bot) charts.push([BOT_NAME, new BotChart(app, BOT_NAME, { environment, bot: environment.bot, repositoryUrl: fleet.repositoryUrl })]);
       return charts.map(([file, chart]) => ({ path: `${kubernetesFolder(environment.name)}/${file}.yaml`, content: yamlDocuments(chart.toJson()) }));
     });
   },

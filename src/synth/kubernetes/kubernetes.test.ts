@@ -536,7 +536,8 @@ describe('environments and Argo CD', () => {
       }
       const chart = parseAllDocuments(tree.get(`${environment.name}/helm/Chart.yaml`)!)[0].toJS();
       expect(chart).toMatchObject({ apiVersion: 'v2', name: `llmops-${environment.name}`, type: 'application' });
-      expect(chart.version).toMatch(/^0\.1\.0\+[0-9a-f]{12}$/);
+      // Fixed: a version derived from the content was one line every change rewrote (two bot pull requests conflicted there).
+      expect(chart.version).toBe('0.1.0');
     }
     expect(escapeForHelm('{{question}} and {{ $value }}')).toBe('{{ "{{" }}question}} and {{ "{{" }} $value }}');
   });
@@ -592,7 +593,7 @@ describe('a change to one engine argument', () => {
 
       expect(JSON.parse(check.stdout)).toEqual({
         upToDate: false,
-        stale: ['staging/helm/Chart.yaml', 'staging/helm/templates/llama-3-1-8b-instruct.yaml', 'staging/kubernetes/llama-3-1-8b-instruct.yaml'],
+        stale: ['staging/helm/templates/llama-3-1-8b-instruct.yaml', 'staging/kubernetes/llama-3-1-8b-instruct.yaml'],
         missing: [],
         extra: [],
         codeOwners: [],
@@ -601,7 +602,7 @@ describe('a change to one engine argument', () => {
       await runCli(['synth', '--root', root]);
       const after = await readTree(path.join(root, 'generated'));
       expect(after.get('staging/kubernetes/llama-3-1-8b-instruct.yaml')).toContain("- --max-num-seqs\n            - \"192\"");
-      expect([...after].filter(([file, content]) => before.get(file) !== content).map(([file]) => file)).toHaveLength(3);
+      expect([...after].filter(([file, content]) => before.get(file) !== content).map(([file]) => file)).toHaveLength(2);
     } finally {
       await removeFleet(root);
     }

@@ -23,7 +23,7 @@ export function addDefaultDeny(scope: Construct, environment: Environment): void
 }
 
 /** A NetworkPolicy peer from a declared source: a namespace's pods (by label) or an address range. */
-function peer(source: NetworkPeer): Record<string, unknown> {
+export function peer(source: NetworkPeer): Record<string, unknown> {
   if ('cidr' in source) return { ipBlock: { cidr: source.cidr } };
   return {
     namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: source.namespace } },
@@ -31,7 +31,22 @@ function peer(source: NetworkPeer): Record<string, unknown> {
   };
 }
 
-const tcp = (...ports: number[]) => ports.map((port) => ({ port: kplus.k8s.IntOrString.fromNumber(port), protocol: 'TCP' }));
+export const tcp = (...ports: number[]) => ports.map((port) => ({ port: kplus.k8s.IntOrString.fromNumber(port), protocol: 'TCP' }));
+
+/** Prometheus's pods (kube-prometheus-stack labels them `app.kubernetes.io/name: prometheus`) in the environment's monitoring namespace. */
+export const prometheusPeer = (environment: Environment): NetworkPeer => ({ namespace: environment.monitoring.namespace, podLabels: { 'app.kubernetes.io/name': 'prometheus' } });
+
+/** Egress to DNS: kube-dns, and the node-local cache where the cluster runs one. */
+export function dnsEgress(environment: Environment): Record<string, unknown> {
+  const dnsPorts = [
+    { port: kplus.k8s.IntOrString.fromNumber(53), protocol: 'UDP' },
+    { port: kplus.k8s.IntOrString.fromNumber(53), protocol: 'TCP' },
+  ];
+  return { to: [peer(KUBE_DNS), ...nodeLocalDnsOf(environment).map((cidr) => peer({ cidr }))], ports: dnsPorts };
+}
+
+/** Egress over HTTPS to public addresses only (no lateral movement into private ranges). */
+export const publicHttpsEgress = (): Record<string, unknown> => ({ to: [{ ipBlock: { cidr: '0.0.0.0/0', except: PRIVATE_RANGES } }], ports: tcp(443) });
 
 /**
  * The model server's allowances: in from the gateway's data plane, Prometheus
@@ -45,11 +60,7 @@ export function addModelServerNetworkPolicy(scope: Construct, deployment: FleetD
   const { environment } = deployment;
   const port = tcp(VLLM_PORT);
   const metadata = cloudPlugin(environment.cloud).metadataEndpoint;
-  const dnsPorts = [
-    { port: kplus.k8s.IntOrString.fromNumber(53), protocol: 'UDP' },
-    { port: kplus.k8s.IntOrString.fromNumber(53), protocol: 'TCP' },
-  ];
-  const prometheus: NetworkPeer = { namespace: environment.monitoring.namespace, podLabels: { 'app.kubernetes.io/name': 'prometheus' } };
+  const prometheus = prometheusPeer(environment);
   const interceptor: NetworkPeer[] = scaledFromZero(deployment) ? [{ namespace: HTTP_ADD_ON.namespace, podLabels: HTTP_ADD_ON.interceptorLabels }] : [];
   new kplus.k8s.KubeNetworkPolicy(scope, 'network-policy', {
     metadata: { name: deployment.model.name, labels: deploymentLabels(deployment), annotations: syncWave(SyncWave.configuration) },
@@ -61,8 +72,8 @@ export function addModelServerNetworkPolicy(scope: Construct, deployment: FleetD
         { from: [peer(prometheus)], ports: port },
       ],
       egress: [
-        { to: [peer(KUBE_DNS), ...nodeLocalDnsOf(environment).map((cidr) => peer({ cidr }))], ports: dnsPorts },
-        { to: [{ ipBlock: { cidr: '0.0.0.0/0', except: PRIVATE_RANGES } }], ports: tcp(443) },
+        dnsEgress(environment),
+        publicHttpsEgress(),
         ...(metadata ? [{ to: [{ ipBlock: { cidr: metadata.cidr } }], ports: tcp(...metadata.ports) }] : []),
       ],
     },
