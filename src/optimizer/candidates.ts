@@ -8,7 +8,8 @@ import type { Constraints } from '../declarations/policy.ts';
 import { estimateDeploymentCost } from '../fleet/cost.ts';
 import type { FleetDeployment } from '../fleet/fleet.ts';
 import { usableGiB, weightsGiB } from '../fleet/memory.ts';
-import { predict, replicasFor, type Calibration, type Configuration, type Demand, type Prediction } from './predict.ts';
+import { knobValue, TUNED_KNOBS } from '../vllm/knobs.ts';
+import { predict, replicasFor, type Configuration, type Demand, type Prediction, type PredictionContext } from './predict.ts';
 import type { Evaluated } from './recommendation.ts';
 
 /** Peak utilisation the minimum replicas may reach (headroom for what the window did not show). */
@@ -16,11 +17,8 @@ export const TARGET_PEAK_UTILIZATION = 0.8;
 /** Points of improvement a violated soft constraint costs. */
 const SOFT_PENALTY_PCT = 5;
 
-export interface SearchContext {
+export interface SearchContext extends PredictionContext {
   readonly deployment: FleetDeployment;
-  readonly current: Configuration;
-  readonly demand: Demand;
-  readonly calibration: Calibration;
 }
 
 function constraintViolations(prediction: Prediction, costPerHourUsd: number, qualityCostPct: number, demand: Demand, constraints: Constraints): string[] {
@@ -42,10 +40,9 @@ function constraintViolations(prediction: Prediction, costPerHourUsd: number, qu
 
 /** Predicts, prices and checks one configuration; `reference` is what improvement is measured against. */
 export function evaluate(context: SearchContext, configuration: Configuration, reference?: Evaluated): Evaluated {
-  const { deployment, current, demand, calibration } = context;
+  const { deployment, demand } = context;
   const { environment, model, policy } = deployment;
-  const sameHardware = configuration.gpuType === current.gpuType && configuration.gpuCount === current.gpuCount && configuration.quantization === current.quantization;
-  const prediction = predict(model, configuration, demand, calibration, sameHardware ? 1 : 1.1);
+  const prediction = predict(context, configuration);
   const isCurrent = reference === undefined;
   const price = estimateDeploymentCost(
     environment,
@@ -57,6 +54,7 @@ export function evaluate(context: SearchContext, configuration: Configuration, r
   const { slos } = environment;
   const violations = [
     ...(price ? [] : [`no node pool of ${environment.name} hosts ${configuration.gpuCount} x ${configuration.gpuType}`]),
+    ...(prediction.startsUp ? [] : [`vLLM would not start: the KV cache of ${configuration.gpuCount} x ${configuration.gpuType} cannot hold one max-model-len sequence`]),
     ...(prediction.overloaded ? [`overloaded at the peak (${demand.peakRequestsPerSecond.toFixed(2)} req/s > ${prediction.capacityRequestsPerSecond.toFixed(2)} req/s)`] : []),
     ...constraintViolations(prediction, costPerHourUsd, qualityCostPct, demand, {
       maxTtftP95Ms: slos.ttftP95Ms,
@@ -92,11 +90,31 @@ export function evaluate(context: SearchContext, configuration: Configuration, r
 export function sizeReplicas(context: SearchContext, hardware: Omit<Configuration, 'replicasMin' | 'replicasMax'>): Pick<Configuration, 'replicasMin' | 'replicasMax'> {
   const { deployment, demand, current } = context;
   const bounds = deployment.policy.searchSpace.replicas;
-  const needed = replicasFor(deployment.model, { ...hardware, replicasMin: 1, replicasMax: 1 }, demand, demand.peakRequestsPerSecond, TARGET_PEAK_UTILIZATION);
+  const needed = replicasFor(context, { ...hardware, replicasMin: 1, replicasMax: 1 }, demand.peakRequestsPerSecond, TARGET_PEAK_UTILIZATION);
   const scaleToZero = deployment.environment.scaleToZero && current.replicasMin === 0;
   const replicasMin = scaleToZero ? 0 : Math.min(bounds.max, Math.max(bounds.min, 1, needed));
   const replicasMax = Math.min(bounds.max, Math.max(replicasMin, 1, Math.ceil(Math.max(needed, replicasMin) * 1.5)));
   return { replicasMin, replicasMax };
+}
+
+/**
+ * The tuned knobs' settings to try on one piece of hardware: each knob over its grid (within the
+ * policy's range) with the others as they are — a knob at a time, so the search stays small.
+ */
+function knobSettings(context: SearchContext): Pick<Configuration, 'maxNumSeqs' | 'maxNumBatchedTokens'>[] {
+  const { deployment, current } = context;
+  const space = deployment.policy.searchSpace;
+  const base = { maxNumSeqs: current.maxNumSeqs, maxNumBatchedTokens: current.maxNumBatchedTokens };
+  const settings = [base];
+  for (const knob of TUNED_KNOBS) {
+    const range = space[knob.key];
+    const currentValue = current[knob.key] ?? knobValue(knob, deployment.engineArgs, current.gpuType);
+    for (const value of new Set([range.min, ...knob.grid, range.max])) {
+      if (value < range.min || value > range.max || value === currentValue) continue;
+      settings.push({ ...base, [knob.key]: value });
+    }
+  }
+  return settings;
 }
 
 /** Hardware and knob combinations the policy allows, each sized for the demand. */
@@ -106,8 +124,7 @@ export function candidateConfigurations(context: SearchContext): Configuration[]
   const space = policy.searchSpace;
   const gpuTypes = [...new Set([current.gpuType, ...space.gpuTypes])].filter((type) => environment.nodePools.some((pool) => pool.gpuType === type));
   const quantizations: (Quantization | undefined)[] = [...new Set([current.quantization, undefined, ...space.quantizations.filter((method) => model.quantizations[method])])];
-  const grid = [space.maxNumSeqs.min, 32, 64, 128, 256, 512, space.maxNumSeqs.max].filter((value) => value >= space.maxNumSeqs.min && value <= space.maxNumSeqs.max);
-  const seqs = [...new Set([current.maxNumSeqs, ...grid])];
+  const knobs = knobSettings(context);
   const out: Configuration[] = [];
   for (const gpuType of gpuTypes) {
     const largestNode = Math.max(...environment.nodePools.filter((pool) => pool.gpuType === gpuType).map((pool) => pool.gpusPerNode));
@@ -116,8 +133,8 @@ export function candidateConfigurations(context: SearchContext): Configuration[]
         // FP8 weights need Ampere or newer (Marlin kernels on A100/A10G, native on Ada/Hopper).
         if (quantization === 'fp8' && gpuType === 'nvidia-t4') continue;
         if (weightsGiB(model, quantization) >= usableGiB(gpuType, gpuCount)) continue;
-        for (const maxNumSeqs of seqs) {
-          const hardware = { gpuType, gpuCount, quantization, maxNumSeqs };
+        for (const setting of knobs) {
+          const hardware = { gpuType, gpuCount, quantization, ...setting };
           out.push({ ...hardware, ...sizeReplicas(context, hardware) });
         }
       }

@@ -1,13 +1,17 @@
 /**
  * observe: what Prometheus says about every deployment over a window — vLLM's
- * own metrics, GPU utilisation, replicas, and the series orient needs (latency
- * per minute, request-length histograms now and before). One query per signal
- * for the whole fleet (`by (namespace, model_name)`), so a thousand deployments
- * cost the same number of queries as one. Over the 5-minute window each signal
- * prefers the recording rule the Kubernetes output defines.
+ * own metrics, the OpenAI server's errors, GPU utilisation from dcgm-exporter,
+ * replicas from the exporter a cluster has for the workload's kind (Argo
+ * Rollouts for a Rollout, kube-state-metrics for a Deployment), and the series
+ * orient needs (latency per minute, request-length histograms now and before).
+ * One query per signal for the whole fleet (`by (namespace, model_name)`), so a
+ * thousand deployments cost the same number of queries as one. Over the
+ * 5-minute window the latency and rate signals prefer the recording rules the
+ * Kubernetes output defines.
  */
+import { ARGO_ROLLOUTS_FAMILIES, DCGM_FAMILIES, KUBE_STATE_FAMILIES } from '../prometheus/exporters.ts';
 import type { InstantSample, PrometheusClient } from '../prometheus/client.ts';
-import { FINISHED_REASON_LABEL, matcher, MODEL_LABEL, quantileQuery, rateQuery, VLLM_FAMILIES, type VllmCounter, type VllmHistogram } from '../vllm/metrics.ts';
+import { MODEL_LABEL, quantileQuery, rateQuery, serverErrorRatioQuery, VLLM_FAMILIES, withServedModel, type VllmCounter, type VllmHistogram } from '../vllm/metrics.ts';
 
 /** Which deployment: its namespace and served model name. */
 export interface DeploymentTarget {
@@ -19,7 +23,7 @@ export interface DeploymentTarget {
 export interface Signals {
   /** Completed requests per second. */
   readonly requestsPerSecond?: number;
-  /** Aborted ÷ finished requests. */
+  /** Server errors (HTTP 5xx) ÷ all requests of the OpenAI server; client cancellations are not errors. */
   readonly errorRatio?: number;
   readonly e2eP95Seconds?: number;
   readonly ttftP95Seconds?: number;
@@ -34,7 +38,9 @@ export interface Signals {
   readonly kvCacheUsage?: number;
   /** Mean waiting requests across the deployment. */
   readonly waitingRequests?: number;
-  /** Mean GPU utilisation, percent. */
+  /** Mean requests the deployment's engines run at once (summed over its pods). */
+  readonly runningRequests?: number;
+  /** Mean GPU utilisation (dcgm-exporter's, as reported), percent. */
   readonly gpuUtilizationPct?: number;
   /** Mean serving replicas. */
   readonly replicas?: number;
@@ -60,6 +66,11 @@ export type Window = string;
 const BY_LABELS = ['namespace', MODEL_LABEL];
 const BY = BY_LABELS.join(', ');
 
+/** A workload replica count averaged over `window`, its workload-name label (the served model's name) as `model_name`. */
+function workloadReplicas(metric: string, nameLabel: string, window: Window): string {
+  return `label_replace(avg by (namespace, ${nameLabel}) (avg_over_time(${metric}[${window}])), "${MODEL_LABEL}", "$1", "${nameLabel}", "(.*)")`;
+}
+
 /** The fleet-wide PromQL of every scalar signal over a window. */
 export function signalQueries(window: Window, peakWindow: Window = window): Record<keyof Signals, string> {
   const rate = (counter: VllmCounter, selector = '') => rateQuery(counter, selector, window, BY_LABELS);
@@ -70,7 +81,7 @@ export function signalQueries(window: Window, peakWindow: Window = window): Reco
   };
   return {
     requestsPerSecond: rate('requestSuccess'),
-    errorRatio: `${rate('requestSuccess', matcher({ [FINISHED_REASON_LABEL]: 'abort' }))} / ${rate('requestSuccess')}`,
+    errorRatio: serverErrorRatioQuery(window, BY_LABELS),
     e2eP95Seconds: quantile('e2e'),
     ttftP95Seconds: quantile('ttft'),
     interTokenP95Seconds: quantile('interToken'),
@@ -80,10 +91,11 @@ export function signalQueries(window: Window, peakWindow: Window = window): Reco
     meanOutputTokens: meanOf('requestGenerationTokens'),
     kvCacheUsage: `avg by (${BY}) (avg_over_time(${VLLM_FAMILIES.kvCache.name}[${window}]))`,
     waitingRequests: `sum by (${BY}) (avg_over_time(${VLLM_FAMILIES.waiting.name}[${window}]))`,
-    // DCGM labels pods, not models: join through any vLLM series of the pod.
-    gpuUtilizationPct: `avg by (${BY}) (avg_over_time(DCGM_FI_DEV_GPU_UTIL[${window}]) * on (namespace, pod) group_left (model_name) max by (namespace, pod, model_name) (vllm:num_requests_running))`,
-    // kube-state-metrics' count, not a count of pod series (a gone pod's series lingers for the 5-minute lookback).
-    replicas: `label_replace(avg by (namespace, deployment) (avg_over_time(kube_deployment_status_replicas[${window}])), "model_name", "$1", "deployment", "(.*)")`,
+    runningRequests: `sum by (${BY}) (avg_over_time(${VLLM_FAMILIES.running.name}[${window}]))`,
+    // dcgm-exporter labels pods, not models: its own values, given the pod's model by a join.
+    gpuUtilizationPct: `avg by (${BY}) (${withServedModel(`avg_over_time(${DCGM_FAMILIES.gpuUtilization.name}[${window}])`, window)})`,
+    // Available replicas from the controller that owns the workload (not a count of pod series: a gone pod's series lingers for the lookback).
+    replicas: `${workloadReplicas(ARGO_ROLLOUTS_FAMILIES.rolloutReplicasAvailable.name, 'name', window)} or ${workloadReplicas(KUBE_STATE_FAMILIES.deploymentReplicasAvailable.name, 'deployment', window)}`,
     // Demand, not throughput: completions plus the growth of the queue (minus its drain), so that an overload is not
     // mistaken for its capacity and a backlog draining after a scale-out is not mistaken for a peak.
     peakRequestsPerSecond: `max_over_time(clamp_min(sum by (${BY}) (rate(vllm:request_success_total[5m])) + (sum by (${BY}) (deriv(vllm:num_requests_waiting[5m])) or sum by (${BY}) (rate(vllm:request_success_total[5m])) * 0), 0)[${peakWindow}:1m])`,
@@ -93,7 +105,6 @@ export function signalQueries(window: Window, peakWindow: Window = window): Reco
 /** Recording rules (src/synth/kubernetes/prometheus-rules.ts) that answer a signal over 5 minutes. */
 const RECORDED_5M: Partial<Record<keyof Signals, string>> = {
   requestsPerSecond: 'llmops:vllm_requests:rate5m',
-  errorRatio: 'llmops:vllm_request_errors:ratio_rate5m',
   e2eP95Seconds: 'llmops:vllm_e2e_request_latency_seconds:p95_5m',
   ttftP95Seconds: 'llmops:vllm_time_to_first_token_seconds:p95_5m',
   interTokenP95Seconds: 'llmops:vllm_inter_token_latency_seconds:p95_5m',

@@ -127,7 +127,7 @@ describe('policies and budgets', () => {
 
 describe('the optimizer never reads the truth', () => {
   it('changes its recommendation when the hidden truth changes and the declarations do not', async () => {
-    const slowL4 = { ...EXAMPLE_TRUTH, 'llama-3-1-8b-instruct': { ...EXAMPLE_TRUTH['llama-3-1-8b-instruct'], gpus: { 'nvidia-l4': { bandwidth: 0.45, saturation: 0.45 } } } };
+    const slowL4 = { ...EXAMPLE_TRUTH, 'llama-3-1-8b-instruct': { ...EXAMPLE_TRUTH['llama-3-1-8b-instruct'], gpus: { 'nvidia-l4': { speed: 0.45 } } } };
 
     const fast = find(await simulateAndPlan(fleet, MIXED, END), 'production/llama-3-1-8b-instruct');
     const slow = find(await simulateAndPlan(fleet, { ...MIXED, truth: slowL4 }, END), 'production/llama-3-1-8b-instruct');

@@ -47,10 +47,14 @@ export const VLLM_FAMILIES = {
 } as const satisfies Record<string, Family>;
 
 /**
- * The OpenAI-compatible server's own HTTP metrics (prometheus-fastapi-instrumentator, which
- * vllm/entrypoints/openai/api_server.py installs; status codes grouped as `2xx` … `5xx`): the
- * server-error signal. `vllm:request_success_total{finished_reason="abort"}` counts client
- * cancellations, which are not server errors.
+ * The OpenAI-compatible server's own HTTP metrics: vLLM installs prometheus-fastapi-instrumentator
+ * with its default instrumentation (vllm/entrypoints/serve/instrumentator/metrics.py:
+ * `Instrumentator(excluded_handlers=["/metrics", "/health", …]).add().instrument(app)`), whose
+ * `http_requests_total{handler, method, status}` groups status codes as `2xx` … `5xx`
+ * (should_group_status_codes defaults to true; a request that raises before responding is recorded
+ * as 500). It is the server-error signal; `vllm:request_success_total{finished_reason="abort"}`
+ * counts client cancellations, which are not server errors. The instrumentator adds no
+ * `model_name`: a pod's model comes from joining its vLLM series (withServedModel).
  */
 export const HTTP_FAMILIES = {
   requests: { name: 'http_requests', type: 'counter', help: 'Total number of requests by method, status and handler.' },
@@ -59,6 +63,12 @@ export const HTTP_FAMILIES = {
 export const HTTP_STATUS_LABEL = 'status';
 /** The label of `http_requests_total` holding the route (`/v1/chat/completions`). */
 export const HTTP_HANDLER_LABEL = 'handler';
+/** The label of `http_requests_total` holding the HTTP method. */
+export const HTTP_METHOD_LABEL = 'method';
+/** The grouped status of a server error. */
+export const SERVER_ERROR_STATUS = '5xx';
+/** The route of the OpenAI chat endpoint. */
+export const CHAT_COMPLETIONS_HANDLER = '/v1/chat/completions';
 
 export type VllmFamily = keyof typeof VLLM_FAMILIES;
 export type VllmHistogram = { [K in VllmFamily]: (typeof VLLM_FAMILIES)[K]['type'] extends 'histogram' ? K : never }[VllmFamily];
@@ -84,4 +94,22 @@ export function rateQuery(counter: VllmCounter, selector: string, window: string
 /** The q-quantile of a histogram over `window`, aggregated over every series the selector matches, split by `by`. */
 export function quantileQuery(quantile: number, histogram: VllmHistogram, selector: string, window: string, by: readonly string[] = []): string {
   return `histogram_quantile(${quantile}, sum by (${[...by, 'le'].join(', ')}) (rate(${VLLM_FAMILIES[histogram].name}_bucket${selector}[${window}])))`;
+}
+
+/**
+ * `expression` — series labelled by `namespace` and `pod` but not by model, such as the HTTP
+ * counter's or dcgm-exporter's — with each pod's `model_name`, joined on (namespace, pod) from any
+ * vLLM series the pod exported in `window`. The right-hand side is `group` (value 1): a join,
+ * never a scaling.
+ */
+export function withServedModel(expression: string, window: string): string {
+  return `(${expression}) * on (namespace, pod) group_left (${MODEL_LABEL}) group by (namespace, pod, ${MODEL_LABEL}) (last_over_time(${VLLM_FAMILIES.running.name}[${window}]))`;
+}
+
+/** Server errors ÷ all requests of the OpenAI server over `window` (5xx of `http_requests_total`), by `by` (which may include `model_name`). */
+export function serverErrorRatioQuery(window: string, by: readonly string[]): string {
+  const requests = `${HTTP_FAMILIES.requests.name}_total`;
+  const rate = (selector: string) => `sum by (${by.join(', ')}) (${withServedModel(`rate(${requests}${selector}[${window}])`, window)})`;
+  const all = rate('');
+  return `(${rate(matcher({ [HTTP_STATUS_LABEL]: SERVER_ERROR_STATUS }))} or ${all} * 0) / ${all}`;
 }
