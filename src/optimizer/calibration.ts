@@ -13,6 +13,7 @@ import { pointOnCurve, servingAt } from '../performance/curve.ts';
 import { rooflineCapacityCeiling } from '../performance/serving-model.ts';
 import type { ModelFacts } from '../performance/setup.ts';
 import type { EngineArgs } from '../vllm/engine-args.ts';
+import { INTER_TOKEN_BUCKETS, REQUEST_SECONDS_BUCKETS, reportedQuantile, TTFT_BUCKETS } from '../vllm/metrics.ts';
 import type { Signals } from './observe.ts';
 import { lengthsOf, priorCurve, setupOf, type Configuration, type Demand } from './predict.ts';
 
@@ -20,7 +21,7 @@ import { lengthsOf, priorCurve, setupOf, type Configuration, type Demand } from 
 export interface Calibration {
   /** Observed ÷ prior capacity of one replica; carried to every configuration's prior. */
   readonly capacity: number;
-  /** Observed ÷ prior p95 inter-token latency at the observed concurrency. */
+  /** Observed ÷ prior p95 inter-token latency at the observed concurrency (the prior's as Prometheus would report it from vLLM's buckets). */
   readonly interToken: number;
   /** Observed ÷ prior time to first token at the observed concurrency (the inter-token factor while requests queue). */
   readonly ttft: number;
@@ -70,15 +71,18 @@ export function calibrate(facts: ModelFacts, engineArgs: EngineArgs, current: Co
   const queued = (observed.waitingRequests ?? 0) / replicas >= SUSTAINED_QUEUE;
   const evidence: string[] = [];
 
+  // Capacity is at least any rate a replica was seen completing; with a queue, the best such rate is the capacity.
+  const completed = Math.max(perReplica, observed.peakCompletionsPerReplica ?? 0);
   let capacity: number;
   if (queued) {
-    capacity = bounded(perReplica / priorCapacity);
-    evidence.push(`a sustained queue (${fixed((observed.waitingRequests ?? 0) / replicas, 1)} waiting per replica) measures the capacity: ${fixed(perReplica)} req/s per replica, the prior said ${fixed(priorCapacity)}`);
+    capacity = bounded(completed / priorCapacity);
+    evidence.push(`a sustained queue (${fixed((observed.waitingRequests ?? 0) / replicas, 1)} waiting per replica) measures the capacity: ${fixed(completed)} req/s per replica at best, the prior said ${fixed(priorCapacity)}`);
   } else {
     const implied = perReplica / Math.max(at.requestsPerSecond, 1e-9);
-    // Without a queue the replica carried all it was given: its capacity is at least that.
-    capacity = bounded(Math.max(implied, perReplica / priorCapacity));
-    evidence.push(`${fixed(perReplica)} req/s per replica at ${fixed(running, 1)} running, where the prior completes ${fixed(at.requestsPerSecond)} req/s: capacity ${fixed(capacity)}x the prior's ${fixed(priorCapacity)} req/s (no queue, so at least the observed rate)`);
+    capacity = bounded(Math.max(implied, completed / priorCapacity));
+    evidence.push(
+      `${fixed(perReplica)} req/s per replica at ${fixed(running, 1)} running, where the prior completes ${fixed(at.requestsPerSecond)} req/s: capacity ${fixed(capacity)}x the prior's ${fixed(priorCapacity)} req/s (no queue, and at least the ${fixed(completed)} req/s a replica completed at best)`,
+    );
   }
   const ceiling = rooflineCapacityCeiling(setup, lengths);
   if (priorCapacity * capacity > ceiling) {
@@ -86,9 +90,10 @@ export function calibrate(facts: ModelFacts, engineArgs: EngineArgs, current: Co
     evidence.push(`capped at the roofline ceiling of ${fixed(ceiling)} req/s per replica`);
   }
 
-  const interToken = ratio(observed.interTokenP95Seconds, at.interTokenP95Seconds) ?? 1;
-  const ttft = queued ? interToken : (ratio(observed.ttftP95Seconds, at.ttftSeconds) ?? 1);
-  const e2e = queued ? interToken : (ratio(observed.e2eP95Seconds, at.ttftSeconds + lengths.outputTokens * at.tpotSeconds) ?? 1);
+  // Compared as Prometheus reports them: a p95 read from histogram buckets.
+  const interToken = ratio(observed.interTokenP95Seconds, reportedQuantile(0.95, at.interTokenP95Seconds, INTER_TOKEN_BUCKETS)) ?? 1;
+  const ttft = queued ? interToken : (ratio(observed.ttftP95Seconds, reportedQuantile(0.95, at.ttftSeconds, TTFT_BUCKETS)) ?? 1);
+  const e2e = queued ? interToken : (ratio(observed.e2eP95Seconds, reportedQuantile(0.95, at.ttftSeconds + lengths.outputTokens * at.tpotSeconds, REQUEST_SECONDS_BUCKETS)) ?? 1);
   evidence.push(`at that concurrency observed ÷ prior: inter-token p95 ${fixed(interToken)}, TTFT p95 ${fixed(ttft)}${queued ? ' (queueing: decode speed only)' : ''}, end-to-end p95 ${fixed(e2e)}`);
   const uncertainty = 0.02 + 0.3 / Math.sqrt(requestsInWindow) + (queued ? 0 : 0.02);
   return {

@@ -16,6 +16,8 @@ import type { Evaluated } from './recommendation.ts';
 export const TARGET_PEAK_UTILIZATION = 0.8;
 /** Points of improvement a violated soft constraint costs. */
 const SOFT_PENALTY_PCT = 5;
+/** Points of improvement each unit of added prediction uncertainty costs: of two equal gains, the better-evidenced wins. */
+const UNCERTAINTY_PENALTY_PCT = 10;
 
 export interface SearchContext extends PredictionContext {
   readonly deployment: FleetDeployment;
@@ -72,7 +74,8 @@ export function evaluate(context: SearchContext, configuration: Configuration, r
           weights.latency * relative(reference.prediction.e2eP95Seconds, prediction.e2eP95Seconds) +
           weights.quality * ((reference.qualityCostPct - qualityCostPct) / 100) +
           weights.throughput * Math.max(-1, Math.min(1, -relative(reference.prediction.capacityRequestsPerSecond, prediction.capacityRequestsPerSecond)))) -
-      SOFT_PENALTY_PCT * softViolations
+      SOFT_PENALTY_PCT * softViolations -
+      UNCERTAINTY_PENALTY_PCT * Math.max(0, prediction.uncertainty - reference.prediction.uncertainty)
     : 0;
   return {
     configuration,

@@ -46,6 +46,8 @@ export interface Signals {
   readonly replicas?: number;
   /** Highest 5-minute request rate in the window. */
   readonly peakRequestsPerSecond?: number;
+  /** Highest 5-minute completion rate per serving pod in the window: a lower bound of a replica's capacity (its capacity, when requests were queued). */
+  readonly peakCompletionsPerReplica?: number;
 }
 
 /** Cumulative bucket counts of a length histogram over a period: `le` → requests. */
@@ -68,7 +70,12 @@ const BY = BY_LABELS.join(', ');
 
 /** A workload replica count averaged over `window`, its workload-name label (the served model's name) as `model_name`. */
 function workloadReplicas(metric: string, nameLabel: string, window: Window): string {
-  return `label_replace(avg by (namespace, ${nameLabel}) (avg_over_time(${metric}[${window}])), "${MODEL_LABEL}", "$1", "${nameLabel}", "(.*)")`;
+  return `sum by (${BY}) (label_replace(avg_over_time(${metric}[${window}]), "${MODEL_LABEL}", "$1", "${nameLabel}", "(.*)"))`;
+}
+
+/** Available replicas of every workload averaged over `window`, by namespace and model: Rollouts from the Argo Rollouts controller, Deployments from kube-state-metrics. */
+function availableReplicas(window: Window): string {
+  return `(${workloadReplicas(ARGO_ROLLOUTS_FAMILIES.rolloutReplicasAvailable.name, 'name', window)} or ${workloadReplicas(KUBE_STATE_FAMILIES.deploymentReplicasAvailable.name, 'deployment', window)})`;
 }
 
 /** The fleet-wide PromQL of every scalar signal over a window. */
@@ -90,14 +97,16 @@ export function signalQueries(window: Window, peakWindow: Window = window): Reco
     meanPromptTokens: meanOf('requestPromptTokens'),
     meanOutputTokens: meanOf('requestGenerationTokens'),
     kvCacheUsage: `avg by (${BY}) (avg_over_time(${VLLM_FAMILIES.kvCache.name}[${window}]))`,
-    waitingRequests: `sum by (${BY}) (avg_over_time(${VLLM_FAMILIES.waiting.name}[${window}]))`,
-    runningRequests: `sum by (${BY}) (avg_over_time(${VLLM_FAMILIES.running.name}[${window}]))`,
+    // Summed over pods at each minute, then averaged: pods that come and go in the window count only while they exist.
+    waitingRequests: `avg_over_time(sum by (${BY}) (${VLLM_FAMILIES.waiting.name})[${window}:1m])`,
+    runningRequests: `avg_over_time(sum by (${BY}) (${VLLM_FAMILIES.running.name})[${window}:1m])`,
     // dcgm-exporter labels pods, not models: its own values, given the pod's model by a join.
     gpuUtilizationPct: `avg by (${BY}) (${withServedModel(`avg_over_time(${DCGM_FAMILIES.gpuUtilization.name}[${window}])`, window)})`,
     // Available replicas from the controller that owns the workload (not a count of pod series: a gone pod's series lingers for the lookback).
-    replicas: `${workloadReplicas(ARGO_ROLLOUTS_FAMILIES.rolloutReplicasAvailable.name, 'name', window)} or ${workloadReplicas(KUBE_STATE_FAMILIES.deploymentReplicasAvailable.name, 'deployment', window)}`,
+    replicas: availableReplicas(window),
     // Demand, not throughput: completions plus the growth of the queue (minus its drain), so that an overload is not
     // mistaken for its capacity and a backlog draining after a scale-out is not mistaken for a peak.
+    peakCompletionsPerReplica: `max_over_time((sum by (${BY}) (rate(${VLLM_FAMILIES.requestSuccess.name}_total[5m])) / on (${BY}) (${availableReplicas('5m')} > 0))[${window}:1m])`,
     peakRequestsPerSecond: `max_over_time(clamp_min(sum by (${BY}) (rate(vllm:request_success_total[5m])) + (sum by (${BY}) (deriv(vllm:num_requests_waiting[5m])) or sum by (${BY}) (rate(vllm:request_success_total[5m])) * 0), 0)[${peakWindow}:1m])`,
   };
 }

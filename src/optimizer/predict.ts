@@ -12,6 +12,7 @@ import { rooflineCapacityCeiling, rooflineTpotFloorSeconds, startsUp, type Lengt
 import { replicaSetup, type ModelFacts } from '../performance/setup.ts';
 import type { EngineArgs, Quantization } from '../vllm/engine-args.ts';
 import { TUNED_KNOBS } from '../vllm/knobs.ts';
+import { INTER_TOKEN_BUCKETS, REQUEST_SECONDS_BUCKETS, reportedQuantile, TTFT_BUCKETS } from '../vllm/metrics.ts';
 import type { Calibration } from './calibration.ts';
 
 /** A configuration the optimizer can propose for one deployment. */
@@ -136,12 +137,14 @@ export function predict(context: PredictionContext, configuration: Configuration
   }
   const state = servingAt(priorCurve(setup, lengths), Math.min(perReplica, capacity) / calibration.capacity);
   const { point } = state;
+  // p95s as Prometheus will report them (vLLM's buckets), scaled by what was observed; never below the roofline.
   const floor = rooflineTpotFloorSeconds(setup, Math.max(1, point.running), lengths);
-  const calibratedInterToken = point.interTokenP95Seconds * calibration.interToken;
-  const interToken = Math.max(floor, calibratedInterToken);
+  const reported = (seconds: number, buckets: readonly number[]) => reportedQuantile(0.95, seconds, buckets);
+  const calibratedInterToken = reported(point.interTokenP95Seconds, INTER_TOKEN_BUCKETS) * calibration.interToken;
+  const interToken = Math.max(reported(floor, INTER_TOKEN_BUCKETS), calibratedInterToken);
+  const ttft = reported(point.ttftSeconds, TTFT_BUCKETS) * calibration.ttft;
   const tpot = Math.max(floor, point.tpotSeconds * calibration.interToken);
-  const ttft = point.ttftSeconds * calibration.ttft;
-  const e2e = Math.max(ttft + lengths.outputTokens * tpot, (point.ttftSeconds + lengths.outputTokens * point.tpotSeconds) * calibration.e2e);
+  const e2e = Math.max(point.ttftSeconds * calibration.ttft + lengths.outputTokens * tpot, reported(point.ttftSeconds + lengths.outputTokens * point.tpotSeconds, REQUEST_SECONDS_BUCKETS) * calibration.e2e);
   const distance = Math.abs(Math.log((1 + point.running) / (1 + calibration.observedRunningPerReplica)));
   return {
     e2eP95Seconds: e2e,

@@ -113,3 +113,15 @@ export function serverErrorRatioQuery(window: string, by: readonly string[]): st
   const all = rate('');
   return `(${rate(matcher({ [HTTP_STATUS_LABEL]: SERVER_ERROR_STATUS }))} or ${all} * 0) / ${all}`;
 }
+
+/**
+ * What `histogram_quantile(quantile, …)` reports when every observation equals `seconds`: the
+ * bucket's lower bound plus `quantile` of its width (the last finite bound above the largest).
+ * A prediction compared with an observed p95 is compared as Prometheus would report it.
+ */
+export function reportedQuantile(quantile: number, seconds: number, buckets: readonly number[]): number {
+  const index = buckets.findIndex((bound) => seconds <= bound);
+  if (index < 0) return buckets[buckets.length - 1]!;
+  const lower = index === 0 ? 0 : buckets[index - 1]!;
+  return lower + (buckets[index]! - lower) * quantile;
+}
