@@ -60,7 +60,7 @@ export function priorCalibration(reason: string): Calibration {
  */
 export function calibrate(facts: ModelFacts, engineArgs: EngineArgs, current: Configuration, observed: Signals, demand: Demand, requestsInWindow: number): Calibration {
   const replicas = Math.max(1, observed.replicas ?? current.replicasMin);
-  const perReplica = (observed.requestsPerSecond ?? 0) / replicas;
+  const perReplica = (observed.servedRequestsPerSecond ?? observed.requestsPerSecond ?? 0) / replicas;
   if (perReplica <= 0 || requestsInWindow <= 0) return priorCalibration('no completed requests in the window: the prior as it is');
   const setup = setupOf(facts, engineArgs, current);
   const lengths = lengthsOf(demand);

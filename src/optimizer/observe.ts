@@ -11,7 +11,7 @@
  */
 import { ARGO_ROLLOUTS_FAMILIES, DCGM_FAMILIES, KUBE_STATE_FAMILIES } from '../prometheus/exporters.ts';
 import type { InstantSample, PrometheusClient } from '../prometheus/client.ts';
-import { MODEL_LABEL, quantileQuery, rateQuery, serverErrorRatioQuery, VLLM_FAMILIES, withServedModel, type VllmCounter, type VllmHistogram } from '../vllm/metrics.ts';
+import { FINISHED_REASON_LABEL, MODEL_LABEL, quantileQuery, rateQuery, serverErrorRatioQuery, VLLM_FAMILIES, withServedModel, type VllmCounter, type VllmHistogram } from '../vllm/metrics.ts';
 
 /** Which deployment: its namespace and served model name. */
 export interface DeploymentTarget {
@@ -21,8 +21,10 @@ export interface DeploymentTarget {
 
 /** Scalar signals of one deployment over the window; `undefined` where Prometheus has no data. */
 export interface Signals {
-  /** Completed requests per second. */
+  /** Finished requests per second (every reason, client cancellations and time-outs included). */
   readonly requestsPerSecond?: number;
+  /** Requests per second served to the end (`finished_reason` stop or length): what the replicas' capacity delivered. */
+  readonly servedRequestsPerSecond?: number;
   /** Server errors (HTTP 5xx) ÷ all requests of the OpenAI server; client cancellations are not errors. */
   readonly errorRatio?: number;
   readonly e2eP95Seconds?: number;
@@ -46,7 +48,7 @@ export interface Signals {
   readonly replicas?: number;
   /** Highest 5-minute request rate in the window. */
   readonly peakRequestsPerSecond?: number;
-  /** Highest 5-minute completion rate per serving pod in the window: a lower bound of a replica's capacity (its capacity, when requests were queued). */
+  /** Highest completion rate per replica over 10 minutes of steady replicas in the window: a lower bound of a replica's capacity (its capacity, when requests were queued). */
   readonly peakCompletionsPerReplica?: number;
 }
 
@@ -66,28 +68,32 @@ export interface Observation extends Signals {
 export type Window = string;
 
 const BY_LABELS = ['namespace', MODEL_LABEL];
+/** Requests the engine finished by generating them to the end (not aborted). */
+const SERVED = `{${FINISHED_REASON_LABEL}!="abort"}`;
 const BY = BY_LABELS.join(', ');
 
-/** A workload replica count averaged over `window`, its workload-name label (the served model's name) as `model_name`. */
-function workloadReplicas(metric: string, nameLabel: string, window: Window): string {
-  return `sum by (${BY}) (label_replace(avg_over_time(${metric}[${window}]), "${MODEL_LABEL}", "$1", "${nameLabel}", "(.*)"))`;
+/** A workload replica count over `window` (`over`: avg_over_time, min_over_time…), its workload-name label (the served model's name) as `model_name`. */
+function workloadReplicas(metric: string, nameLabel: string, window: Window, over: string): string {
+  return `sum by (${BY}) (label_replace(${over}(${metric}[${window}]), "${MODEL_LABEL}", "$1", "${nameLabel}", "(.*)"))`;
 }
 
 /** Available replicas of every workload averaged over `window`, by namespace and model: Rollouts from the Argo Rollouts controller, Deployments from kube-state-metrics. */
-function availableReplicas(window: Window): string {
-  return `(${workloadReplicas(ARGO_ROLLOUTS_FAMILIES.rolloutReplicasAvailable.name, 'name', window)} or ${workloadReplicas(KUBE_STATE_FAMILIES.deploymentReplicasAvailable.name, 'deployment', window)})`;
+function availableReplicas(window: Window, over = 'avg_over_time'): string {
+  return `(${workloadReplicas(ARGO_ROLLOUTS_FAMILIES.rolloutReplicasAvailable.name, 'name', window, over)} or ${workloadReplicas(KUBE_STATE_FAMILIES.deploymentReplicasAvailable.name, 'deployment', window, over)})`;
 }
 
 /** The fleet-wide PromQL of every scalar signal over a window. */
 export function signalQueries(window: Window, peakWindow: Window = window): Record<keyof Signals, string> {
   const rate = (counter: VllmCounter, selector = '') => rateQuery(counter, selector, window, BY_LABELS);
   const quantile = (histogram: VllmHistogram) => quantileQuery(0.95, histogram, '', window, BY_LABELS);
+  const finished = `sum by (${BY}) (rate(${VLLM_FAMILIES.requestSuccess.name}_total[5m]))`;
   const meanOf = (histogram: VllmHistogram) => {
     const series = (suffix: string) => `sum by (${BY}) (rate(${VLLM_FAMILIES[histogram].name}_${suffix}[${window}]))`;
     return `${series('sum')} / ${series('count')}`;
   };
   return {
     requestsPerSecond: rate('requestSuccess'),
+    servedRequestsPerSecond: rate('requestSuccess', SERVED),
     errorRatio: serverErrorRatioQuery(window, BY_LABELS),
     e2eP95Seconds: quantile('e2e'),
     ttftP95Seconds: quantile('ttft'),
@@ -106,8 +112,10 @@ export function signalQueries(window: Window, peakWindow: Window = window): Reco
     replicas: availableReplicas(window),
     // Demand, not throughput: completions plus the growth of the queue (minus its drain), so that an overload is not
     // mistaken for its capacity and a backlog draining after a scale-out is not mistaken for a peak.
-    peakCompletionsPerReplica: `max_over_time((sum by (${BY}) (rate(${VLLM_FAMILIES.requestSuccess.name}_total[5m])) / on (${BY}) (${availableReplicas('5m')} > 0))[${window}:1m])`,
-    peakRequestsPerSecond: `max_over_time(clamp_min(sum by (${BY}) (rate(vllm:request_success_total[5m])) + (sum by (${BY}) (deriv(vllm:num_requests_waiting[5m])) or sum by (${BY}) (rate(vllm:request_success_total[5m])) * 0), 0)[${peakWindow}:1m])`,
+    // Completions per replica over 10 minutes in which the replica count did not move (no pod came or went).
+    peakCompletionsPerReplica: `max_over_time(((sum by (${BY}) (rate(${VLLM_FAMILIES.requestSuccess.name}_total${SERVED}[10m])) / on (${BY}) (${availableReplicas('10m')} > 0)) and on (${BY}) (${availableReplicas('10m', 'min_over_time')} == on (${BY}) ${availableReplicas('10m', 'max_over_time')}))[${window}:1m])`,
+    // The queue's growth is taken on the deployment's total (pods come and go; their own queues are shares of it).
+    peakRequestsPerSecond: `max_over_time(clamp_min(${finished} + (deriv((sum by (${BY}) (${VLLM_FAMILIES.waiting.name}))[5m:30s]) or ${finished} * 0), 0)[${peakWindow}:1m])`,
   };
 }
 

@@ -69,6 +69,11 @@ export const DeploymentScenario = z.strictObject({
   errorSpike: z.strictObject({ fromMinute: z.number().min(0), toMinute: z.number().min(0), errorRatio: z.number().min(0).max(1) }).optional(),
   /** Share of requests the client cancels (`vllm:request_success_total{finished_reason="abort"}`; not a server error). Default: 0.002. */
   cancelRatio: z.number().min(0).max(1).default(0.002),
+  /**
+   * Seconds a client waits before it gives up (the OpenAI Python client's default: 600): requests
+   * that would wait longer in the queue are abandoned, and vLLM aborts them. Default: 600.
+   */
+  clientTimeoutSeconds: z.number().positive().default(600),
   /** From this minute on, the Argo Rollouts controller reports the rollout aborted (`rollout_info{phase="Abort"}`: its canary analysis failed). Rollouts only. */
   rolloutDegradedFromMinute: z.number().min(0).optional(),
 });

@@ -52,6 +52,10 @@ export interface SimulatedDeployment {
   /** Autoscaler recommendations of the stabilization window. */
   readonly recommendations: { atSeconds: number; replicas: number }[];
   podsCreated: number;
+  /** Requests whose clients gave up waiting, since the start (ground truth for the SLO meter; vLLM counts them as aborted). */
+  timedOut: number;
+  /** Of those, the ones no serving pod saw (no replica was ready). */
+  timedOutUnseen: number;
 }
 
 /** A replica that never starts (vLLM refuses the flags) serves nothing. */
@@ -86,6 +90,8 @@ export class FleetSimulation {
           waiting: 0,
           recommendations: [],
           podsCreated: 0,
+          timedOut: 0,
+          timedOutUnseen: 0,
         };
         for (let index = 0; index < deployment.minReplicas; index += 1) this.addReplica(simulated, 0);
         return simulated;
@@ -153,12 +159,21 @@ export class FleetSimulation {
     return errorSpike && minute >= errorSpike.fromMinute && minute < errorSpike.toMinute ? errorSpike.errorRatio : errorRatio;
   }
 
+  /** A standard normal draw (Box–Muller). */
+  private normal(): number {
+    return Math.sqrt(-2 * Math.log(1 - this.random())) * Math.cos(2 * Math.PI * this.random());
+  }
+
+  /** A Poisson draw of mean `mean` (normal approximation, never negative). */
+  private poisson(mean: number): number {
+    return mean > 0 ? Math.max(0, mean + Math.sqrt(mean) * this.normal()) : 0;
+  }
+
   /** A log-normal draw with the given mean and coefficient of variation. */
   private logNormal(lengths: Lengths): number {
     const sigma2 = Math.log(1 + lengths.cv ** 2);
     const mu = Math.log(lengths.mean) - sigma2 / 2;
-    const normal = Math.sqrt(-2 * Math.log(1 - this.random())) * Math.cos(2 * Math.PI * this.random());
-    return Math.max(1, Math.round(Math.exp(mu + Math.sqrt(sigma2) * normal)));
+    return Math.max(1, Math.round(Math.exp(mu + Math.sqrt(sigma2) * this.normal())));
   }
 
   /** The world's sweep for a deployment at the current mean lengths (cached). */
@@ -172,7 +187,8 @@ export class FleetSimulation {
   private stepDeployment(deployment: SimulatedDeployment, dt: number): void {
     const now = this.elapsedSeconds;
     const minute = now / 60;
-    const arrivals = arrivalRate(deployment.scenario.traffic, minute);
+    // Requests arrive independently (Poisson): a step sees the traffic's rate give or take its square root.
+    const arrivals = this.poisson(arrivalRate(deployment.scenario.traffic, minute) * dt) / dt;
     const { prompt, output } = this.lengths(deployment, minute);
     const ready = deployment.replicas.filter((replica) => replica.readyAtSeconds <= now);
     const curve = this.curve(deployment, prompt, output);
@@ -184,6 +200,12 @@ export class FleetSimulation {
     const backlog = deployment.waiting;
     const completed = Math.min(capacity * dt, arrivals * dt + backlog);
     deployment.waiting = Math.max(0, backlog + arrivals * dt - completed);
+    // Clients give up after their time-out: what would wait longer is abandoned, and vLLM aborts it.
+    const abandoned = Math.max(0, deployment.waiting - Math.max(capacity, arrivals) * deployment.scenario.clientTimeoutSeconds);
+    deployment.waiting -= abandoned;
+    deployment.timedOut += abandoned;
+    for (const replica of ready) replica.finished.abort += abandoned / ready.length;
+    if (ready.length === 0) deployment.timedOutUnseen += abandoned;
     const queueSeconds = capacity > 0 ? deployment.waiting / capacity : 0;
     const errors = this.errorRatio(deployment, minute);
     // Steps carrying a prefill chunk are the long gaps: a share of every request's tokens follows one.
@@ -210,7 +232,7 @@ export class FleetSimulation {
         }
         const promptTokens = this.logNormal(prompt);
         const outputTokens = this.logNormal(output);
-        const queue = queueSeconds * (0.5 + this.random());
+        const queue = Math.min(queueSeconds * (0.5 + this.random()), deployment.scenario.clientTimeoutSeconds);
         const jitter = 0.9 + 0.2 * this.random();
         const ttft = queue + point.ttftSeconds * (promptTokens / prompt.mean);
         const e2e = ttft + outputTokens * point.tpotSeconds * jitter;
