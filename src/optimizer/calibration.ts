@@ -31,6 +31,8 @@ export interface Calibration {
   readonly capacityEvidence: 'queue' | 'concurrency' | 'prior';
   /** Requests per second and running requests per replica where it was learned. */
   readonly observedRequestsPerSecondPerReplica: number;
+  /** The most a replica of the current configuration was seen completing: its capacity is at least this, whatever the prior or the roofline say. */
+  readonly observedCapacityLowerBound: number;
   readonly observedRunningPerReplica: number;
   /** Relative uncertainty (standard deviation of the log) at the observed operating point. */
   readonly uncertainty: number;
@@ -51,7 +53,7 @@ const fixed = (value: number, digits = 2) => value.toFixed(digits);
 
 /** The prior, unchanged: what a deployment without traffic is predicted by. */
 export function priorCalibration(reason: string): Calibration {
-  return { capacity: 1, interToken: 1, ttft: 1, e2e: 1, capacityEvidence: 'prior', observedRequestsPerSecondPerReplica: 0, observedRunningPerReplica: 0, uncertainty: PRIOR_UNCERTAINTY, evidence: [reason] };
+  return { capacity: 1, interToken: 1, ttft: 1, e2e: 1, capacityEvidence: 'prior', observedRequestsPerSecondPerReplica: 0, observedCapacityLowerBound: 0, observedRunningPerReplica: 0, uncertainty: PRIOR_UNCERTAINTY, evidence: [reason] };
 }
 
 /**
@@ -86,8 +88,9 @@ export function calibrate(facts: ModelFacts, engineArgs: EngineArgs, current: Co
   }
   const ceiling = rooflineCapacityCeiling(setup, lengths);
   if (priorCapacity * capacity > ceiling) {
-    capacity = ceiling / priorCapacity;
-    evidence.push(`capped at the roofline ceiling of ${fixed(ceiling)} req/s per replica`);
+    // Extrapolation stops at physics; what was seen stands (a faster world than the catalogue says).
+    capacity = Math.max(ceiling, completed) / priorCapacity;
+    evidence.push(completed > ceiling ? `observed above the roofline ceiling of ${fixed(ceiling)} req/s per replica: the observation stands` : `capped at the roofline ceiling of ${fixed(ceiling)} req/s per replica`);
   }
 
   // Compared as Prometheus reports them: a p95 read from histogram buckets.
@@ -103,6 +106,7 @@ export function calibrate(facts: ModelFacts, engineArgs: EngineArgs, current: Co
     e2e,
     capacityEvidence: queued ? 'queue' : 'concurrency',
     observedRequestsPerSecondPerReplica: perReplica,
+    observedCapacityLowerBound: completed,
     observedRunningPerReplica: running,
     uncertainty,
     evidence,

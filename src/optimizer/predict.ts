@@ -109,13 +109,14 @@ export function transferUncertainty(current: Configuration, configuration: Confi
   return extra;
 }
 
-/** Requests/s one replica of `configuration` completes at most, calibrated and bounded by the roofline. */
+/** Requests/s one replica of `configuration` completes at most: calibrated, bounded by the roofline, and — for the configuration observed — never below what it was seen completing. */
 export function replicaCapacity(context: PredictionContext, configuration: Configuration): number {
   const setup = setupOf(context.facts, context.engineArgs, configuration);
   if (!startsUp(setup)) return 0;
   const lengths = lengthsOf(context.demand);
   const prior = servingAt(priorCurve(setup, lengths), 0).capacityRequestsPerSecond;
-  return Math.min(prior * context.calibration.capacity, rooflineCapacityCeiling(setup, lengths));
+  const predicted = Math.min(prior * context.calibration.capacity, rooflineCapacityCeiling(setup, lengths));
+  return transferUncertainty(context.current, configuration) === 0 ? Math.max(predicted, context.calibration.observedCapacityLowerBound) : predicted;
 }
 
 /**
