@@ -42,8 +42,8 @@ export interface Calibration {
 
 /** Bounds of every factor: the prior may be off, not by more than this either way. */
 const FACTOR_BOUNDS = [0.1, 10] as const;
-/** Mean waiting requests per replica over the window that count as a sustained queue. */
-const SUSTAINED_QUEUE = 1;
+/** Share of the window's minutes with requests waiting that makes a queue sustained (a spike at the window's edge is not). */
+const SUSTAINED_QUEUE_SHARE = 0.5;
 /** Uncertainty with no observation: the prior's own spread against the reference points. */
 const PRIOR_UNCERTAINTY = 0.3;
 
@@ -70,7 +70,7 @@ export function calibrate(facts: ModelFacts, engineArgs: EngineArgs, current: Co
   const priorCapacity = servingAt(curve, 0).capacityRequestsPerSecond;
   const running = observed.runningRequests !== undefined ? observed.runningRequests / replicas : servingAt(curve, perReplica).point.running;
   const at = pointOnCurve(curve, running);
-  const queued = (observed.waitingRequests ?? 0) / replicas >= SUSTAINED_QUEUE;
+  const queued = (observed.queuedShare ?? 0) >= SUSTAINED_QUEUE_SHARE;
   const evidence: string[] = [];
 
   // Capacity is at least any rate a replica was seen completing; with a queue, the best such rate is the capacity.
@@ -78,7 +78,7 @@ export function calibrate(facts: ModelFacts, engineArgs: EngineArgs, current: Co
   let capacity: number;
   if (queued) {
     capacity = bounded(completed / priorCapacity);
-    evidence.push(`a sustained queue (${fixed((observed.waitingRequests ?? 0) / replicas, 1)} waiting per replica) measures the capacity: ${fixed(completed)} req/s per replica at best, the prior said ${fixed(priorCapacity)}`);
+    evidence.push(`a sustained queue (requests waiting in ${fixed(100 * (observed.queuedShare ?? 0), 0)} % of the minutes, ${fixed((observed.waitingRequests ?? 0) / replicas, 1)} per replica on average) measures the capacity: ${fixed(completed)} req/s per replica at best, the prior said ${fixed(priorCapacity)}`);
   } else {
     const implied = perReplica / Math.max(at.requestsPerSecond, 1e-9);
     capacity = bounded(Math.max(implied, completed / priorCapacity));

@@ -40,6 +40,8 @@ export interface Signals {
   readonly kvCacheUsage?: number;
   /** Mean waiting requests across the deployment. */
   readonly waitingRequests?: number;
+  /** Share of the window's minutes (0–1) in which at least one request waited: a queue that persists, not a spike. */
+  readonly queuedShare?: number;
   /** Mean requests the deployment's engines run at once (summed over its pods). */
   readonly runningRequests?: number;
   /** Mean GPU utilisation (dcgm-exporter's, as reported), percent. */
@@ -105,6 +107,7 @@ export function signalQueries(window: Window, peakWindow: Window = window): Reco
     kvCacheUsage: `avg by (${BY}) (avg_over_time(${VLLM_FAMILIES.kvCache.name}[${window}]))`,
     // Summed over pods at each minute, then averaged: pods that come and go in the window count only while they exist.
     waitingRequests: `avg_over_time(sum by (${BY}) (${VLLM_FAMILIES.waiting.name})[${window}:1m])`,
+    queuedShare: `avg_over_time((sum by (${BY}) (${VLLM_FAMILIES.waiting.name}) >= bool 1)[${window}:1m])`,
     runningRequests: `avg_over_time(sum by (${BY}) (${VLLM_FAMILIES.running.name})[${window}:1m])`,
     // dcgm-exporter labels pods, not models: its own values, given the pod's model by a join.
     gpuUtilizationPct: `avg by (${BY}) (${withServedModel(`avg_over_time(${DCGM_FAMILIES.gpuUtilization.name}[${window}])`, window)})`,
