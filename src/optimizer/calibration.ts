@@ -98,7 +98,8 @@ export function calibrate(facts: ModelFacts, engineArgs: EngineArgs, current: Co
   const ttft = queued ? interToken : (ratio(observed.ttftP95Seconds, reportedQuantile(0.95, at.ttftSeconds, TTFT_BUCKETS)) ?? 1);
   const e2e = queued ? interToken : (ratio(observed.e2eP95Seconds, reportedQuantile(0.95, at.ttftSeconds + lengths.outputTokens * at.tpotSeconds, REQUEST_SECONDS_BUCKETS)) ?? 1);
   evidence.push(`at that concurrency observed ÷ prior: inter-token p95 ${fixed(interToken)}, TTFT p95 ${fixed(ttft)}${queued ? ' (queueing: decode speed only)' : ''}, end-to-end p95 ${fixed(e2e)}`);
-  const uncertainty = 0.02 + 0.3 / Math.sqrt(requestsInWindow) + (queued ? 0 : 0.02);
+  // Sampling noise, and a little more without a queue: then capacity is inferred, not measured.
+  const uncertainty = 0.02 + 0.3 / Math.sqrt(requestsInWindow) + (queued ? 0 : 0.01);
   return {
     capacity,
     interToken,

@@ -157,13 +157,19 @@ describe('the llmops plan command', () => {
     expect(result.exitCode).toBe(0);
     expect(result.stdout.split('\n')[0]).toMatch(/^ENVIRONMENT\s+MODEL\s+ACTION\s+RULE\s+CHANGE/);
     for (const deployment of fleet.deployments) expect(result.stdout).toContain(`  ${deployment.id}: `);
+    expect(result.stdout).toMatch(/\n {4}calibrated on the observed concurrency: capacity \d+\.\d\dx, inter-token \d+\.\d\dx/);
   });
 
   it('prints JSON with --json and filters with --env', async () => {
     const result = await runCli(['plan', '--prometheus', prometheus.url, '--at', String(END.getTime() / 1000), '--env', 'dev', '--json', '--root', await preparedFixture()]);
 
-    const recommendations = JSON.parse(result.stdout) as { deploymentId: string; rule: string }[];
+    const recommendations = JSON.parse(result.stdout) as { deploymentId: string; rule: string; calibration: Record<string, unknown>; current: { prediction: Record<string, unknown> } }[];
     expect(recommendations.map((recommendation) => recommendation.deploymentId)).toEqual(['dev/llama-3-1-8b-instruct', 'dev/qwen2-5-7b-instruct']);
+    for (const { calibration, current } of recommendations) {
+      expect(calibration).toMatchObject({ capacity: expect.any(Number), interToken: expect.any(Number), ttft: expect.any(Number), capacityEvidence: expect.stringMatching(/^(queue|concurrency|prior)$/), uncertainty: expect.any(Number) });
+      expect((calibration.evidence as string[]).length).toBeGreaterThan(0);
+      expect(current.prediction).toMatchObject({ uncertainty: expect.any(Number), atRooflineFloor: expect.any(Boolean) });
+    }
   });
 
   it('fails clearly when Prometheus is unreachable', async () => {

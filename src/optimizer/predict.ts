@@ -68,7 +68,7 @@ export interface PredictionContext {
 /** Uncertainty added per unit of log-distance between a predicted and the observed concurrency. */
 const EXTRAPOLATION_UNCERTAINTY = 0.05;
 /** Uncertainty added for what the observations did not cover (physics carries the calibration over). */
-export const TRANSFER_UNCERTAINTY = { gpuType: 0.15, gpuCount: 0.08, quantization: 0.1, knob: 0.03 } as const;
+export const TRANSFER_UNCERTAINTY = { gpuType: 0.15, gpuCount: 0.08, quantization: 0.1, knob: 0.02 } as const;
 
 /** The engine arguments a replica of `configuration` runs: the declared ones with the configuration's hardware, quantization and knobs. */
 export function engineArgsOf(declared: EngineArgs, configuration: Configuration): EngineArgs {

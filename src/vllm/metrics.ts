@@ -115,13 +115,20 @@ export function serverErrorRatioQuery(window: string, by: readonly string[]): st
 }
 
 /**
- * What `histogram_quantile(quantile, …)` reports when every observation equals `seconds`: the
- * bucket's lower bound plus `quantile` of its width (the last finite bound above the largest).
- * A prediction compared with an observed p95 is compared as Prometheus would report it.
+ * What `histogram_quantile(quantile, …)` reports for observations spread evenly within ±`spread`
+ * of `seconds` (default ±20 %): the bucket counts such observations fill, interpolated as Prometheus
+ * does. A prediction is compared with an observed p95 as Prometheus would report it — continuous in
+ * `seconds`, unlike a single value's bucket.
  */
-export function reportedQuantile(quantile: number, seconds: number, buckets: readonly number[]): number {
-  const index = buckets.findIndex((bound) => seconds <= bound);
-  if (index < 0) return buckets[buckets.length - 1]!;
-  const lower = index === 0 ? 0 : buckets[index - 1]!;
-  return lower + (buckets[index]! - lower) * quantile;
+export function reportedQuantile(quantile: number, seconds: number, buckets: readonly number[], spread = 0.2): number {
+  const low = seconds * (1 - spread);
+  const high = seconds * (1 + spread);
+  const below = (bound: number) => (high <= low ? (seconds <= bound ? 1 : 0) : Math.min(1, Math.max(0, (bound - low) / (high - low))));
+  let lower = 0;
+  for (const bound of buckets) {
+    const share = below(bound) - below(lower);
+    if (below(bound) >= quantile && share > 0) return lower + ((bound - lower) * (quantile - below(lower))) / share;
+    lower = bound;
+  }
+  return buckets[buckets.length - 1]!;
 }
