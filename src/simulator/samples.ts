@@ -57,8 +57,10 @@ export function currentSamples(simulation: FleetSimulation): Sample[] {
     const { namespace, model, gpuType, gpuCount } = deployment.running;
     const ready = deployment.replicas.filter((replica) => replica.readyAtSeconds <= simulation.elapsedSeconds);
     for (const replica of ready) {
+      // The ServiceMonitor scrapes the pods through the model's Service: Prometheus adds namespace, pod and service.
       const target = { namespace, pod: replica.pod };
-      const labels = { ...target, [MODEL_LABEL]: model, [ENGINE_LABEL]: '0', job: 'vllm' };
+      const scraped = { ...target, service: model };
+      const labels = { ...scraped, [MODEL_LABEL]: model, [ENGINE_LABEL]: '0', job: 'vllm' };
       add(FAMILIES.running, FAMILIES.running.name, labels, replica.running);
       add(FAMILIES.waiting, FAMILIES.waiting.name, labels, replica.waiting);
       add(FAMILIES.kvCache, FAMILIES.kvCache.name, labels, replica.kvCacheUsage);
@@ -79,7 +81,7 @@ export function currentSamples(simulation: FleetSimulation): Sample[] {
         add(family, `${family.name}_count`, labels, state.count);
       }
       for (const [status, count] of Object.entries(replica.responses)) {
-        add(FAMILIES.requests, `${FAMILIES.requests.name}_total`, { ...target, job: 'vllm', [HTTP_HANDLER_LABEL]: CHAT_COMPLETIONS_HANDLER, [HTTP_METHOD_LABEL]: 'POST', [HTTP_STATUS_LABEL]: status }, count);
+        add(FAMILIES.requests, `${FAMILIES.requests.name}_total`, { ...scraped, job: 'vllm', [HTTP_HANDLER_LABEL]: CHAT_COMPLETIONS_HANDLER, [HTTP_METHOD_LABEL]: 'POST', [HTTP_STATUS_LABEL]: status }, count);
       }
       // dcgm-exporter, one series per GPU, mapped to the pod that holds it (pod, namespace, container labels kept with honorLabels).
       for (let gpu = 0; gpu < gpuCount; gpu += 1) {

@@ -148,9 +148,9 @@ describe('what real exporters expose, per workload kind', () => {
     expect(samples.find((sample) => sample.name === 'rollout_info')!.labels.phase).toBe('Completed');
     expect(labelsOf('rollout_info_replicas_available', 'llm-prod')).toEqual(['job', 'name', 'namespace']);
     expect(labelsOf('kube_deployment_status_replicas_available', 'llm-dev')).toEqual(['deployment', 'job', 'namespace']);
-    expect(labelsOf('http_requests_total', 'llm-prod')).toEqual(['handler', 'job', 'method', 'namespace', 'pod', 'status']);
+    expect(labelsOf('http_requests_total', 'llm-prod')).toEqual(['handler', 'job', 'method', 'namespace', 'pod', 'service', 'status']);
     expect(labelsOf('DCGM_FI_DEV_GPU_UTIL', 'llm-prod')).toEqual(['Hostname', 'UUID', 'container', 'device', 'gpu', 'job', 'modelName', 'namespace', 'pod']);
-    expect(labelsOf('vllm:num_requests_running', 'llm-prod')).toEqual(['engine', 'job', 'model_name', 'namespace', 'pod']);
+    expect(labelsOf('vllm:num_requests_running', 'llm-prod')).toEqual(['engine', 'job', 'model_name', 'namespace', 'pod', 'service']);
   });
 
   it('observe reads replicas from the right exporter, GPU utilisation as reported, and server errors apart from client cancellations', async () => {
@@ -193,7 +193,7 @@ describe('live mode', () => {
 
       expect(text).toContain('# TYPE vllm:e2e_request_latency_seconds histogram');
       expect(text).toContain('# TYPE vllm:request_success_total counter');
-      expect(text).toMatch(/vllm:num_requests_running\{namespace="llm-prod",pod="llama-3-1-8b-instruct-00000",model_name="llama-3-1-8b-instruct",engine="0",job="vllm"\} /);
+      expect(text).toMatch(/vllm:num_requests_running\{namespace="llm-prod",pod="llama-3-1-8b-instruct-00000",service="llama-3-1-8b-instruct",model_name="llama-3-1-8b-instruct",engine="0",job="vllm"\} /);
       expect(finished).toBeGreaterThan(0);
       expect((await client.instant('up{job="vllm"}'))[0]?.value).toBe(1);
     } finally {
