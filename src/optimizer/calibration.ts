@@ -21,7 +21,7 @@ import { lengthsOf, priorCurve, setupOf, type Configuration, type Demand } from 
 export interface Calibration {
   /** Observed ÷ prior capacity of one replica; carried to every configuration's prior. */
   readonly capacity: number;
-  /** Observed ÷ prior p95 inter-token latency at the observed concurrency (the prior's as Prometheus would report it from vLLM's buckets). */
+  /** Observed ÷ prior mean inter-token latency at the observed concurrency: the decode speed. */
   readonly interToken: number;
   /** Observed ÷ prior time to first token at the observed concurrency (the inter-token factor while requests queue). */
   readonly ttft: number;
@@ -93,11 +93,11 @@ export function calibrate(facts: ModelFacts, engineArgs: EngineArgs, current: Co
     evidence.push(completed > ceiling ? `observed above the roofline ceiling of ${fixed(ceiling)} req/s per replica: the observation stands` : `capped at the roofline ceiling of ${fixed(ceiling)} req/s per replica`);
   }
 
-  // Compared as Prometheus reports them: a p95 read from histogram buckets.
-  const interToken = ratio(observed.interTokenP95Seconds, reportedQuantile(0.95, at.interTokenP95Seconds, INTER_TOKEN_BUCKETS)) ?? 1;
+  // Decode speed from the mean gap (exact); first-token and end-to-end p95s compared as Prometheus reports them from buckets.
+  const interToken = ratio(observed.meanInterTokenSeconds, at.tpotSeconds) ?? ratio(observed.interTokenP95Seconds, reportedQuantile(0.95, at.interTokenP95Seconds, INTER_TOKEN_BUCKETS)) ?? 1;
   const ttft = queued ? interToken : (ratio(observed.ttftP95Seconds, reportedQuantile(0.95, at.ttftSeconds, TTFT_BUCKETS)) ?? 1);
   const e2e = queued ? interToken : (ratio(observed.e2eP95Seconds, reportedQuantile(0.95, at.ttftSeconds + lengths.outputTokens * at.tpotSeconds, REQUEST_SECONDS_BUCKETS)) ?? 1);
-  evidence.push(`at that concurrency observed ÷ prior: inter-token p95 ${fixed(interToken)}, TTFT p95 ${fixed(ttft)}${queued ? ' (queueing: decode speed only)' : ''}, end-to-end p95 ${fixed(e2e)}`);
+  evidence.push(`at that concurrency observed ÷ prior: mean inter-token gap ${fixed(interToken)}, TTFT p95 ${fixed(ttft)}${queued ? ' (queueing: decode speed only)' : ''}, end-to-end p95 ${fixed(e2e)}`);
   // Sampling noise, and a little more without a queue: then capacity is inferred, not measured.
   const uncertainty = 0.02 + 0.3 / Math.sqrt(requestsInWindow) + (queued ? 0 : 0.01);
   return {

@@ -33,6 +33,8 @@ export interface Signals {
   /** Output tokens per second. */
   readonly generationTokensPerSecond?: number;
   readonly promptTokensPerSecond?: number;
+  /** Mean gap between output tokens, seconds (continuous, unlike a p95 read from buckets). */
+  readonly meanInterTokenSeconds?: number;
   /** Mean lengths per request, tokens. */
   readonly meanPromptTokens?: number;
   readonly meanOutputTokens?: number;
@@ -102,6 +104,7 @@ export function signalQueries(window: Window, peakWindow: Window = window): Reco
     interTokenP95Seconds: quantile('interToken'),
     generationTokensPerSecond: rate('generationTokens'),
     promptTokensPerSecond: rate('promptTokens'),
+    meanInterTokenSeconds: meanOf('interToken'),
     meanPromptTokens: meanOf('requestPromptTokens'),
     meanOutputTokens: meanOf('requestGenerationTokens'),
     kvCacheUsage: `avg by (${BY}) (avg_over_time(${VLLM_FAMILIES.kvCache.name}[${window}]))`,
