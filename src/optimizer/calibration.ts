@@ -23,6 +23,8 @@ export interface Calibration {
   readonly capacity: number;
   /** Observed ÷ prior mean inter-token latency at the observed concurrency: the decode speed. */
   readonly interToken: number;
+  /** Observed p95 inter-token latency ÷ the p95 the speed-scaled prior reports there: the shape of the gaps' tail (prefill chunks). */
+  readonly interTokenTail: number;
   /** Observed ÷ prior time to first token at the observed concurrency (the inter-token factor while requests queue). */
   readonly ttft: number;
   /** Observed ÷ prior end-to-end latency at the observed concurrency (likewise). */
@@ -53,7 +55,7 @@ const fixed = (value: number, digits = 2) => value.toFixed(digits);
 
 /** The prior, unchanged: what a deployment without traffic is predicted by. */
 export function priorCalibration(reason: string): Calibration {
-  return { capacity: 1, interToken: 1, ttft: 1, e2e: 1, capacityEvidence: 'prior', observedRequestsPerSecondPerReplica: 0, observedCapacityLowerBound: 0, observedRunningPerReplica: 0, uncertainty: PRIOR_UNCERTAINTY, evidence: [reason] };
+  return { capacity: 1, interToken: 1, interTokenTail: 1, ttft: 1, e2e: 1, capacityEvidence: 'prior', observedRequestsPerSecondPerReplica: 0, observedCapacityLowerBound: 0, observedRunningPerReplica: 0, uncertainty: PRIOR_UNCERTAINTY, evidence: [reason] };
 }
 
 /**
@@ -94,15 +96,17 @@ export function calibrate(facts: ModelFacts, engineArgs: EngineArgs, current: Co
   }
 
   // Decode speed from the mean gap (exact); first-token and end-to-end p95s compared as Prometheus reports them from buckets.
-  const interToken = ratio(observed.meanInterTokenSeconds, at.tpotSeconds) ?? ratio(observed.interTokenP95Seconds, reportedQuantile(0.95, at.interTokenP95Seconds, INTER_TOKEN_BUCKETS)) ?? 1;
+  const interToken = ratio(observed.meanInterTokenSeconds, at.tpotSeconds) ?? 1;
+  const interTokenTail = ratio(observed.interTokenP95Seconds, reportedQuantile(0.95, at.interTokenP95Seconds * interToken, INTER_TOKEN_BUCKETS)) ?? 1;
   const ttft = queued ? interToken : (ratio(observed.ttftP95Seconds, reportedQuantile(0.95, at.ttftSeconds, TTFT_BUCKETS)) ?? 1);
   const e2e = queued ? interToken : (ratio(observed.e2eP95Seconds, reportedQuantile(0.95, at.ttftSeconds + lengths.outputTokens * at.tpotSeconds, REQUEST_SECONDS_BUCKETS)) ?? 1);
-  evidence.push(`at that concurrency observed ÷ prior: mean inter-token gap ${fixed(interToken)}, TTFT p95 ${fixed(ttft)}${queued ? ' (queueing: decode speed only)' : ''}, end-to-end p95 ${fixed(e2e)}`);
+  evidence.push(`at that concurrency observed ÷ prior: mean inter-token gap ${fixed(interToken)} (p95 ${fixed(interTokenTail)} beyond that), TTFT p95 ${fixed(ttft)}${queued ? ' (queueing: decode speed only)' : ''}, end-to-end p95 ${fixed(e2e)}`);
   // Sampling noise, and a little more without a queue: then capacity is inferred, not measured.
   const uncertainty = 0.02 + 0.3 / Math.sqrt(requestsInWindow) + (queued ? 0 : 0.01);
   return {
     capacity,
     interToken,
+    interTokenTail,
     ttft,
     e2e,
     capacityEvidence: queued ? 'queue' : 'concurrency',

@@ -141,7 +141,7 @@ export function predict(context: PredictionContext, configuration: Configuration
   // p95s as Prometheus will report them (vLLM's buckets), scaled by what was observed; never below the roofline.
   const floor = rooflineTpotFloorSeconds(setup, Math.max(1, point.running), lengths);
   const reported = (seconds: number, buckets: readonly number[]) => reportedQuantile(0.95, seconds, buckets);
-  const calibratedInterToken = reported(point.interTokenP95Seconds, INTER_TOKEN_BUCKETS) * calibration.interToken;
+  const calibratedInterToken = reported(point.interTokenP95Seconds * calibration.interToken, INTER_TOKEN_BUCKETS) * calibration.interTokenTail;
   const interToken = Math.max(reported(floor, INTER_TOKEN_BUCKETS), calibratedInterToken);
   const ttft = reported(point.ttftSeconds, TTFT_BUCKETS) * calibration.ttft;
   const tpot = Math.max(floor, point.tpotSeconds * calibration.interToken);
