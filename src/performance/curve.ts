@@ -105,8 +105,6 @@ export interface CurveShape {
   readonly prefillSpeed: number;
 }
 
-export const UNCHANGED_SHAPE: CurveShape = { speed: 1, knee: 1, prefillSpeed: 1 };
-
 /** The curve a world of this shape records. */
 export function reshapeCurve(curve: BenchmarkCurve, shape: CurveShape): BenchmarkCurve {
   if (shape.speed === 1 && shape.knee === 1 && shape.prefillSpeed === 1) return curve;

@@ -154,11 +154,6 @@ export function stepSeconds(setup: ReplicaSetup, decodes: number, context: numbe
   return Math.max(memory, compute) + sequences + allReduceSeconds(setup, batch + prefillTokens) + efficiencies.stepOverheadSeconds;
 }
 
-/** Seconds of one decode step of `batch` sequences of mean context `context`. */
-export function decodeStepSeconds(setup: ReplicaSetup, batch: number, context: number, efficiencies: Efficiencies): number {
-  return stepSeconds(setup, batch, context, efficiencies);
-}
-
 /** How one prompt's prefill runs next to `decodes` running sequences. */
 interface Prefill {
   /** Seconds from its first chunk to its first token. */
