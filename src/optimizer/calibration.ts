@@ -15,7 +15,7 @@ import type { ModelFacts } from '../performance/setup.ts';
 import type { EngineArgs } from '../vllm/engine-args.ts';
 import { INTER_TOKEN_BUCKETS, REQUEST_SECONDS_BUCKETS, reportedQuantile, TTFT_BUCKETS } from '../vllm/metrics.ts';
 import type { Signals } from './observe.ts';
-import { lengthsOf, priorCurve, setupOf, type Configuration, type Demand } from './predict.ts';
+import { GAP_SPREAD, gapMasses, lengthsOf, priorCurve, setupOf, type Configuration, type Demand } from './predict.ts';
 
 /** How reality departs from the prior on the current configuration. */
 export interface Calibration {
@@ -97,7 +97,7 @@ export function calibrate(facts: ModelFacts, engineArgs: EngineArgs, current: Co
 
   // Decode speed from the mean gap (exact); first-token and end-to-end p95s compared as Prometheus reports them from buckets.
   const interToken = ratio(observed.meanInterTokenSeconds, at.tpotSeconds) ?? 1;
-  const interTokenTail = ratio(observed.interTokenP95Seconds, reportedQuantile(0.95, at.interTokenP95Seconds * interToken, INTER_TOKEN_BUCKETS)) ?? 1;
+  const interTokenTail = ratio(observed.interTokenP95Seconds, reportedQuantile(0.95, gapMasses(at, interToken), INTER_TOKEN_BUCKETS, GAP_SPREAD)) ?? 1;
   const ttft = queued ? interToken : (ratio(observed.ttftP95Seconds, reportedQuantile(0.95, at.ttftSeconds, TTFT_BUCKETS)) ?? 1);
   const e2e = queued ? interToken : (ratio(observed.e2eP95Seconds, reportedQuantile(0.95, at.ttftSeconds + lengths.outputTokens * at.tpotSeconds, REQUEST_SECONDS_BUCKETS)) ?? 1);
   evidence.push(`at that concurrency observed ÷ prior: mean inter-token gap ${fixed(interToken)} (p95 ${fixed(interTokenTail)} beyond that), TTFT p95 ${fixed(ttft)}${queued ? ' (queueing: decode speed only)' : ''}, end-to-end p95 ${fixed(e2e)}`);

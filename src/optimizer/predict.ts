@@ -8,11 +8,11 @@
  */
 import type { GpuType } from '../catalogue/gpus.ts';
 import { benchmarkCurve, servingAt, type BenchmarkCurve } from '../performance/curve.ts';
-import { rooflineCapacityCeiling, rooflineTpotFloorSeconds, startsUp, type Lengths, type ReplicaSetup } from '../performance/serving-model.ts';
+import { rooflineCapacityCeiling, rooflineTpotFloorSeconds, startsUp, type Lengths, type OperatingPoint, type ReplicaSetup } from '../performance/serving-model.ts';
 import { replicaSetup, type ModelFacts } from '../performance/setup.ts';
 import type { EngineArgs, Quantization } from '../vllm/engine-args.ts';
 import { TUNED_KNOBS } from '../vllm/knobs.ts';
-import { INTER_TOKEN_BUCKETS, REQUEST_SECONDS_BUCKETS, reportedQuantile, TTFT_BUCKETS } from '../vllm/metrics.ts';
+import { INTER_TOKEN_BUCKETS, REQUEST_SECONDS_BUCKETS, reportedQuantile, TTFT_BUCKETS, type ObservedMass } from '../vllm/metrics.ts';
 import type { Calibration } from './calibration.ts';
 
 /** A configuration the optimizer can propose for one deployment. */
@@ -109,6 +109,18 @@ export function transferUncertainty(current: Configuration, configuration: Confi
   return extra;
 }
 
+/** How much a request's gaps vary around the short or long step (±10 %, as in the simulator's and a server's jitter). */
+export const GAP_SPREAD = 0.1;
+
+/** The inter-token gaps of an operating point as masses (plain decode steps and steps carrying a prefill chunk), scaled by a decode-speed factor. */
+export function gapMasses(point: OperatingPoint, factor: number): ObservedMass[] {
+  const short = Math.max(0, (point.tpotSeconds - point.longGapShare * point.longGapSeconds) / (1 - point.longGapShare));
+  return [
+    { seconds: short * factor, weight: 1 - point.longGapShare },
+    { seconds: point.longGapSeconds * factor, weight: point.longGapShare },
+  ];
+}
+
 /** Requests/s one replica of `configuration` completes at most: calibrated, bounded by the roofline, and — for the configuration observed — never below what it was seen completing. */
 export function replicaCapacity(context: PredictionContext, configuration: Configuration): number {
   const setup = setupOf(context.facts, context.engineArgs, configuration);
@@ -141,7 +153,7 @@ export function predict(context: PredictionContext, configuration: Configuration
   // p95s as Prometheus will report them (vLLM's buckets), scaled by what was observed; never below the roofline.
   const floor = rooflineTpotFloorSeconds(setup, Math.max(1, point.running), lengths);
   const reported = (seconds: number, buckets: readonly number[]) => reportedQuantile(0.95, seconds, buckets);
-  const calibratedInterToken = reported(point.interTokenP95Seconds * calibration.interToken, INTER_TOKEN_BUCKETS) * calibration.interTokenTail;
+  const calibratedInterToken = reportedQuantile(0.95, gapMasses(point, calibration.interToken), INTER_TOKEN_BUCKETS, GAP_SPREAD) * calibration.interTokenTail;
   const interToken = Math.max(reported(floor, INTER_TOKEN_BUCKETS), calibratedInterToken);
   const ttft = reported(point.ttftSeconds, TTFT_BUCKETS) * calibration.ttft;
   const tpot = Math.max(floor, point.tpotSeconds * calibration.interToken);

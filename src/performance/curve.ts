@@ -45,7 +45,7 @@ export function pointOnCurve(curve: BenchmarkCurve, concurrency: number): Operat
   const high = points[index]!;
   const low = points[Math.max(0, index - 1)]!;
   const weight = high.concurrency > low.concurrency && n > low.concurrency ? Math.log(n / low.concurrency) / Math.log(high.concurrency / low.concurrency) : n >= high.concurrency ? 1 : 0;
-  const at = (key: 'ttftSeconds' | 'tpotSeconds' | 'interTokenP95Seconds' | 'prefillShare' | 'kvCacheUsage') => interpolate(low[key], high[key], weight);
+  const at = (key: 'ttftSeconds' | 'tpotSeconds' | 'interTokenP95Seconds' | 'longGapSeconds' | 'longGapShare' | 'prefillShare' | 'kvCacheUsage') => interpolate(low[key], high[key], weight);
   const ttftSeconds = at('ttftSeconds');
   const tpotSeconds = at('tpotSeconds');
   const requestsPerSecond = n / (ttftSeconds + curve.lengths.outputTokens * tpotSeconds);
@@ -58,6 +58,8 @@ export function pointOnCurve(curve: BenchmarkCurve, concurrency: number): Operat
     ttftSeconds,
     tpotSeconds,
     interTokenP95Seconds: at('interTokenP95Seconds'),
+    longGapSeconds: at('longGapSeconds'),
+    longGapShare: at('longGapShare'),
     prefillShare: at('prefillShare'),
     kvCacheUsage: n < 1 ? points[0]!.kvCacheUsage * n : at('kvCacheUsage'),
   };
@@ -115,9 +117,13 @@ export function reshapeCurve(curve: BenchmarkCurve, shape: CurveShape): Benchmar
     const prefillShare = Math.min(0.95, base.prefillShare / shape.prefillSpeed / (1 - base.prefillShare + base.prefillShare / shape.prefillSpeed));
     const tpotSeconds = decode / (1 - prefillShare) / shape.speed;
     const ttftSeconds = base.ttftSeconds / shape.prefillSpeed / shape.speed;
-    const interTokenP95Seconds = Math.max(tpotSeconds, (base.interTokenP95Seconds / shape.speed) * (base.interTokenP95Seconds > base.tpotSeconds ? 1 / shape.prefillSpeed : 1));
+    // A long gap is a decode step plus a chunk's prefill: the chunk part at the world's prefill speed.
+    const longGapSeconds = Math.max(tpotSeconds, (decode + (base.longGapSeconds - decode) / shape.prefillSpeed) / shape.speed);
+    const longGapShare = base.longGapShare;
+    const shortGap = (tpotSeconds - longGapShare * longGapSeconds) / (1 - longGapShare);
+    const interTokenP95Seconds = longGapShare >= 0.05 ? longGapSeconds : Math.max(0, shortGap);
     const requestsPerSecond = point.concurrency / (ttftSeconds + curve.lengths.outputTokens * tpotSeconds);
-    return { ...point, tpotSeconds, ttftSeconds, interTokenP95Seconds, prefillShare, requestsPerSecond, outputTokensPerSecond: requestsPerSecond * curve.lengths.outputTokens };
+    return { ...point, tpotSeconds, ttftSeconds, interTokenP95Seconds, longGapSeconds, longGapShare, prefillShare, requestsPerSecond, outputTokensPerSecond: requestsPerSecond * curve.lengths.outputTokens };
   });
   return { ...curve, points };
 }

@@ -193,18 +193,20 @@ export interface OperatingPoint {
   readonly tpotSeconds: number;
   /** 95th percentile of the gaps between tokens: steps that carry a prefill chunk are the long ones. */
   readonly interTokenP95Seconds: number;
+  /** The long gaps: a step carrying a full prefill chunk, seconds. */
+  readonly longGapSeconds: number;
+  /** Share of the gaps (0–0.95) that are long; the rest are plain decode steps, so that the gaps average the TPOT. */
+  readonly longGapShare: number;
   /** Share of GPU time spent on prefill (0–1). */
   readonly prefillShare: number;
   /** Share of the KV cache in use (0–1). */
   readonly kvCacheUsage: number;
 }
 
-/**
- * Share of steps carrying a prefill chunk around which those steps come to set the p95 inter-token
- * gap (5 %), blurred over ±2 points because real gaps vary.
- */
+/** Share of the gaps that must be long before they set the p95 gap. */
 const P95_SHARE = 0.05;
-const P95_BLUR = 0.02;
+/** Most of the gaps that can be long (every step carries a chunk when prefill never stops). */
+const MAX_LONG_SHARE = 0.95;
 /** Prefill is never scheduled to take the GPU entirely: decodes always advance. */
 const MAX_PREFILL_SHARE = 0.95;
 
@@ -243,7 +245,10 @@ export function operatingPoint(setup: ReplicaSetup, concurrency: number, lengths
   const waiting = Math.max(0, concurrency - active);
   // Closed loop: a request beyond the batch waits for one in flight to finish.
   const waitSeconds = requestsPerSecond > 0 ? waiting / requestsPerSecond : 0;
-  const chunkStepShare = requestsPerSecond * fill.chunks * tpot;
+  // Gaps: a share of the steps carries a chunk (long), the rest are plain decode steps (short), averaging the TPOT.
+  const longGapShare = Math.min(MAX_LONG_SHARE, requestsPerSecond * fill.chunks * tpot);
+  const longGapSeconds = Math.max(tpot, fill.chunkStepSeconds);
+  const shortGap = (tpot - longGapShare * longGapSeconds) / (1 - longGapShare);
   return {
     concurrency,
     running: active,
@@ -252,7 +257,9 @@ export function operatingPoint(setup: ReplicaSetup, concurrency: number, lengths
     outputTokensPerSecond: requestsPerSecond * outputTokens,
     ttftSeconds: ttft + waitSeconds,
     tpotSeconds: tpot,
-    interTokenP95Seconds: tpot + Math.max(0, fill.chunkStepSeconds - tpot) * Math.min(1, Math.max(0, (chunkStepShare - (P95_SHARE - P95_BLUR)) / (2 * P95_BLUR))),
+    interTokenP95Seconds: longGapShare >= P95_SHARE ? longGapSeconds : Math.max(0, shortGap),
+    longGapSeconds,
+    longGapShare,
     prefillShare: share,
     kvCacheUsage: Math.min(1, (active * context) / Math.max(1, kvCacheTokens(setup))),
   };

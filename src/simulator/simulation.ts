@@ -22,8 +22,6 @@ export const REPLICA_STARTUP_SECONDS = 180;
 const SCALE_DOWN_STABILIZATION_SECONDS = 300;
 /** Requests drawn per replica per step; more are accounted by weight. */
 const MAX_SAMPLES_PER_STEP = 48;
-/** Share of a request's tokens that follow a step carrying a prefill chunk, when such steps set the p95 gap. */
-const CHUNK_STEP_SHARE = 0.1;
 
 /** What one simulated vLLM pod exports. */
 export interface ReplicaMetrics {
@@ -60,7 +58,7 @@ export interface SimulatedDeployment {
 
 /** A replica that never starts (vLLM refuses the flags) serves nothing. */
 const NOT_SERVING: ServingState = {
-  point: { concurrency: 0, running: 0, waiting: 0, requestsPerSecond: 0, outputTokensPerSecond: 0, ttftSeconds: 0, tpotSeconds: 0, interTokenP95Seconds: 0, prefillShare: 0, kvCacheUsage: 0 },
+  point: { concurrency: 0, running: 0, waiting: 0, requestsPerSecond: 0, outputTokensPerSecond: 0, ttftSeconds: 0, tpotSeconds: 0, interTokenP95Seconds: 0, longGapSeconds: 0, longGapShare: 0, prefillShare: 0, kvCacheUsage: 0 },
   capacityRequestsPerSecond: 0,
   overflowPerSecond: Infinity,
   utilization: Infinity,
@@ -208,9 +206,9 @@ export class FleetSimulation {
     if (ready.length === 0) deployment.timedOutUnseen += abandoned;
     const queueSeconds = capacity > 0 ? deployment.waiting / capacity : 0;
     const errors = this.errorRatio(deployment, minute);
-    // Steps carrying a prefill chunk are the long gaps: a share of every request's tokens follows one.
-    const chunked = point.interTokenP95Seconds > point.tpotSeconds * 1.02;
-    const shortGap = chunked ? (point.tpotSeconds - CHUNK_STEP_SHARE * point.interTokenP95Seconds) / (1 - CHUNK_STEP_SHARE) : point.tpotSeconds;
+    // Steps carrying a prefill chunk are the long gaps: that share of every request's tokens follows one.
+    const { longGapShare, longGapSeconds } = point;
+    const shortGap = longGapShare > 0 ? Math.max(0, (point.tpotSeconds - longGapShare * longGapSeconds) / (1 - longGapShare)) : point.tpotSeconds;
 
     for (const replica of deployment.replicas) {
       const serving = replica.readyAtSeconds <= now;
@@ -239,12 +237,8 @@ export class FleetSimulation {
         const { histograms } = replica;
         observe(histograms.e2e, FAMILIES.e2e.buckets, e2e, weight);
         observe(histograms.ttft, FAMILIES.ttft.buckets, ttft, weight);
-        if (chunked) {
-          observe(histograms.interToken, FAMILIES.interToken.buckets, shortGap * jitter, weight * outputTokens * (1 - CHUNK_STEP_SHARE));
-          observe(histograms.interToken, FAMILIES.interToken.buckets, point.interTokenP95Seconds * jitter, weight * outputTokens * CHUNK_STEP_SHARE);
-        } else {
-          observe(histograms.interToken, FAMILIES.interToken.buckets, point.tpotSeconds * jitter, weight * outputTokens);
-        }
+        observe(histograms.interToken, FAMILIES.interToken.buckets, shortGap * jitter, weight * outputTokens * (1 - longGapShare));
+        if (longGapShare > 0) observe(histograms.interToken, FAMILIES.interToken.buckets, longGapSeconds * jitter, weight * outputTokens * longGapShare);
         observe(histograms.queueTime, FAMILIES.queueTime.buckets, queue, weight);
         observe(histograms.requestPromptTokens, FAMILIES.requestPromptTokens.buckets, promptTokens, weight);
         observe(histograms.requestGenerationTokens, FAMILIES.requestGenerationTokens.buckets, outputTokens, weight);

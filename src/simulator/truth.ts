@@ -41,6 +41,9 @@ function tableCurve(table: TruthTable, lengths: Lengths, maxConcurrency: number,
         ttftSeconds,
         tpotSeconds,
         interTokenP95Seconds: (point.interTokenP95Ms ?? point.tpotMs) / 1000,
+        // A measured p95 above the TPOT: one gap in ten that long (the rest shorter, to keep the mean).
+        longGapSeconds: (point.interTokenP95Ms ?? point.tpotMs) / 1000,
+        longGapShare: point.interTokenP95Ms !== undefined && point.interTokenP95Ms > point.tpotMs ? 0.1 : 0,
         prefillShare: 0,
         kvCacheUsage: Math.min(1, (point.concurrency * context) / Math.max(1, kvTokens)),
       };

@@ -114,16 +114,28 @@ export function serverErrorRatioQuery(window: string, by: readonly string[]): st
   return `(${rate(matcher({ [HTTP_STATUS_LABEL]: SERVER_ERROR_STATUS }))} or ${all} * 0) / ${all}`;
 }
 
+/** Observations around one value, spread evenly within ±`spread` of it, making up `weight` of them. */
+export interface ObservedMass {
+  readonly seconds: number;
+  readonly weight: number;
+}
+
 /**
  * What `histogram_quantile(quantile, …)` reports for observations spread evenly within ±`spread`
- * of `seconds` (default ±20 %): the bucket counts such observations fill, interpolated as Prometheus
- * does. A prediction is compared with an observed p95 as Prometheus would report it — continuous in
- * `seconds`, unlike a single value's bucket.
+ * (default ±20 %) around `seconds` — or around each of several masses: the bucket counts such
+ * observations fill, interpolated as Prometheus does. A prediction is compared with an observed p95
+ * as Prometheus would report it, continuous in `seconds`, unlike a single value's bucket.
  */
-export function reportedQuantile(quantile: number, seconds: number, buckets: readonly number[], spread = 0.2): number {
-  const low = seconds * (1 - spread);
-  const high = seconds * (1 + spread);
-  const below = (bound: number) => (high <= low ? (seconds <= bound ? 1 : 0) : Math.min(1, Math.max(0, (bound - low) / (high - low))));
+export function reportedQuantile(quantile: number, seconds: number | readonly ObservedMass[], buckets: readonly number[], spread = 0.2): number {
+  const masses = typeof seconds === 'number' ? [{ seconds, weight: 1 }] : seconds.filter((mass) => mass.weight > 0);
+  const total = masses.reduce((sum, mass) => sum + mass.weight, 0);
+  const below = (bound: number) =>
+    masses.reduce((sum, mass) => {
+      const low = mass.seconds * (1 - spread);
+      const high = mass.seconds * (1 + spread);
+      const share = high <= low ? (mass.seconds <= bound ? 1 : 0) : Math.min(1, Math.max(0, (bound - low) / (high - low)));
+      return sum + (mass.weight * share) / total;
+    }, 0);
   let lower = 0;
   for (const bound of buckets) {
     const share = below(bound) - below(lower);
