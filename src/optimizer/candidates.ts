@@ -120,7 +120,13 @@ function knobSettings(context: SearchContext): Pick<Configuration, 'maxNumSeqs' 
   return settings;
 }
 
-/** Hardware and knob combinations the policy allows, each sized for the demand. */
+/** Minimum replicas beyond the capacity-sized `replicasMin`, up to three times it within the policy's bounds. */
+function moreReplicas(context: SearchContext, replicasMin: number): number[] {
+  const limit = Math.min(context.deployment.policy.searchSpace.replicas.max, 3 * Math.max(1, replicasMin));
+  return Array.from({ length: Math.max(0, limit - replicasMin) }, (_, index) => replicasMin + index + 1);
+}
+
+/** Hardware and knob combinations the policy allows, each sized for the demand (and, at its knobs as they are, with more replicas). */
 export function candidateConfigurations(context: SearchContext): Configuration[] {
   const { deployment, current } = context;
   const { environment, model, policy } = deployment;
@@ -136,9 +142,12 @@ export function candidateConfigurations(context: SearchContext): Configuration[]
         // FP8 weights need Ampere or newer (Marlin kernels on A100/A10G, native on Ada/Hopper).
         if (quantization === 'fp8' && gpuType === 'nvidia-t4') continue;
         if (weightsGiB(model, quantization) >= usableGiB(gpuType, gpuCount)) continue;
-        for (const setting of knobs) {
+        for (const [index, setting] of knobs.entries()) {
           const hardware = { gpuType, gpuCount, quantization, ...setting };
-          out.push({ ...hardware, ...sizeReplicas(context, hardware) });
+          const sized = sizeReplicas(context, hardware);
+          out.push({ ...hardware, ...sized });
+          // Latency can need more replicas than capacity does (less load each: fewer prefill chunks between a sequence's tokens).
+          if (index === 0) for (const replicasMin of moreReplicas(context, sized.replicasMin)) out.push({ ...hardware, replicasMin, replicasMax: Math.max(sized.replicasMax, replicasMin) });
         }
       }
     }
