@@ -103,7 +103,7 @@ export const SCENARIOS: readonly BenchScenario[] = [
     ...staging(1, 2),
     convergedMinutes: 60,
     whyMissed:
-      'at half speed the inter-token SLO (80 ms) breaks on 3–4 replicas whatever the load: long prompt chunks stretch the gaps. The cheap fixes need many more replicas or FP8 with a small max-num-seqs (the oracle\'s), but replica moves are bounded to +50 % a change, so the only fix the optimizer may take is a 2-GPU on-demand replica at ten times the price (issue 12: escalate a blocked fix instead of taking any fix).',
+      'at half speed the inter-token SLO (80 ms) breaks on 3–4 bf16 replicas: prefill chunks stretch the gaps. The cheap fixes (FP8 on four replicas, the oracle\'s kind) are predicted at 75 ms, too close to 80 ms for balanced\'s 10 % risk limit, so the must-move rule takes the one fix well under it: 2-GPU on-demand replicas at ten times the price (issue 12: escalate a fix the policy blocks instead of taking any fix).',
   },
   {
     name: 'long prompts, prefill dominates (3,000 in / 100 out)',
@@ -117,7 +117,7 @@ export const SCENARIOS: readonly BenchScenario[] = [
     ...staging(1, 3),
     convergedMinutes: 60,
     whyMissed:
-      'TTFT and inter-token SLOs break on 1–3 replicas; each safety scale-out to 2–3 is reverted by verification a run later because the breach it did not end persists (issue 12: verdicts that match the promise), so the run flaps between one and two replicas, short of the oracle\'s five.',
+      'TTFT and inter-token SLOs break on 1–3 replicas (prefill at 0.7x); each bounded safety scale-out to 2–3 replicas does not end the breach and is reverted by verification a run later (issue 12: verdicts that match the promise, no flapping), so the run flaps between one and two replicas, short of the oracle\'s five.',
   },
   {
     name: 'GPU price change (A10G spot 0.42 → 0.20 USD/h before cycle 3)',
