@@ -17,6 +17,7 @@ export const LedgerConfiguration = z.strictObject({
   gpuCount: z.int(),
   quantization: z.string().optional(),
   maxNumSeqs: z.int(),
+  maxNumBatchedTokens: z.int().optional(),
   replicasMin: z.int(),
   replicasMax: z.int(),
 });

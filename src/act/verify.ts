@@ -8,6 +8,7 @@
 import type { FleetDeployment } from '../fleet/fleet.ts';
 import { observeFleet, targetKey, type Signals } from '../optimizer/observe.ts';
 import type { PrometheusClient } from '../prometheus/client.ts';
+import { ROLLOUT_PHASE } from '../prometheus/exporters.ts';
 
 export interface Verdict {
   /** `pending` until the window is over, unless the change already failed. */
@@ -74,7 +75,7 @@ export async function verifyMerge(client: PrometheusClient, deployment: FleetDep
   const [after, before, degraded] = await Promise.all([
     observeFleet(client, [target], { window, recent, time: endSeconds }),
     observeFleet(client, [target], { window, recent, time: mergedSeconds }),
-    client.instant(`max_over_time(rollout_info{namespace="${target.namespace}", name="${target.model}", phase="Degraded"}[${window}])`, endSeconds),
+    client.instant(`max_over_time(rollout_info{namespace="${target.namespace}", name="${target.model}", phase="${ROLLOUT_PHASE.aborted}"}[${window}])`, endSeconds),
   ]);
   return judgeVerification({
     deployment,
