@@ -70,7 +70,8 @@ export async function createBotWorld(clock?: () => Date): Promise<BotWorld> {
     },
     repository: (clone) => new BotRepository({ root: clone, secret: BOT_SECRET }),
     client: (options = {}) =>
-      new GitHubRepository({ token: options.token ?? TOKEN, repository: REPOSITORY, apiUrl: github.url, requestTimeoutMs: options.requestTimeoutMs ?? 5000, maxRateLimitWaitSeconds: options.maxRateLimitWaitSeconds }),
+      // The stand-in has no secondary limits to respect: writes go as fast as it answers.
+      new GitHubRepository({ token: options.token ?? TOKEN, repository: REPOSITORY, apiUrl: github.url, requestTimeoutMs: options.requestTimeoutMs ?? 5000, maxRateLimitWaitSeconds: options.maxRateLimitWaitSeconds, minWriteIntervalMs: 0 }),
     async remove() {
       await github.stop();
       await rm(dir, { recursive: true, force: true });

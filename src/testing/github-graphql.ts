@@ -6,12 +6,10 @@
  * schema's input types and answers take the shape of its payload types.
  * Errors are reported as GitHub reports them: HTTP 200 with `errors`.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { schema as published } from '@octokit/graphql-schema';
 import { buildClientSchema, execute, GraphQLError, parse, validate, type DocumentNode, type IntrospectionQuery } from 'graphql';
 
-const require = createRequire(import.meta.url);
-const schema = buildClientSchema(JSON.parse(readFileSync(require.resolve('@octokit/graphql-schema/schema.json'), 'utf8')) as IntrospectionQuery);
+const schema = buildClientSchema(published.json as unknown as IntrospectionQuery);
 
 /** Mutation and query fields the stand-in serves, by name: (arguments) → the value of that field. */
 export type GraphQLResolvers = Record<string, (args: any) => unknown>;

@@ -506,7 +506,8 @@ export class GitHubStandIn {
     return this.gitWith({}, input, ...args);
   }
 
-  private gitWith(env: Record<string, string>, input: Buffer | string, ...args: string[]): Promise<string> {
+  private gitWith(env: Record<string, string>, input: Buffer | string | undefined, ...args: string[]): Promise<string> {
+    if (input === undefined) return run('git', ['-C', this.options.bareRepository, ...args], { env: { ...process.env, ...env } }).then(({ stdout }) => stdout);
     return new Promise((resolve, reject) => {
       const child = spawn('git', ['-C', this.options.bareRepository, ...args], { env: { ...process.env, ...env } });
       const out: Buffer[] = [];
@@ -515,6 +516,8 @@ export class GitHubStandIn {
       child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
       child.on('error', reject);
       child.on('close', (code) => (code === 0 ? resolve(Buffer.concat(out).toString('utf8')) : reject(new Error(`git ${args.join(' ')}: ${Buffer.concat(err).toString('utf8')}`))));
+      // git may exit (on an error) before reading everything: its answer says what went wrong, not the broken pipe.
+      child.stdin.on('error', () => {});
       child.stdin.end(input);
     });
   }
@@ -542,17 +545,17 @@ export class GitHubStandIn {
     const folder = await mkdtemp(path.join(tmpdir(), 'llmops-standin-index-'));
     const env = { GIT_INDEX_FILE: path.join(folder, 'index') };
     try {
-      await this.gitWith(env, '', 'read-tree', ...(body.base_tree ? [body.base_tree] : ['--empty']));
+      await this.gitWith(env, undefined, 'read-tree', ...(body.base_tree ? [body.base_tree] : ['--empty']));
       for (const entry of body.tree) {
         if (entry.sha === null) {
-          await this.gitWith(env, '', 'update-index', '--force-remove', '--', entry.path);
+          await this.gitWith(env, undefined, 'update-index', '--force-remove', '--', entry.path);
           continue;
         }
         const sha = entry.sha ?? (await this.gitInput(entry.content ?? '', 'hash-object', '-w', '--stdin')).trim();
         if ((await this.objectType(sha)) !== 'blob') throw validationFailed(`tree.sha ${sha} is not a valid blob`);
-        await this.gitWith(env, '', 'update-index', '--add', '--cacheinfo', `${entry.mode},${sha},${entry.path}`);
+        await this.gitWith(env, undefined, 'update-index', '--add', '--cacheinfo', `${entry.mode},${sha},${entry.path}`);
       }
-      const tree = (await this.gitWith(env, '', 'write-tree')).trim();
+      const tree = (await this.gitWith(env, undefined, 'write-tree')).trim();
       const listing = (await this.git('ls-tree', '-l', tree)).split('\n').filter(Boolean);
       return {
         sha: tree,
