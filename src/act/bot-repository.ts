@@ -174,12 +174,9 @@ export class BotRepository {
 
   /** The tree a merge of `branch` into `base` gives, or undefined when they conflict. */
   async mergedTree(base: string, branch: string): Promise<string | undefined> {
-    try {
-      return (await this.git.raw(['merge-tree', '--write-tree', '--no-messages', base, branch])).trim().split('\n')[0];
-    } catch {
-      // merge-tree exits 1 on a conflict.
-      return undefined;
-    }
+    // A clean merge prints its tree alone; a conflicted one adds a line per conflicted stage (and exits 1, which simple-git does not raise).
+    const lines = (await this.git.raw(['merge-tree', '--write-tree', '--no-messages', base, branch])).trim().split('\n');
+    return lines.length === 1 ? lines[0] : undefined;
   }
 
   async treeOf(commit: string): Promise<string> {

@@ -343,19 +343,21 @@ async function act(options: CycleOptions, state: CycleState, work: Work): Promis
   let head: string;
   let built: BuiltCommit | undefined;
   let why: string | undefined;
-  if (branch.kind === 'current' && !rebase) {
+  // Without its pull request a branch is rebuilt: the new one gets fresh ledger lines (and the declines since).
+  const keep = !rebase && open !== undefined;
+  if (branch.kind === 'current' && keep) {
     head = branch.sha;
   } else {
     const ledgerText = appendLedger('', [...declineEntries(state.declines, deployment.id, state.ledgers.get(deployment.id) ?? [], now), ...proposal.ledger]);
     // A branch on an older base is rebuilt with the ledger lines it carries, so that "merges into what the bot would build" can be checked exactly.
-    const carried = branch.kind === 'behind' && !rebase ? await repository.appendedLines(branch.sha, branch.parent, ledgerFile(deployment.id)) : undefined;
+    const carried = branch.kind === 'behind' && keep ? await repository.appendedLines(branch.sha, branch.parent, ledgerFile(deployment.id)) : undefined;
     try {
       built = await buildCommit(repository, baseSha, proposal, carried ?? ledgerText);
     } catch (error) {
       if (error instanceof BuildError || error instanceof DeclarationEditError || error instanceof SynthesisError) return outcome('failed', { detail: `${error.message}\nNothing was committed or pushed.` });
       throw error;
     }
-    if (branch.kind === 'behind' && !rebase && carried !== undefined) {
+    if (branch.kind === 'behind' && keep && carried !== undefined) {
       const merged = await repository.mergedTree(baseSha, branch.sha);
       if (merged === built.tree) {
         head = branch.sha;
@@ -364,7 +366,7 @@ async function act(options: CycleOptions, state: CycleState, work: Work): Promis
         why = merged === undefined ? 'it conflicted with the base branch' : "merging the base branch into it would not give what the bot builds on the base (generated/ or the ledger would be stale)";
       }
     } else {
-      why = rebase ? 'a person asked for it' : branch.kind === 'absent' ? undefined : 'the proposal changed';
+      why = rebase ? 'a person asked for it' : branch.kind === 'absent' || !open ? undefined : 'the proposal changed';
     }
   }
   let verified: boolean | undefined;

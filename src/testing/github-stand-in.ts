@@ -161,6 +161,8 @@ export class GitHubStandIn {
   private readonly faults: { fault: Fault; left: number }[] = [];
   private server?: Server;
   private nextId = 1;
+  /** Comment ids are GitHub-wide, apart from issue and pull-request numbers. */
+  private nextCommentId = 1001;
   private readonly owner: string;
   private readonly repo: string;
   private readonly clock: () => Date;
@@ -393,7 +395,7 @@ export class GitHubStandIn {
         return ok(this.comments.filter((comment) => comment.issue === Number(matched.params.issue_number)).map((comment) => this.commentJson(comment)));
       case 'post /issues/{issue_number}/comments': {
         const found = thread(matched.params.issue_number);
-        const comment: StandInComment = { id: this.nextId++, issue: found.number, body: body.body, user: caller };
+        const comment: StandInComment = { id: this.nextCommentId++, issue: found.number, body: body.body, user: caller };
         this.comments.push(comment);
         return ok(this.commentJson(comment), 201);
       }
@@ -420,7 +422,8 @@ export class GitHubStandIn {
         return ok(sorted.slice((page - 1) * perPage, page * perPage).map((candidate) => this.issueJson(candidate)), 200, headers);
       }
       case 'post /issues': {
-        write();
+        // Anyone who can read a repository with issues enabled may open one.
+        if (this.permissionOf(caller) === 'none') write();
         const created: StandInIssue = { number: this.nextId++, author: caller, title: body.title, body: body.body ?? '', state: 'open', labels: [], createdAt: now, updatedAt: now };
         this.issues.push(created);
         return ok(this.issueJson(created), 201);
@@ -428,8 +431,8 @@ export class GitHubStandIn {
       case 'get /issues/{issue_number}':
         return ok(this.issueJson(thread(matched.params.issue_number)));
       case 'patch /issues/{issue_number}': {
-        write();
         const found = thread(matched.params.issue_number);
+        if ((found.author ?? this.botLogin) !== caller) write();
         if (body.title !== undefined) found.title = body.title;
         if (body.body !== undefined) found.body = body.body;
         if (body.state !== undefined) Object.assign(found, { state: body.state, closedAt: body.state === 'closed' ? now : undefined });
