@@ -549,15 +549,18 @@ export class GitHubStandIn {
     const env = { GIT_INDEX_FILE: path.join(folder, 'index') };
     try {
       await this.gitWith(env, undefined, 'read-tree', ...(body.base_tree ? [body.base_tree] : ['--empty']));
+      // --index-info works without a work tree (a bare repository); mode 0 removes a path.
+      const lines: string[] = [];
       for (const entry of body.tree) {
         if (entry.sha === null) {
-          await this.gitWith(env, undefined, 'update-index', '--force-remove', '--', entry.path);
+          lines.push(`0 ${'0'.repeat(40)}\t${entry.path}`);
           continue;
         }
         const sha = entry.sha ?? (await this.gitInput(entry.content ?? '', 'hash-object', '-w', '--stdin')).trim();
         if ((await this.objectType(sha)) !== 'blob') throw validationFailed(`tree.sha ${sha} is not a valid blob`);
-        await this.gitWith(env, undefined, 'update-index', '--add', '--cacheinfo', `${entry.mode},${sha},${entry.path}`);
+        lines.push(`${entry.mode} ${sha}\t${entry.path}`);
       }
+      if (lines.length > 0) await this.gitWith(env, `${lines.join('\n')}\n`, 'update-index', '--index-info');
       const tree = (await this.gitWith(env, undefined, 'write-tree')).trim();
       const listing = (await this.git('ls-tree', '-l', tree)).split('\n').filter(Boolean);
       return {
