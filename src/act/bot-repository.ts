@@ -2,7 +2,8 @@
  * The bot's git work, through simple-git: one branch per deployment holding
  * exactly one commit on top of the base, built in a throw-away worktree (the
  * user's checkout is never touched), regenerated rather than rebased, and
- * pushed with --force-with-lease to the bot's own branches only. Each commit
+ * published to the bot's own branches only (through GitHub's API, or as a
+ * local branch with --local). Each commit
  * carries the proposal's fingerprint and a signature keyed with the bot's
  * secret over its parent and tree: a commit that claims the bot's e-mail
  * without it is someone else's.
@@ -60,11 +61,6 @@ export interface BotRepositoryOptions {
   readonly identity?: Pick<BotIdentity, 'name' | 'email'>;
   /** Work on local branches only: no fetch, no push (`llmops optimize --local`). */
   readonly local?: boolean;
-}
-
-/** The remote refused a push (branch protection, a pre-receive hook): not a lost race, an error with the remote's reason. */
-export class PushRefusedError extends Error {
-  override readonly name = 'PushRefusedError';
 }
 
 /** Where the throw-away worktrees live: `<git dir>/llmops-worktrees/<pid>-<uuid>`. */
@@ -283,31 +279,17 @@ export class BotRepository {
   }
 
   /**
-   * Points `branch` at `sha`: a push with --force-with-lease expecting the
-   * branch where the bot last saw it (absent: must not exist), or a local
-   * branch update in local mode. False when the lease fails (another run won);
-   * a PushRefusedError with the remote's words when the remote refuses it.
+   * Points the local `branch` at `sha` where it still is at `expectedSha` (absent: must not exist), for local
+   * mode (`llmops optimize --local`); with GitHub the bot publishes through its API (src/act/api-commit.ts).
+   * False when the branch moved meanwhile (another run won).
    */
   async publish(branch: string, sha: string, expectedSha: string | undefined): Promise<boolean> {
     if (!branch.startsWith(BOT_BRANCH_PREFIX)) throw new Error(`refusing to write ${branch}: the bot writes only ${BOT_BRANCH_PREFIX}* branches`);
-    if (this.local) {
+    try {
       await this.git.raw(['update-ref', `refs/heads/${branch}`, sha, expectedSha ?? '']);
       return true;
+    } catch {
+      return false;
     }
-    try {
-      await this.git.raw(['push', '--porcelain', `--force-with-lease=refs/heads/${branch}:${expectedSha ?? ''}`, this.remote, `${sha}:refs/heads/${branch}`]);
-    } catch (error) {
-      const text = String((error as Error)?.message ?? error);
-      // The lease failed, or another run's push won the ref's lock (the remote then says "remote rejected" too): a lost race.
-      if (/stale info|fetch first|non-fast-forward|\[rejected\]|cannot lock ref|failed to (update|lock) ref|incorrect old value/i.test(text)) return false;
-      if (/\[remote rejected\]/.test(text)) {
-        const reason = /\[remote rejected\] \(([^)]*)\)/.exec(text)?.[1] ?? 'refused';
-        const said = text.split('\n').filter((line) => /^remote: \S/.test(line)).map((line) => line.replace(/^remote: /, '').trim());
-        throw new PushRefusedError(`${this.remote} refused the push of ${branch} (${reason})${said.length > 0 ? `: ${said.join(' ')}` : ''}; allow the bot to push llmops/* branches (branch protection, rulesets, hooks) or stop the bot`);
-      }
-      throw error;
-    }
-    await this.git.raw(['update-ref', this.ref(branch), sha]);
-    return true;
   }
 }

@@ -86,6 +86,11 @@ export interface TreeEntry {
   readonly sha: string | null;
 }
 
+/** GitHub refused to move a bot branch (branch protection, a ruleset): not a lost race, an error with GitHub's reason. */
+export class BranchRefusedError extends Error {
+  override readonly name = 'BranchRefusedError';
+}
+
 /** Raised when GitHub asks the bot to wait longer than it may: the cycle stops and the next run continues. */
 export class RateLimitedError extends Error {
   override readonly name = 'RateLimitedError';
@@ -105,6 +110,12 @@ interface RawPullRequest {
   created_at: string;
   html_url: string;
 }
+
+/** GitHub's message of a 422, or undefined for any other error. */
+const refusal = (error: unknown): string | undefined => {
+  const { status, response } = (error ?? {}) as { status?: number; response?: { data?: { message?: string } } };
+  return status === 422 ? (response?.data?.message ?? 'Unprocessable Entity') : undefined;
+};
 
 const toPullRequest = (raw: RawPullRequest): PullRequest => ({
   number: raw.number,
@@ -359,20 +370,31 @@ export class GitHubRepository {
     return (await this.optional(() => this.octokit.rest.git.getRef({ ...this.repoParams, ref: `heads/${branch}` })))?.data.object.sha;
   }
 
-  /** Creates `branch` at `sha`; false when it exists already (GitHub answers 422). */
+  /** Creates `branch` at `sha`; false when it exists already (another run made it first). */
   async createBranch(branch: string, sha: string): Promise<boolean> {
     try {
       await this.call(() => this.octokit.rest.git.createRef({ ...this.repoParams, ref: `refs/heads/${branch}`, sha }));
       return true;
     } catch (error) {
-      if ((error as { status?: number }).status === 422) return false;
-      throw error;
+      if (refusal(error) === 'Reference already exists') return false;
+      throw this.refused(error, 'create', branch);
     }
   }
 
   /** Points `branch` at `sha`, whatever it held (the bot regenerates its branches rather than stacking commits). */
   async forceBranch(branch: string, sha: string): Promise<void> {
-    await this.call(() => this.octokit.rest.git.updateRef({ ...this.repoParams, ref: `heads/${branch}`, sha, force: true }));
+    try {
+      await this.call(() => this.octokit.rest.git.updateRef({ ...this.repoParams, ref: `heads/${branch}`, sha, force: true }));
+    } catch (error) {
+      throw this.refused(error, 'update', branch);
+    }
+  }
+
+  /** A 422 on a ref as the error that says why (branch protection, a ruleset); anything else as it is. */
+  private refused(error: unknown, verb: string, branch: string): unknown {
+    const reason = refusal(error);
+    if (reason === undefined) return error;
+    return new BranchRefusedError(`GitHub refused to ${verb} ${branch} (422: ${reason.replace(/\s*\n+\s*/g, ' ')}); allow the bot to push llmops/* branches (branch protection, rulesets) or stop the bot`);
   }
 
   /** Posts `body` unless a comment of the bot's containing `marker` exists. Returns whether it posted. */

@@ -167,6 +167,8 @@ export class GitHubStandIn {
   private readonly repo: string;
   private readonly clock: () => Date;
   url = '';
+  /** Branch protection (or a ruleset) on refs matching `pattern`: creating or moving them answers 422 with `message`. */
+  protectedRefs?: { readonly pattern: RegExp; readonly message: string };
 
   constructor(private readonly options: GitHubStandInOptions) {
     [this.owner, this.repo] = options.repository.split('/') as [string, string];
@@ -473,6 +475,7 @@ export class GitHubStandIn {
         const ref = String(body.ref);
         if (!/^refs\/heads\/./.test(ref)) throw validationFailed(`${ref} is not a valid ref name`);
         if (await this.branchSha(ref.slice('refs/heads/'.length))) throw validationFailed('Reference already exists');
+        if (this.protectedRefs?.pattern.test(ref)) throw new HttpError(422, { message: this.protectedRefs.message, documentation_url: 'https://docs.github.com/rest/git/refs#create-a-reference' });
         await this.git('update-ref', ref, body.sha, '');
         return ok(this.refJson(ref, body.sha), 201);
       }
@@ -482,6 +485,7 @@ export class GitHubStandIn {
         const old = await this.branchSha(matched.params.ref!.replace(/^heads\//, ''));
         if (!old) throw validationFailed('Reference does not exist');
         if (!body.force && !(await this.isAncestor(old, body.sha))) throw validationFailed('Update is not a fast forward');
+        if (this.protectedRefs?.pattern.test(ref)) throw new HttpError(422, { message: this.protectedRefs.message, documentation_url: 'https://docs.github.com/rest/git/refs#update-a-reference' });
         await this.git('update-ref', ref, body.sha, old);
         return ok(this.refJson(ref, body.sha));
       }
