@@ -113,8 +113,10 @@ interface RawPullRequest {
 
 /** GitHub's message of a 422, or undefined for any other error. */
 const refusal = (error: unknown): string | undefined => {
-  const { status, response } = (error ?? {}) as { status?: number; response?: { data?: { message?: string } } };
-  return status === 422 ? (response?.data?.message ?? 'Unprocessable Entity') : undefined;
+  const { status, response } = (error ?? {}) as { status?: number; response?: { data?: { message?: string; errors?: { message?: string }[] } } };
+  if (status !== 422) return undefined;
+  const details = (response?.data?.errors ?? []).map((problem) => problem.message).filter(Boolean);
+  return [response?.data?.message ?? 'Unprocessable Entity', ...details].join(': ');
 };
 
 const toPullRequest = (raw: RawPullRequest): PullRequest => ({

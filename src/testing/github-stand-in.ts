@@ -474,7 +474,8 @@ export class GitHubStandIn {
         write();
         const ref = String(body.ref);
         if (!/^refs\/heads\/./.test(ref)) throw validationFailed(`${ref} is not a valid ref name`);
-        if (await this.branchSha(ref.slice('refs/heads/'.length))) throw validationFailed('Reference already exists');
+        // GitHub answers an existing ref with its own 422 message, not "Validation Failed".
+        if (await this.branchSha(ref.slice('refs/heads/'.length))) throw new HttpError(422, { message: 'Reference already exists', documentation_url: 'https://docs.github.com/rest/git/refs#create-a-reference' });
         if (this.protectedRefs?.pattern.test(ref)) throw new HttpError(422, { message: this.protectedRefs.message, documentation_url: 'https://docs.github.com/rest/git/refs#create-a-reference' });
         await this.git('update-ref', ref, body.sha, '');
         return ok(this.refJson(ref, body.sha), 201);
