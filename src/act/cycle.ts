@@ -30,16 +30,15 @@ import { SynthesisError } from '../synth/synthesizer.ts';
 import { writeTreeAtomically } from '../synth/write.ts';
 import { publishThroughApi, TreeMismatchError } from './api-commit.ts';
 import { BOT_BRANCH_PREFIX, type BotRepository, type BuiltCommit } from './bot-repository.ts';
-import { answer, pendingCommands, refusal, type PendingCommand } from './commands.ts';
-import { DASHBOARD_TITLE, renderDashboard, retryRequests, type DashboardState } from './dashboard.ts';
-import { declineComment, declineEntries, declinedHow, declinesOf, exclusionLine, exclusions, reopenedBy, type Decline } from './declines.ts';
+import { dashboardStateOf, renderDashboard } from './dashboard.ts';
+import { declineEntries, declinesOf, exclusionLine, exclusions, reopenedBy, type Decline } from './declines.ts';
 import { applyDeclarationChange, DeclarationEditError } from './edit-declaration.ts';
-import { explanation } from './explain.ts';
-import { RateLimitedError, type GitHubRepository, type Issue, type PullRequest } from './github.ts';
+import { RateLimitedError, type GitHubRepository, type PullRequest } from './github.ts';
+import { answerAfterPlan, closeStale, findDashboard, liftRetries, noteDeclines, obeyCommands, remember, writeDashboard, type PullRequests } from './lifecycle.ts';
 import { appendLedger, deploymentHistory, ledgerFile, LedgerError, parseLedger, type LedgerEntry } from './ledger.ts';
 import type { OptimizerMetrics } from './metrics.ts';
 import { optimizationProposal, revertProposal, type Proposal } from './proposal.ts';
-import { MAX_BODY_CHARACTERS, parseMetadata, rebaseRequested, renderPullRequestBody, withMetadata, type BodyContext, type PullRequestMetadata } from './pull-request-body.ts';
+import { MAX_BODY_CHARACTERS, rebaseRequested, renderPullRequestBody, type BodyContext } from './pull-request-body.ts';
 import { signalLinks } from './prometheus-links.ts';
 import { reviewersFor } from './reviewers.ts';
 import { isOwnPullRequest } from './trust.ts';
@@ -47,13 +46,7 @@ import { verifyMerge, type Verdict } from './verify.ts';
 
 /** Marker of the one comment the bot leaves on a branch someone else committed to. */
 export const HANDS_OFF_MARKER = '<!-- llmops-gitops:hands-off -->';
-/** Marker of the comment the bot leaves on a pull request it closes because its evidence is gone. */
-export const CLOSED_MARKER = '<!-- llmops-gitops:closed -->';
-/** Marker of the comment that says what a decline makes the bot ignore. */
-export const DECLINED_MARKER = '<!-- llmops-gitops:declined -->';
 
-/** How far back the dashboard lists verifications and reverts. */
-const RECENT_DAYS = 14;
 
 export interface CycleOptions {
   readonly repository: BotRepository;
@@ -232,20 +225,6 @@ function withinLimits(deployment: FleetDeployment, pulls: readonly PullRequest[]
 const sameLabels = (have: readonly string[], want: readonly string[]) => want.every((label) => have.includes(label));
 
 const describeForeign = (pull: PullRequest) => `#${pull.number} on ${pull.headRef} was opened by ${pull.author ?? 'a deleted account'} from ${pull.headRepository ?? 'a deleted repository'}, not by the bot from this repository: the bot leaves it alone`;
-
-/** The bot's pull requests and the others on its branches, by what GitHub says of author and head repository. */
-interface PullRequests {
-  /** The bot's own (its metadata, fingerprints and limits come from these only); kept current as the cycle changes them. */
-  readonly own: PullRequest[];
-  readonly foreign: readonly PullRequest[];
-}
-
-/** Replaces the bot's copy of a pull request after the cycle changed it on GitHub. */
-function remember(pulls: PullRequests, pull: PullRequest): void {
-  const index = pulls.own.findIndex((candidate) => candidate.number === pull.number);
-  if (index >= 0) pulls.own[index] = pull;
-  else pulls.own.push(pull);
-}
 
 /** What one cycle knows while it acts. */
 interface CycleState {
@@ -435,181 +414,6 @@ async function ownAndForeign(github: GitHubRepository, log: (line: string) => vo
   return { own, foreign };
 }
 
-/** Rewrites a pull request's metadata (and state) on GitHub and in the cycle's copy. */
-async function updateMetadata(github: GitHubRepository, pulls: PullRequests, pull: PullRequest, metadata: PullRequestMetadata, state?: 'closed'): Promise<void> {
-  const body = withMetadata(pull.body, metadata);
-  await github.updatePullRequest(pull.number, { body, ...(state ? { state } : {}) });
-  remember(pulls, { ...pull, body, ...(state ? { state } : {}) });
-}
-
-/** The dashboard issue the bot opened (by its own login and title), if any. */
-async function findDashboard(github: GitHubRepository) {
-  const login = await github.login();
-  const mine = (await github.listIssuesBy(login)).filter((issue) => issue.author === login && issue.title === DASHBOARD_TITLE);
-  return mine.find((issue) => issue.state === 'open') ?? mine[0];
-}
-
-/**
- * Obeys the comment commands before planning: `rebase` marks the branch, `ignore` closes the pull request as
- * declined (so the plan leaves its neighbourhood out); their answers that need the plan (`ignore`, `explain`) wait for it.
- */
-async function obeyCommands(github: GitHubRepository, pulls: PullRequests, now: Date, log: (line: string) => void) {
-  const rebase = new Set<number>();
-  const later: PendingCommand[] = [];
-  const answered: { pullRequest: number; command: string; by: string; obeyed: boolean }[] = [];
-  for (const pending of await pendingCommands(github, pulls.own.filter((pull) => pull.state === 'open'))) {
-    answered.push({ pullRequest: pending.pull.number, command: pending.command, by: pending.by, obeyed: pending.allowed });
-    log(`#${pending.pull.number}: /llmops ${pending.command} by ${pending.by}${pending.allowed ? '' : ' (no write access: refused)'}`);
-    if (!pending.allowed) {
-      await answer(github, pending, refusal(pending));
-      continue;
-    }
-    const pull = pulls.own.find((candidate) => candidate.number === pending.pull.number)!;
-    const metadata = parseMetadata(pull.body);
-    if (pending.command === 'rebase') {
-      rebase.add(pull.number);
-      await answer(github, pending, 'regenerating this branch on the base branch in this run.');
-    } else if (pending.command === 'ignore' && metadata?.kind === 'optimize') {
-      await updateMetadata(github, pulls, pull, { ...metadata, declined: { at: now.toISOString(), by: pending.by } }, 'closed');
-      later.push(pending);
-    } else if (pending.command === 'ignore') {
-      await answer(github, pending, 'a revert is not ignored: it brings git back in line with what failed. Close it if you mean to keep the failed configuration.');
-    } else {
-      later.push(pending);
-    }
-  }
-  return { rebase, later, answered };
-}
-
-/** The answers that needed the plan: what `/llmops ignore` makes the bot ignore, and `/llmops explain`. */
-async function answerAfterPlan(github: GitHubRepository, state: CycleState, planned: Planned, later: readonly PendingCommand[]): Promise<void> {
-  const deploymentOf = (id: string | undefined) => state.fleet.deployments.find((deployment) => deployment.id === id);
-  for (const pending of later) {
-    const pull = state.pulls.own.find((candidate) => candidate.number === pending.pull.number) ?? pending.pull;
-    const metadata = parseMetadata(pull.body);
-    if (pending.command === 'ignore' && metadata) {
-      await answer(github, pending, `${DECLINED_MARKER}\n${declineComment({ pullRequest: pull, metadata, configuration: metadata.to, evidence: metadata.evidence ?? {} }, deploymentOf(metadata.deploymentId))}`);
-      continue;
-    }
-    const recommendation = planned.recommendations.find((candidate) => candidate.deploymentId === metadata?.deploymentId);
-    const deployment = deploymentOf(metadata?.deploymentId);
-    const excluded = deployment ? state.declines.filter((decline) => decline.deploymentId === deployment.id && reopenedBy(decline, deployment, recommendation?.observed) === undefined).map((decline) => exclusionLine(decline, deployment)) : [];
-    await answer(github, pending, explanation(recommendation, metadata?.deploymentId ?? pull.headRef, excluded));
-  }
-}
-
-/** Notes the declines nobody has noted: the closing comment that says what is ignored, and the mark in the metadata. */
-async function noteDeclines(github: GitHubRepository, pulls: PullRequests, fleet: (id: string) => FleetDeployment | undefined, now: Date): Promise<DeploymentOutcome[]> {
-  const noted: DeploymentOutcome[] = [];
-  for (const decline of declinesOf(pulls.own).filter((candidate) => !candidate.metadata.declined)) {
-    const metadata: PullRequestMetadata = { ...decline.metadata, declined: { at: now.toISOString() } };
-    await github.commentOnce(decline.pullRequest.number, DECLINED_MARKER, declineComment({ ...decline, metadata }, fleet(decline.deploymentId)));
-    await updateMetadata(github, pulls, decline.pullRequest, metadata);
-    noted.push({ deploymentId: decline.deploymentId, kind: 'declined', pullRequest: decline.pullRequest.number, detail: declinedHow({ ...decline, metadata }) });
-  }
-  return noted;
-}
-
-/** Closes the bot's open optimizations whose evidence is gone (or whose deployment is), with a comment. */
-async function closeStale(options: CycleOptions, state: CycleState, planned: Planned, handled: ReadonlySet<number>): Promise<DeploymentOutcome[]> {
-  const github = options.github!;
-  const closed: DeploymentOutcome[] = [];
-  for (const pull of state.pulls.own.filter((candidate) => candidate.state === 'open' && !handled.has(candidate.number))) {
-    const metadata = parseMetadata(pull.body);
-    if (!metadata || metadata.kind !== 'optimize' || planned.waiting.has(metadata.deploymentId)) continue;
-    const deployment = state.fleet.deployments.find((candidate) => candidate.id === metadata.deploymentId);
-    const recommendation = planned.recommendations.find((candidate) => candidate.deploymentId === metadata.deploymentId);
-    const reason = !deployment ? `${metadata.deploymentId} is no longer declared on ${options.repository.base}` : recommendation?.action === 'none' && recommendation.rule === 'no-better-configuration' ? recommendation.reason : undefined;
-    if (!reason) continue;
-    // A branch a person took over is theirs to close.
-    if ((await options.repository.inspect(pull.headRef, state.baseSha, metadata.fingerprint)).kind === 'foreign') continue;
-    await github.commentOnce(pull.number, CLOSED_MARKER, `The proposal no longer holds: ${reason}. The bot closed this pull request; it proposes again when the evidence calls for a change. This is not a decline.`);
-    await updateMetadata(github, state.pulls, pull, { ...metadata, autoClosed: reason }, 'closed');
-    closed.push({ deploymentId: metadata.deploymentId, kind: 'closed', proposal: 'optimize', pullRequest: pull.number, detail: reason });
-  }
-  return closed;
-}
-
-/** Lifts the declines whose retry box a person checked on the dashboard. */
-async function liftRetries(github: GitHubRepository, pulls: PullRequests, dashboardBody: string | undefined, log: (line: string) => void): Promise<void> {
-  const asked = new Set(retryRequests(dashboardBody ?? ''));
-  for (const decline of declinesOf(pulls.own).filter((candidate) => asked.has(candidate.pullRequest.number))) {
-    await updateMetadata(github, pulls, decline.pullRequest, { ...decline.metadata, retried: true });
-    log(`#${decline.pullRequest.number}: retry asked on the dashboard; its neighbourhood may be proposed again`);
-  }
-}
-
-const ms = (seconds: number | undefined) => (seconds === undefined ? '-' : `${Math.round(seconds * 1000)} ms`);
-
-/** An SLO the deployment breaches now, in words (for a safety action a pause or freeze blocks). */
-function breachOf(recommendation: Recommendation, deployment: FleetDeployment): string | undefined {
-  const { observed } = recommendation;
-  const { slos } = deployment.environment;
-  const breaches = [
-    ['TTFT p95', observed.ttftP95Seconds, slos.ttftP95Ms],
-    ['end-to-end p95', observed.e2eP95Seconds, slos.e2eP95Ms],
-    ['inter-token p95', observed.interTokenP95Seconds, slos.interTokenP95Ms],
-  ]
-    .filter(([, seconds, limit]) => seconds !== undefined && (seconds as number) * 1000 > (limit as number))
-    .map(([name, seconds, limit]) => `${name} ${ms(seconds as number)} > ${limit} ms`);
-  if (observed.errorRatio !== undefined && observed.errorRatio > slos.errorRateRatio) breaches.push(`error ratio ${(observed.errorRatio * 100).toFixed(2)} % > ${(slos.errorRateRatio * 100).toFixed(2)} %`);
-  return breaches.length > 0 ? breaches.join(', ') : undefined;
-}
-
-/** What the dashboard shows after this cycle. */
-function dashboardState(state: CycleState, planned: Planned, outcomes: readonly DeploymentOutcome[]): DashboardState {
-  const deploymentOf = (id: string) => state.fleet.deployments.find((candidate) => candidate.id === id);
-  const stoppedRules = planned.recommendations.filter((recommendation) => recommendation.rule === 'paused' || recommendation.rule === 'freeze-window');
-  const blocked = stoppedRules.flatMap((recommendation) => {
-    const breach = breachOf(recommendation, deploymentOf(recommendation.deploymentId)!);
-    return breach ? [{ deploymentId: recommendation.deploymentId, detail: `SLO breached (${breach}) and the bot may not act: ${recommendation.reason}. Scale out by hand or lift the ${recommendation.rule === 'paused' ? 'pause' : 'freeze'}.` }] : [];
-  });
-  const since = state.now.getTime() - RECENT_DAYS * 86_400_000;
-  const recent = [
-    ...[...planned.ledgers].flatMap(([deploymentId, entries]) =>
-      entries.flatMap((entry) =>
-        entry.kind === 'merge'
-          ? [{ at: new Date(entry.at), deploymentId, detail: `${entry.outcome === 'verified' ? 'verified' : 'failed verification'} (merged ${entry.mergedAt})` }]
-          : entry.kind === 'rollback'
-            ? [{ at: new Date(entry.at), deploymentId, detail: `reverted: ${entry.reason}` }]
-            : [],
-      ),
-    ),
-    ...planned.judged.filter((judged) => judged.verdict.status === 'verified').map((judged) => ({ at: state.now, deploymentId: judged.deploymentId, detail: `verified: ${judged.verdict.start.detail}; saves ${Math.round(judged.savingUsdPerMonth)} USD/month` })),
-    ...planned.judged.filter((judged) => judged.verdict.status === 'failed').map((judged) => ({ at: state.now, deploymentId: judged.deploymentId, detail: `failed verification, revert proposed: ${judged.verdict.evidence.join('; ')}` })),
-  ]
-    .filter((item) => item.at.getTime() >= since)
-    .sort((a, b) => b.at.getTime() - a.at.getTime() || a.deploymentId.localeCompare(b.deploymentId))
-    .slice(0, 20);
-  return {
-    blockedSafety: blocked,
-    stopped: stoppedRules.filter((recommendation) => !blocked.some((item) => item.deploymentId === recommendation.deploymentId)).map((recommendation) => ({ deploymentId: recommendation.deploymentId, detail: recommendation.reason })),
-    open: state.pulls.own.filter((pull) => pull.state === 'open').map((pull) => ({ number: pull.number, title: pull.title, labels: pull.labels, autoMerge: pull.autoMerge })).sort((a, b) => a.number - b.number),
-    limited: outcomes.filter((outcome) => outcome.kind === 'limited').map((outcome) => ({ deploymentId: outcome.deploymentId, detail: outcome.detail ?? '' })),
-    handsOff: outcomes.filter((outcome) => outcome.kind === 'hands-off').map((outcome) => ({ deploymentId: outcome.deploymentId, pullRequest: outcome.pullRequest, detail: outcome.detail ?? '' })),
-    declined: declinesOf(state.pulls.own)
-      .map((decline) => {
-        const deployment = deploymentOf(decline.deploymentId);
-        const observed = planned.recommendations.find((recommendation) => recommendation.deploymentId === decline.deploymentId)?.observed;
-        return { pullRequest: decline.pullRequest.number, deploymentId: decline.deploymentId, what: describeTarget(decline.configuration), how: declinedHow(decline), reopenedBy: deployment ? reopenedBy(decline, deployment, observed) : 'the deployment is no longer declared' };
-      })
-      .sort((a, b) => b.pullRequest - a.pullRequest),
-    verifying: outcomes.filter((outcome) => outcome.kind === 'verifying').map((outcome) => ({ deploymentId: outcome.deploymentId, detail: outcome.detail ?? '' })),
-    recent,
-    failed: outcomes.filter((outcome) => outcome.kind === 'failed').map((outcome) => ({ deploymentId: outcome.deploymentId, detail: outcome.detail ?? '' })),
-  };
-}
-
-const describeTarget = (configuration: Configuration) => `${configuration.gpuCount}x ${configuration.gpuType}${configuration.quantization ? ` ${configuration.quantization}` : ''}, ${configuration.replicasMin}–${configuration.replicasMax} replicas, max-num-seqs ${configuration.maxNumSeqs}`;
-
-/** Writes the dashboard when its text changed (opening it the first time, reopening it if someone closed it). */
-async function writeDashboard(github: GitHubRepository, existing: Issue | undefined, text: string): Promise<{ number: number; written: boolean }> {
-  if (!existing) return { number: await github.createIssue(DASHBOARD_TITLE, text), written: true };
-  if (existing.body === text && existing.state === 'open') return { number: existing.number, written: false };
-  await github.updateIssue(existing.number, { body: text, state: 'open' });
-  return { number: existing.number, written: true };
-}
-
 /** Runs one cycle. Errors of one deployment are reported and the cycle goes on; a rate limit stops it. */
 export async function runCycle(options: CycleOptions): Promise<CycleReport> {
   const log = options.log ?? (() => {});
@@ -641,7 +445,7 @@ export async function runCycle(options: CycleOptions): Promise<CycleReport> {
       return { baseSha, outcomes: [], stopped: planned.problem };
     }
     const fleetOf = (id: string) => planned.fleet!.deployments.find((deployment) => deployment.id === id);
-    if (github) outcomes.push(...(await noteDeclines(github, pulls, fleetOf, now)));
+    if (github) outcomes.push(...(await noteDeclines(github, pulls, fleetOf, now)).map((noted): DeploymentOutcome => ({ ...noted, kind: 'declined' })));
     outcomes.push(...planned.outcomes);
     for (const skipped of planned.outcomes.filter((outcome) => outcome.kind === 'failed')) log(`${skipped.deploymentId}: failed: ${skipped.detail}`);
     const codeOwners = (await Promise.all(CODE_OWNERS_LOCATIONS.map((file) => repository.show(baseSha, file)))).find((text) => text !== undefined);
@@ -667,11 +471,13 @@ export async function runCycle(options: CycleOptions): Promise<CycleReport> {
     }
     let written: CycleReport['dashboard'];
     if (github) {
-      const closed = await closeStale(options, state, planned, handled);
-      outcomes.push(...closed);
+      const planState = { ...state, recommendations: planned.recommendations, waiting: planned.waiting };
+      const closed = await closeStale(github, repository, planState, handled);
+      outcomes.push(...closed.map((item): DeploymentOutcome => ({ ...item, kind: 'closed', proposal: 'optimize' })));
       for (const item of closed) log(`${item.deploymentId}: closed #${item.pullRequest} (${item.detail})`);
-      await answerAfterPlan(github, state, planned, commands.later);
-      written = await writeDashboard(github, dashboard, renderDashboard(dashboardState(state, planned, outcomes)));
+      await answerAfterPlan(github, planState, commands.later);
+      const text = renderDashboard(dashboardStateOf({ fleet: state.fleet, pulls: pulls.own, now, recommendations: planned.recommendations, ledgers: planned.ledgers, judged: planned.judged, outcomes }));
+      written = await writeDashboard(github, dashboard, text);
     }
     if (outcomes.some((outcome) => outcome.kind === 'failed')) result = 'failure';
     return { baseSha, outcomes, foreign: pulls.foreign.filter((pull) => pull.state === 'open'), commands: commands.answered, ...(written ? { dashboard: written } : {}) };

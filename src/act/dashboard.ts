@@ -6,8 +6,15 @@
  * first; then what is paused or frozen, the open proposals, those held back by
  * limits, branches people took over, declined proposals (each with a box to
  * retry it), what is being verified, and recent verifications and reverts.
- * Pure: the cycle gathers the state and writes the text.
+ * Pure: the cycle gathers its state, this turns it into the text.
  */
+import type { FleetDeployment, Fleet } from '../fleet/fleet.ts';
+import type { Configuration } from '../optimizer/predict.ts';
+import type { Recommendation } from '../optimizer/recommendation.ts';
+import { declinedHow, declinesOf, reopenedBy } from './declines.ts';
+import type { PullRequest } from './github.ts';
+import type { LedgerEntry } from './ledger.ts';
+import type { Verdict } from './verify.ts';
 
 export const DASHBOARD_TITLE = 'llmops dashboard';
 const MARKER = '<!-- llmops-gitops:dashboard -->';
@@ -61,3 +68,89 @@ export function renderDashboard(state: DashboardState): string {
 export function retryRequests(body: string): number[] {
   return [...body.matchAll(/^\s*[-*] \[[xX]\] <!-- llmops-gitops:retry #(\d+) -->/gm)].map((match) => Number(match[1]));
 }
+
+const ms = (seconds: number | undefined) => (seconds === undefined ? '-' : `${Math.round(seconds * 1000)} ms`);
+
+/** An SLO the deployment breaches now, in words (for a safety action a pause or freeze blocks). */
+function breachOf(recommendation: Recommendation, deployment: FleetDeployment): string | undefined {
+  const { observed } = recommendation;
+  const { slos } = deployment.environment;
+  const breaches = [
+    ['TTFT p95', observed.ttftP95Seconds, slos.ttftP95Ms],
+    ['end-to-end p95', observed.e2eP95Seconds, slos.e2eP95Ms],
+    ['inter-token p95', observed.interTokenP95Seconds, slos.interTokenP95Ms],
+  ]
+    .filter(([, seconds, limit]) => seconds !== undefined && (seconds as number) * 1000 > (limit as number))
+    .map(([name, seconds, limit]) => `${name} ${ms(seconds as number)} > ${limit} ms`);
+  if (observed.errorRatio !== undefined && observed.errorRatio > slos.errorRateRatio) breaches.push(`error ratio ${(observed.errorRatio * 100).toFixed(2)} % > ${(slos.errorRateRatio * 100).toFixed(2)} %`);
+  return breaches.length > 0 ? breaches.join(', ') : undefined;
+}
+
+/** What a cycle knows when it writes the dashboard. */
+export interface DashboardInput {
+  readonly fleet: Fleet;
+  /** The bot's own pull requests, as the cycle left them. */
+  readonly pulls: readonly PullRequest[];
+  readonly now: Date;
+  readonly recommendations: readonly Recommendation[];
+  /** Every deployment's ledger on the base. */
+  readonly ledgers: ReadonlyMap<string, readonly LedgerEntry[]>;
+  /** Merged changes judged this cycle. */
+  readonly judged: readonly { readonly deploymentId: string; readonly verdict: Verdict; readonly savingUsdPerMonth: number }[];
+  /** The cycle's outcomes per deployment. */
+  readonly outcomes: readonly { readonly deploymentId: string; readonly kind: string; readonly pullRequest?: number; readonly detail?: string }[];
+}
+
+/** How far back the dashboard lists verifications and reverts. */
+const RECENT_DAYS = 14;
+
+/** What the dashboard shows after a cycle. */
+export function dashboardStateOf(input: DashboardInput): DashboardState {
+  const { outcomes } = input;
+  const state = { fleet: input.fleet, now: input.now, pulls: { own: input.pulls } };
+  const planned = { recommendations: input.recommendations, ledgers: input.ledgers, judged: input.judged };
+  const deploymentOf = (id: string) => state.fleet.deployments.find((candidate) => candidate.id === id);
+  const stoppedRules = planned.recommendations.filter((recommendation) => recommendation.rule === 'paused' || recommendation.rule === 'freeze-window');
+  const blocked = stoppedRules.flatMap((recommendation) => {
+    const breach = breachOf(recommendation, deploymentOf(recommendation.deploymentId)!);
+    return breach ? [{ deploymentId: recommendation.deploymentId, detail: `SLO breached (${breach}) and the bot may not act: ${recommendation.reason}. Scale out by hand or lift the ${recommendation.rule === 'paused' ? 'pause' : 'freeze'}.` }] : [];
+  });
+  const since = state.now.getTime() - RECENT_DAYS * 86_400_000;
+  const recent = [
+    ...[...planned.ledgers].flatMap(([deploymentId, entries]) =>
+      entries.flatMap((entry) =>
+        entry.kind === 'merge'
+          ? [{ at: new Date(entry.at), deploymentId, detail: `${entry.outcome === 'verified' ? 'verified' : 'failed verification'} (merged ${entry.mergedAt})` }]
+          : entry.kind === 'rollback'
+            ? [{ at: new Date(entry.at), deploymentId, detail: `reverted: ${entry.reason}` }]
+            : [],
+      ),
+    ),
+    ...planned.judged.filter((judged) => judged.verdict.status === 'verified').map((judged) => ({ at: state.now, deploymentId: judged.deploymentId, detail: `verified: ${judged.verdict.start.detail}; saves ${Math.round(judged.savingUsdPerMonth)} USD/month` })),
+    ...planned.judged.filter((judged) => judged.verdict.status === 'failed').map((judged) => ({ at: state.now, deploymentId: judged.deploymentId, detail: `failed verification, revert proposed: ${judged.verdict.evidence.join('; ')}` })),
+  ]
+    .filter((item) => item.at.getTime() >= since)
+    .sort((a, b) => b.at.getTime() - a.at.getTime() || a.deploymentId.localeCompare(b.deploymentId))
+    .slice(0, 20);
+  return {
+    blockedSafety: blocked,
+    stopped: stoppedRules.filter((recommendation) => !blocked.some((item) => item.deploymentId === recommendation.deploymentId)).map((recommendation) => ({ deploymentId: recommendation.deploymentId, detail: recommendation.reason })),
+    open: state.pulls.own.filter((pull) => pull.state === 'open').map((pull) => ({ number: pull.number, title: pull.title, labels: pull.labels, autoMerge: pull.autoMerge })).sort((a, b) => a.number - b.number),
+    limited: outcomes.filter((outcome) => outcome.kind === 'limited').map((outcome) => ({ deploymentId: outcome.deploymentId, detail: outcome.detail ?? '' })),
+    handsOff: outcomes.filter((outcome) => outcome.kind === 'hands-off').map((outcome) => ({ deploymentId: outcome.deploymentId, pullRequest: outcome.pullRequest, detail: outcome.detail ?? '' })),
+    declined: declinesOf(state.pulls.own)
+      .map((decline) => {
+        const deployment = deploymentOf(decline.deploymentId);
+        const observed = planned.recommendations.find((recommendation) => recommendation.deploymentId === decline.deploymentId)?.observed;
+        return { pullRequest: decline.pullRequest.number, deploymentId: decline.deploymentId, what: describeTarget(decline.configuration), how: declinedHow(decline), reopenedBy: deployment ? reopenedBy(decline, deployment, observed) : 'the deployment is no longer declared' };
+      })
+      .sort((a, b) => b.pullRequest - a.pullRequest),
+    verifying: outcomes.filter((outcome) => outcome.kind === 'verifying').map((outcome) => ({ deploymentId: outcome.deploymentId, detail: outcome.detail ?? '' })),
+    recent,
+    failed: outcomes.filter((outcome) => outcome.kind === 'failed').map((outcome) => ({ deploymentId: outcome.deploymentId, detail: outcome.detail ?? '' })),
+  };
+}
+
+const describeTarget = (configuration: Configuration) => `${configuration.gpuCount}x ${configuration.gpuType}${configuration.quantization ? ` ${configuration.quantization}` : ''}, ${configuration.replicasMin}–${configuration.replicasMax} replicas, max-num-seqs ${configuration.maxNumSeqs}`;
+
+
