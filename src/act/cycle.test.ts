@@ -164,6 +164,7 @@ describe('llmops optimize against the GitHub stand-in', () => {
     expect(await git(world.bare, 'rev-list', '--count', `main..${BRANCH}`)).toBe('1\n');
     const kinds = reports.flatMap((report) => report.outcomes.map((outcome) => outcome.kind));
     expect(kinds.filter((kind) => kind === 'opened')).toHaveLength(1);
+    expect(world.github.issues.filter((issue) => issue.state === 'open').map((issue) => issue.title)).toEqual(['llmops dashboard']);
     expect(kinds.filter((kind) => !['opened', 'updated', 'unchanged', 'lost-race'].includes(kind)), JSON.stringify(reports.flatMap((report) => report.outcomes))).toEqual([]);
     expect(world.github.contractViolations).toEqual([]);
   }, 180_000);

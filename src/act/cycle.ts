@@ -34,7 +34,7 @@ import { dashboardStateOf, renderDashboard } from './dashboard.ts';
 import { declineEntries, declinesOf, exclusionLine, exclusions, reopenedBy, type Decline } from './declines.ts';
 import { applyDeclarationChange, DeclarationEditError } from './edit-declaration.ts';
 import { RateLimitedError, type GitHubRepository, type PullRequest } from './github.ts';
-import { answerAfterPlan, closeStale, findDashboard, liftRetries, noteDeclines, obeyCommands, remember, writeDashboard, type PullRequests } from './lifecycle.ts';
+import { answerAfterPlan, closeStale, findDashboards, liftRetries, noteDeclines, obeyCommands, remember, writeDashboard, type PullRequests } from './lifecycle.ts';
 import { appendLedger, deploymentHistory, ledgerFile, LedgerError, parseLedger, type LedgerEntry } from './ledger.ts';
 import type { OptimizerMetrics } from './metrics.ts';
 import { optimizationProposal, revertProposal, type Proposal } from './proposal.ts';
@@ -429,13 +429,13 @@ export async function runCycle(options: CycleOptions): Promise<CycleReport> {
     await repository.fetch();
     baseSha = await repository.baseSha();
     const pulls: PullRequests = github ? await ownAndForeign(github, log) : { own: [], foreign: [] };
-    const dashboard = github ? await findDashboard(github) : undefined;
+    const dashboards = github ? await findDashboards(github) : [];
 
     // What people asked for since the last run, before anything is planned.
     let commands: Awaited<ReturnType<typeof obeyCommands>> = { rebase: new Set(), later: [], answered: [] };
     if (github) {
       commands = await obeyCommands(github, pulls, now, log);
-      await liftRetries(github, pulls, dashboard?.body, log);
+      await liftRetries(github, pulls, dashboards[0]?.body, log);
     }
     const declines = declinesOf(pulls.own);
     const planned = await planFromBase(options, baseSha, now, declines);
@@ -477,7 +477,7 @@ export async function runCycle(options: CycleOptions): Promise<CycleReport> {
       for (const item of closed) log(`${item.deploymentId}: closed #${item.pullRequest} (${item.detail})`);
       await answerAfterPlan(github, planState, commands.later);
       const text = renderDashboard(dashboardStateOf({ fleet: state.fleet, pulls: pulls.own, now, recommendations: planned.recommendations, ledgers: planned.ledgers, judged: planned.judged, outcomes }));
-      written = await writeDashboard(github, dashboard, text);
+      written = await writeDashboard(github, dashboards, text);
     }
     if (outcomes.some((outcome) => outcome.kind === 'failed')) result = 'failure';
     return { baseSha, outcomes, foreign: pulls.foreign.filter((pull) => pull.state === 'open'), commands: commands.answered, ...(written ? { dashboard: written } : {}) };

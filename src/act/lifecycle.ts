@@ -58,11 +58,10 @@ export async function updateMetadata(github: GitHubRepository, pulls: PullReques
   remember(pulls, { ...pull, body, ...(state ? { state } : {}) });
 }
 
-/** The dashboard issue the bot opened (by its own login and title), if any. */
-export async function findDashboard(github: GitHubRepository) {
+/** The bot's dashboard issues (by its own login and title), oldest first: one, unless runs raced. */
+export async function findDashboards(github: GitHubRepository): Promise<Issue[]> {
   const login = await github.login();
-  const mine = (await github.listIssuesBy(login)).filter((issue) => issue.author === login && issue.title === DASHBOARD_TITLE);
-  return mine.find((issue) => issue.state === 'open') ?? mine[0];
+  return (await github.listIssuesBy(login)).filter((issue) => issue.author === login && issue.title === DASHBOARD_TITLE).sort((a, b) => a.number - b.number);
 }
 
 /**
@@ -155,10 +154,22 @@ export async function liftRetries(github: GitHubRepository, pulls: PullRequests,
 }
 
 
-/** Writes the dashboard when its text changed (opening it the first time, reopening it if someone closed it). */
-export async function writeDashboard(github: GitHubRepository, existing: Issue | undefined, text: string): Promise<{ number: number; written: boolean }> {
-  if (!existing) return { number: await github.createIssue(DASHBOARD_TITLE, text), written: true };
-  if (existing.body === text && existing.state === 'open') return { number: existing.number, written: false };
-  await github.updateIssue(existing.number, { body: text, state: 'open' });
-  return { number: existing.number, written: true };
+/**
+ * Writes the dashboard when its text changed: into the oldest of the bot's dashboard issues (opened the first time,
+ * reopened if someone closed it); any other the bot opened (two runs at once) is closed, so there is only ever one.
+ */
+export async function writeDashboard(github: GitHubRepository, existing: readonly Issue[], text: string): Promise<{ number: number; written: boolean }> {
+  const [kept, ...extra] = existing;
+  for (const duplicate of extra.filter((issue) => issue.state === 'open')) await github.updateIssue(duplicate.number, { state: 'closed' });
+  if (!kept) {
+    const created = await github.createIssue(DASHBOARD_TITLE, text);
+    // Another run may have opened one meanwhile: the oldest stays, this one closes.
+    const oldest = (await findDashboards(github))[0];
+    if (!oldest || oldest.number === created) return { number: created, written: true };
+    await github.updateIssue(created, { state: 'closed' });
+    return writeDashboard(github, [oldest], text);
+  }
+  if (kept.body === text && kept.state === 'open') return { number: kept.number, written: false };
+  await github.updateIssue(kept.number, { body: text, state: 'open' });
+  return { number: kept.number, written: true };
 }

@@ -477,7 +477,10 @@ export class GitHubStandIn {
         // GitHub answers an existing ref with its own 422 message, not "Validation Failed".
         if (await this.branchSha(ref.slice('refs/heads/'.length))) throw new HttpError(422, { message: 'Reference already exists', documentation_url: 'https://docs.github.com/rest/git/refs#create-a-reference' });
         if (this.protectedRefs?.pattern.test(ref)) throw new HttpError(422, { message: this.protectedRefs.message, documentation_url: 'https://docs.github.com/rest/git/refs#create-a-reference' });
-        await this.git('update-ref', ref, body.sha, '');
+        // Two creations at once: the one that loses git's lock finds the reference there.
+        await this.git('update-ref', ref, body.sha, '').catch(() => {
+          throw new HttpError(422, { message: 'Reference already exists', documentation_url: 'https://docs.github.com/rest/git/refs#create-a-reference' });
+        });
         return ok(this.refJson(ref, body.sha), 201);
       }
       case 'patch /git/refs/{ref}': {
@@ -487,7 +490,10 @@ export class GitHubStandIn {
         if (!old) throw validationFailed('Reference does not exist');
         if (!body.force && !(await this.isAncestor(old, body.sha))) throw validationFailed('Update is not a fast forward');
         if (this.protectedRefs?.pattern.test(ref)) throw new HttpError(422, { message: this.protectedRefs.message, documentation_url: 'https://docs.github.com/rest/git/refs#update-a-reference' });
-        await this.git('update-ref', ref, body.sha, old);
+        // force: whatever the ref holds now; otherwise only from the commit checked above.
+        await this.git('update-ref', ref, body.sha, ...(body.force ? [] : [old])).catch(() => {
+          throw validationFailed('Update is not a fast forward');
+        });
         return ok(this.refJson(ref, body.sha));
       }
       default:
