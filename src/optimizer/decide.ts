@@ -30,6 +30,8 @@ export interface DecisionInput {
   readonly environmentMonthlyUsd?: number;
   /** Configurations rolled back within the policy's cooldown: never proposed again until it ends. */
   readonly rejected?: readonly Configuration[];
+  /** Configurations a person declined (their neighbourhoods, src/optimizer/neighbourhood.ts): never proposed. */
+  readonly excluded?: (configuration: Configuration) => boolean;
 }
 
 const sameConfiguration = (a: Configuration, b: Configuration) =>
@@ -180,7 +182,7 @@ export function decide(input: DecisionInput): Recommendation {
 
   const evaluated = candidateConfigurations(context)
     .map((configuration) => boundedConfiguration(current, configuration, policy.limits.maxReplicaChangePct))
-    .filter((configuration) => !input.rejected?.some((rejected) => sameConfiguration(rejected, configuration)))
+    .filter((configuration) => !input.rejected?.some((rejected) => sameConfiguration(rejected, configuration)) && !input.excluded?.(configuration))
     .map((configuration) => evaluate(context, configuration, currentEvaluated));
   const pareto = paretoSet(evaluated);
   const acceptable = (candidate: Evaluated) => confidenceOf(candidate, orientation) >= thresholds.minConfidence && riskOf(candidate, deployment, orientation) <= thresholds.maxRisk;

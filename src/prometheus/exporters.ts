@@ -1,7 +1,7 @@
 /**
  * The metrics contract of the cluster's other exporters, as their sources define
- * it: NVIDIA's dcgm-exporter, the Argo Rollouts controller (for Rollouts) and
- * kube-state-metrics (for Deployments). vLLM's own series are in src/vllm. The
+ * it: NVIDIA's dcgm-exporter, the Argo Rollouts controller (for Rollouts),
+ * kube-state-metrics (for Deployments) and Argo CD's application controller. vLLM's own series are in src/vllm. The
  * simulator exports these; the bot's observe and verify read them.
  */
 import type { Family } from '../vllm/metrics.ts';
@@ -32,3 +32,23 @@ export const KUBE_STATE_FAMILIES = {
 
 /** The `phase` label the Argo Rollouts controller gives a healthy rollout and an aborted one (controller/metrics/rollouts.go, calculatePhase). */
 export const ROLLOUT_PHASE = { completed: 'Completed', aborted: 'Abort' } as const;
+
+/**
+ * Phases of `rollout_info{phase}` that need a person (controller/metrics/rollouts.go:
+ * Completed, Progressing, Paused, Timeout, Error, Abort, InvalidSpec; there is no
+ * "Degraded" phase in the metric).
+ */
+export const ROLLOUT_FAILED_PHASES = [ROLLOUT_PHASE.aborted, 'Timeout', 'Error', 'InvalidSpec'] as const;
+
+/**
+ * Argo CD's application controller metrics (argoproj/argo-cd controller/metrics/metrics.go):
+ * `argocd_app_info{namespace, name, project, autosync_enabled, repo, dest_server, dest_namespace, sync_status,
+ * health_status, operation}` is 1 for every Application, and `argocd_app_sync_total{namespace, name, project,
+ * dest_server, phase, dry_run}` counts sync operations as they finish. Neither carries the revision, so the merged
+ * revision is running once a sync finished after the merge (`phase="Succeeded"`) and the Application then reports
+ * `Synced` and `Healthy`. `namespace` is the Application's (`argocd`), which a Prometheus Operator scrape renames to
+ * `exported_namespace`; the Application's `name` alone is unique there.
+ */
+export const ARGOCD_APP_INFO = 'argocd_app_info';
+export const ARGOCD_APP_SYNC_TOTAL = 'argocd_app_sync_total';
+
