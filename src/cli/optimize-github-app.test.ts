@@ -17,6 +17,7 @@ import { appJwt, mintInstallationToken } from '../act/github-app-token.ts';
 import type { PrometheusServer } from '../prometheus/server.ts';
 import { createBotWorld, REPOSITORY, TOKEN, type BotWorld } from '../testing/bot-harness.ts';
 import { REPO_ROOT } from '../testing/fixture-fleet.ts';
+import { GITHUB_APP_OPERATIONS, type GitHubAppOperation } from '../testing/github-api/operations.ts';
 import { exampleOf, matchOperation, requestViolations, responseViolations } from '../testing/github-openapi.ts';
 import { IDLE_PRODUCTION_8B, lastWednesdayAfternoon, prometheusWithScenario } from '../testing/plan-harness.ts';
 
@@ -24,7 +25,6 @@ const run = promisify(execFile);
 const AT = new Date(lastWednesdayAfternoon().getTime() - 60 * 60_000);
 const CLIENT_ID = 'Iv23liTestApp0001';
 const INSTALLATION_ID = 4242;
-const APP_ENDPOINTS = ['/repos/{owner}/{repo}/installation', '/app/installations/{installation_id}/access_tokens', '/app'];
 const APP_SLUG = 'acme-llmops';
 
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -64,7 +64,7 @@ class AppEndpoints {
     this.server = createServer(async (request, response) => {
       const url = new URL(request.url!, 'http://localhost');
       const text = await bodyOf(request);
-      const matched = matchOperation(request.method!, url.pathname, APP_ENDPOINTS);
+      const matched = matchOperation(request.method!, url.pathname, GITHUB_APP_OPERATIONS);
       if (!matched) {
         const forwarded = await fetch(`${this.standIn}${request.url}`, { method: request.method, headers: Object.fromEntries(Object.entries(request.headers).filter(([name]) => name !== 'host' && name !== 'content-length')) as Record<string, string>, body: text || undefined });
         response.writeHead(forwarded.status, Object.fromEntries([...forwarded.headers].filter(([name]) => name !== 'content-encoding' && name !== 'content-length' && name !== 'transfer-encoding')));
@@ -72,12 +72,7 @@ class AppEndpoints {
         return;
       }
       this.violations.push(...requestViolations(matched, url.searchParams, text ? JSON.parse(text) : undefined), ...jwtProblems(request.headers.authorization).map((problem) => `${matched.template}: JWT ${problem}`));
-      const [status, body] =
-        matched.template === '/app'
-          ? [200, { ...exampleOf('integration'), slug: APP_SLUG }]
-          : matched.template.startsWith('/repos/')
-            ? [200, { ...exampleOf('installation'), id: INSTALLATION_ID }]
-            : [201, { ...exampleOf('installation-token'), token: TOKEN, expires_at: new Date(AT.getTime() + 3_600_000).toISOString(), permissions: JSON.parse(text).permissions, repository_selection: 'selected' }];
+      const [status, body] = this.answer(matched.key, text);
       if (matched.params.installation_id !== undefined && matched.params.installation_id !== String(INSTALLATION_ID)) this.violations.push(`installation ${matched.params.installation_id}`);
       if (status === 201) this.minted.push(text);
       // Responses checked against the description: the token's. The installation's schema has a `nullable` without `type`, which Ajv
@@ -88,6 +83,23 @@ class AppEndpoints {
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as { port: number }).port}`;
     return this;
+  }
+
+  /** GitHub's answer to an App endpoint: status and body. */
+  private answer(key: GitHubAppOperation, text: string): [number, Record<string, unknown>] {
+    switch (key) {
+      case 'get /app':
+        return [200, { ...exampleOf('integration'), slug: APP_SLUG }];
+      case 'get /repos/{owner}/{repo}/installation':
+        return [200, { ...exampleOf('installation'), id: INSTALLATION_ID }];
+      case 'post /app/installations/{installation_id}/access_tokens':
+        return [201, { ...exampleOf('installation-token'), token: TOKEN, expires_at: new Date(AT.getTime() + 3_600_000).toISOString(), permissions: JSON.parse(text).permissions, repository_selection: 'selected' }];
+      default: {
+        // Every listed operation has its case: the compiler rejects a list entry without one.
+        const unanswered: never = key;
+        throw new Error(`no answer for ${String(unanswered)}`);
+      }
+    }
   }
 
   stop(): Promise<void> {

@@ -1,13 +1,16 @@
 /**
- * GitHub's published REST description (@octokit/openapi, api.github.com) as a
- * contract: finds the operation of a request, validates requests and
- * responses against it, and builds schema-complete example objects that the
- * stand-in overlays with its real state.
+ * GitHub's published REST description as a contract: finds the operation of a
+ * request, validates requests and responses against it, and builds
+ * schema-complete example objects that the stand-in overlays with its real
+ * state. The description is the vendored subset of @octokit/openapi's
+ * api.github.com.json holding the operations our doubles serve
+ * (src/testing/github-api/); an operation or component outside it is an
+ * error naming the command that regenerates it, never silently accepted.
  */
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
+import { VENDORED_DESCRIPTION } from './github-api/operations.ts';
 
 type Schema = Record<string, unknown>;
 interface Parameter {
@@ -22,12 +25,14 @@ interface Operation {
   responses: Record<string, { $ref?: string; content?: Record<string, { schema: Schema }> }>;
 }
 interface Spec {
+  'x-vendored': { regenerate: string };
   paths: Record<string, Record<string, Operation>>;
   components: Record<string, Record<string, unknown>>;
 }
 
-const require = createRequire(import.meta.url);
-const spec: Spec = JSON.parse(readFileSync(require.resolve('@octokit/openapi/generated/api.github.com.json'), 'utf8'));
+const spec: Spec = JSON.parse(readFileSync(VENDORED_DESCRIPTION, 'utf8'));
+/** What to do when the vendored description lacks something a double needs. */
+const REGENERATE = `add the operation to src/testing/github-api/operations.ts and regenerate the vendored description: ${spec['x-vendored'].regenerate}`;
 /**
  * OpenAPI 3.0's `nullable: true` beside `allOf`/`oneOf` without a `type` (the issue schema's `milestone`, the body of POST …/issues):
  * Ajv takes `nullable` only beside a `type`, so such a node becomes `anyOf: [node, null]`, which means the same.
@@ -51,8 +56,10 @@ for (const instance of [ajv, coercingAjv]) instance.addSchema({ components: spec
 function resolve<T>(value: T | { $ref: string }): T {
   let current: unknown = value;
   while (current && typeof current === 'object' && '$ref' in current) {
-    const pointer = (current as { $ref: string }).$ref.replace(/^#\//, '').split('/');
-    current = pointer.reduce<unknown>((node, key) => (node as Record<string, unknown>)[key.replace(/~1/g, '/').replace(/~0/g, '~')], spec);
+    const ref = (current as { $ref: string }).$ref;
+    const pointer = ref.replace(/^#\//, '').split('/');
+    current = pointer.reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key.replace(/~1/g, '/').replace(/~0/g, '~')], spec);
+    if (current === undefined) throw new Error(`${ref} is not in the vendored GitHub description (${VENDORED_DESCRIPTION}): ${REGENERATE}`);
   }
   return current as T;
 }
@@ -69,21 +76,30 @@ function validator(key: string, schema: Schema, coerce = false): ValidateFunctio
 
 const describe = (validate: ValidateFunction) => (validate.errors ?? []).slice(0, 5).map((error) => `${error.instancePath || '/'} ${error.message}`).join('; ');
 
-export interface MatchedOperation {
+export interface MatchedOperation<Key extends string = string> {
+  /** `<method> <template>`, as the double lists it. */
+  readonly key: Key;
   readonly template: string;
   readonly method: string;
   readonly params: Record<string, string>;
   readonly operation: Operation;
 }
 
-/** The described operation of `method pathname`, or undefined when GitHub has no such endpoint. */
-export function matchOperation(method: string, pathname: string, templates: readonly string[]): MatchedOperation | undefined {
-  for (const template of templates) {
+/**
+ * The operation of `method pathname` among those a double serves (`<method> <template>`, first match wins), or undefined when it
+ * serves none. Throws when a served operation is not in the vendored description: it would go unchecked.
+ */
+export function matchOperation<Key extends string>(method: string, pathname: string, served: readonly Key[]): MatchedOperation<Key> | undefined {
+  for (const key of served) {
+    const [verb, template] = key.split(' ') as [string, string];
+    if (verb !== method.toLowerCase()) continue;
     const names: string[] = [];
     const pattern = new RegExp(`^${template.replace(/\{(\w+)\}/g, (_, name: string) => (names.push(name), '([^/]+)'))}$`);
     const match = pattern.exec(pathname);
-    const operation = spec.paths[template]?.[method.toLowerCase()];
-    if (match && operation) return { template, method: method.toLowerCase(), operation, params: Object.fromEntries(names.map((name, index) => [name, decodeURIComponent(match[index + 1]!)])) };
+    if (!match) continue;
+    const operation = spec.paths[template]?.[verb];
+    if (!operation) throw new Error(`${method.toUpperCase()} ${template} is not in the vendored GitHub description (${VENDORED_DESCRIPTION}): ${REGENERATE}`);
+    return { key, template, method: verb, operation, params: Object.fromEntries(names.map((name, index) => [name, decodeURIComponent(match[index + 1]!)])) };
   }
   return undefined;
 }
@@ -127,9 +143,9 @@ export function responseViolations(matched: MatchedOperation, status: number, bo
   return validate(body) ? [] : [`response ${status} body: ${describe(validate)}`];
 }
 
-/** A value satisfying `#/components/schemas/<name>`: every required field with a type-correct placeholder. */
+/** A value satisfying `#/components/schemas/<name>`, never null (`nullable-…` schemas too): every required field with a type-correct placeholder. */
 export function exampleOf(name: string): Record<string, unknown> {
-  return example(resolve({ $ref: `#/components/schemas/${name}` }) as Schema) as Record<string, unknown>;
+  return example({ ...resolve<Schema>({ $ref: `#/components/schemas/${name}` }), nullable: false }) as Record<string, unknown>;
 }
 
 function example(schemaOrRef: Schema): unknown {

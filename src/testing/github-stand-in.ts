@@ -25,30 +25,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { executeGraphQL } from './github-graphql.ts';
+import { STAND_IN_OPERATIONS, type StandInOperation } from './github-api/operations.ts';
 import { exampleOf, matchOperation, requestViolations, responseViolations, type MatchedOperation } from './github-openapi.ts';
 
 const run = promisify(execFile);
-
-/** The endpoints served (templates of the OpenAPI description). */
-const TEMPLATES = [
-  '/user',
-  '/repos/{owner}/{repo}/pulls',
-  '/repos/{owner}/{repo}/pulls/{pull_number}',
-  '/repos/{owner}/{repo}/pulls/{pull_number}/merge',
-  '/repos/{owner}/{repo}/issues/{issue_number}/labels',
-  '/repos/{owner}/{repo}/issues/{issue_number}/comments',
-  '/repos/{owner}/{repo}/issues/comments/{comment_id}',
-  '/repos/{owner}/{repo}/issues',
-  '/repos/{owner}/{repo}/issues/{issue_number}',
-  '/repos/{owner}/{repo}/collaborators/{username}/permission',
-  '/repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers',
-  '/repos/{owner}/{repo}/git/blobs',
-  '/repos/{owner}/{repo}/git/trees',
-  '/repos/{owner}/{repo}/git/commits',
-  '/repos/{owner}/{repo}/git/ref/{ref}',
-  '/repos/{owner}/{repo}/git/refs',
-  '/repos/{owner}/{repo}/git/refs/{ref}',
-];
 
 /** A person's access, as GET …/collaborators/{username}/permission reports it. */
 export type StandInPermission = 'admin' | 'write' | 'read' | 'none';
@@ -221,6 +201,7 @@ export class GitHubStandIn {
     let status = 500;
     let payload: unknown;
     let headers: Record<string, string> = {};
+    let matched: MatchedOperation<StandInOperation> | undefined;
     const fault = this.takeFault(method);
     try {
       const text = await new Promise<string>((resolve) => {
@@ -240,8 +221,12 @@ export class GitHubStandIn {
         response.end(JSON.stringify(payload));
         return;
       }
-      const matched = matchOperation(method, url.pathname, TEMPLATES);
-      if (!matched) throw new HttpError(404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' });
+      matched = matchOperation(method, url.pathname, STAND_IN_OPERATIONS);
+      if (!matched) {
+        // GitHub may well serve it: the stand-in's 404 would be its own invention, not GitHub's answer.
+        this.contractViolations.push(`${method} ${url.pathname}: the stand-in serves no such operation (src/testing/github-api/operations.ts)`);
+        throw new HttpError(404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' });
+      }
       const body = text ? JSON.parse(text) : undefined;
       const problems = requestViolations(matched, url.searchParams, body);
       if (problems.length > 0) throw new HttpError(422, { message: `Invalid request.\n\n${problems.join('\n')}`, documentation_url: 'https://docs.github.com/rest' });
@@ -254,7 +239,6 @@ export class GitHubStandIn {
         [status, payload] = [500, { message: 'Server Error' }];
       } else {
         [status, payload, headers] = [error.status, error.body, error.headers];
-        const matched = matchOperation(method, url.pathname, TEMPLATES);
         // Rate limits, 5xx and auth failures are GitHub-wide answers, not described per operation.
         if (matched && ![401, 403, 429, 500, 502, 503].includes(status)) for (const problem of responseViolations(matched, status, payload)) this.contractViolations.push(`${method} ${url.pathname}: ${problem}`);
       }
@@ -306,9 +290,8 @@ export class GitHubStandIn {
     return `${(pull.headRepository ?? `${this.owner}/${this.repo}`).split('/')[0]}:${pull.head}`;
   }
 
-  private async route(matched: MatchedOperation, query: URLSearchParams, body: any, caller: string, appToken: boolean): Promise<{ status: number; payload: unknown; headers: Record<string, string> }> {
+  private async route(matched: MatchedOperation<StandInOperation>, query: URLSearchParams, body: any, caller: string, appToken: boolean): Promise<{ status: number; payload: unknown; headers: Record<string, string> }> {
     const ok = (payload: unknown, status = 200, headers: Record<string, string> = {}) => ({ status, payload, headers });
-    const key = `${matched.method} ${matched.template.replace('/repos/{owner}/{repo}', '')}`;
     const notFound = () => new HttpError(404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' });
     const pull = (number: string | undefined) => {
       const found = this.pulls.find((candidate) => candidate.number === Number(number));
@@ -325,11 +308,11 @@ export class GitHubStandIn {
       if (!['admin', 'write'].includes(this.permissionOf(caller))) throw new HttpError(403, { message: 'Resource not accessible by personal access token', documentation_url: 'https://docs.github.com/rest' });
     };
     const now = this.clock().toISOString();
-    switch (key) {
+    switch (matched.key) {
       case 'get /user':
         if (appToken) throw new HttpError(403, { message: 'Resource not accessible by integration', documentation_url: 'https://docs.github.com/rest/users/users#get-the-authenticated-user', status: '403' });
         return ok({ ...exampleOf('public-user'), login: caller, user_view_type: 'public', type: 'User' });
-      case 'get /pulls': {
+      case 'get /repos/{owner}/{repo}/pulls': {
         const state = query.get('state') ?? 'open';
         const head = query.get('head');
         // GitHub's default: newest first when sorting by creation (the default sort), else ascending.
@@ -347,7 +330,7 @@ export class GitHubStandIn {
         }
         return ok(await Promise.all(slice.map((candidate) => this.pullJson(candidate, true))), 200, headers);
       }
-      case 'post /pulls': {
+      case 'post /repos/{owner}/{repo}/pulls': {
         // `head` is `branch` or `owner:branch`; another owner's is a fork, whose branches live elsewhere.
         const [headOwner, branch] = String(body.head).includes(':') ? String(body.head).split(':') as [string, string] : [this.owner, String(body.head)];
         const fromFork = headOwner !== this.owner;
@@ -372,9 +355,9 @@ export class GitHubStandIn {
         this.pulls.push(created);
         return ok(await this.pullJson(created), 201);
       }
-      case 'get /pulls/{pull_number}':
+      case 'get /repos/{owner}/{repo}/pulls/{pull_number}':
         return ok(await this.pullJson(pull(matched.params.pull_number)));
-      case 'patch /pulls/{pull_number}': {
+      case 'patch /repos/{owner}/{repo}/pulls/{pull_number}': {
         const found = pull(matched.params.pull_number);
         if (body.title !== undefined) found.title = body.title;
         if (body.body !== undefined) found.body = body.body;
@@ -382,32 +365,32 @@ export class GitHubStandIn {
         found.updatedAt = now;
         return ok(await this.pullJson(found));
       }
-      case 'put /pulls/{pull_number}/merge': {
+      case 'put /repos/{owner}/{repo}/pulls/{pull_number}/merge': {
         const sha = await this.merge(Number(matched.params.pull_number));
         return ok({ sha, merged: true, message: 'Pull Request successfully merged' });
       }
-      case 'post /issues/{issue_number}/labels': {
+      case 'post /repos/{owner}/{repo}/issues/{issue_number}/labels': {
         const found = thread(matched.params.issue_number);
         const names: string[] = Array.isArray(body) ? body : (body.labels ?? []).map((label: string | { name: string }) => (typeof label === 'string' ? label : label.name));
         for (const name of names) if (!found.labels.includes(name)) found.labels.push(name);
         return ok(found.labels.map((name) => this.labelJson(name)));
       }
-      case 'get /issues/{issue_number}/comments':
+      case 'get /repos/{owner}/{repo}/issues/{issue_number}/comments':
         thread(matched.params.issue_number);
         return ok(this.comments.filter((comment) => comment.issue === Number(matched.params.issue_number)).map((comment) => this.commentJson(comment)));
-      case 'post /issues/{issue_number}/comments': {
+      case 'post /repos/{owner}/{repo}/issues/{issue_number}/comments': {
         const found = thread(matched.params.issue_number);
         const comment: StandInComment = { id: this.nextCommentId++, issue: found.number, body: body.body, user: caller };
         this.comments.push(comment);
         return ok(this.commentJson(comment), 201);
       }
-      case 'patch /issues/comments/{comment_id}': {
+      case 'patch /repos/{owner}/{repo}/issues/comments/{comment_id}': {
         const comment = this.comments.find((candidate) => candidate.id === Number(matched.params.comment_id));
         if (!comment) throw new HttpError(404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' });
         comment.body = body.body;
         return ok(this.commentJson(comment));
       }
-      case 'get /issues': {
+      case 'get /repos/{owner}/{repo}/issues': {
         const state = query.get('state') ?? 'open';
         const creator = query.get('creator');
         const threads = [...this.issues, ...this.pulls].filter((candidate) => (state === 'all' || candidate.state === state) && (!creator || (candidate.author ?? this.botLogin) === creator));
@@ -423,16 +406,16 @@ export class GitHubStandIn {
         }
         return ok(sorted.slice((page - 1) * perPage, page * perPage).map((candidate) => this.issueJson(candidate)), 200, headers);
       }
-      case 'post /issues': {
+      case 'post /repos/{owner}/{repo}/issues': {
         // Anyone who can read a repository with issues enabled may open one.
         if (this.permissionOf(caller) === 'none') write();
         const created: StandInIssue = { number: this.nextId++, author: caller, title: body.title, body: body.body ?? '', state: 'open', labels: [], createdAt: now, updatedAt: now };
         this.issues.push(created);
         return ok(this.issueJson(created), 201);
       }
-      case 'get /issues/{issue_number}':
+      case 'get /repos/{owner}/{repo}/issues/{issue_number}':
         return ok(this.issueJson(thread(matched.params.issue_number)));
-      case 'patch /issues/{issue_number}': {
+      case 'patch /repos/{owner}/{repo}/issues/{issue_number}': {
         const found = thread(matched.params.issue_number);
         if ((found.author ?? this.botLogin) !== caller) write();
         if (body.title !== undefined) found.title = body.title;
@@ -441,36 +424,36 @@ export class GitHubStandIn {
         found.updatedAt = now;
         return ok(this.issueJson(found));
       }
-      case 'get /collaborators/{username}/permission': {
+      case 'get /repos/{owner}/{repo}/collaborators/{username}/permission': {
         const permission = this.permissionOf(matched.params.username!);
         const role = { admin: 'admin', write: 'write', read: 'read', none: 'none' }[permission];
-        return ok({ permission, role_name: role, user: { ...exampleOf('collaborator'), login: matched.params.username, permissions: { admin: permission === 'admin', maintain: false, push: permission === 'admin' || permission === 'write', triage: permission !== 'none', pull: permission !== 'none' }, role_name: role } });
+        return ok({ permission, role_name: role, user: { ...exampleOf('nullable-collaborator'), login: matched.params.username, permissions: { admin: permission === 'admin', maintain: false, push: permission === 'admin' || permission === 'write', triage: permission !== 'none', pull: permission !== 'none' }, role_name: role } });
       }
-      case 'post /pulls/{pull_number}/requested_reviewers': {
+      case 'post /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers': {
         write();
         const found = pull(matched.params.pull_number);
         found.requestedReviewers = [...new Set([...(found.requestedReviewers ?? []), ...(body.reviewers ?? [])])];
         found.requestedTeams = [...new Set([...(found.requestedTeams ?? []), ...(body.team_reviewers ?? [])])];
         return ok(await this.pullJson(found, true), 201);
       }
-      case 'post /git/blobs': {
+      case 'post /repos/{owner}/{repo}/git/blobs': {
         write();
         const content = Buffer.from(body.content, body.encoding === 'base64' ? 'base64' : 'utf8');
         const sha = (await this.gitInput(content, 'hash-object', '-w', '--stdin')).trim();
         return ok({ sha, url: `${this.url}/repos/${this.owner}/${this.repo}/git/blobs/${sha}` }, 201);
       }
-      case 'post /git/trees':
+      case 'post /repos/{owner}/{repo}/git/trees':
         write();
         return ok(await this.createTree(body), 201);
-      case 'post /git/commits':
+      case 'post /repos/{owner}/{repo}/git/commits':
         write();
         return ok(await this.createCommit(body, caller), 201);
-      case 'get /git/ref/{ref}': {
+      case 'get /repos/{owner}/{repo}/git/ref/{ref}': {
         const sha = await this.branchSha(matched.params.ref!.replace(/^heads\//, ''));
         if (!matched.params.ref!.startsWith('heads/') || !sha) throw notFound();
         return ok(this.refJson(`refs/${matched.params.ref}`, sha));
       }
-      case 'post /git/refs': {
+      case 'post /repos/{owner}/{repo}/git/refs': {
         write();
         const ref = String(body.ref);
         if (!/^refs\/heads\/./.test(ref)) throw validationFailed(`${ref} is not a valid ref name`);
@@ -483,7 +466,7 @@ export class GitHubStandIn {
         });
         return ok(this.refJson(ref, body.sha), 201);
       }
-      case 'patch /git/refs/{ref}': {
+      case 'patch /repos/{owner}/{repo}/git/refs/{ref}': {
         write();
         const ref = `refs/${matched.params.ref}`;
         const old = await this.branchSha(matched.params.ref!.replace(/^heads\//, ''));
@@ -496,8 +479,11 @@ export class GitHubStandIn {
         });
         return ok(this.refJson(ref, body.sha));
       }
-      default:
-        throw new HttpError(404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' });
+      default: {
+        // Every listed operation has its case: the compiler rejects a list entry without one.
+        const unrouted: never = matched.key;
+        throw new Error(`no route for ${String(unrouted)}`);
+      }
     }
   }
 
