@@ -1,28 +1,37 @@
 /**
- * The benchmark that proves the bot pays: for each scenario, the closed loop
+ * The benchmark that tells whether the bot pays: per scenario, the closed loop
  * (simulator → real Prometheus → llmops optimize → merge → synth) against the
- * oracle and two baselines, all measured on the simulator's ground truth.
+ * oracle and the baselines, every strategy accounted on the same spans (the
+ * whole run and the converged span) from the simulator's ground truth. Worlds
+ * include ones whose truth differs from the bot's prior in shape.
  */
 import path from 'node:path';
 import type { FleetDeployment } from '../src/fleet/fleet.ts';
 import { loadFleet } from '../src/fleet/load.ts';
 import { runClosedLoop, type CycleRow, type HumanChange } from '../src/loop/closed-loop.ts';
-import { describeCandidate, oracle, queueAutoscaler, staticPeak, type Candidate, type Measured } from '../src/loop/oracle.ts';
+import { describeCandidate, noBot, oracle, queueAutoscaler, staticPeak, type Candidate, type Measured } from '../src/loop/oracle.ts';
 import { readRunningDeployments } from '../src/simulator/manifests.ts';
 import { Scenario } from '../src/simulator/scenario.ts';
 import { editFile, preparedFixture } from '../src/testing/fixture-fleet.ts';
 import { lastWednesdayAfternoon } from '../src/testing/plan-harness.ts';
 
-const TRUTH = { 'llama-3-1-8b-instruct': { parametersBillions: 8.03, kvBytesPerToken: 131072 } };
+const LLAMA_8B = { parametersBillions: 8.03, kvBytesPerToken: 131072, layers: 32 };
 const STAGING = 'staging/llama-3-1-8b-instruct';
 const DEV = 'dev/llama-3-1-8b-instruct';
 const STAGING_BLOCK = "replicas: { min: 1, max: 3 },\n      gpu: { type: 'nvidia-a100-80gb', count: 1 },\n      engineArgs: { 'max-num-seqs': 256 }";
+const CYCLE_MINUTES = 60;
 
 interface BenchScenario {
   readonly name: string;
+  /** What makes it hard, for the report. */
+  readonly world: string;
   readonly deploymentId: string;
   readonly cycles: number;
   readonly traffic: unknown;
+  readonly promptTokens?: number;
+  readonly outputTokens?: number;
+  /** The hidden truth of the model, beyond its size (how its GPU departs from the serving model). */
+  readonly gpus?: Record<string, unknown>;
   /** The declared configuration the run starts from (baselines keep its hardware). */
   readonly declared: Candidate;
   readonly start: (clone: string) => Promise<void>;
@@ -30,81 +39,171 @@ interface BenchScenario {
   readonly convergedMinutes: number;
   /** A person's change during the run; the oracle and baselines are priced as after it. */
   readonly change?: HumanChange & { readonly prices: FleetDeployment['environment']['prices'] };
+  /** Why the bot misses a target here, when it does (read from its decisions in the runs measured; shown only for a miss). */
+  readonly whyMissed?: string;
 }
 
 const stagingStart = (min: number, max: number) => (clone: string) => editFile(clone, 'environments/staging.ts', STAGING_BLOCK, STAGING_BLOCK.replace('min: 1, max: 3', `min: ${min}, max: ${max}`));
 const A100 = { gpuType: 'nvidia-a100-80gb', gpuCount: 1, maxNumSeqs: 256 } as const;
-/** A10G spot in the price override: cheaper per replica than L4 spot (0.35 USD/h in the catalogue). */
-const A10G_DISCOUNT = { 'g5.xlarge': { onDemandUsdPerHour: 1.006, spotUsdPerHour: 0.2 } };
+const staging = (min: number, max: number) => ({ declared: { ...A100, minReplicas: min, maxReplicas: max }, start: stagingStart(min, max) });
 
-const SCENARIOS: BenchScenario[] = [
-  {
-    name: 'over-provisioned',
-    deploymentId: STAGING,
-    cycles: 6,
-    traffic: { kind: 'steady', requestsPerSecond: 0.6 },
-    declared: { ...A100, minReplicas: 4, maxReplicas: 6 },
-    start: stagingStart(4, 6),
-    convergedMinutes: 60,
-  },
+export const SCENARIOS: readonly BenchScenario[] = [
+  { name: 'over-provisioned', world: 'as predicted', deploymentId: STAGING, cycles: 6, traffic: { kind: 'steady', requestsPerSecond: 2 }, ...staging(4, 6), convergedMinutes: 60 },
   {
     name: 'under-provisioned',
+    world: 'as predicted',
     deploymentId: STAGING,
     cycles: 6,
-    traffic: { kind: 'steady', requestsPerSecond: 5 },
-    declared: { ...A100, minReplicas: 1, maxReplicas: 1 },
-    start: stagingStart(1, 1),
+    traffic: { kind: 'steady', requestsPerSecond: 30 },
+    ...staging(1, 1),
     convergedMinutes: 60,
+    whyMissed:
+      'safety scale-outs move at most `maxReplicaChangePct` (50 %) per change, one per hourly run, so the first three hours run short and their backlog costs violation minutes (issue 12 sizes a safety scale-out to the demand in one step). Converged, the bot keeps a fourth replica: balanced weighs latency 0.3, and with the oracle\'s three the predicted p95s rise enough that the 25 % saving nets under its 10 % minimum improvement.',
   },
   {
-    name: 'diurnal (4-hour period)',
+    name: 'diurnal days from the trough (4-hour period)',
+    world: 'as predicted',
     deploymentId: STAGING,
     cycles: 8,
-    traffic: { kind: 'diurnal', baseRequestsPerSecond: 0.3, peakRequestsPerSecond: 4, periodMinutes: 240 },
-    declared: { ...A100, minReplicas: 1, maxReplicas: 3 },
-    start: stagingStart(1, 3),
+    traffic: { kind: 'diurnal', baseRequestsPerSecond: 2, peakRequestsPerSecond: 35, periodMinutes: 240, peakAtMinute: 120 },
+    ...staging(1, 3),
     convergedMinutes: 240,
+    whyMissed: "the first day's peak arrives before the bot's scale-outs land (each at most +50 %, one per hourly run); from the second day on it runs the oracle's cost without a violation minute.",
+  },
+  {
+    name: 'step up (5 → 30 req/s at minute 180)',
+    world: 'as predicted',
+    deploymentId: STAGING,
+    cycles: 7,
+    traffic: { kind: 'steps', requestsPerSecond: 5, steps: [{ atMinute: 180, requestsPerSecond: 30 }] },
+    ...staging(1, 3),
+    convergedMinutes: 120,
+    whyMissed: 'a step up is answered only after it is seen: the hour after it runs on what the trough needed, and the bounded safety steps (+50 % a run) take two more runs; static peak is sized for the step in advance.',
+  },
+  { name: 'step down (30 → 4 req/s at minute 180)', world: 'as predicted', deploymentId: STAGING, cycles: 7, traffic: { kind: 'steps', requestsPerSecond: 30, steps: [{ atMinute: 180, requestsPerSecond: 4 }] }, ...staging(3, 4), convergedMinutes: 120 },
+  {
+    name: 'faster at high batch (saturation knee 6x later)',
+    world: 'shape: A100 knee 6',
+    deploymentId: STAGING,
+    cycles: 6,
+    traffic: { kind: 'steady', requestsPerSecond: 40 },
+    gpus: { 'nvidia-a100-80gb': { knee: 6 } },
+    ...staging(3, 4),
+    convergedMinutes: 60,
+    whyMissed:
+      'the bot believes only the capacity it has seen: at ~13 req/s a replica the world completes about 1.5x what the prior says at that concurrency, and the 4x at saturation lies beyond anything observed, so the uncertainty of that extrapolation keeps three replicas. No scale-up, no violation minute; the oracle knows the truth.',
+  },
+  {
+    name: 'GPU at half its datasheet',
+    world: 'shape: A100 speed 0.5',
+    deploymentId: STAGING,
+    cycles: 6,
+    traffic: { kind: 'steady', requestsPerSecond: 12 },
+    gpus: { 'nvidia-a100-80gb': { speed: 0.5 } },
+    ...staging(1, 2),
+    convergedMinutes: 60,
+    whyMissed:
+      'at half speed the inter-token SLO (80 ms) breaks on 3–4 bf16 replicas: prefill chunks stretch the gaps. The cheap fixes (FP8 on four replicas, the oracle\'s kind) are predicted at 75 ms, too close to 80 ms for balanced\'s 10 % risk limit, so the must-move rule takes the one fix well under it: 2-GPU on-demand replicas at ten times the price (issue 12: escalate a fix the policy blocks instead of taking any fix).',
+  },
+  {
+    name: 'long prompts, prefill dominates (3,000 in / 100 out)',
+    world: 'shape: A100 prefill 0.7x',
+    deploymentId: STAGING,
+    cycles: 6,
+    traffic: { kind: 'steady', requestsPerSecond: 6 },
+    promptTokens: 3000,
+    outputTokens: 100,
+    gpus: { 'nvidia-a100-80gb': { prefillSpeed: 0.7 } },
+    ...staging(1, 3),
+    convergedMinutes: 60,
+    whyMissed:
+      'TTFT and inter-token SLOs break on 1–3 replicas (prefill at 0.7x); each bounded safety scale-out to 2–3 replicas does not end the breach and is reverted by verification a run later (issue 12: verdicts that match the promise, no flapping), so the run flaps between one and two replicas, short of the oracle\'s five.',
   },
   {
     name: 'GPU price change (A10G spot 0.42 → 0.20 USD/h before cycle 3)',
+    world: 'as predicted',
     deploymentId: DEV,
     cycles: 6,
-    traffic: { kind: 'steady', requestsPerSecond: 0.5 },
+    traffic: { kind: 'steady', requestsPerSecond: 1.5 },
     declared: { gpuType: 'nvidia-l4', gpuCount: 1, maxNumSeqs: 64, minReplicas: 1, maxReplicas: 2 },
     start: (clone) => editFile(clone, 'environments/dev.ts', 'replicas: { min: 0, max: 2 }', 'replicas: { min: 1, max: 2 }'),
     convergedMinutes: 60,
     change: {
       beforeCycle: 3,
       description: 'Negotiated A10G spot rate',
-      prices: A10G_DISCOUNT,
-      apply: (clone) => editFile(clone, 'environments/dev.ts', "  budget: { monthlyUsd: 3000 },", `  budget: { monthlyUsd: 3000 },\n  prices: { 'g5.xlarge': { onDemandUsdPerHour: 1.006, spotUsdPerHour: 0.2 } },`),
+      prices: { 'g5.xlarge': { onDemandUsdPerHour: 1.006, spotUsdPerHour: 0.2 } },
+      apply: (clone) => editFile(clone, 'environments/dev.ts', '  budget: { monthlyUsd: 3000 },', `  budget: { monthlyUsd: 3000 },\n  prices: { 'g5.xlarge': { onDemandUsdPerHour: 1.006, spotUsdPerHour: 0.2 } },`),
     },
   },
 ];
 
-export interface LoopResult {
-  readonly scenario: string;
-  readonly rows: readonly CycleRow[];
-  readonly botCostPerHourUsd: number;
-  readonly botViolationMinutes: number;
+/** The bot's run, accounted as the yardsticks are. */
+export interface BotResult {
+  readonly wholeRunUsd: number;
+  readonly wholeRunViolationMinutes: number;
+  /** Violation minutes from the second cycle on (after the bot's first run could act). */
+  readonly violationMinutesAfterFirstCycle: number;
+  readonly convergedUsdPerHour: number;
+  readonly convergedViolationMinutes: number;
   readonly pullRequestsToConverge: number;
-  readonly rollbacks: number;
+  readonly reverts: number;
+}
+
+export interface LoopResult {
+  readonly scenario: BenchScenario;
+  readonly rows: readonly CycleRow[];
+  readonly bot: BotResult;
   readonly oracle?: Measured;
   readonly oracleSimulations: number;
   readonly staticPeak: Measured;
   readonly queueAutoscaler: Measured;
+  readonly noBot: Measured;
+  /** Done-when targets this scenario misses, each with the figures. */
+  readonly missed: readonly string[];
+}
+
+function botResult(rows: readonly CycleRow[], convergedCycles: number): BotResult {
+  const sum = (values: readonly number[]) => values.reduce((total, value) => total + value, 0);
+  const converged = rows.slice(-convergedCycles);
+  const lastChange = rows.reduce((last, row, index) => (row.opened + row.reverted > 0 ? index : last), -1);
+  return {
+    wholeRunUsd: sum(rows.map((row) => (row.costPerHourUsd * CYCLE_MINUTES) / 60)),
+    wholeRunViolationMinutes: sum(rows.map((row) => row.sloViolationMinutes)),
+    violationMinutesAfterFirstCycle: sum(rows.slice(1).map((row) => row.sloViolationMinutes)),
+    convergedUsdPerHour: sum(converged.map((row) => row.costPerHourUsd)) / converged.length,
+    convergedViolationMinutes: sum(converged.map((row) => row.sloViolationMinutes)),
+    pullRequestsToConverge: sum(rows.slice(0, lastChange + 1).map((row) => row.opened + row.reverted)),
+    reverts: sum(rows.map((row) => row.reverted)),
+  };
+}
+
+/** The issue's Done-when targets, checked on one scenario. */
+function missedTargets(bot: BotResult, oracleResult: Measured | undefined, peak: Measured): string[] {
+  const missed: string[] = [];
+  if (bot.convergedUsdPerHour > peak.converged.costPerHourUsd + 1e-9) missed.push(`converged cost ${bot.convergedUsdPerHour.toFixed(2)} > static peak ${peak.converged.costPerHourUsd.toFixed(2)} USD/h`);
+  if (oracleResult && bot.convergedUsdPerHour > 1.05 * oracleResult.converged.costPerHourUsd + 1e-9) missed.push(`converged cost ${(bot.convergedUsdPerHour / oracleResult.converged.costPerHourUsd).toFixed(2)}x the oracle's (target 1.05x)`);
+  if (peak.wholeRun.sloViolationMinutes === 0 && bot.violationMinutesAfterFirstCycle > 0) missed.push(`${bot.violationMinutesAfterFirstCycle} violation minutes after the first cycle where static peak has none`);
+  if (bot.pullRequestsToConverge > 3) missed.push(`${bot.pullRequestsToConverge} pull requests to converge (target 3)`);
+  if (bot.reverts > 1) missed.push(`${bot.reverts} reverts (target 1)`);
+  return missed;
 }
 
 async function runScenario(scenario: BenchScenario, log: (line: string) => void): Promise<LoopResult> {
-  const minutes = scenario.cycles * 60;
-  const input = { durationMinutes: minutes, seed: 17, deployments: { [scenario.deploymentId]: { traffic: scenario.traffic, promptTokens: { mean: 600 }, outputTokens: { mean: 150 } } }, truth: TRUTH };
+  const minutes = scenario.cycles * CYCLE_MINUTES;
+  const input = {
+    durationMinutes: minutes,
+    seed: 17,
+    deployments: { [scenario.deploymentId]: { traffic: scenario.traffic, promptTokens: { mean: scenario.promptTokens ?? 600 }, outputTokens: { mean: scenario.outputTokens ?? 150 } } },
+    truth: { 'llama-3-1-8b-instruct': { ...LLAMA_8B, ...(scenario.gpus ? { gpus: scenario.gpus } : {}) } },
+  };
   const rows = await runClosedLoop({
     deploymentId: scenario.deploymentId,
     cycles: scenario.cycles,
+    cycleMinutes: CYCLE_MINUTES,
     start: new Date(lastWednesdayAfternoon().getTime() - minutes * 60_000),
     scenario: input,
     changes: [{ beforeCycle: 1, description: 'starting point', apply: scenario.start }, ...(scenario.change ? [scenario.change] : [])],
-    onCycle: (row) => log(`  cycle ${row.cycle}: ${row.configuration}, ${row.costPerHourUsd.toFixed(2)} USD/h, ${row.sloViolationMinutes} violation min, ${row.actions.join(', ') || '-'}`),
+    onCycle: (row) => log(`  cycle ${row.cycle}: ${row.configuration}, ${row.costPerHourUsd.toFixed(2)} USD/h, ${row.sloViolationMinutes} violation min, ${row.actions.join(', ') || '-'}\n    ${row.decision ?? 'no decision'}`),
   });
   const loaded = await loadFleet(await preparedFixture());
   if (!loaded.ok) throw new Error('the example fleet is invalid');
@@ -112,44 +211,68 @@ async function runScenario(scenario: BenchScenario, log: (line: string) => void)
   const deployment: FleetDeployment = scenario.change ? { ...declared, environment: { ...declared.environment, prices: scenario.change.prices } } : declared;
   const base = (await readRunningDeployments(path.join(await preparedFixture(), 'generated'))).find((running) => running.id === scenario.deploymentId)!;
   const truth = Scenario.parse(input);
-  const costFrom = minutes - scenario.convergedMinutes;
-  const searched = oracle(deployment, base, truth, minutes, costFrom);
-  const converged = rows.slice(-scenario.convergedMinutes / 60);
-  const lastChange = rows.reduce((last, row, index) => (row.opened + row.reverted > 0 ? index : last), -1);
+  const convergedFrom = minutes - scenario.convergedMinutes;
+  const searched = oracle(deployment, base, truth, minutes, convergedFrom);
+  const bot = botResult(rows, scenario.convergedMinutes / CYCLE_MINUTES);
+  const peak = staticPeak(deployment, base, truth, scenario.declared, minutes, convergedFrom);
   return {
-    scenario: scenario.name,
+    scenario,
     rows,
-    botCostPerHourUsd: converged.reduce((sum, row) => sum + row.costPerHourUsd, 0) / converged.length,
-    botViolationMinutes: rows.reduce((sum, row) => sum + row.sloViolationMinutes, 0),
-    pullRequestsToConverge: rows.slice(0, lastChange + 1).reduce((sum, row) => sum + row.opened + row.reverted, 0),
-    rollbacks: rows.reduce((sum, row) => sum + row.reverted, 0),
+    bot,
     oracle: searched.best,
     oracleSimulations: searched.simulated,
-    staticPeak: staticPeak(deployment, base, truth, scenario.declared, minutes, costFrom),
-    queueAutoscaler: queueAutoscaler(deployment, base, truth, scenario.declared, minutes, costFrom),
+    staticPeak: peak,
+    queueAutoscaler: queueAutoscaler(deployment, base, truth, scenario.declared, minutes, convergedFrom),
+    noBot: noBot(deployment, base, truth, scenario.declared, minutes, convergedFrom),
+    missed: missedTargets(bot, searched.best, peak),
   };
 }
 
-export async function loopBenchmark(log: (line: string) => void = console.error): Promise<LoopResult[]> {
+export async function loopBenchmark(log: (line: string) => void = console.error, only?: RegExp): Promise<LoopResult[]> {
   const results: LoopResult[] = [];
-  for (const scenario of SCENARIOS) {
+  for (const scenario of SCENARIOS.filter((candidate) => !only || only.test(candidate.name))) {
     log(`closed loop: ${scenario.name}`);
-    results.push(await runScenario(scenario, log));
+    const result = await runScenario(scenario, log);
+    log(`  bot ${result.bot.convergedUsdPerHour.toFixed(2)} USD/h converged; oracle ${result.oracle?.converged.costPerHourUsd.toFixed(2) ?? '-'}; missed: ${result.missed.join('; ') || 'none'}`);
+    results.push(result);
   }
   return results;
 }
 
-const usd = (measured: Measured | undefined) => (measured ? `${measured.costPerHourUsd.toFixed(2)} (${measured.sloViolationMinutes} min)` : 'none feasible');
+const whole = (measured: Measured | undefined) => (measured ? `${measured.wholeRun.totalUsd.toFixed(2)} (${measured.wholeRun.sloViolationMinutes})` : 'none feasible');
+const converged = (measured: Measured | undefined) => (measured ? `${measured.converged.costPerHourUsd.toFixed(2)} (${measured.converged.sloViolationMinutes})` : 'none feasible');
 
 export function loopMarkdown(results: readonly LoopResult[]): string {
-  const rows = results.map(
-    (result) =>
-      `| ${result.scenario} | ${result.botCostPerHourUsd.toFixed(2)} | ${result.botViolationMinutes} | ${usd(result.oracle)} | ${usd(result.staticPeak)} | ${usd(result.queueAutoscaler)} | ${result.pullRequestsToConverge} | ${result.rollbacks} | ${result.oracle ? (result.botCostPerHourUsd / result.oracle.costPerHourUsd).toFixed(2) : '-'} |`,
+  const wholeRows = results.map(
+    ({ scenario, bot, oracle: best, staticPeak: peak, queueAutoscaler: queue, noBot: none }) =>
+      `| ${scenario.name} | ${scenario.world} | ${bot.wholeRunUsd.toFixed(2)} (${bot.wholeRunViolationMinutes}; ${bot.violationMinutesAfterFirstCycle} after cycle 1) | ${whole(best)} | ${whole(peak)} | ${whole(queue)} | ${whole(none)} |`,
   );
-  const details = results.map((result) => `- ${result.scenario}: bot ends on ${result.rows[result.rows.length - 1]!.configuration}; oracle ${result.oracle ? describeCandidate(result.oracle.candidate) : 'none'} (${result.oracleSimulations} simulations); static peak ${describeCandidate(result.staticPeak.candidate)}.`);
-  return `| scenario | bot USD/h (converged) | bot SLO-violation min | oracle USD/h (viol. min) | static peak USD/h (viol. min) | queue autoscaler USD/h (viol. min) | PRs to converge | rollbacks | bot / oracle |
-|---|---:|---:|---:|---:|---:|---:|---:|---:|
-${rows.join('\n')}
+  const convergedRows = results.map(
+    ({ scenario, bot, oracle: best, staticPeak: peak, queueAutoscaler: queue, noBot: none, missed }) =>
+      `| ${scenario.name} | ${bot.convergedUsdPerHour.toFixed(2)} (${bot.convergedViolationMinutes}) | ${converged(best)} | ${converged(peak)} | ${converged(queue)} | ${converged(none)} | ${best ? (bot.convergedUsdPerHour / best.converged.costPerHourUsd).toFixed(2) : '-'} | ${bot.pullRequestsToConverge} | ${bot.reverts} | ${missed.length === 0 ? 'met' : missed.join('; ')} |`,
+  );
+  const why = results.filter((result) => result.missed.length > 0 && result.scenario.whyMissed).map((result) => `- ${result.scenario.name}: ${result.scenario.whyMissed}`);
+  const details = results.map(
+    (result) =>
+      `- ${result.scenario.name}: bot ends on ${result.rows[result.rows.length - 1]!.configuration} (cycles: ${result.rows.map((row) => `${row.cycle}: ${row.actions.join(', ') || '-'}${row.sloViolationMinutes > 0 ? ` [${row.sloViolationMinutes} viol. min]` : ''}`).join('; ')}); oracle ${result.oracle ? describeCandidate(result.oracle.candidate) : 'none'} (${result.oracleSimulations} simulations); static peak ${describeCandidate(result.staticPeak.candidate)}.`,
+  );
+  return `Whole run: total USD (SLO-violation minutes) per strategy.
+
+| scenario | world | bot | oracle | static peak | queue autoscaler | no bot |
+|---|---|---:|---:|---:|---:|---:|
+${wholeRows.join('\n')}
+
+Converged span: USD/hour (SLO-violation minutes) per strategy, and the Done-when targets.
+
+| scenario | bot | oracle | static peak | queue autoscaler | no bot | bot / oracle | PRs to converge | reverts | targets |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|---|
+${convergedRows.join('\n')}
+
+Why targets are missed:
+
+${why.join('\n')}
+
+Per scenario, what the bot ran and did each cycle:
 
 ${details.join('\n')}
 `;

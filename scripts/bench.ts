@@ -15,6 +15,7 @@ import { copyFixtureFleet, removeFleet } from '../src/testing/fixture-fleet.ts';
 import { writeLargeFleet } from './large-fleet.ts';
 import { planFixture } from './bench-plan.ts';
 import { loopBenchmark, loopMarkdown } from './bench-loop.ts';
+import { referenceMarkdown } from './bench-reference.ts';
 import { readFile } from 'node:fs/promises';
 
 const run = promisify(execFile);
@@ -49,6 +50,7 @@ async function interleaved(tasks: Record<string, () => Promise<Sample>>): Promis
 const seconds = (sample: Sample) => (sample.elapsedMs / 1000).toFixed(2);
 const mebibytes = (sample: Sample) => Math.round(sample.maxRssKiB / 1024).toString();
 
+const REFERENCE_HEADING = '## The serving model against published measurements';
 const LOOP_HEADING = '## The closed loop: bot vs oracle and baselines';
 export const CAPACITY_HEADING = '## Node pools as provisioned (example fleet)';
 
@@ -80,10 +82,21 @@ async function replaceSection(heading: string, section: string, before?: string)
   if (at < 0) {
     const insertAt = before === undefined ? -1 : current.indexOf(before);
     await writeFile(file, insertAt < 0 ? `${current.trimEnd()}\n\n${section}` : `${current.slice(0, insertAt)}${section.trimEnd()}\n\n${current.slice(insertAt)}`);
+    console.log(section);
     return;
   }
   const next = current.indexOf('\n## ', at + heading.length);
   await writeFile(file, `${current.slice(0, at)}${section.trimEnd()}\n${next < 0 ? '' : current.slice(next)}`);
+  console.log(section);
+}
+
+function referenceSection(): string {
+  return `${REFERENCE_HEADING}
+
+\`src/performance/serving-model.ts\` predicts each setup below (GPU, model, the run's vLLM flags, request lengths, concurrency) from
+the GPU catalogue's datasheet figures and its fitted efficiencies; the sources are in \`src/performance/reference-points.json\`.
+
+${referenceMarkdown()}`;
 }
 
 /** The closed-loop section (its own command line: `npm run bench -- --loop-only` rewrites just this section). */
@@ -94,30 +107,26 @@ async function loopSection(): Promise<string> {
 
 \`npm run bench\` (or \`npm run bench -- --loop-only\`, ${((Date.now() - started) / 1000).toFixed(0)} s here): per scenario, the closed loop of \`npm run demo\` (simulator → the real
 Prometheus → \`llmops optimize --once\` → the GitHub stand-in merges → synth → the simulator reloads generated/), one bot run per
-60 simulated minutes, on the example fleet with the starting point given. Costs are mean serving replicas × catalogue price per replica
-over the converged span (the last cycle; the last period for diurnal traffic); SLO-violation minutes are minutes whose trailing 5-minute
-p95s or error ratio break the environment's SLOs, from the simulator's ground truth over the whole run (no canaries are simulated, so
-every minute counts). The oracle is the cheapest configuration of the policy's search space on the environment's node pools with no
-violation minute, found by exhaustive simulation with the true parameters; static peak keeps the declared hardware at the fewest fixed
-replicas with no violation minute; the queue autoscaler is KEDA on waiting requests alone, 1–8 replicas of the declared hardware.
-Targets: within 5 % of the oracle, zero violation minutes outside canary windows, at most 3 PRs to converge.
+60 simulated minutes, on the frozen test fleet with the starting point given. The simulator's truth is a benchmark-shaped sweep per
+model × GPU (the serving model's by default; reshaped where the world column says so), with Poisson arrivals and clients that give up
+after 600 s. Every strategy is accounted on the same spans from the simulator's ground truth: the whole run (total USD; SLO-violation
+minutes, the minutes whose trailing 5-minute p95s or error ratio — server errors and time-outs — break the environment's SLOs) and the
+converged span (the last cycle; the last period for diurnal traffic, the last two cycles after a step). No canaries are simulated (a
+merged change takes all traffic at once), so every minute counts. The oracle is the cheapest single configuration of the policy's
+search space on the environment's node pools — GPU, count, quantization, max-num-seqs, max-num-batched-tokens and replica bounds
+(KEDA scales between them) — with no violation minute over the whole run, found by exhaustive simulation with the true parameters;
+static peak keeps the declared hardware at the fewest fixed replicas with no violation minute; the queue autoscaler is KEDA on waiting
+requests alone, 1–8 replicas of the declared hardware; no bot keeps the declared starting point. The oracle and the baselines are
+priced as after a scenario's price change. Targets (issue 11): converged cost ≤ static peak's and ≤ 1.05x the oracle's; no violation
+minute after the bot's first cycle where static peak has none; at most 3 pull requests to converge, at most 1 revert.
 
 ${loopMarkdown(results)}`;
 }
 
 async function main(): Promise<void> {
-  if (process.argv.includes('--loop-only')) {
-    const section = await loopSection();
-    await replaceSection(LOOP_HEADING, section);
-    console.log(section);
-    return;
-  }
-  if (process.argv.includes('--capacity-only')) {
-    const section = await capacitySection();
-    await replaceSection(CAPACITY_HEADING, section, LOOP_HEADING);
-    console.log(section);
-    return;
-  }
+  if (process.argv.includes('--reference-only')) return replaceSection(REFERENCE_HEADING, referenceSection());
+  if (process.argv.includes('--loop-only')) return replaceSection(LOOP_HEADING, await loopSection());
+  if (process.argv.includes('--capacity-only')) return replaceSection(CAPACITY_HEADING, await capacitySection(), LOOP_HEADING);
   const example = await copyFixtureFleet();
   const large = await writeLargeFleet(REPO_ROOT, 100);
   try {
@@ -197,6 +206,8 @@ design targets a cycle under 5 minutes for 1,000+ services and under 512 MB idle
 | ${plan.deployments} | ${seconds(planResult.plan)} | ${mebibytes(planResult.plan)} |
 
 ${await capacitySection()}
+
+${referenceSection()}
 ${await loopSection()}`;
     await writeFile(path.join(REPO_ROOT, 'BENCHMARKS.md'), report);
     console.log(report);

@@ -2,11 +2,13 @@
  * The bot's git work, through simple-git: one branch per deployment holding
  * exactly one commit on top of the base, built in a throw-away worktree (the
  * user's checkout is never touched), regenerated rather than rebased, and
- * pushed with --force-with-lease to the bot's own branches only. Each commit
+ * published to the bot's own branches only (through GitHub's API, or as a
+ * local branch with --local). Each commit
  * carries the proposal's fingerprint and a signature keyed with the bot's
  * secret over its parent and tree: a commit that claims the bot's e-mail
  * without it is someone else's.
  */
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -31,10 +33,20 @@ export type BranchState =
   | { readonly kind: 'absent' }
   /** One bot commit on the current base with the same fingerprint: nothing to do. */
   | { readonly kind: 'current'; readonly sha: string }
-  /** The base moved or the proposal changed: regenerate. */
+  /** One bot commit with the same fingerprint on an older base: kept unless it conflicts with the base (Renovate's "rebase when conflicted"). */
+  | { readonly kind: 'behind'; readonly sha: string; readonly parent: string }
+  /** The proposal changed: regenerate. */
   | { readonly kind: 'outdated'; readonly sha: string }
-  /** Someone else committed: hands off. */
-  | { readonly kind: 'foreign'; readonly sha: string; readonly authors: readonly string[] };
+  /** Someone else committed: hands off. `firstForeign` is the oldest commit that is not the bot's (one takeover, however many pushes). */
+  | { readonly kind: 'foreign'; readonly sha: string; readonly authors: readonly string[]; readonly firstForeign: string };
+
+/** A file a commit changes against its base, as the Git Data API takes it. */
+export interface ChangedFile {
+  readonly path: string;
+  readonly mode: '100644' | '100755' | '120000';
+  /** Blob of the new content; null when the file is deleted. */
+  readonly blob: string | null;
+}
 
 export interface BotRepositoryOptions {
   /** A clone of the fleet repository. */
@@ -51,16 +63,15 @@ export interface BotRepositoryOptions {
   readonly local?: boolean;
 }
 
-/** The remote refused a push (branch protection, a pre-receive hook): not a lost race, an error with the remote's reason. */
-export class PushRefusedError extends Error {
-  override readonly name = 'PushRefusedError';
-}
-
 /** Where the throw-away worktrees live: `<git dir>/llmops-worktrees/<pid>-<uuid>`. */
 const WORKTREES = 'llmops-worktrees';
 
 export interface BuiltCommit {
   readonly sha: string;
+  readonly parent: string;
+  readonly tree: string;
+  /** The whole commit message (subject, body and trailers). */
+  readonly message: string;
   /** `git diff --numstat` of generated/ against the base. */
   readonly generatedDiff: readonly { file: string; added: number; removed: number }[];
 }
@@ -147,19 +158,62 @@ export class BotRepository {
       const claimed = trailer(commit.message, FINGERPRINT_TRAILER);
       return claimed !== undefined && commit.parents.length === 1 && trailer(commit.message, SIGNATURE_TRAILER) === commitSignature(this.identity.secret, claimed, commit.parents[0]!, commit.tree);
     };
-    const strangers = [
-      ...new Set(
-        commits.flatMap((commit) => {
-          const emails = [commit.authorEmail, commit.committerEmail].filter((email) => email !== this.identity.email);
-          // The bot's e-mail is free text in git; only the keyed signature proves a commit is the bot's.
-          return emails.length > 0 ? emails : signed(commit) ? [] : [`${commit.authorEmail} (not signed by the bot)`];
-        }),
-      ),
-    ];
-    if (strangers.length > 0) return { kind: 'foreign', sha, authors: strangers };
+    // The e-mail is free text in git; only the keyed signature over parent and tree proves a commit is the bot's,
+    // whoever git names as its author (a commit made through GitHub's API carries the App's noreply address).
+    const unsigned = commits.filter((commit) => !signed(commit));
+    const strangers = [...new Set(unsigned.map((commit) => (commit.authorEmail === this.identity.email ? `${commit.authorEmail} (not signed by the bot)` : commit.authorEmail)))];
+    if (strangers.length > 0) return { kind: 'foreign', sha, authors: strangers, firstForeign: unsigned[unsigned.length - 1]!.hash! };
     const only = commits.length === 1 ? commits[0]! : undefined;
-    const current = only && only.parents[0] === baseSha && trailer(only.message, FINGERPRINT_TRAILER) === fingerprint;
-    return current ? { kind: 'current', sha } : { kind: 'outdated', sha };
+    if (!only || trailer(only.message, FINGERPRINT_TRAILER) !== fingerprint) return { kind: 'outdated', sha };
+    return only.parents[0] === baseSha ? { kind: 'current', sha } : { kind: 'behind', sha, parent: only.parents[0]! };
+  }
+
+  /** The tree a merge of `branch` into `base` gives, or undefined when they conflict. */
+  async mergedTree(base: string, branch: string): Promise<string | undefined> {
+    // A clean merge prints its tree alone; a conflicted one adds a line per conflicted stage (and exits 1, which simple-git does not raise).
+    const lines = (await this.git.raw(['merge-tree', '--write-tree', '--no-messages', base, branch])).trim().split('\n');
+    return lines.length === 1 ? lines[0] : undefined;
+  }
+
+  async treeOf(commit: string): Promise<string> {
+    return (await this.git.revparse([`${commit}^{tree}`])).trim();
+  }
+
+  /** The lines a bot commit appended to `file` (its content beyond the parent's), or undefined when it did not only append. */
+  async appendedLines(commit: string, parent: string, file: string): Promise<string | undefined> {
+    const [before, after] = [(await this.show(parent, file)) ?? '', (await this.show(commit, file)) ?? ''];
+    return after.startsWith(before) ? after.slice(before.length) : undefined;
+  }
+
+  /** The files `commit` changes against `base`: path, mode and new blob (null: deleted). */
+  async changedFiles(base: string, commit: string): Promise<ChangedFile[]> {
+    const output = await this.git.raw(['diff-tree', '-r', '--no-renames', '-z', base, commit]);
+    const fields = output.split('\0').filter((field) => field !== '');
+    const files: ChangedFile[] = [];
+    for (let index = 0; index + 1 < fields.length; index += 2) {
+      // ":<old mode> <new mode> <old sha> <new sha> <status>", then the path.
+      const [, newMode, , newSha, status] = fields[index]!.slice(1).split(' ');
+      files.push({ path: fields[index + 1]!, mode: newMode as ChangedFile['mode'], blob: status === 'D' ? null : newSha! });
+    }
+    return files;
+  }
+
+  /** A blob's bytes. */
+  async blob(sha: string): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      execFile('git', ['-C', this.root, 'cat-file', 'blob', sha], { encoding: 'buffer', maxBuffer: 256 * 1024 * 1024 }, (error, stdout) => (error ? reject(error) : resolve(stdout)));
+    });
+  }
+
+  /** Fetches one branch into its remote-tracking ref (after GitHub's API moved it). */
+  async track(branch: string): Promise<void> {
+    if (this.local) return;
+    await this.git.raw(['fetch', '--quiet', this.remote, `+refs/heads/${branch}:${this.ref(branch)}`]);
+  }
+
+  /** The unified diff of one file between the merge base of `base` and `commit`, and `commit`: what the branch changes. */
+  async fileDiff(base: string, commit: string, file: string): Promise<string> {
+    return this.git.raw(['diff', '--merge-base', base, commit, '--', file]);
   }
 
   private async worktreesFolder(): Promise<string> {
@@ -208,12 +262,13 @@ export class BotRepository {
     const identity = ['-c', `user.name=${this.identity.name}`, '-c', `user.email=${this.identity.email}`, '-c', 'commit.gpgsign=false'];
     await worktree.raw([...identity, 'commit', '--quiet', '--no-verify', '-m', subject, '-m', body, '-m', `${FINGERPRINT_TRAILER}: ${fingerprint}\n${SIGNATURE_TRAILER}: ${signature}`]);
     const sha = (await worktree.revparse(['HEAD'])).trim();
-    return { sha, generatedDiff: await this.generatedDiff(baseSha, sha) };
+    const message = `${(await worktree.raw(['log', '-1', '--format=%B', sha])).trimEnd()}\n`;
+    return { sha, parent: baseSha, tree, message, generatedDiff: await this.generatedDiff(baseSha, sha) };
   }
 
-  /** Lines added and removed per file of generated/ between two commits. */
+  /** Lines added and removed per file of generated/ by `toSha` since its merge base with `fromSha` (what the branch changes). */
   async generatedDiff(fromSha: string, toSha: string): Promise<BuiltCommit['generatedDiff']> {
-    const numstat = await this.git.raw(['diff', '--numstat', fromSha, toSha, '--', 'generated/']);
+    const numstat = await this.git.raw(['diff', '--numstat', '--merge-base', fromSha, toSha, '--', 'generated/']);
     return numstat
       .split('\n')
       .filter(Boolean)
@@ -224,31 +279,17 @@ export class BotRepository {
   }
 
   /**
-   * Points `branch` at `sha`: a push with --force-with-lease expecting the
-   * branch where the bot last saw it (absent: must not exist), or a local
-   * branch update in local mode. False when the lease fails (another run won);
-   * a PushRefusedError with the remote's words when the remote refuses it.
+   * Points the local `branch` at `sha` where it still is at `expectedSha` (absent: must not exist), for local
+   * mode (`llmops optimize --local`); with GitHub the bot publishes through its API (src/act/api-commit.ts).
+   * False when the branch moved meanwhile (another run won).
    */
   async publish(branch: string, sha: string, expectedSha: string | undefined): Promise<boolean> {
     if (!branch.startsWith(BOT_BRANCH_PREFIX)) throw new Error(`refusing to write ${branch}: the bot writes only ${BOT_BRANCH_PREFIX}* branches`);
-    if (this.local) {
+    try {
       await this.git.raw(['update-ref', `refs/heads/${branch}`, sha, expectedSha ?? '']);
       return true;
+    } catch {
+      return false;
     }
-    try {
-      await this.git.raw(['push', '--porcelain', `--force-with-lease=refs/heads/${branch}:${expectedSha ?? ''}`, this.remote, `${sha}:refs/heads/${branch}`]);
-    } catch (error) {
-      const text = String((error as Error)?.message ?? error);
-      // The lease failed, or another run's push won the ref's lock (the remote then says "remote rejected" too): a lost race.
-      if (/stale info|fetch first|non-fast-forward|\[rejected\]|cannot lock ref|failed to (update|lock) ref|incorrect old value/i.test(text)) return false;
-      if (/\[remote rejected\]/.test(text)) {
-        const reason = /\[remote rejected\] \(([^)]*)\)/.exec(text)?.[1] ?? 'refused';
-        const said = text.split('\n').filter((line) => /^remote: \S/.test(line)).map((line) => line.replace(/^remote: /, '').trim());
-        throw new PushRefusedError(`${this.remote} refused the push of ${branch} (${reason})${said.length > 0 ? `: ${said.join(' ')}` : ''}; allow the bot to push llmops/* branches (branch protection, rulesets, hooks) or stop the bot`);
-      }
-      throw error;
-    }
-    await this.git.raw(['update-ref', this.ref(branch), sha]);
-    return true;
   }
 }

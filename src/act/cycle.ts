@@ -1,15 +1,26 @@
 /**
- * One bot cycle: read the base branch, verify merged changes, plan, and turn
- * each proposal into (at most) one branch and one pull request. Each
- * deployment is one unit of work — edit, synth, commit, push, pull request —
- * and a stop request (SIGTERM) is honoured only between units, so a cycle
- * never leaves a branch pushed without its pull request.
+ * One bot cycle, Renovate-style: read the base branch, answer the comment
+ * commands and dashboard boxes people left, note declined proposals, verify
+ * merged changes from their Argo CD sync, plan (declined neighbourhoods kept
+ * out), turn each proposal into (at most) one branch and one pull request,
+ * close the pull requests whose evidence is gone, and rewrite the dashboard
+ * issue. Each deployment is one unit of work — edit, synth, commit, publish,
+ * pull request — and a stop request (SIGTERM) is honoured only between units,
+ * so a cycle never leaves a branch pushed without its pull request.
+ *
+ * A branch is regenerated only when its proposal changed, when merging it into
+ * the base would conflict or differ from what the bot builds on the base now,
+ * or when a person asks (the checkbox in the body, `/llmops rebase`): an
+ * unrelated commit to the base pushes nothing.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { formatIssue } from '../declarations/issues.ts';
+import { CODE_OWNERS_LOCATIONS } from '../fleet/code-owners.ts';
 import type { Fleet, FleetDeployment } from '../fleet/fleet.ts';
 import { loadFleet } from '../fleet/load.ts';
+import { argocdApplicationName } from '../fleet/naming.ts';
+import { windowSeconds } from '../optimizer/observe.ts';
 import type { Configuration } from '../optimizer/predict.ts';
 import { planFleet, type PlanOptions } from '../optimizer/plan.ts';
 import type { Recommendation } from '../optimizer/recommendation.ts';
@@ -17,18 +28,25 @@ import type { PrometheusClient } from '../prometheus/client.ts';
 import { synthesize } from '../synth/steps.ts';
 import { SynthesisError } from '../synth/synthesizer.ts';
 import { writeTreeAtomically } from '../synth/write.ts';
+import { publishThroughApi, TreeMismatchError } from './api-commit.ts';
 import { BOT_BRANCH_PREFIX, type BotRepository, type BuiltCommit } from './bot-repository.ts';
+import { dashboardStateOf, renderDashboard } from './dashboard.ts';
+import { declineEntries, declinesOf, exclusionLine, exclusions, reopenedBy, type Decline } from './declines.ts';
 import { applyDeclarationChange, DeclarationEditError } from './edit-declaration.ts';
 import { RateLimitedError, type GitHubRepository, type PullRequest } from './github.ts';
+import { answerAfterPlan, closeStale, findDashboards, liftRetries, noteDeclines, obeyCommands, remember, writeDashboard, type PullRequests } from './lifecycle.ts';
 import { appendLedger, deploymentHistory, ledgerFile, LedgerError, parseLedger, type LedgerEntry } from './ledger.ts';
 import type { OptimizerMetrics } from './metrics.ts';
 import { optimizationProposal, revertProposal, type Proposal } from './proposal.ts';
-import { MAX_BODY_CHARACTERS, parseMetadata, renderPullRequestBody } from './pull-request-body.ts';
+import { MAX_BODY_CHARACTERS, rebaseRequested, renderPullRequestBody, type BodyContext } from './pull-request-body.ts';
+import { signalLinks } from './prometheus-links.ts';
+import { reviewersFor } from './reviewers.ts';
 import { isOwnPullRequest } from './trust.ts';
-import { verifyMerge } from './verify.ts';
+import { verifyMerge, type Verdict } from './verify.ts';
 
 /** Marker of the one comment the bot leaves on a branch someone else committed to. */
 export const HANDS_OFF_MARKER = '<!-- llmops-gitops:hands-off -->';
+
 
 export interface CycleOptions {
   readonly repository: BotRepository;
@@ -45,9 +63,11 @@ export interface CycleOptions {
   readonly signal?: AbortSignal;
   readonly metrics?: OptimizerMetrics;
   readonly log?: (line: string) => void;
+  /** The Prometheus UI the pull requests link their figures to (one reviewers can open). Default: the Prometheus the bot reads. */
+  readonly prometheusLinkUrl?: string;
 }
 
-export type OutcomeKind = 'opened' | 'updated' | 'unchanged' | 'local' | 'hands-off' | 'foreign' | 'declined' | 'limited' | 'lost-race' | 'failed' | 'verifying';
+export type OutcomeKind = 'opened' | 'updated' | 'unchanged' | 'local' | 'hands-off' | 'foreign' | 'declined' | 'closed' | 'limited' | 'lost-race' | 'failed' | 'verifying';
 
 export interface DeploymentOutcome {
   readonly deploymentId: string;
@@ -66,6 +86,10 @@ export interface CycleReport {
   readonly stopped?: string;
   /** Open pull requests on the bot's branches that are not the bot's (another author, or a fork): left alone. */
   readonly foreign?: readonly PullRequest[];
+  /** Comment commands answered this cycle. */
+  readonly commands?: readonly { readonly pullRequest: number; readonly command: string; readonly by: string; readonly obeyed: boolean }[];
+  /** The dashboard issue, and whether this cycle rewrote it. */
+  readonly dashboard?: { readonly number: number; readonly written: boolean };
 }
 
 /** A proposal and the deployment it changes. */
@@ -74,17 +98,39 @@ interface Work {
   readonly deployment: FleetDeployment;
 }
 
+/** A merged change judged this cycle. */
+interface Judged {
+  readonly deploymentId: string;
+  readonly mergedAt: Date;
+  readonly verdict: Verdict;
+  readonly savingUsdPerMonth: number;
+}
+
+interface Planned {
+  readonly work: Work[];
+  readonly outcomes: DeploymentOutcome[];
+  readonly fleet?: Fleet;
+  readonly problem?: string;
+  readonly recommendations: readonly Recommendation[];
+  /** Every deployment's ledger on the base. */
+  readonly ledgers: ReadonlyMap<string, readonly LedgerEntry[]>;
+  /** Deployments that wait for a verification (no proposal for them this cycle). */
+  readonly waiting: ReadonlySet<string>;
+  readonly judged: readonly Judged[];
+}
+
 const changeTypes = (proposal: Proposal): string[] =>
   proposal.kind === 'revert'
     ? ['revert']
     : [proposal.change.replicas ? 'replicas' : '', proposal.change.gpu ? 'gpu' : '', proposal.change.engineArgs || proposal.change.removeEngineArgs ? 'engine_args' : ''].filter(Boolean);
 
 /** Reads the base branch: the fleet, every deployment's ledger history, verdicts on merged changes, and the plan. */
-async function planFromBase(options: CycleOptions, baseSha: string, now: Date): Promise<{ work: Work[]; outcomes: DeploymentOutcome[]; fleet?: Fleet; problem?: string }> {
+async function planFromBase(options: CycleOptions, baseSha: string, now: Date, declines: readonly Decline[]): Promise<Planned> {
   const { repository } = options;
+  const empty = { recommendations: [], ledgers: new Map(), waiting: new Set<string>(), judged: [] };
   return repository.withWorktree(baseSha, async (root) => {
     const loaded = await loadFleet(root);
-    if (!loaded.ok) return { work: [], outcomes: [], problem: `the base branch does not validate:\n${loaded.issues.map(formatIssue).join('\n')}` };
+    if (!loaded.ok) return { ...empty, work: [], outcomes: [], problem: `the base branch does not validate:\n${loaded.issues.map(formatIssue).join('\n')}` };
     const fleet = loaded.fleet;
     const work: Work[] = [];
     const outcomes: DeploymentOutcome[] = [];
@@ -92,6 +138,8 @@ async function planFromBase(options: CycleOptions, baseSha: string, now: Date): 
     const rejected = new Map<string, Configuration[]>();
     const verifiedEntries = new Map<string, LedgerEntry>();
     const waiting = new Set<string>();
+    const ledgers = new Map<string, LedgerEntry[]>();
+    const judged: Judged[] = [];
     for (const deployment of fleet.deployments) {
       const file = ledgerFile(deployment.id);
       let entries: LedgerEntry[];
@@ -104,24 +152,28 @@ async function planFromBase(options: CycleOptions, baseSha: string, now: Date): 
         waiting.add(deployment.id);
         continue;
       }
+      ledgers.set(deployment.id, entries);
       const landedAt = entries.length > 0 ? await repository.landedAt(baseSha, file) : undefined;
       const history = deploymentHistory(entries, landedAt, now, deployment.policy.limits.cooldownMinutes);
       if (history.lastChangeAt) lastChanges.set(deployment.id, history.lastChangeAt);
       rejected.set(deployment.id, history.rejected as Configuration[]);
       if (!history.unverified || !landedAt) continue;
       const verdict = await verifyMerge(options.prometheus, deployment, landedAt, now);
+      const savingUsdPerMonth = Math.max(0, (history.unverified.costPerHourUsd.current - history.unverified.costPerHourUsd.proposed) * 730);
+      judged.push({ deploymentId: deployment.id, mergedAt: landedAt, verdict, savingUsdPerMonth });
       if (verdict.status === 'failed') {
         work.push({ deployment, proposal: revertProposal(deployment, history.unverified.from as Configuration, landedAt, verdict, now, repository.identity.secret) });
         waiting.add(deployment.id);
       } else if (verdict.status === 'pending') {
-        outcomes.push({ deploymentId: deployment.id, kind: 'verifying', detail: `merged ${landedAt.toISOString()}; verifying until ${verdict.windowEnd.toISOString()}` });
+        outcomes.push({ deploymentId: deployment.id, kind: 'verifying', detail: verdict.windowEnd ? `${verdict.start.detail}; verifying until ${verdict.windowEnd.toISOString()}` : verdict.start.detail });
         waiting.add(deployment.id);
       } else {
         verifiedEntries.set(deployment.id, { kind: 'merge', at: now.toISOString(), deploymentId: deployment.id, mergedAt: landedAt.toISOString(), outcome: 'verified' });
-        options.metrics?.costSaved.inc(Math.max(0, (history.unverified.costPerHourUsd.current - history.unverified.costPerHourUsd.proposed) * 730));
+        // Counted when its verification passes, once: the next cycles find the same change verified again until a commit records it.
+        options.metrics?.countSaving(`${deployment.id}@${landedAt.toISOString()}`, savingUsdPerMonth);
       }
     }
-    const planOptions: PlanOptions = { ...options.plan, now, lastChanges, rejected };
+    const planOptions: PlanOptions = { ...options.plan, now, lastChanges, rejected, excluded: exclusions(declines) };
     const recommendations = await (options.planner ?? ((planned, planning) => planFleet(planned, options.prometheus, planning)))(fleet, planOptions);
     for (const recommendation of recommendations) {
       if (waiting.has(recommendation.deploymentId)) continue;
@@ -134,12 +186,12 @@ async function planFromBase(options: CycleOptions, baseSha: string, now: Date): 
     // Reverts first, then the largest expected gains.
     work.sort((a, b) => Number(b.proposal.kind === 'revert') - Number(a.proposal.kind === 'revert') || (b.proposal.recommendation?.proposed?.improvementPct ?? 0) - (a.proposal.recommendation?.proposed?.improvementPct ?? 0));
     options.metrics?.deploymentsActive.set(fleet.deployments.filter((deployment) => !deployment.policy.paused).length);
-    return { work, outcomes, fleet };
+    return { work, outcomes, fleet, recommendations, ledgers, waiting, judged };
   });
 }
 
-/** Edits the declaration, appends the ledger, synthesizes generated/ and commits — all in a worktree at the base. */
-async function buildCommit(repository: BotRepository, baseSha: string, proposal: Proposal): Promise<BuiltCommit> {
+/** Edits the declaration, appends `ledgerLines` to the ledger, synthesizes generated/ and commits — all in a worktree at the base. */
+async function buildCommit(repository: BotRepository, baseSha: string, proposal: Proposal, ledgerLines: string): Promise<BuiltCommit> {
   return repository.withWorktree(baseSha, async (root, git) => {
     const source = path.join(root, proposal.sourceFile);
     await writeFile(source, applyDeclarationChange(proposal.sourceFile, await readFile(source, 'utf8'), proposal.model, proposal.change));
@@ -148,7 +200,8 @@ async function buildCommit(repository: BotRepository, baseSha: string, proposal:
     if (!loaded.ok) throw new BuildError(`the edited declarations do not validate:\n${loaded.issues.map(formatIssue).join('\n')}`);
     await writeTreeAtomically(root, synthesize(loaded.fleet));
     await mkdir(path.dirname(ledger), { recursive: true });
-    await writeFile(ledger, appendLedger(await readFile(ledger, 'utf8').catch(() => ''), proposal.ledger));
+    const before = await readFile(ledger, 'utf8').catch(() => '');
+    await writeFile(ledger, (before === '' || before.endsWith('\n') ? before : `${before}\n`) + ledgerLines);
     const body = proposal.kind === 'revert' ? (proposal.verdict?.evidence.join('\n') ?? '') : (proposal.recommendation?.reason ?? '');
     return repository.commit(git, baseSha, proposal.title, body, proposal.fingerprint);
   });
@@ -173,76 +226,183 @@ const sameLabels = (have: readonly string[], want: readonly string[]) => want.ev
 
 const describeForeign = (pull: PullRequest) => `#${pull.number} on ${pull.headRef} was opened by ${pull.author ?? 'a deleted account'} from ${pull.headRepository ?? 'a deleted repository'}, not by the bot from this repository: the bot leaves it alone`;
 
-/** The bot's pull requests and the others on its branches, by what GitHub says of author and head repository. */
-interface PullRequests {
-  /** The bot's own (its metadata, fingerprints and limits come from these only); new ones are added as they open. */
-  readonly own: PullRequest[];
-  readonly foreign: readonly PullRequest[];
+/** What one cycle knows while it acts. */
+interface CycleState {
+  readonly baseSha: string;
+  readonly fleet: Fleet;
+  readonly pulls: PullRequests;
+  readonly now: Date;
+  readonly declines: readonly Decline[];
+  readonly ledgers: ReadonlyMap<string, readonly LedgerEntry[]>;
+  /** Pull requests whose branch a person asked to regenerate (`/llmops rebase`). */
+  readonly rebase: ReadonlySet<number>;
+  readonly codeOwners?: string;
+}
+
+/** The body's context for a commit of a proposal. */
+async function bodyContext(options: CycleOptions, state: CycleState, work: Work, commit: string): Promise<BodyContext> {
+  const { repository } = options;
+  const { deployment, proposal } = work;
+  const windowLength = options.plan?.window ?? '1h';
+  const start = new Date(state.now.getTime() - windowSeconds(windowLength) * 1000);
+  const target = { namespace: deployment.environment.namespace, model: deployment.model.name };
+  const observation = proposal.recommendation?.observed;
+  return {
+    generatedDiff: await repository.generatedDiff(state.baseSha, commit),
+    declarationDiff: await repository.fileDiff(state.baseSha, commit, proposal.sourceFile),
+    sync: deployment.environment.sync,
+    argocdApplication: argocdApplicationName(deployment.environment.name),
+    verificationWindowMinutes: deployment.policy.verificationWindowMinutes,
+    window: { start, end: state.now, peakHours: 24 },
+    links: signalLinks(options.prometheusLinkUrl ?? options.prometheus.baseUrl, target, windowLength, state.now),
+    excluded: state.declines.filter((decline) => decline.deploymentId === deployment.id && reopenedBy(decline, deployment, observation) === undefined).map((decline) => exclusionLine(decline, deployment)),
+  };
+}
+
+/** The body, within GitHub's limit (the diffs shortened when it would not fit). */
+function bodyOf(proposal: Proposal, context: BodyContext): string {
+  const body = renderPullRequestBody(proposal, context);
+  if (body.length <= MAX_BODY_CHARACTERS) return body;
+  return renderPullRequestBody(proposal, { ...context, generatedDiff: context.generatedDiff.slice(0, 50), declarationDiff: context.declarationDiff.slice(0, 20_000) });
+}
+
+/** GitHub's auto-merge applies: the policy asks for it, the environment syncs by itself, and the change is a low-risk optimization. */
+const automergeable = ({ proposal, deployment }: Work) => deployment.policy.pullRequests.automerge && deployment.environment.sync === 'auto' && proposal.kind === 'optimize' && proposal.labels.includes('risk:low');
+
+/** Requests reviewers and turns on auto-merge where the policy asks; returns what it did, in words. */
+async function reviewAndMerge(options: CycleOptions, state: CycleState, work: Work, pull: PullRequest, head: string, created: boolean): Promise<string[]> {
+  const github = options.github!;
+  const notes: string[] = [];
+  if (created) {
+    const files = (await options.repository.changedFiles(state.baseSha, head)).map((file) => file.path);
+    const reviewers = reviewersFor(work.deployment.policy.pullRequests.reviewers, state.codeOwners, files, [await github.login()]);
+    if (reviewers.users.length + reviewers.teams.length > 0) {
+      try {
+        await github.requestReviewers(pull.number, reviewers.users, reviewers.teams);
+        notes.push(`review requested from ${[...reviewers.users.map((user) => `@${user}`), ...reviewers.teams.map((team) => `team ${team}`)].join(', ')}`);
+      } catch (error) {
+        if ((error as { status?: number }).status !== 422) throw error;
+        notes.push(`GitHub refused the reviewers (${(error as Error).message})`);
+      }
+    }
+  }
+  if (automergeable(work) && (created || !pull.autoMerge || pull.headSha !== head)) {
+    const result = await github.enableAutoMerge(pull, head);
+    notes.push(result.enabled ? 'auto-merge on: GitHub merges once the required checks pass' : `auto-merge not turned on: ${result.reason}`);
+  }
+  return notes;
 }
 
 /** One deployment's unit of work. */
-async function act(options: CycleOptions, baseSha: string, fleet: Fleet, { own: pulls, foreign }: PullRequests, { proposal, deployment }: Work, now: Date): Promise<DeploymentOutcome> {
+async function act(options: CycleOptions, state: CycleState, work: Work): Promise<DeploymentOutcome> {
   const { repository, github } = options;
+  const { proposal, deployment } = work;
+  const { baseSha, fleet, pulls, now } = state;
   const outcome = (kind: OutcomeKind, extra: Partial<DeploymentOutcome> = {}): DeploymentOutcome => ({ deploymentId: proposal.deploymentId, kind, proposal: proposal.kind, ...extra });
   // GitHub allows one open pull request per branch of this repository: someone else's on the bot's branch takes it over. One from a fork does not.
-  const someoneElses = github && foreign.find((pull) => pull.state === 'open' && pull.headRef === proposal.branch && pull.headRepository?.toLowerCase() === github.fullName.toLowerCase());
+  const someoneElses = github && pulls.foreign.find((pull) => pull.state === 'open' && pull.headRef === proposal.branch && pull.headRepository?.toLowerCase() === github.fullName.toLowerCase());
   if (someoneElses) return outcome('foreign', { pullRequest: someoneElses.number, detail: describeForeign(someoneElses) });
-  const state = await repository.inspect(proposal.branch, baseSha, proposal.fingerprint);
-  const open = pulls.find((pull) => pull.state === 'open' && pull.headRef === proposal.branch);
+  const branch = await repository.inspect(proposal.branch, baseSha, proposal.fingerprint);
+  const open = pulls.own.find((pull) => pull.state === 'open' && pull.headRef === proposal.branch);
+  const rebase = open !== undefined && (rebaseRequested(open.body) || state.rebase.has(open.number));
 
-  if (state.kind === 'foreign') {
+  if (branch.kind === 'foreign' && !rebase) {
     if (github && open) {
-      const text = `${state.authors.join(', ')} committed to \`${proposal.branch}\`, so the bot leaves this branch alone from now on: no more force pushes or updates. Close the pull request or delete the branch to hand it back.`;
-      await github.commentOnce(open.number, HANDS_OFF_MARKER, text);
+      const text = `${branch.authors.join(', ')} committed to \`${proposal.branch}\`, so the bot leaves this branch alone from now on: no more pushes or updates. To hand it back, check the box "regenerate this branch" in the description (your commits are then replaced by the bot's one), or comment \`/llmops rebase\`; close the pull request to decline it.`;
+      await github.commentOnce(open.number, `${HANDS_OFF_MARKER}<!-- ${branch.firstForeign} -->`, text);
     }
-    return outcome('hands-off', { pullRequest: open?.number, detail: `committed to by ${state.authors.join(', ')}` });
+    return outcome('hands-off', { pullRequest: open?.number, detail: `committed to by ${branch.authors.join(', ')}` });
   }
-  const declined = pulls.find((pull) => pull.state === 'closed' && !pull.mergedAt && pull.headRef === proposal.branch && parseMetadata(pull.body)?.fingerprint === proposal.fingerprint);
-  if (github && declined && !open) return outcome('declined', { pullRequest: declined.number, detail: 'a reviewer closed this exact proposal' });
-
   if (github && !open && proposal.kind !== 'revert') {
-    const limit = withinLimits(deployment, pulls, fleet, now);
+    const limit = withinLimits(deployment, pulls.own, fleet, now);
     if (limit) return outcome('limited', { detail: limit });
   }
 
-  let sha: string;
-  let generatedDiff: BuiltCommit['generatedDiff'];
-  if (state.kind === 'current') {
-    sha = state.sha;
-    generatedDiff = await repository.generatedDiff(baseSha, sha);
-    if (open && sameLabels(open.labels, proposal.labels)) return outcome('unchanged', { pullRequest: open.number });
+  // The commit the branch should hold, and whether it must be published.
+  let head: string;
+  let built: BuiltCommit | undefined;
+  let why: string | undefined;
+  // Without its pull request a branch is rebuilt: the new one gets fresh ledger lines (and the declines since).
+  const keep = !rebase && open !== undefined;
+  if (branch.kind === 'current' && keep) {
+    head = branch.sha;
   } else {
+    const ledgerText = appendLedger('', [...declineEntries(state.declines, deployment.id, state.ledgers.get(deployment.id) ?? [], now), ...proposal.ledger]);
+    // A branch on an older base is rebuilt with the ledger lines it carries, so that "merges into what the bot would build" can be checked exactly.
+    const carried = branch.kind === 'behind' && keep ? await repository.appendedLines(branch.sha, branch.parent, ledgerFile(deployment.id)) : undefined;
     try {
-      ({ sha, generatedDiff } = await buildCommit(repository, baseSha, proposal));
+      built = await buildCommit(repository, baseSha, proposal, carried ?? ledgerText);
     } catch (error) {
       if (error instanceof BuildError || error instanceof DeclarationEditError || error instanceof SynthesisError) return outcome('failed', { detail: `${error.message}\nNothing was committed or pushed.` });
       throw error;
     }
-    if (!(await repository.publish(proposal.branch, sha, state.kind === 'absent' ? undefined : state.sha))) {
-      return outcome('lost-race', { detail: `${proposal.branch} moved while this run built it; the run that moved it owns it` });
+    if (branch.kind === 'behind' && keep && carried !== undefined) {
+      const merged = await repository.mergedTree(baseSha, branch.sha);
+      if (merged === built.tree) {
+        head = branch.sha;
+        built = undefined;
+      } else {
+        why = merged === undefined ? 'it conflicted with the base branch' : "merging the base branch into it would not give what the bot builds on the base (generated/ or the ledger would be stale)";
+      }
+    } else {
+      why = rebase ? 'a person asked for it' : branch.kind === 'absent' || !open ? undefined : 'the proposal changed';
+    }
+  }
+  let verified: boolean | undefined;
+  if (built) {
+    const expected = branch.kind === 'absent' ? undefined : branch.sha;
+    if (github) {
+      let published;
+      try {
+        published = await publishThroughApi(repository, github, proposal.branch, built, expected);
+      } catch (error) {
+        if (error instanceof TreeMismatchError) return outcome('failed', { detail: error.message });
+        throw error;
+      }
+      if (!published) return outcome('lost-race', { detail: `${proposal.branch} moved while this run built it; the run that moved it owns it` });
+      head = published.sha;
+      verified = published.verified;
+    } else {
+      if (!(await repository.publish(proposal.branch, built.sha, expected))) return outcome('lost-race', { detail: `${proposal.branch} moved while this run built it; the run that moved it owns it` });
+      head = built.sha;
     }
     for (const type of changeTypes(proposal)) options.metrics?.configChanges.inc({ type });
     if (proposal.kind === 'revert') options.metrics?.rollbacks.inc();
   }
+  head = head!;
+  const regenerated = why ? `regenerated: ${why}` : undefined;
+  const commitNote = verified === undefined ? [] : [verified ? 'commit verified by GitHub' : 'commit not signed by GitHub'];
 
-  let body = renderPullRequestBody(proposal, generatedDiff);
-  if (body.length > MAX_BODY_CHARACTERS) body = renderPullRequestBody(proposal, generatedDiff.slice(0, 50));
-  if (!github) return outcome('local', { body, detail: `branch ${proposal.branch} at ${sha.slice(0, 12)}` });
+  if (!built && open) {
+    // Nothing new on the branch: the title and labels follow the proposal; the body stays as it was.
+    const title = open.title !== proposal.title;
+    if (title) await github!.updatePullRequest(open.number, { title: proposal.title });
+    const labels = !sameLabels(open.labels, proposal.labels);
+    if (labels) await github!.addLabels(open.number, proposal.labels.filter((label) => !open.labels.includes(label)));
+    const notes = await reviewAndMerge(options, state, work, open, head, false);
+    const kept = branch.kind === 'behind' ? ['the base moved without conflict: the branch stays as it is'] : [];
+    return outcome(title || labels || notes.length > 0 ? 'updated' : 'unchanged', { pullRequest: open.number, ...([...kept, ...notes].length > 0 ? { detail: [...kept, ...notes].join('; ') } : {}) });
+  }
 
-  const { base } = repository;
+  const body = bodyOf(proposal, await bodyContext(options, state, work, built?.sha ?? head));
+  if (!github) return outcome('local', { body, detail: `branch ${proposal.branch} at ${head.slice(0, 12)}` });
+
   if (!open) {
-    const { pullRequest, created } = await github.createPullRequest({ branch: proposal.branch, base, title: proposal.title, body });
+    const { pullRequest, created } = await github.createPullRequest({ branch: proposal.branch, base: repository.base, title: proposal.title, body });
     // Another run, or someone else, opened one for the branch first: only the bot's own is taken over.
     if (!created && !isOwnPullRequest(pullRequest, await github.login(), github.fullName)) return outcome('foreign', { pullRequest: pullRequest.number, detail: describeForeign(pullRequest) });
     if (!sameLabels(pullRequest.labels, proposal.labels)) await github.addLabels(pullRequest.number, proposal.labels.filter((label) => !pullRequest.labels.includes(label)));
-    pulls.push(pullRequest);
-    return outcome(created ? 'opened' : 'updated', { pullRequest: pullRequest.number });
+    remember(pulls, { ...pullRequest, labels: [...new Set([...pullRequest.labels, ...proposal.labels])] });
+    const notes = await reviewAndMerge(options, state, work, pullRequest, head, created);
+    const detail = [...commitNote, ...notes].join('; ');
+    return outcome(created ? 'opened' : 'updated', { pullRequest: pullRequest.number, ...(detail ? { detail } : {}) });
   }
-  const changes = { ...(open.title !== proposal.title ? { title: proposal.title } : {}), ...(state.kind !== 'current' && open.body !== body ? { body } : {}) };
+  const changes = { ...(open.title !== proposal.title ? { title: proposal.title } : {}), ...(open.body !== body ? { body } : {}) };
   if (Object.keys(changes).length > 0) await github.updatePullRequest(open.number, changes);
-  const labelsAdded = !sameLabels(open.labels, proposal.labels);
-  if (labelsAdded) await github.addLabels(open.number, proposal.labels.filter((label) => !open.labels.includes(label)));
-  return outcome(Object.keys(changes).length > 0 || labelsAdded || state.kind !== 'current' ? 'updated' : 'unchanged', { pullRequest: open.number });
+  if (!sameLabels(open.labels, proposal.labels)) await github.addLabels(open.number, proposal.labels.filter((label) => !open.labels.includes(label)));
+  remember(pulls, { ...open, ...changes, headSha: head });
+  const notes = await reviewAndMerge(options, state, work, open, head, false);
+  return outcome('updated', { pullRequest: open.number, detail: [regenerated, ...commitNote, ...notes].filter(Boolean).join('; ') });
 }
 
 /** Lists the pull requests on the bot's branches and tells the bot's own from the others (which are logged). */
@@ -268,25 +428,40 @@ export async function runCycle(options: CycleOptions): Promise<CycleReport> {
     if (pruned > 0) log(`removed ${pruned} worktree(s) left by bot runs that were killed`);
     await repository.fetch();
     baseSha = await repository.baseSha();
-    const planned = await planFromBase(options, baseSha, now);
+    const pulls: PullRequests = github ? await ownAndForeign(github, log) : { own: [], foreign: [] };
+    const dashboards = github ? await findDashboards(github) : [];
+
+    // What people asked for since the last run, before anything is planned.
+    let commands: Awaited<ReturnType<typeof obeyCommands>> = { rebase: new Set(), later: [], answered: [] };
+    if (github) {
+      commands = await obeyCommands(github, pulls, now, log);
+      await liftRetries(github, pulls, dashboards[0]?.body, log);
+    }
+    const declines = declinesOf(pulls.own);
+    const planned = await planFromBase(options, baseSha, now, declines);
     if (planned.problem || !planned.fleet) {
       log(`${planned.problem}\nNo pull requests this cycle.`);
       result = 'failure';
       return { baseSha, outcomes: [], stopped: planned.problem };
     }
+    const fleetOf = (id: string) => planned.fleet!.deployments.find((deployment) => deployment.id === id);
+    if (github) outcomes.push(...(await noteDeclines(github, pulls, fleetOf, now)).map((noted): DeploymentOutcome => ({ ...noted, kind: 'declined' })));
     outcomes.push(...planned.outcomes);
     for (const skipped of planned.outcomes.filter((outcome) => outcome.kind === 'failed')) log(`${skipped.deploymentId}: failed: ${skipped.detail}`);
-    const pulls = github ? await ownAndForeign(github, log) : { own: [], foreign: [] };
+    const codeOwners = (await Promise.all(CODE_OWNERS_LOCATIONS.map((file) => repository.show(baseSha, file)))).find((text) => text !== undefined);
+    const state: CycleState = { baseSha, fleet: planned.fleet, pulls, now, declines: declinesOf(pulls.own), ledgers: planned.ledgers, rebase: commands.rebase, codeOwners };
+    const handled = new Set<number>();
     for (const work of planned.work) {
       if (options.signal?.aborted) {
         result = 'stopped';
-        log(`stop requested: ${planned.work.length - (outcomes.length - planned.outcomes.length)} deployment(s) left for the next cycle`);
-        return { baseSha, outcomes, stopped: 'stop requested' };
+        log(`stop requested: ${planned.work.length - planned.work.indexOf(work)} deployment(s) left for the next cycle`);
+        return { baseSha, outcomes, stopped: 'stop requested', commands: commands.answered };
       }
       log(`${work.proposal.deploymentId}: ${work.proposal.kind} on ${work.proposal.branch}`);
       try {
-        const done = await act(options, baseSha, planned.fleet, pulls, work, now);
+        const done = await act(options, state, work);
         outcomes.push(done);
+        if (done.pullRequest) handled.add(done.pullRequest);
         log(`${done.deploymentId}: ${done.kind}${done.pullRequest ? ` #${done.pullRequest}` : ''}${done.detail ? ` (${done.detail})` : ''}`);
       } catch (error) {
         if (error instanceof RateLimitedError) throw error;
@@ -294,8 +469,18 @@ export async function runCycle(options: CycleOptions): Promise<CycleReport> {
         log(`${work.proposal.deploymentId}: failed: ${error instanceof Error ? error.message : String(error)}`);
       }
     }
+    let written: CycleReport['dashboard'];
+    if (github) {
+      const planState = { ...state, recommendations: planned.recommendations, waiting: planned.waiting };
+      const closed = await closeStale(github, repository, planState, handled);
+      outcomes.push(...closed.map((item): DeploymentOutcome => ({ ...item, kind: 'closed', proposal: 'optimize' })));
+      for (const item of closed) log(`${item.deploymentId}: closed #${item.pullRequest} (${item.detail})`);
+      await answerAfterPlan(github, planState, commands.later);
+      const text = renderDashboard(dashboardStateOf({ fleet: state.fleet, pulls: pulls.own, now, recommendations: planned.recommendations, ledgers: planned.ledgers, judged: planned.judged, outcomes }));
+      written = await writeDashboard(github, dashboards, text);
+    }
     if (outcomes.some((outcome) => outcome.kind === 'failed')) result = 'failure';
-    return { baseSha, outcomes, foreign: pulls.foreign.filter((pull) => pull.state === 'open') };
+    return { baseSha, outcomes, foreign: pulls.foreign.filter((pull) => pull.state === 'open'), commands: commands.answered, ...(written ? { dashboard: written } : {}) };
   } catch (error) {
     if (error instanceof RateLimitedError) {
       result = 'rate_limited';

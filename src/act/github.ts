@@ -8,7 +8,8 @@
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
-import { describeGitHubError } from './github-errors.ts';
+import Bottleneck from 'bottleneck';
+import { describeGitHubError, GitHubAccessError } from './github-errors.ts';
 
 const BotOctokit = Octokit.plugin(retry, throttling);
 
@@ -27,6 +28,11 @@ export interface GitHubOptions {
   readonly maxRateLimitWaitSeconds?: number;
   /** Retries per request for 5xx and timeouts. Default: 3. */
   readonly retries?: number;
+  /**
+   * Least time between two writes (and GraphQL calls), milliseconds. Default: 1000, as GitHub asks of integrations
+   * ("Best practices for using the REST API": wait at least one second between mutative requests).
+   */
+  readonly minWriteIntervalMs?: number;
 }
 
 /** The fields of a pull request the bot reads. */
@@ -44,6 +50,45 @@ export interface PullRequest {
   readonly author?: string;
   /** `owner/name` of the repository the head branch lives in (a fork's for a pull request from a fork). */
   readonly headRepository?: string;
+  /** The head commit. */
+  readonly headSha: string;
+  /** GraphQL node id (for auto-merge). */
+  readonly nodeId: string;
+  /** GitHub's auto-merge is on. */
+  readonly autoMerge: boolean;
+}
+
+/** The fields of an issue the bot reads (its dashboard). */
+export interface Issue {
+  readonly number: number;
+  readonly title: string;
+  readonly body: string;
+  readonly state: 'open' | 'closed';
+  /** Login of the author; absent for a deleted account. */
+  readonly author?: string;
+}
+
+/** A comment on an issue or pull request. */
+export interface IssueComment {
+  readonly id: number;
+  readonly body: string;
+  /** Login of the author; absent for a deleted account. */
+  readonly author?: string;
+}
+
+/** A person's access to the repository (`permission` of GET /repos/{owner}/{repo}/collaborators/{username}/permission: maintain counts as write, triage as read). */
+export type Permission = 'admin' | 'write' | 'read' | 'none';
+
+/** One entry of a tree made through the Git Data API: a file's new blob, or `sha: null` to delete it. */
+export interface TreeEntry {
+  readonly path: string;
+  readonly mode: '100644' | '100755' | '120000';
+  readonly sha: string | null;
+}
+
+/** GitHub refused to move a bot branch (branch protection, a ruleset): not a lost race, an error with GitHub's reason. */
+export class BranchRefusedError extends Error {
+  override readonly name = 'BranchRefusedError';
 }
 
 /** Raised when GitHub asks the bot to wait longer than it may: the cycle stops and the next run continues. */
@@ -56,13 +101,23 @@ interface RawPullRequest {
   title: string;
   body: string | null;
   labels: { name?: string }[];
-  head: { ref: string; repo: { full_name: string } | null };
+  head: { ref: string; sha: string; repo: { full_name: string } | null };
   user: { login: string } | null;
+  node_id: string;
+  auto_merge?: object | null;
   state: string;
   merged_at: string | null;
   created_at: string;
   html_url: string;
 }
+
+/** GitHub's message of a 422, or undefined for any other error. */
+const refusal = (error: unknown): string | undefined => {
+  const { status, response } = (error ?? {}) as { status?: number; response?: { data?: { message?: string; errors?: { message?: string }[] } } };
+  if (status !== 422) return undefined;
+  const details = (response?.data?.errors ?? []).map((problem) => problem.message).filter(Boolean);
+  return [response?.data?.message ?? 'Unprocessable Entity', ...details].join(': ');
+};
 
 const toPullRequest = (raw: RawPullRequest): PullRequest => ({
   number: raw.number,
@@ -76,6 +131,9 @@ const toPullRequest = (raw: RawPullRequest): PullRequest => ({
   url: raw.html_url,
   author: raw.user?.login,
   headRepository: raw.head.repo?.full_name,
+  headSha: raw.head.sha,
+  nodeId: raw.node_id,
+  autoMerge: raw.auto_merge != null,
 });
 
 /** A fetch that gives up after `timeoutMs` with an error octokit treats as retryable. */
@@ -116,7 +174,13 @@ export class GitHubRepository {
       baseUrl: options.apiUrl ?? 'https://api.github.com',
       userAgent: 'llmops-gitops-bot',
       request: { fetch: fetchWithTimeout(options.requestTimeoutMs ?? 30_000) },
-      throttle: { onRateLimit: onLimit('primary'), onSecondaryRateLimit: onLimit('secondary') },
+      throttle: {
+        onRateLimit: onLimit('primary'),
+        onSecondaryRateLimit: onLimit('secondary'),
+        write: new Bottleneck.Group({ maxConcurrent: 1, minTime: options.minWriteIntervalMs ?? 1000 }),
+        // Writes that notify people (comments, pull requests, issues): the plugin's default is three times the write interval.
+        notifications: new Bottleneck.Group({ maxConcurrent: 1, minTime: 3 * (options.minWriteIntervalMs ?? 1000) }),
+      },
       // 429 belongs to the throttling plugin, which honours retry-after; the retry plugin would retry it blind.
       retry: { retries: options.retries ?? 3, doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451] },
       log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
@@ -126,6 +190,16 @@ export class GitHubRepository {
   /** `owner/name`. */
   get fullName(): string {
     return `${this.owner}/${this.repo}`;
+  }
+
+  /** Runs a call that may answer 404 for "there is none": undefined then. */
+  private async optional<T>(request: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await this.call(request);
+    } catch (error) {
+      if (error instanceof GitHubAccessError && error.status === 404) return undefined;
+      throw error;
+    }
   }
 
   /** Runs a call; a rate limit the bot will not wait for becomes a RateLimitedError, a 401, 403 or 404 a GitHubAccessError that says what is missing. */
@@ -210,6 +284,119 @@ export class GitHubRepository {
     }
     await this.call(() => this.octokit.rest.issues.createComment({ ...this.repoParams, issue_number: number, body: text }));
     return 'created';
+  }
+
+  /** Every comment on an issue or pull request, oldest first. */
+  async listComments(number: number): Promise<IssueComment[]> {
+    return (await this.comments(number)).map((comment) => ({ id: comment.id, body: comment.body ?? '', author: comment.user?.login }));
+  }
+
+  /** Posts a comment. */
+  async comment(number: number, body: string): Promise<void> {
+    await this.call(() => this.octokit.rest.issues.createComment({ ...this.repoParams, issue_number: number, body }));
+  }
+
+  /** Issues (not pull requests) opened by `creator`, open and closed. */
+  async listIssuesBy(creator: string): Promise<Issue[]> {
+    const data = await this.call(() => this.octokit.paginate(this.octokit.rest.issues.listForRepo, { ...this.repoParams, creator, state: 'all', per_page: 100 }));
+    return data
+      .filter((raw) => !raw.pull_request)
+      .map((raw) => ({ number: raw.number, title: raw.title, body: raw.body ?? '', state: raw.state === 'open' ? 'open' : 'closed', author: raw.user?.login }));
+  }
+
+  async createIssue(title: string, body: string): Promise<number> {
+    const { data } = await this.call(() => this.octokit.rest.issues.create({ ...this.repoParams, title, body }));
+    return data.number;
+  }
+
+  async updateIssue(number: number, changes: { body?: string; state?: 'open' | 'closed' }): Promise<void> {
+    await this.call(() => this.octokit.rest.issues.update({ ...this.repoParams, issue_number: number, ...changes }));
+  }
+
+  /** What `username` may do in the repository; `none` for someone GitHub does not know. */
+  async permissionOf(username: string): Promise<Permission> {
+    const found = await this.optional(() => this.octokit.rest.repos.getCollaboratorPermissionLevel({ ...this.repoParams, username }));
+    const permission = found?.data.permission;
+    return permission === 'admin' || permission === 'write' || permission === 'read' ? permission : 'none';
+  }
+
+  /** Requests reviews from people (logins) and teams (slugs). */
+  async requestReviewers(number: number, reviewers: readonly string[], teamReviewers: readonly string[]): Promise<void> {
+    await this.call(() => this.octokit.rest.pulls.requestReviewers({ ...this.repoParams, pull_number: number, reviewers: [...reviewers], team_reviewers: [...teamReviewers] }));
+  }
+
+  /**
+   * Turns on GitHub's auto-merge (GraphQL `enablePullRequestAutoMerge`): GitHub merges the pull request once the
+   * branch protection's required checks pass, and only while its head is `expectedHeadOid`. Returns why not when
+   * GitHub refuses (auto-merge not allowed in the repository, no required checks so nothing would gate it…).
+   */
+  async enableAutoMerge(pull: Pick<PullRequest, 'nodeId'>, expectedHeadOid: string): Promise<{ readonly enabled: true } | { readonly enabled: false; readonly reason: string }> {
+    const mutation = `mutation EnableAutoMerge($pullRequestId: ID!, $expectedHeadOid: GitObjectID!) {
+      enablePullRequestAutoMerge(input: { pullRequestId: $pullRequestId, expectedHeadOid: $expectedHeadOid, mergeMethod: MERGE }) {
+        pullRequest { number autoMergeRequest { enabledAt mergeMethod } }
+      }
+    }`;
+    try {
+      await this.call(() => this.octokit.graphql(mutation, { pullRequestId: pull.nodeId, expectedHeadOid }));
+      return { enabled: true };
+    } catch (error) {
+      const errors = (error as { errors?: { message?: string }[] }).errors;
+      if (Array.isArray(errors)) return { enabled: false, reason: errors.map((problem) => problem.message ?? 'refused').join('; ') };
+      throw error;
+    }
+  }
+
+  /** Stores a file's content as a blob (Git Data API); returns its SHA. */
+  async createBlob(content: Buffer): Promise<string> {
+    const { data } = await this.call(() => this.octokit.rest.git.createBlob({ ...this.repoParams, content: content.toString('base64'), encoding: 'base64' }));
+    return data.sha;
+  }
+
+  /** A tree: `base` with `entries` replaced, added or (sha null) removed; returns its SHA. */
+  async createTree(base: string, entries: readonly TreeEntry[]): Promise<string> {
+    const { data } = await this.call(() => this.octokit.rest.git.createTree({ ...this.repoParams, base_tree: base, tree: entries.map((entry) => ({ ...entry, type: 'blob' as const })) }));
+    return data.sha;
+  }
+
+  /**
+   * A commit made by the token's identity, without custom author or committer: GitHub signs what a GitHub App
+   * makes this way and shows it as verified ("About commit signature verification": signature verification for bots).
+   */
+  async createCommit(message: string, tree: string, parents: readonly string[]): Promise<{ readonly sha: string; readonly verified: boolean }> {
+    const { data } = await this.call(() => this.octokit.rest.git.createCommit({ ...this.repoParams, message, tree, parents: [...parents] }));
+    return { sha: data.sha, verified: data.verification?.verified === true };
+  }
+
+  /** Where `branch` points, or undefined when it does not exist. */
+  async branchSha(branch: string): Promise<string | undefined> {
+    return (await this.optional(() => this.octokit.rest.git.getRef({ ...this.repoParams, ref: `heads/${branch}` })))?.data.object.sha;
+  }
+
+  /** Creates `branch` at `sha`; false when it exists already (another run made it first). */
+  async createBranch(branch: string, sha: string): Promise<boolean> {
+    try {
+      await this.call(() => this.octokit.rest.git.createRef({ ...this.repoParams, ref: `refs/heads/${branch}`, sha }));
+      return true;
+    } catch (error) {
+      if (refusal(error) === 'Reference already exists') return false;
+      throw this.refused(error, 'create', branch);
+    }
+  }
+
+  /** Points `branch` at `sha`, whatever it held (the bot regenerates its branches rather than stacking commits). */
+  async forceBranch(branch: string, sha: string): Promise<void> {
+    try {
+      await this.call(() => this.octokit.rest.git.updateRef({ ...this.repoParams, ref: `heads/${branch}`, sha, force: true }));
+    } catch (error) {
+      throw this.refused(error, 'update', branch);
+    }
+  }
+
+  /** A 422 on a ref as the error that says why (branch protection, a ruleset); anything else as it is. */
+  private refused(error: unknown, verb: string, branch: string): unknown {
+    const reason = refusal(error);
+    if (reason === undefined) return error;
+    return new BranchRefusedError(`GitHub refused to ${verb} ${branch} (422: ${reason.replace(/\s*\n+\s*/g, ' ')}); allow the bot to push llmops/* branches (branch protection, rulesets) or stop the bot`);
   }
 
   /** Posts `body` unless a comment of the bot's containing `marker` exists. Returns whether it posted. */

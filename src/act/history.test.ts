@@ -55,30 +55,31 @@ describe('verification after merge', () => {
     deployment = loaded.fleet.deployments.find((candidate) => candidate.id === ID)!;
   });
   const mergedAt = new Date('2026-11-18T14:00:00Z');
+  const start = { at: mergedAt, from: 'argocd' as const, detail: 'Argo CD synced llmops-production and reported it Healthy at 2026-11-18T14:00:00.000Z' };
   const healthy = { errorRatio: 0.002, e2eP95Seconds: 4, ttftP95Seconds: 0.3, interTokenP95Seconds: 0.04 };
 
   it('is pending inside the window and verified after it when nothing breaks', () => {
-    expect(judgeVerification({ deployment, mergedAt, now: new Date('2026-11-18T14:30:00Z'), after: healthy, before: healthy }).status).toBe('pending');
-    expect(judgeVerification({ deployment, mergedAt, now: new Date('2026-11-18T15:00:00Z'), after: healthy, before: healthy })).toEqual({ status: 'verified', evidence: [], windowEnd: new Date('2026-11-18T15:00:00Z') });
+    expect(judgeVerification({ deployment, start, now: new Date('2026-11-18T14:30:00Z'), after: healthy, before: healthy }).status).toBe('pending');
+    expect(judgeVerification({ deployment, start, now: new Date('2026-11-18T15:00:00Z'), after: healthy, before: healthy })).toEqual({ status: 'verified', evidence: [], start, windowEnd: new Date('2026-11-18T15:00:00Z') });
   });
 
   it('does not blame a change for an overload it eased but did not end', () => {
     const overloaded = { ...healthy, ttftP95Seconds: 2.5, e2eP95Seconds: 9 };
 
-    const verdict = judgeVerification({ deployment, mergedAt, now: new Date('2026-11-18T15:00:00Z'), after: { ...overloaded, ttftP95Seconds: 1.5, e2eP95Seconds: 7 }, before: overloaded });
+    const verdict = judgeVerification({ deployment, start, now: new Date('2026-11-18T15:00:00Z'), after: { ...overloaded, ttftP95Seconds: 1.5, e2eP95Seconds: 7 }, before: overloaded });
 
     expect(verdict).toMatchObject({ status: 'verified', evidence: [] });
   });
 
   it('fails on an aborted canary, an error ratio over the threshold, an SLO breach or a latency jump, with each figure', () => {
-    const verdict = judgeVerification({ deployment, mergedAt, now: new Date('2026-11-18T14:20:00Z'), after: { ...healthy, errorRatio: 0.03, ttftP95Seconds: 0.9, e2eP95Seconds: 6 }, before: healthy, rolloutDegraded: true });
+    const verdict = judgeVerification({ deployment, start, now: new Date('2026-11-18T14:20:00Z'), after: { ...healthy, errorRatio: 0.03, ttftP95Seconds: 0.9, e2eP95Seconds: 6 }, before: healthy, rolloutFailedPhase: 'Abort' });
 
     expect(verdict.status).toBe('failed');
     expect(verdict.evidence).toEqual([
-      'the Rollout llama-3-1-8b-instruct went Degraded (canary analysis aborted the rollout)',
-      'error ratio 3.00 % > 1.00 % (rollback threshold / SLO), 0.20 % before the merge',
-      'TTFT p95 900 ms > 800 ms SLO (300 ms before the merge)',
-      'end-to-end p95 6000 ms is 50 % above the 4000 ms before the merge (policy allows 10 %)',
+      'the Rollout llama-3-1-8b-instruct stopped in phase Abort (its canary was aborted, timed out or invalid)',
+      'error ratio 3.00 % > 1.00 % (rollback threshold / SLO), 0.20 % before the sync',
+      'TTFT p95 900 ms > 800 ms SLO (300 ms before the sync)',
+      'end-to-end p95 6000 ms is 50 % above the 4000 ms before the sync (policy allows 10 %)',
     ]);
   });
 });

@@ -17,6 +17,7 @@ export const LedgerConfiguration = z.strictObject({
   gpuCount: z.int(),
   quantization: z.string().optional(),
   maxNumSeqs: z.int(),
+  maxNumBatchedTokens: z.int().optional(),
   replicasMin: z.int(),
   replicasMax: z.int(),
 });
@@ -46,6 +47,20 @@ export const LedgerEntry = z.discriminatedUnion('kind', [
   z.strictObject({ ...common, kind: z.literal('merge'), mergedAt: z.iso.datetime(), outcome: z.enum(['verified', 'failed']) }),
   /** The revert of a failed change; `failed` is not proposed again within the policy's cooldown. */
   z.strictObject({ ...common, kind: z.literal('rollback'), reason: z.string(), failed: LedgerConfiguration, restored: LedgerConfiguration }),
+  /**
+   * A proposal a person declined (closed without merging, or `/llmops ignore`): its neighbourhood is not proposed
+   * again until the evidence moves materially. Recorded with the bot's next commit for the deployment.
+   */
+  z.strictObject({
+    ...common,
+    kind: z.literal('decline'),
+    pullRequest: z.int().positive(),
+    configuration: LedgerConfiguration,
+    /** Who declined and how, and what the bot ignores because of it. */
+    reason: z.string(),
+    /** What the proposal was made on (src/optimizer/neighbourhood.ts). */
+    evidence: z.strictObject({ requestsPerSecond: z.number().optional(), peakRequestsPerSecond: z.number().optional(), meanPromptTokens: z.number().optional(), meanOutputTokens: z.number().optional() }),
+  }),
 ]);
 export type LedgerEntry = z.infer<typeof LedgerEntry>;
 

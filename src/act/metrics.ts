@@ -14,4 +14,13 @@ export class OptimizerMetrics {
   readonly rollbacks = new Counter({ name: 'optimizer_rollbacks_total', help: 'Revert pull requests opened after a failed verification.', registers: [this.registry] });
   readonly costSaved = new Counter({ name: 'optimizer_cost_saved_usd_total', help: 'Predicted monthly saving (USD, at minimum replicas) of changes that passed verification after merge.', registers: [this.registry] });
   readonly deploymentsActive = new Gauge({ name: 'optimizer_deployments_active', help: 'Deployments the bot manages (policy not paused).', registers: [this.registry] });
+  /** Merged changes whose saving is counted: a later cycle that finds the same change verified counts nothing. */
+  private readonly countedSavings = new Set<string>();
+
+  /** Adds the saving of a verified change (`change` names it, e.g. deployment and merge time) the first time only. */
+  countSaving(change: string, monthlyUsd: number): void {
+    if (this.countedSavings.has(change)) return;
+    this.countedSavings.add(change);
+    this.costSaved.inc(Math.max(0, monthlyUsd));
+  }
 }

@@ -3,12 +3,14 @@
  * either an optimization (from a recommendation) or the revert of a merged
  * change that failed verification. Pure.
  */
+import { HOURS_PER_MONTH } from '../catalogue/prices.ts';
 import type { FleetDeployment } from '../fleet/fleet.ts';
 import { currentConfiguration, declarationChange } from '../optimizer/decide.ts';
-import { describeConfiguration } from '../optimizer/describe.ts';
+import { evidenceOf, type Evidence } from '../optimizer/neighbourhood.ts';
 import type { Configuration } from '../optimizer/predict.ts';
 import type { DeclarationChange, Recommendation } from '../optimizer/recommendation.ts';
 import type { LedgerConfiguration, LedgerEntry } from './ledger.ts';
+import { riskLabelOf } from './confidence.ts';
 import { keyedDigest } from './trust.ts';
 import type { Verdict } from './verify.ts';
 
@@ -39,16 +41,45 @@ export interface Proposal {
   readonly recommendation?: Recommendation;
   /** Reverts: why. */
   readonly verdict?: Verdict;
+  /** Optimizations: what the proposal was made on (a decline holds until it moves materially). */
+  readonly evidence?: Evidence;
 }
 
 const fingerprintOf = (secret: string, kind: Proposal['kind'], deploymentId: string, to: Configuration) => keyedDigest(secret, 'proposal', JSON.stringify({ kind, deploymentId, to })).slice(0, 32);
 
 const ledgerConfiguration = (configuration: Configuration): LedgerConfiguration => JSON.parse(JSON.stringify(configuration));
 
-/** Risk label from the predicted probability of an SLO breach. */
-export function riskLabel(risk: number | undefined): string {
-  if (risk === undefined || risk >= 0.1) return 'risk:high';
-  return risk >= 0.02 ? 'risk:medium' : 'risk:low';
+const kebab = (name: string) => name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+
+/**
+ * The change in a title's words: "1x nvidia-a100-80gb → 1x nvidia-l4, 2–4 → 1–3 replicas, max-num-seqs 96 → 16";
+ * every other number of the configuration (a tuned engine knob) by its flag name.
+ */
+export function changeWords(from: Configuration, to: Configuration): string {
+  const parts: string[] = [];
+  if (from.gpuType !== to.gpuType || from.gpuCount !== to.gpuCount) parts.push(`${from.gpuCount}x ${from.gpuType} → ${to.gpuCount}x ${to.gpuType}`);
+  if (from.quantization !== to.quantization) parts.push(`quantization ${from.quantization ?? 'none'} → ${to.quantization ?? 'none'}`);
+  if (from.replicasMin !== to.replicasMin || from.replicasMax !== to.replicasMax) parts.push(`${from.replicasMin}–${from.replicasMax} → ${to.replicasMin}–${to.replicasMax} replicas`);
+  const shape = ['gpuType', 'gpuCount', 'quantization', 'replicasMin', 'replicasMax'];
+  const knobs = new Set([...Object.keys(from), ...Object.keys(to)].filter((name) => !shape.includes(name)));
+  for (const name of knobs) {
+    const [a, b] = [(from as unknown as Record<string, unknown>)[name], (to as unknown as Record<string, unknown>)[name]];
+    if (a !== b) parts.push(`${kebab(name)} ${a ?? 'default'} → ${b ?? 'default'}`);
+  }
+  return parts.join(', ');
+}
+
+/** "−623 USD/month" (a saving) or "+12 USD/month"; empty under half a dollar. */
+export function monthlyEffect(currentUsdPerHour: number, proposedUsdPerHour: number): string {
+  const monthly = (proposedUsdPerHour - currentUsdPerHour) * HOURS_PER_MONTH;
+  if (!Number.isFinite(monthly) || Math.abs(monthly) < 0.5) return '';
+  return `${monthly < 0 ? '\u2212' : '+'}${Math.round(Math.abs(monthly)).toLocaleString('en-US')} USD/month`;
+}
+
+/** "Move" for other GPUs or quantization, "Scale" for other replica bounds, "Tune" for engine knobs alone. */
+function verbOf(from: Configuration, to: Configuration): string {
+  if (from.gpuType !== to.gpuType || from.gpuCount !== to.gpuCount || from.quantization !== to.quantization) return 'Move';
+  return from.replicasMin !== to.replicasMin || from.replicasMax !== to.replicasMax ? 'Scale' : 'Tune';
 }
 
 /** The proposal of a recommendation; `secret` keys its fingerprint. */
@@ -57,8 +88,7 @@ export function optimizationProposal(recommendation: Recommendation, now: Date, 
   if (recommendation.action !== 'change' || !change || !proposed) return undefined;
   const from = recommendation.current.configuration;
   const to = proposed.configuration;
-  const savedUsdPerHour = recommendation.current.costPerHourUsd - proposed.costPerHourUsd;
-  const money = Number.isFinite(savedUsdPerHour) && Math.abs(savedUsdPerHour) >= 0.005 ? ` (${savedUsdPerHour > 0 ? '-' : '+'}${Math.abs(savedUsdPerHour).toFixed(2)} USD/h)` : '';
+  const effect = monthlyEffect(recommendation.current.costPerHourUsd, proposed.costPerHourUsd);
   const at = now.toISOString();
   const branch = branchName(recommendation.deploymentId);
   return {
@@ -71,8 +101,8 @@ export function optimizationProposal(recommendation: Recommendation, now: Date, 
     change,
     from,
     to,
-    title: `Optimize ${recommendation.deploymentId}: ${describeConfiguration(to)}${money}`,
-    labels: [BOT_LABEL, recommendation.environment, riskLabel(recommendation.risk)],
+    title: `${verbOf(from, to)} ${recommendation.deploymentId} ${changeWords(from, to)}${effect ? ` (${effect})` : ''}`,
+    labels: [BOT_LABEL, recommendation.environment, riskLabelOf(recommendation)],
     ledger: [
       { kind: 'decision', at, deploymentId: recommendation.deploymentId, rule: recommendation.rule, reason: recommendation.reason, policy: recommendation.policy },
       {
@@ -89,6 +119,7 @@ export function optimizationProposal(recommendation: Recommendation, now: Date, 
     ],
     fingerprint: fingerprintOf(secret, 'optimize', recommendation.deploymentId, to),
     recommendation,
+    evidence: evidenceOf(recommendation.observed),
   };
 }
 
@@ -107,7 +138,7 @@ export function revertProposal(deployment: FleetDeployment, restore: Configurati
     change: declarationChange(deployment, failed, restore),
     from: failed,
     to: restore,
-    title: `Revert ${deployment.id} to ${describeConfiguration(restore)}: the merged change failed verification`,
+    title: `Revert ${deployment.id} ${changeWords(failed, restore)}: the merged change failed verification`,
     labels: [BOT_LABEL, deployment.environment.name, 'rollback'],
     ledger: [
       { kind: 'merge', at, deploymentId: deployment.id, mergedAt: mergedAt.toISOString(), outcome: 'failed' },

@@ -1,87 +1,141 @@
 /**
  * After merge: watches a merged proposal for its policy's verification window.
- * Argo Rollouts never writes to git, so after an aborted canary git still
- * declares the new configuration; this is where the bot notices and reverts.
- * The verdict covers the fixed interval [merge, merge + window], so it does
- * not change from one cycle to the next once the window is over.
+ * The window starts when the merged configuration starts running — when Argo CD
+ * reports the environment's Application synced after the merge and healthy —
+ * not at the merge: a manually synced environment may run the old
+ * configuration for hours after it. Argo Rollouts never writes to git, so after
+ * an aborted canary git still declares the new configuration; this is where the
+ * bot notices and reverts. The verdict covers the fixed interval [sync, sync +
+ * window], so it does not change from one cycle to the next once it is over.
  */
 import type { FleetDeployment } from '../fleet/fleet.ts';
+import { argocdApplicationName } from '../fleet/naming.ts';
 import { observeFleet, targetKey, type Signals } from '../optimizer/observe.ts';
-import type { PrometheusClient } from '../prometheus/client.ts';
+import type { PrometheusClient, RangeSeries } from '../prometheus/client.ts';
+import { ARGO_ROLLOUTS_FAMILIES, ARGOCD_APP_INFO, ARGOCD_APP_SYNC_TOTAL, ROLLOUT_FAILED_PHASES } from '../prometheus/exporters.ts';
+
+/** When the merged configuration started running, and how the bot knows. */
+export interface SyncStart {
+  /** Absent: Argo CD has not synced the merge yet (or not to a healthy state). */
+  readonly at?: Date;
+  /** `argocd`: from Argo CD's metrics; `merge`: Prometheus has none for the Application, so the merge stands in. */
+  readonly from: 'argocd' | 'merge';
+  /** In words, for the log, the dashboard and the pull request. */
+  readonly detail: string;
+}
 
 export interface Verdict {
-  /** `pending` until the window is over, unless the change already failed. */
+  /** `pending` until the window is over (or until Argo CD has synced), unless the change already failed. */
   readonly status: 'pending' | 'verified' | 'failed';
   /** What failed, one line each, with the observed figure and the limit. */
   readonly evidence: readonly string[];
-  /** End of the verification window. */
-  readonly windowEnd: Date;
+  /** How the window's start was found. */
+  readonly start: SyncStart;
+  /** End of the verification window; absent while waiting for the sync. */
+  readonly windowEnd?: Date;
 }
 
 export interface VerificationInput {
   readonly deployment: FleetDeployment;
-  readonly mergedAt: Date;
+  /** When the merged configuration started running. */
+  readonly start: SyncStart & { readonly at: Date };
   readonly now: Date;
-  /** Since the merge (up to the end of the window). */
+  /** Since the start (up to the end of the window). */
   readonly after: Signals;
-  /** The same length of time before the merge. */
+  /** The same length of time before the start. */
   readonly before: Signals;
-  /** The Rollout reported `Degraded` (an aborted canary) since the merge; undefined where unknown (no Argo Rollouts metrics). */
-  readonly rolloutDegraded?: boolean;
+  /** The phase the Rollout stopped in since the start (Abort, Error, Timeout, InvalidSpec); undefined when it did not, or where unknown. */
+  readonly rolloutFailedPhase?: string;
 }
 
 const ms = (seconds: number | undefined) => (seconds === undefined ? '-' : `${Math.round(seconds * 1000)} ms`);
 
-/** Judges a merged change against the SLOs and the policy's rollback thresholds. Pure. */
+/** Judges a running change against the SLOs and the policy's rollback thresholds. Pure. */
 export function judgeVerification(input: VerificationInput): Verdict {
-  const { deployment, after, before } = input;
+  const { deployment, after, before, start } = input;
   const { slos } = deployment.environment;
   const { rollback, verificationWindowMinutes } = deployment.policy;
-  const windowEnd = new Date(input.mergedAt.getTime() + verificationWindowMinutes * 60_000);
+  const windowEnd = new Date(start.at.getTime() + verificationWindowMinutes * 60_000);
   const evidence: string[] = [];
-  if (input.rolloutDegraded) evidence.push(`the Rollout ${deployment.model.name} went Degraded (canary analysis aborted the rollout)`);
-  // A breach counts against the change only if the change made it: it was not there before the merge, or it got
+  if (input.rolloutFailedPhase) evidence.push(`the Rollout ${deployment.model.name} stopped in phase ${input.rolloutFailedPhase} (its canary was aborted, timed out or invalid)`);
+  // A breach counts against the change only if the change made it: it was not there before the start, or it got
   // worse by more than the policy allows. A scale-out that eases but does not end an overload is not reverted.
   const allowed = 1 + rollback.maxP95LatencyIncreasePct / 100;
   const madeWorse = (now: number, was: number | undefined, limit: number) => now > limit && (was === undefined || was <= limit || now > was * allowed);
   const errorLimit = Math.min(rollback.maxErrorRateRatio, slos.errorRateRatio);
-  if (after.errorRatio !== undefined && madeWorse(after.errorRatio, before.errorRatio, errorLimit)) evidence.push(`error ratio ${(after.errorRatio * 100).toFixed(2)} % > ${(errorLimit * 100).toFixed(2)} % (rollback threshold / SLO)${before.errorRatio === undefined ? '' : `, ${(before.errorRatio * 100).toFixed(2)} % before the merge`}`);
+  const beforeWords = start.from === 'argocd' ? 'before the sync' : 'before the merge';
+  if (after.errorRatio !== undefined && madeWorse(after.errorRatio, before.errorRatio, errorLimit)) evidence.push(`error ratio ${(after.errorRatio * 100).toFixed(2)} % > ${(errorLimit * 100).toFixed(2)} % (rollback threshold / SLO)${before.errorRatio === undefined ? '' : `, ${(before.errorRatio * 100).toFixed(2)} % ${beforeWords}`}`);
   const breaches: [string, number | undefined, number | undefined, number][] = [
     ['TTFT p95', after.ttftP95Seconds, before.ttftP95Seconds, slos.ttftP95Ms],
     ['end-to-end p95', after.e2eP95Seconds, before.e2eP95Seconds, slos.e2eP95Ms],
     ['inter-token p95', after.interTokenP95Seconds, before.interTokenP95Seconds, slos.interTokenP95Ms],
   ];
   for (const [name, seconds, was, limitMs] of breaches) {
-    if (seconds !== undefined && madeWorse(seconds * 1000, was === undefined ? undefined : was * 1000, limitMs)) evidence.push(`${name} ${ms(seconds)} > ${limitMs} ms SLO${was === undefined ? '' : ` (${ms(was)} before the merge)`}`);
+    if (seconds !== undefined && madeWorse(seconds * 1000, was === undefined ? undefined : was * 1000, limitMs)) evidence.push(`${name} ${ms(seconds)} > ${limitMs} ms SLO${was === undefined ? '' : ` (${ms(was)} ${beforeWords})`}`);
   }
   if (after.e2eP95Seconds !== undefined && before.e2eP95Seconds !== undefined && before.e2eP95Seconds > 0) {
     const increasePct = (after.e2eP95Seconds / before.e2eP95Seconds - 1) * 100;
-    if (increasePct > rollback.maxP95LatencyIncreasePct) evidence.push(`end-to-end p95 ${ms(after.e2eP95Seconds)} is ${increasePct.toFixed(0)} % above the ${ms(before.e2eP95Seconds)} before the merge (policy allows ${rollback.maxP95LatencyIncreasePct} %)`);
+    if (increasePct > rollback.maxP95LatencyIncreasePct) evidence.push(`end-to-end p95 ${ms(after.e2eP95Seconds)} is ${increasePct.toFixed(0)} % above the ${ms(before.e2eP95Seconds)} ${beforeWords} (policy allows ${rollback.maxP95LatencyIncreasePct} %)`);
   }
-  if (evidence.length > 0) return { status: 'failed', evidence, windowEnd };
-  return { status: input.now >= windowEnd ? 'verified' : 'pending', evidence, windowEnd };
+  if (evidence.length > 0) return { status: 'failed', evidence, start, windowEnd };
+  return { status: input.now >= windowEnd ? 'verified' : 'pending', evidence, start, windowEnd };
 }
 
-/** Observes a merged deployment around its merge and judges it. */
+/** The first point of `series` at or after `from` (unix seconds) whose value passes `test`. */
+function firstPoint(series: readonly RangeSeries[], from: number, test: (value: number, previous: number | undefined) => boolean): number | undefined {
+  const points = series[0]?.points ?? [];
+  let previous: number | undefined;
+  for (const [time, value] of points) {
+    if (time >= from && test(value, previous)) return time;
+    previous = value;
+  }
+  return undefined;
+}
+
+/** When Argo CD started running what merged at `mergedAt`: the first successful sync after it, once the Application is Synced and Healthy. */
+export async function syncStart(client: PrometheusClient, deployment: FleetDeployment, mergedAt: Date, now: Date): Promise<SyncStart> {
+  const application = argocdApplicationName(deployment.environment.name);
+  const [start, end] = [Math.floor(mergedAt.getTime() / 1000), Math.floor(now.getTime() / 1000)];
+  // Prometheus answers at most 11,000 points per series.
+  const step = Math.max(60, Math.ceil((end - start) / 10_000));
+  const lookback = `${Math.max(3600, end - start + 3600)}s`;
+  const known = await client.instant(`count(last_over_time(${ARGOCD_APP_INFO}{name="${application}"}[${lookback}]))`, end);
+  if (known.length === 0) {
+    return { at: mergedAt, from: 'merge', detail: `Prometheus has no ${ARGOCD_APP_INFO} for the Argo CD Application ${application}, so the verification window starts at the merge (${mergedAt.toISOString()}); scrape Argo CD's application controller metrics to verify from the sync` };
+  }
+  const manual = deployment.environment.sync === 'manual' ? ` (${deployment.environment.name} syncs manually: \`argocd app sync ${application}\`)` : '';
+  const syncs = await client.range(`sum(${ARGOCD_APP_SYNC_TOTAL}{name="${application}", phase="Succeeded", dry_run!="true"}) or vector(0)`, start, end, step);
+  // A counter that grew (or restarted and counted again) since the merge: a sync finished after it.
+  const syncedAt = firstPoint(syncs, start + 1, (value, previous) => (previous === undefined ? false : value > previous || (value < previous && value > 0)));
+  if (syncedAt === undefined) return { from: 'argocd', detail: `merged ${mergedAt.toISOString()}; Argo CD has not synced ${application} since${manual}` };
+  const healthy = await client.range(`max(${ARGOCD_APP_INFO}{name="${application}", sync_status="Synced", health_status="Healthy"})`, syncedAt, end, step);
+  const healthyAt = firstPoint(healthy, syncedAt, (value) => value >= 1);
+  if (healthyAt === undefined) return { from: 'argocd', detail: `merged ${mergedAt.toISOString()}; Argo CD synced ${application} at ${new Date(syncedAt * 1000).toISOString()} but it is not Synced and Healthy yet` };
+  return { at: new Date(healthyAt * 1000), from: 'argocd', detail: `merged ${mergedAt.toISOString()}; Argo CD synced ${application} and reported it Healthy at ${new Date(healthyAt * 1000).toISOString()}` };
+}
+
+/** Observes a merged deployment around the start of its new configuration and judges it. */
 export async function verifyMerge(client: PrometheusClient, deployment: FleetDeployment, mergedAt: Date, now: Date): Promise<Verdict> {
-  const windowEndMs = mergedAt.getTime() + deployment.policy.verificationWindowMinutes * 60_000;
+  const start = await syncStart(client, deployment, mergedAt, now);
+  if (!start.at) return { status: 'pending', evidence: [], start };
+  const windowEndMs = start.at.getTime() + deployment.policy.verificationWindowMinutes * 60_000;
   const endSeconds = Math.floor(Math.min(now.getTime(), windowEndMs) / 1000);
-  const mergedSeconds = Math.floor(mergedAt.getTime() / 1000);
-  const spanSeconds = Math.max(60, endSeconds - mergedSeconds);
+  const startSeconds = Math.floor(start.at.getTime() / 1000);
+  const spanSeconds = Math.max(60, endSeconds - startSeconds);
   const window = `${spanSeconds}s`;
   const target = { namespace: deployment.environment.namespace, model: deployment.model.name };
   const recent = `${Math.max(1, Math.floor(spanSeconds / 2))}s`;
-  const [after, before, degraded] = await Promise.all([
+  const [after, before, failedPhases] = await Promise.all([
     observeFleet(client, [target], { window, recent, time: endSeconds }),
-    observeFleet(client, [target], { window, recent, time: mergedSeconds }),
-    client.instant(`max_over_time(rollout_info{namespace="${target.namespace}", name="${target.model}", phase="Degraded"}[${window}])`, endSeconds),
+    observeFleet(client, [target], { window, recent, time: startSeconds }),
+    client.instant(`max by (phase) (max_over_time(${ARGO_ROLLOUTS_FAMILIES.rolloutInfo.name}{namespace="${target.namespace}", name="${target.model}", phase=~"${ROLLOUT_FAILED_PHASES.join('|')}"}[${window}]))`, endSeconds),
   ]);
   return judgeVerification({
     deployment,
-    mergedAt,
+    start: { ...start, at: start.at },
     now,
     after: after.get(targetKey(target)) ?? {},
     before: before.get(targetKey(target)) ?? {},
-    rolloutDegraded: degraded.length > 0 ? degraded.some((sample) => sample.value > 0) : undefined,
+    rolloutFailedPhase: failedPhases.find((sample) => sample.value > 0)?.labels.phase,
   });
 }

@@ -76,6 +76,7 @@ function program(io: Io): Command {
     .option('--window <duration>', 'window the decision averages over (default 1h)')
     .option('--recent <duration>', 'trailing part compared with the rest (default 15m)')
     .option('--at <unix-seconds>', 'run the cycle as of this time instead of now')
+    .option('--prometheus-link-url <url>', 'Prometheus UI the pull requests link their figures to (default: LLMOPS_PROMETHEUS_LINK_URL, then --prometheus without credentials)')
     .action(async (options) => (await import('./commands/optimize.ts')).optimizeCommand(options, io));
 
   root

@@ -212,6 +212,37 @@ export const Policy = z.strictObject({
     .default([]),
   /** Emergency stop: the bot proposes nothing while true. Default: false. */
   paused: z.boolean().default(false),
+  /**
+   * The configurations a declined proposal stands for (src/optimizer/neighbourhood.ts): the same GPU type, GPU count
+   * and quantization, every other number within a tolerance. The bot proposes none of them again until the evidence
+   * it acted on changes materially, or a person asks for a retry on the dashboard issue.
+   */
+  neighbourhood: z
+    .strictObject({
+      /** Numbers (replicas, max-num-seqs, …) within this share of the declined value count as the same proposal, percent. Default: 25. */
+      tolerancePct: amount('%', 100, 0).default(25),
+      /** …or within this many units of it (one replica apart is the same question). Default: 1. */
+      toleranceUnits: wholeNumber('units', 0, 1000).default(1),
+      /** Evidence (request rate, its peak, prompt and output length) that moved by more than this since the decline reopens the question, percent. Default: 50. */
+      materialChangePct: amount('%', 10_000).default(50),
+    })
+    .default({ tolerancePct: 25, toleranceUnits: 1, materialChangePct: 50 }),
+  /** The bot's pull requests. */
+  pullRequests: z
+    .strictObject({
+      /**
+       * Reviewers requested on every pull request: GitHub logins (`@dana`) or teams (`@acme/platform-leads`).
+       * Default: none, and then the code owners (.github/CODEOWNERS) of the files the change touches.
+       */
+      reviewers: z.array(z.string().regex(/^@?[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\/[A-Za-z0-9._-]+)?$/, { error: expected('a GitHub login such as @dana or a team such as @acme/platform-leads') })).max(100).default([]),
+      /**
+       * Turn on GitHub's auto-merge for low-risk (`risk:low`) optimizations in environments Argo CD syncs by itself
+       * (`sync: 'auto'`): GitHub merges once the branch protection's required checks pass. Never for production
+       * (`sync: 'manual'`) or reverts. Default: false.
+       */
+      automerge: z.boolean().default(false),
+    })
+    .default({ reviewers: [], automerge: false }),
 });
 export type Policy = z.infer<typeof Policy>;
 

@@ -8,13 +8,14 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { runCycle } from '../act/cycle.ts';
+import { runCycle, type CycleOptions } from '../act/cycle.ts';
 import { formatIssue } from '../declarations/issues.ts';
 import { estimateDeploymentCost } from '../fleet/cost.ts';
 import type { FleetDeployment } from '../fleet/fleet.ts';
 import { loadFleet } from '../fleet/load.ts';
 import { describeConfiguration } from '../optimizer/describe.ts';
 import { currentConfiguration } from '../optimizer/decide.ts';
+import { planFleet } from '../optimizer/plan.ts';
 import { PrometheusClient } from '../prometheus/client.ts';
 import { backfillFile, startPrometheus, type PrometheusServer } from '../prometheus/server.ts';
 import { readRunningDeployments } from '../simulator/manifests.ts';
@@ -61,6 +62,8 @@ export interface CycleRow {
   readonly sloViolationMinutes: number;
   /** Pull requests opened, merged, reverted during the bot run after the cycle. */
   readonly actions: readonly string[];
+  /** The bot's decision for the deployment in that run: its rule and reason. */
+  readonly decision?: string;
   readonly opened: number;
   readonly reverted: number;
 }
@@ -96,6 +99,7 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<CycleRo
     const simulation = new FleetSimulation(await readRunningDeployments(path.join(cluster, 'generated')), scenario);
     const meter = new SloMeter(options.deploymentId, (await deploymentAt(cluster, options.deploymentId)).environment.slos);
     const stepsPerCycle = Math.round((cycleMinutes * 60) / scenario.stepSeconds);
+    let previousRecorder: OpenMetricsRecorder | undefined;
 
     for (let cycle = 1; cycle <= options.cycles; cycle += 1) {
       for (const change of (options.changes ?? []).filter((candidate) => candidate.beforeCycle === cycle)) {
@@ -107,9 +111,9 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<CycleRo
       const deployment = await deploymentAt(cluster, options.deploymentId);
 
       // Traffic for one cycle, recorded for Prometheus and judged against the SLOs.
-      const recorder = new OpenMetricsRecorder();
+      const recorder = new OpenMetricsRecorder(previousRecorder);
+      previousRecorder = recorder;
       const firstMinute = Math.round(simulation.elapsedSeconds / 60);
-      meter.resetReplicaAverage();
       for (let step = 0; step < stepsPerCycle; step += 1) {
         simulation.step();
         meter.observe(simulation, scenario.stepSeconds);
@@ -123,7 +127,15 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<CycleRo
       prometheus = await startPrometheus({ dataDir: path.join(dataHome, 'data') });
 
       // The bot, then the reviewer, then Argo CD.
-      const report = await runCycle({ repository: bot, github: world.client(), prometheus: new PrometheusClient(prometheus.url), now });
+      const client = new PrometheusClient(prometheus.url);
+      let decision: string | undefined;
+      const planner: NonNullable<CycleOptions['planner']> = async (fleet, planning) => {
+        const recommendations = await planFleet(fleet, client, planning);
+        const mine = recommendations.find((recommendation) => recommendation.deploymentId === options.deploymentId);
+        decision = mine && `${mine.rule}: ${mine.reason} [demand peak ${(mine.observed.peakRequestsPerSecond ?? 0).toFixed(1)} req/s; current capacity ${mine.current.prediction.capacityRequestsPerSecond.toFixed(1)} req/s at ${mine.calibration.capacity.toFixed(2)}x the prior (${mine.calibration.capacityEvidence})]`;
+        return recommendations;
+      };
+      const report = await runCycle({ repository: bot, github: world.client(), prometheus: client, now, planner });
       const actions: string[] = [];
       let [opened, reverted] = [0, 0];
       for (const outcome of report.outcomes) {
@@ -146,11 +158,12 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<CycleRo
         cycle,
         simulatedEnd: now,
         configuration: describeConfiguration(currentConfiguration(deployment)),
-        costPerHourUsd: meter.meanReplicas * usdPerReplica,
-        meanReplicas: meter.meanReplicas,
+        costPerHourUsd: meter.meanReplicas(firstMinute, firstMinute + cycleMinutes) * usdPerReplica,
+        meanReplicas: meter.meanReplicas(firstMinute, firstMinute + cycleMinutes),
         ...meter.summary(firstMinute, firstMinute + cycleMinutes),
         sloViolationMinutes: meter.violationMinutes(firstMinute, firstMinute + cycleMinutes),
         actions,
+        ...(decision ? { decision } : {}),
         opened,
         reverted,
       };

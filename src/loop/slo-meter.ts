@@ -3,7 +3,8 @@
  * deployment after every step and keeps, per minute, the requests finished and
  * their latency histograms (summed over pods, surviving pod replacement). A
  * minute violates the SLOs when the p95s of the trailing 5 minutes — computed
- * as Prometheus' histogram_quantile does — or the error ratio break them.
+ * as Prometheus' histogram_quantile does — or the error ratio (server errors and
+ * client time-outs; not cancellations) break them.
  */
 import type { Slos } from '../declarations/environment.ts';
 import type { FleetSimulation, SimulatedDeployment } from '../simulator/simulation.ts';
@@ -14,14 +15,16 @@ type Latency = (typeof LATENCIES)[number];
 
 interface Counts {
   readonly latency: Record<Latency, number[]>;
+  /** Requests answered or abandoned. */
   finished: number;
-  aborted: number;
+  /** Server errors (5xx) and requests whose clients timed out waiting; client cancellations are not errors. */
+  failed: number;
 }
 
 const emptyCounts = (): Counts => ({
   latency: { e2e: new Array(VLLM_FAMILIES.e2e.buckets.length + 1).fill(0), ttft: new Array(VLLM_FAMILIES.ttft.buckets.length + 1).fill(0), interToken: new Array(VLLM_FAMILIES.interToken.buckets.length + 1).fill(0) },
   finished: 0,
-  aborted: 0,
+  failed: 0,
 });
 
 /** Bucket counts of one latency summed over minutes. */
@@ -37,7 +40,7 @@ function percentiles(span: readonly Counts[]): Omit<MinuteVerdict, 'minute' | 'v
     e2eP95Seconds: histogramQuantile(0.95, VLLM_FAMILIES.e2e.buckets, summed(span, 'e2e')),
     ttftP95Seconds: histogramQuantile(0.95, VLLM_FAMILIES.ttft.buckets, summed(span, 'ttft')),
     interTokenP95Seconds: histogramQuantile(0.95, VLLM_FAMILIES.interToken.buckets, summed(span, 'interToken')),
-    errorRatio: finished > 0 ? span.reduce((total, counts) => total + counts.aborted, 0) / finished : undefined,
+    errorRatio: finished > 0 ? span.reduce((total, counts) => total + counts.failed, 0) / finished : undefined,
   };
 }
 
@@ -71,9 +74,11 @@ export interface MinuteVerdict {
 export class SloMeter {
   private readonly minutes: Counts[] = [];
   private readonly previous = new Map<string, Counts>();
-  /** Replica-seconds served, for the mean replica count. */
-  private replicaSeconds = 0;
-  private seconds = 0;
+  private timedOut = 0;
+  private timedOutUnseen = 0;
+  /** Serving replica-seconds and seconds observed, per minute, for mean replica counts over any span. */
+  private readonly replicaSeconds: number[] = [];
+  private readonly seconds: number[] = [];
 
   constructor(
     readonly deploymentId: string,
@@ -94,28 +99,33 @@ export class SloMeter {
     for (const replica of deployment.replicas) {
       const now: Counts = {
         latency: { e2e: [...replica.histograms.e2e.counts], ttft: [...replica.histograms.ttft.counts], interToken: [...replica.histograms.interToken.counts] },
-        finished: replica.finished.stop + replica.finished.length + replica.finished.abort,
-        aborted: replica.finished.abort,
+        finished: replica.finished.stop + replica.finished.length + replica.finished.abort + replica.responses['5xx'],
+        failed: replica.responses['5xx'],
       };
       const before = this.previous.get(replica.pod) ?? emptyCounts();
       for (const latency of LATENCIES) now.latency[latency].forEach((count, index) => (into.latency[latency][index]! += count - before.latency[latency][index]!));
       into.finished += now.finished - before.finished;
-      into.aborted += now.aborted - before.aborted;
+      into.failed += now.failed - before.failed;
       this.previous.set(replica.pod, now);
     }
-    this.replicaSeconds += deployment.replicas.filter((replica) => replica.readyAtSeconds <= simulation.elapsedSeconds).length * stepSeconds;
-    this.seconds += stepSeconds;
+    // Time-outs fail the user; those no pod saw are requests too.
+    into.failed += deployment.timedOut - this.timedOut;
+    into.finished += deployment.timedOutUnseen - this.timedOutUnseen;
+    this.timedOut = deployment.timedOut;
+    this.timedOutUnseen = deployment.timedOutUnseen;
+    while (this.seconds.length <= minute) {
+      this.seconds.push(0);
+      this.replicaSeconds.push(0);
+    }
+    this.replicaSeconds[minute]! += deployment.replicas.filter((replica) => replica.readyAtSeconds <= simulation.elapsedSeconds).length * stepSeconds;
+    this.seconds[minute]! += stepSeconds;
   }
 
-  /** Mean serving replicas since the start (or the last reset). */
-  get meanReplicas(): number {
-    return this.seconds > 0 ? this.replicaSeconds / this.seconds : 0;
-  }
-
-  /** Starts a new accounting period for the mean replica count (latency history is kept for the trailing windows). */
-  resetReplicaAverage(): void {
-    this.replicaSeconds = 0;
-    this.seconds = 0;
+  /** Mean serving replicas over minutes [from, to). */
+  meanReplicas(from = 0, to = this.seconds.length): number {
+    const sum = (values: readonly number[]) => values.slice(from, to).reduce((total, value) => total + value, 0);
+    const seconds = sum(this.seconds);
+    return seconds > 0 ? sum(this.replicaSeconds) / seconds : 0;
   }
 
   /** Verdicts of minutes [from, to) over trailing 5-minute windows; minutes without requests are not judged. */

@@ -8,19 +8,19 @@ import type { Constraints } from '../declarations/policy.ts';
 import { estimateDeploymentCost } from '../fleet/cost.ts';
 import type { FleetDeployment } from '../fleet/fleet.ts';
 import { usableGiB, weightsGiB } from '../fleet/memory.ts';
-import { predict, replicasFor, type Calibration, type Configuration, type Demand, type Prediction } from './predict.ts';
+import { knobValue, TUNED_KNOBS } from '../vllm/knobs.ts';
+import { predict, replicasFor, type Configuration, type Demand, type Prediction, type PredictionContext } from './predict.ts';
 import type { Evaluated } from './recommendation.ts';
 
 /** Peak utilisation the minimum replicas may reach (headroom for what the window did not show). */
 export const TARGET_PEAK_UTILIZATION = 0.8;
 /** Points of improvement a violated soft constraint costs. */
 const SOFT_PENALTY_PCT = 5;
+/** Points of improvement each unit of added prediction uncertainty costs: of two equal gains, the better-evidenced wins. */
+const UNCERTAINTY_PENALTY_PCT = 10;
 
-export interface SearchContext {
+export interface SearchContext extends PredictionContext {
   readonly deployment: FleetDeployment;
-  readonly current: Configuration;
-  readonly demand: Demand;
-  readonly calibration: Calibration;
 }
 
 function constraintViolations(prediction: Prediction, costPerHourUsd: number, qualityCostPct: number, demand: Demand, constraints: Constraints): string[] {
@@ -42,10 +42,9 @@ function constraintViolations(prediction: Prediction, costPerHourUsd: number, qu
 
 /** Predicts, prices and checks one configuration; `reference` is what improvement is measured against. */
 export function evaluate(context: SearchContext, configuration: Configuration, reference?: Evaluated): Evaluated {
-  const { deployment, current, demand, calibration } = context;
+  const { deployment, demand } = context;
   const { environment, model, policy } = deployment;
-  const sameHardware = configuration.gpuType === current.gpuType && configuration.gpuCount === current.gpuCount && configuration.quantization === current.quantization;
-  const prediction = predict(model, configuration, demand, calibration, sameHardware ? 1 : 1.1);
+  const prediction = predict(context, configuration);
   const isCurrent = reference === undefined;
   const price = estimateDeploymentCost(
     environment,
@@ -57,6 +56,7 @@ export function evaluate(context: SearchContext, configuration: Configuration, r
   const { slos } = environment;
   const violations = [
     ...(price ? [] : [`no node pool of ${environment.name} hosts ${configuration.gpuCount} x ${configuration.gpuType}`]),
+    ...(prediction.startsUp ? [] : [`vLLM would not start: the KV cache of ${configuration.gpuCount} x ${configuration.gpuType} cannot hold one max-model-len sequence`]),
     ...(prediction.overloaded ? [`overloaded at the peak (${demand.peakRequestsPerSecond.toFixed(2)} req/s > ${prediction.capacityRequestsPerSecond.toFixed(2)} req/s)`] : []),
     ...constraintViolations(prediction, costPerHourUsd, qualityCostPct, demand, {
       maxTtftP95Ms: slos.ttftP95Ms,
@@ -74,7 +74,8 @@ export function evaluate(context: SearchContext, configuration: Configuration, r
           weights.latency * relative(reference.prediction.e2eP95Seconds, prediction.e2eP95Seconds) +
           weights.quality * ((reference.qualityCostPct - qualityCostPct) / 100) +
           weights.throughput * Math.max(-1, Math.min(1, -relative(reference.prediction.capacityRequestsPerSecond, prediction.capacityRequestsPerSecond)))) -
-      SOFT_PENALTY_PCT * softViolations
+      SOFT_PENALTY_PCT * softViolations -
+      UNCERTAINTY_PENALTY_PCT * Math.max(0, prediction.uncertainty - reference.prediction.uncertainty)
     : 0;
   return {
     configuration,
@@ -92,22 +93,47 @@ export function evaluate(context: SearchContext, configuration: Configuration, r
 export function sizeReplicas(context: SearchContext, hardware: Omit<Configuration, 'replicasMin' | 'replicasMax'>): Pick<Configuration, 'replicasMin' | 'replicasMax'> {
   const { deployment, demand, current } = context;
   const bounds = deployment.policy.searchSpace.replicas;
-  const needed = replicasFor(deployment.model, { ...hardware, replicasMin: 1, replicasMax: 1 }, demand, demand.peakRequestsPerSecond, TARGET_PEAK_UTILIZATION);
+  const needed = replicasFor(context, { ...hardware, replicasMin: 1, replicasMax: 1 }, demand.peakRequestsPerSecond, TARGET_PEAK_UTILIZATION);
   const scaleToZero = deployment.environment.scaleToZero && current.replicasMin === 0;
   const replicasMin = scaleToZero ? 0 : Math.min(bounds.max, Math.max(bounds.min, 1, needed));
   const replicasMax = Math.min(bounds.max, Math.max(replicasMin, 1, Math.ceil(Math.max(needed, replicasMin) * 1.5)));
   return { replicasMin, replicasMax };
 }
 
-/** Hardware and knob combinations the policy allows, each sized for the demand. */
+/**
+ * The tuned knobs' settings to try on one piece of hardware: each knob over its grid (within the
+ * policy's range) with the others as they are — a knob at a time, so the search stays small.
+ */
+function knobSettings(context: SearchContext): Pick<Configuration, 'maxNumSeqs' | 'maxNumBatchedTokens'>[] {
+  const { deployment, current } = context;
+  const space = deployment.policy.searchSpace;
+  const base = { maxNumSeqs: current.maxNumSeqs, maxNumBatchedTokens: current.maxNumBatchedTokens };
+  const settings = [base];
+  for (const knob of TUNED_KNOBS) {
+    const range = space[knob.key];
+    const currentValue = current[knob.key] ?? knobValue(knob, deployment.engineArgs, current.gpuType);
+    for (const value of new Set([range.min, ...knob.grid, range.max])) {
+      if (value < range.min || value > range.max || value === currentValue) continue;
+      settings.push({ ...base, [knob.key]: value });
+    }
+  }
+  return settings;
+}
+
+/** Minimum replicas beyond the capacity-sized `replicasMin`, up to three times it within the policy's bounds. */
+function moreReplicas(context: SearchContext, replicasMin: number): number[] {
+  const limit = Math.min(context.deployment.policy.searchSpace.replicas.max, 3 * Math.max(1, replicasMin));
+  return Array.from({ length: Math.max(0, limit - replicasMin) }, (_, index) => replicasMin + index + 1);
+}
+
+/** Hardware and knob combinations the policy allows, each sized for the demand (and, at its knobs as they are, with more replicas). */
 export function candidateConfigurations(context: SearchContext): Configuration[] {
   const { deployment, current } = context;
   const { environment, model, policy } = deployment;
   const space = policy.searchSpace;
   const gpuTypes = [...new Set([current.gpuType, ...space.gpuTypes])].filter((type) => environment.nodePools.some((pool) => pool.gpuType === type));
   const quantizations: (Quantization | undefined)[] = [...new Set([current.quantization, undefined, ...space.quantizations.filter((method) => model.quantizations[method])])];
-  const grid = [space.maxNumSeqs.min, 32, 64, 128, 256, 512, space.maxNumSeqs.max].filter((value) => value >= space.maxNumSeqs.min && value <= space.maxNumSeqs.max);
-  const seqs = [...new Set([current.maxNumSeqs, ...grid])];
+  const knobs = knobSettings(context);
   const out: Configuration[] = [];
   for (const gpuType of gpuTypes) {
     const largestNode = Math.max(...environment.nodePools.filter((pool) => pool.gpuType === gpuType).map((pool) => pool.gpusPerNode));
@@ -116,9 +142,12 @@ export function candidateConfigurations(context: SearchContext): Configuration[]
         // FP8 weights need Ampere or newer (Marlin kernels on A100/A10G, native on Ada/Hopper).
         if (quantization === 'fp8' && gpuType === 'nvidia-t4') continue;
         if (weightsGiB(model, quantization) >= usableGiB(gpuType, gpuCount)) continue;
-        for (const maxNumSeqs of seqs) {
-          const hardware = { gpuType, gpuCount, quantization, maxNumSeqs };
-          out.push({ ...hardware, ...sizeReplicas(context, hardware) });
+        for (const [index, setting] of knobs.entries()) {
+          const hardware = { gpuType, gpuCount, quantization, ...setting };
+          const sized = sizeReplicas(context, hardware);
+          out.push({ ...hardware, ...sized });
+          // Latency can need more replicas than capacity does (less load each: fewer prefill chunks between a sequence's tokens).
+          if (index === 0) for (const replicasMin of moreReplicas(context, sized.replicasMin)) out.push({ ...hardware, replicasMin, replicasMax: Math.max(sized.replicasMax, replicasMin) });
         }
       }
     }

@@ -4,15 +4,18 @@
  * (SLO breach, error spike), business (budget), the optimizer — then no action.
  * Strategy thresholds and change bounds apply to every proposal.
  */
-import { cumulativeStdNormalProbability } from 'simple-statistics';
 import type { EngineArgs } from '../vllm/engine-args.ts';
+import { modelFacts } from '../performance/setup.ts';
+import { TUNED_KNOBS } from '../vllm/knobs.ts';
 import type { FleetDeployment } from '../fleet/fleet.ts';
 import { candidateConfigurations, evaluate, paretoSet, sizeReplicas, type SearchContext } from './candidates.ts';
 import { guardrail } from './guardrails.ts';
 import type { Observation } from './observe.ts';
 import type { Orientation } from './orient.ts';
 import { defaultMaxNumSeqs } from '../vllm/defaults.ts';
-import { calibrate, type Configuration, type Demand } from './predict.ts';
+import { calibrate } from './calibration.ts';
+import type { Configuration, Demand } from './predict.ts';
+import { confidenceOf as predictionConfidence, riskOf as predictionRisk } from './uncertainty.ts';
 import type { CanaryPlan, DeclarationChange, Evaluated, Recommendation, Rule } from './recommendation.ts';
 import { deploymentCanaryTraffic } from '../fleet/canary-traffic.ts';
 
@@ -27,10 +30,17 @@ export interface DecisionInput {
   readonly environmentMonthlyUsd?: number;
   /** Configurations rolled back within the policy's cooldown: never proposed again until it ends. */
   readonly rejected?: readonly Configuration[];
+  /** Configurations a person declined (their neighbourhoods, src/optimizer/neighbourhood.ts): never proposed. */
+  readonly excluded?: (configuration: Configuration) => boolean;
 }
 
 const sameConfiguration = (a: Configuration, b: Configuration) =>
-  a.gpuType === b.gpuType && a.gpuCount === b.gpuCount && a.quantization === b.quantization && a.maxNumSeqs === b.maxNumSeqs && a.replicasMin === b.replicasMin && a.replicasMax === b.replicasMax;
+  a.gpuType === b.gpuType &&
+  a.gpuCount === b.gpuCount &&
+  a.quantization === b.quantization &&
+  TUNED_KNOBS.every((knob) => a[knob.key] === b[knob.key]) &&
+  a.replicasMin === b.replicasMin &&
+  a.replicasMax === b.replicasMax;
 
 /** The configuration a deployment runs as declared. */
 export function currentConfiguration(deployment: FleetDeployment): Configuration {
@@ -40,6 +50,7 @@ export function currentConfiguration(deployment: FleetDeployment): Configuration
     gpuCount: spec.gpu.count,
     quantization: engineArgs.quantization,
     maxNumSeqs: engineArgs['max-num-seqs'] ?? defaultMaxNumSeqs(spec.gpu.type),
+    ...(engineArgs['max-num-batched-tokens'] !== undefined ? { maxNumBatchedTokens: engineArgs['max-num-batched-tokens'] } : {}),
     replicasMin: spec.replicas.min,
     replicasMax: spec.replicas.max,
   };
@@ -69,32 +80,23 @@ function boundedConfiguration(current: Configuration, proposed: Configuration, m
   return { ...proposed, replicasMin, replicasMax: Math.max(replicasMin, bounded(current.replicasMax, proposed.replicasMax, maxChangePct)) };
 }
 
-/** How sure a prediction is: less for hardware the calibration was not learned on, thin samples and drifting lengths. */
-function confidenceOf(current: Configuration, proposed: Configuration, orientation: Orientation): number {
-  let confidence = 0.97;
-  if (proposed.maxNumSeqs !== current.maxNumSeqs) confidence *= 0.95;
-  if (proposed.gpuCount !== current.gpuCount) confidence *= 0.95;
-  if (proposed.gpuType !== current.gpuType) confidence *= 0.85;
-  if (proposed.quantization !== current.quantization) confidence *= 0.9;
-  // Full weight from 1,000 requests on; the floor of MIN_REQUESTS_FOR_DECISION still gives 0.88.
-  confidence *= Math.min(1, 0.85 + (0.15 * orientation.requestsInWindow) / 1000);
-  if (orientation.driftDetected) confidence *= 0.85;
-  return confidence;
+/** How sure a proposal's prediction is (from its uncertainty, uncertainty.ts). */
+function confidenceOf(evaluated: Evaluated, orientation: Orientation): number {
+  return predictionConfidence(evaluated.prediction, orientation);
 }
 
-/** Probability the proposal breaches an SLO: its smallest relative margin against a normal error whose width grows as confidence falls. */
-function riskOf(evaluated: Evaluated, deployment: FleetDeployment, confidence: number): number {
-  const { slos } = deployment.environment;
-  const p = evaluated.prediction;
-  const margin = Math.min(1 - (p.ttftP95Seconds * 1000) / slos.ttftP95Ms, 1 - (p.e2eP95Seconds * 1000) / slos.e2eP95Ms, 1 - (p.interTokenP95Seconds * 1000) / slos.interTokenP95Ms, 1 - p.peakUtilization);
-  const sigma = 0.08 + (1 - confidence) * 0.5;
-  return 1 - cumulativeStdNormalProbability(margin / sigma);
+/** Probability the proposal breaches an SLO or its capacity at the peak (from its uncertainty, uncertainty.ts). */
+function riskOf(evaluated: Evaluated, deployment: FleetDeployment, orientation: Orientation): number {
+  return predictionRisk(evaluated.prediction, deployment.environment.slos, orientation);
 }
 
 /** The edit of the deployment block that turns `current` into `proposed`. */
 export function declarationChange(deployment: FleetDeployment, current: Configuration, proposed: Configuration): DeclarationChange {
   const engineArgs: Partial<EngineArgs> = {};
-  if (proposed.maxNumSeqs !== current.maxNumSeqs) engineArgs['max-num-seqs'] = proposed.maxNumSeqs;
+  for (const knob of TUNED_KNOBS) {
+    const value = proposed[knob.key];
+    if (value !== undefined && value !== current[knob.key]) engineArgs[knob.flag] = value;
+  }
   if (proposed.quantization !== current.quantization && proposed.quantization) engineArgs.quantization = proposed.quantization;
   const declaresTensorParallel = deployment.spec.engineArgs['tensor-parallel-size'] !== undefined || deployment.model.engineArgs['tensor-parallel-size'] !== undefined;
   if (proposed.gpuCount !== current.gpuCount && declaresTensorParallel) engineArgs['tensor-parallel-size'] = proposed.gpuCount;
@@ -116,7 +118,9 @@ export function decide(input: DecisionInput): Recommendation {
     promptTokens: observation.meanPromptTokens ?? 512,
     outputTokens: observation.meanOutputTokens ?? 256,
   };
-  const context: SearchContext = { deployment, current, demand, calibration: calibrate(model, current, observation, demand) };
+  const facts = modelFacts(model);
+  const calibration = calibrate(facts, deployment.engineArgs, current, observation, demand, orientation.requestsInWindow);
+  const context: SearchContext = { deployment, facts, engineArgs: deployment.engineArgs, current, demand, calibration };
   const currentEvaluated = evaluate(context, current);
   const base = {
     deploymentId: deployment.id,
@@ -127,18 +131,19 @@ export function decide(input: DecisionInput): Recommendation {
     observed: observation,
     orientation,
     current: currentEvaluated,
+    calibration,
     canaryPlan: canaryPlan(deployment),
   };
   const none = (rule: Rule, reason: string, pareto: readonly Evaluated[] = []): Recommendation => ({ ...base, action: 'none', rule, reason, pareto });
-  const propose = (rule: Rule, reason: string, proposed: Evaluated, pareto: readonly Evaluated[], confidence: number): Recommendation => ({
+  const propose = (rule: Rule, reason: string, proposed: Evaluated, pareto: readonly Evaluated[]): Recommendation => ({
     ...base,
     action: 'change',
     rule,
     reason,
     change: declarationChange(deployment, current, proposed.configuration),
     proposed,
-    confidence,
-    risk: riskOf(proposed, deployment, confidence),
+    confidence: confidenceOf(proposed, orientation),
+    risk: riskOf(proposed, deployment, orientation),
     pareto,
   });
 
@@ -171,26 +176,23 @@ export function decide(input: DecisionInput): Recommendation {
     if (scaled.replicasMin <= current.replicasMin) return none('safety-slo-breach', `SLO breached (${what}) but replicas are at the policy's maximum ${policy.searchSpace.replicas.max}: page a person`);
     const proposed = evaluate(context, scaled, currentEvaluated);
     const more = proposed.feasible ? '' : ` (a first step: the policy moves at most ${policy.limits.maxReplicaChangePct} % per change and the next run continues)`;
-    return propose('safety-slo-breach', `SLO breached (${what}): scale out to ${scaled.replicasMin}–${scaled.replicasMax} replicas on the same hardware${more}`, proposed, [], confidenceOf(current, scaled, orientation));
+    return propose('safety-slo-breach', `SLO breached (${what}): scale out to ${scaled.replicasMin}–${scaled.replicasMax} replicas on the same hardware${more}`, proposed, []);
   }
   if (errorSpike) return none('safety-error-spike', `error ratio ${(observation.errorRatio! * 100).toFixed(2)} % > ${slos.errorRateRatio * 100} % SLO without overload or a recent change: a configuration change would not fix it; alerting instead`);
 
   const evaluated = candidateConfigurations(context)
     .map((configuration) => boundedConfiguration(current, configuration, policy.limits.maxReplicaChangePct))
-    .filter((configuration) => !input.rejected?.some((rejected) => sameConfiguration(rejected, configuration)))
+    .filter((configuration) => !input.rejected?.some((rejected) => sameConfiguration(rejected, configuration)) && !input.excluded?.(configuration))
     .map((configuration) => evaluate(context, configuration, currentEvaluated));
   const pareto = paretoSet(evaluated);
-  const acceptable = (candidate: Evaluated) => {
-    const confidence = confidenceOf(current, candidate.configuration, orientation);
-    return confidence >= thresholds.minConfidence && riskOf(candidate, deployment, confidence) <= thresholds.maxRisk;
-  };
+  const acceptable = (candidate: Evaluated) => confidenceOf(candidate, orientation) >= thresholds.minConfidence && riskOf(candidate, deployment, orientation) <= thresholds.maxRisk;
 
   // (2) Business: over budget → the cheapest acceptable configuration that holds the SLOs.
   if (input.environmentMonthlyUsd !== undefined && input.environmentMonthlyUsd > environment.budget.monthlyUsd) {
     const cheaper = evaluated.filter((candidate) => candidate.feasible && candidate.costPerHourUsd < currentEvaluated.costPerHourUsd && acceptable(candidate)).sort((a, b) => a.costPerHourUsd - b.costPerHourUsd)[0];
     const over = `${environment.name} projects ${Math.round(input.environmentMonthlyUsd)} USD this month, over its ${environment.budget.monthlyUsd} USD budget`;
     if (cheaper) {
-      return propose('business-budget', `${over}: the cheapest configuration that holds the SLOs saves ${(currentEvaluated.costPerHourUsd - cheaper.costPerHourUsd).toFixed(2)} USD/h`, cheaper, pareto, confidenceOf(current, cheaper.configuration, orientation));
+      return propose('business-budget', `${over}: the cheapest configuration that holds the SLOs saves ${(currentEvaluated.costPerHourUsd - cheaper.costPerHourUsd).toFixed(2)} USD/h`, cheaper, pareto);
     }
   }
 
@@ -199,20 +201,17 @@ export function decide(input: DecisionInput): Recommendation {
   const mustMove = !currentEvaluated.feasible;
   const judged = evaluated
     .filter((candidate) => candidate.feasible && Object.keys(declarationChange(deployment, current, candidate.configuration)).length > 0)
-    .map((candidate) => {
-      const confidence = confidenceOf(current, candidate.configuration, orientation);
-      return { candidate, confidence, risk: riskOf(candidate, deployment, confidence) };
-    })
+    .map((candidate) => ({ candidate, confidence: confidenceOf(candidate, orientation), risk: riskOf(candidate, deployment, orientation) }))
     .sort((a, b) => b.candidate.improvementPct - a.candidate.improvementPct);
   const eligible = judged.find(({ confidence, risk }) => confidence >= thresholds.minConfidence && risk <= thresholds.maxRisk);
   if (eligible && (eligible.candidate.improvementPct >= thresholds.minImprovementPct || mustMove)) {
-    const { candidate, confidence } = eligible;
+    const { candidate } = eligible;
     const why = mustMove
       ? `the current configuration is predicted to break the SLOs at the window's peak (${currentEvaluated.violations.join('; ')})`
       : `${candidate.improvementPct.toFixed(1)} % better by ${policy.name}'s weights (cost ${policy.objectives.cost}, latency ${policy.objectives.latency}, quality ${policy.objectives.quality}, throughput ${policy.objectives.throughput})`;
     const rule: Rule = speedBreach ? 'safety-slo-breach' : 'optimizer';
     const prefix = speedBreach ? `SLO breached (${speedBreach}) by per-request speed, not load: ` : '';
-    return propose(rule, `${prefix}${why}; predicted to hold the SLOs with ${((1 - candidate.prediction.peakUtilization) * 100).toFixed(0)} % headroom at the peak`, candidate, pareto, confidence);
+    return propose(rule, `${prefix}${why}; predicted to hold the SLOs with ${((1 - candidate.prediction.peakUtilization) * 100).toFixed(0)} % headroom at the peak`, candidate, pareto);
   }
   const best = judged[0];
   if (best && best.candidate.improvementPct >= thresholds.minImprovementPct) {

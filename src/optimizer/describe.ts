@@ -1,7 +1,9 @@
 /** Short human descriptions of recommendations, shared by `llmops plan` and the pull-request body. */
+import { TUNED_KNOBS } from '../vllm/knobs.ts';
 import type { Configuration } from './predict.ts';
 import type { Recommendation } from './recommendation.ts';
 
+/** GPUs, replicas and max-num-seqs (the other tuned knobs show in describeChange, to keep titles short). */
 export function describeConfiguration(configuration: Configuration): string {
   const quantization = configuration.quantization ? ` ${configuration.quantization}` : '';
   return `${configuration.gpuCount}x ${configuration.gpuType}${quantization}, ${configuration.replicasMin}-${configuration.replicasMax} replicas, max-num-seqs ${configuration.maxNumSeqs}`;
@@ -15,7 +17,9 @@ export function describeChange(recommendation: Recommendation): string {
   const parts: string[] = [];
   if (proposed.gpuType !== current.gpuType || proposed.gpuCount !== current.gpuCount) parts.push(`gpu ${current.gpuCount}x ${current.gpuType} → ${proposed.gpuCount}x ${proposed.gpuType}`);
   if (proposed.replicasMin !== current.replicasMin || proposed.replicasMax !== current.replicasMax) parts.push(`replicas ${current.replicasMin}-${current.replicasMax} → ${proposed.replicasMin}-${proposed.replicasMax}`);
-  if (proposed.maxNumSeqs !== current.maxNumSeqs) parts.push(`max-num-seqs ${current.maxNumSeqs} → ${proposed.maxNumSeqs}`);
+  for (const knob of TUNED_KNOBS) {
+    if (proposed[knob.key] !== current[knob.key]) parts.push(`${knob.flag} ${current[knob.key] ?? 'default'} → ${proposed[knob.key] ?? 'default'}`);
+  }
   if (proposed.quantization !== current.quantization) parts.push(`quantization ${current.quantization ?? 'none'} → ${proposed.quantization ?? 'none'}`);
   return parts.join(', ');
 }

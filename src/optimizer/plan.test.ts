@@ -17,13 +17,13 @@ const steady = (requestsPerSecond: number, promptTokens = 600, outputTokens = 10
   outputTokens: { mean: outputTokens },
 });
 
-/** Production 8B idles on two L4s; production Qwen drowns on two; dev sees a trickle; staging's prompts grow 5x at minute 55. */
+/** Production 8B idles on two L4s; production Qwen drowns on two (about 7.7 req/s each at most); dev sees a trickle; staging's prompts grow 5x at minute 55. */
 const MIXED = {
   durationMinutes: 70,
   seed: 11,
   deployments: {
     'production/llama-3-1-8b-instruct': steady(0.4),
-    'production/qwen2-5-7b-instruct': steady(3, 400, 120),
+    'production/qwen2-5-7b-instruct': steady(20, 400, 120),
     'dev/llama-3-1-8b-instruct': steady(0.02),
     'staging/llama-3-1-8b-instruct': { ...steady(0.6), shift: { atMinute: 55, promptTokens: { mean: 3000 }, outputTokens: { mean: 100 } } },
   },
@@ -101,6 +101,8 @@ describe('policies and budgets', () => {
     try {
       await editFile(root, 'policies/balanced.ts', "strategy: 'balanced',", "strategy: 'balanced',\n  paused: true,");
       await editFile(root, 'environments/production.ts', 'budget: { monthlyUsd: 60000 }', 'budget: { monthlyUsd: 5000 }');
+      // The cheaper hardware (2 x H100 in FP8) is a quantization and GPU-count move: below the conservative preset's 0.9 confidence.
+      await editFile(root, 'policies/conservative.ts', "strategy: 'conservative',", "strategy: 'conservative',\n  thresholds: { minConfidence: 0.7, maxRisk: 0.1 },");
       const loaded = await loadFleet(root);
       if (!loaded.ok) throw new Error('fixture invalid');
 
@@ -127,7 +129,7 @@ describe('policies and budgets', () => {
 
 describe('the optimizer never reads the truth', () => {
   it('changes its recommendation when the hidden truth changes and the declarations do not', async () => {
-    const slowL4 = { ...EXAMPLE_TRUTH, 'llama-3-1-8b-instruct': { ...EXAMPLE_TRUTH['llama-3-1-8b-instruct'], gpus: { 'nvidia-l4': { bandwidth: 0.45, saturation: 0.45 } } } };
+    const slowL4 = { ...EXAMPLE_TRUTH, 'llama-3-1-8b-instruct': { ...EXAMPLE_TRUTH['llama-3-1-8b-instruct'], gpus: { 'nvidia-l4': { speed: 0.45 } } } };
 
     const fast = find(await simulateAndPlan(fleet, MIXED, END), 'production/llama-3-1-8b-instruct');
     const slow = find(await simulateAndPlan(fleet, { ...MIXED, truth: slowL4 }, END), 'production/llama-3-1-8b-instruct');
@@ -155,13 +157,19 @@ describe('the llmops plan command', () => {
     expect(result.exitCode).toBe(0);
     expect(result.stdout.split('\n')[0]).toMatch(/^ENVIRONMENT\s+MODEL\s+ACTION\s+RULE\s+CHANGE/);
     for (const deployment of fleet.deployments) expect(result.stdout).toContain(`  ${deployment.id}: `);
+    expect(result.stdout).toMatch(/\n {4}calibrated on the observed concurrency: capacity \d+\.\d\dx, inter-token \d+\.\d\dx/);
   });
 
   it('prints JSON with --json and filters with --env', async () => {
     const result = await runCli(['plan', '--prometheus', prometheus.url, '--at', String(END.getTime() / 1000), '--env', 'dev', '--json', '--root', await preparedFixture()]);
 
-    const recommendations = JSON.parse(result.stdout) as { deploymentId: string; rule: string }[];
+    const recommendations = JSON.parse(result.stdout) as { deploymentId: string; rule: string; calibration: Record<string, unknown>; current: { prediction: Record<string, unknown> } }[];
     expect(recommendations.map((recommendation) => recommendation.deploymentId)).toEqual(['dev/llama-3-1-8b-instruct', 'dev/qwen2-5-7b-instruct']);
+    for (const { calibration, current } of recommendations) {
+      expect(calibration).toMatchObject({ capacity: expect.any(Number), interToken: expect.any(Number), ttft: expect.any(Number), capacityEvidence: expect.stringMatching(/^(queue|concurrency|prior)$/), uncertainty: expect.any(Number) });
+      expect((calibration.evidence as string[]).length).toBeGreaterThan(0);
+      expect(current.prediction).toMatchObject({ uncertainty: expect.any(Number), atRooflineFloor: expect.any(Boolean) });
+    }
   });
 
   it('fails clearly when Prometheus is unreachable', async () => {

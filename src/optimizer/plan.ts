@@ -4,10 +4,10 @@
  */
 import { HOURS_PER_MONTH } from '../catalogue/prices.ts';
 import { estimateDeploymentCost } from '../fleet/cost.ts';
-import type { Fleet } from '../fleet/fleet.ts';
+import type { Fleet, FleetDeployment } from '../fleet/fleet.ts';
 import type { PrometheusClient } from '../prometheus/client.ts';
 import { decide } from './decide.ts';
-import { observeFleet, targetKey, windowSeconds, type Window } from './observe.ts';
+import { observeFleet, targetKey, windowSeconds, type Observation, type Window } from './observe.ts';
 import { orient } from './orient.ts';
 import type { Configuration } from './predict.ts';
 import type { Recommendation } from './recommendation.ts';
@@ -30,6 +30,8 @@ export interface PlanOptions {
   readonly lastChanges?: ReadonlyMap<string, Date>;
   /** Configurations rolled back within the cooldown, per deployment id (from the bot's ledger). */
   readonly rejected?: ReadonlyMap<string, readonly Configuration[]>;
+  /** Per deployment and what is observed of it now: the configurations it must not be proposed (declined neighbourhoods). */
+  readonly excluded?: (deployment: FleetDeployment, observation: Observation) => ((configuration: Configuration) => boolean) | undefined;
 }
 
 export async function planFleet(fleet: Fleet, client: PrometheusClient, options: PlanOptions = {}): Promise<Recommendation[]> {
@@ -57,6 +59,7 @@ export async function planFleet(fleet: Fleet, client: PrometheusClient, options:
       now,
       lastChangeAt: options.lastChanges?.get(deployment.id),
       rejected: options.rejected?.get(deployment.id),
+      excluded: options.excluded?.(deployment, observation),
       environmentMonthlyUsd: monthly.get(deployment.environment.name),
     });
   });

@@ -1,21 +1,29 @@
 /**
- * Predictions for a configuration: the physics prior (src/performance) scaled by
- * calibration factors learned from what the current configuration is observed to
- * do — the ratio of observed p95 to the prior's prediction at the observed load.
+ * Predictions for a configuration: the serving model's sweep (src/performance)
+ * for exactly the engine arguments the deployment would run, calibrated on what
+ * Prometheus shows the current configuration doing (calibration.ts), carried to
+ * other configurations by physics (the prior's ratio between them), never
+ * better than the roofline allows, and with an uncertainty that grows the
+ * further a prediction is from what was observed.
  */
 import type { GpuType } from '../catalogue/gpus.ts';
-import { DEFAULT_GPU_MEMORY_UTILIZATION, DTYPE_BYTES, QUANTIZATION_BYTES_PER_PARAMETER, type Quantization } from '../vllm/engine-args.ts';
-import type { Model } from '../declarations/model.ts';
-import { kvBytesPerToken } from '../fleet/memory.ts';
-import { DEFAULT_FACTORS, replicaLoad, type ReplicaSetup } from '../performance/serving-model.ts';
-import type { Signals } from './observe.ts';
+import { benchmarkCurve, servingAt, type BenchmarkCurve } from '../performance/curve.ts';
+import { rooflineCapacityCeiling, rooflineTpotFloorSeconds, startsUp, type Lengths, type OperatingPoint, type ReplicaSetup } from '../performance/serving-model.ts';
+import { replicaSetup, type ModelFacts } from '../performance/setup.ts';
+import type { EngineArgs, Quantization } from '../vllm/engine-args.ts';
+import { TUNED_KNOBS } from '../vllm/knobs.ts';
+import { INTER_TOKEN_BUCKETS, REQUEST_SECONDS_BUCKETS, reportedQuantile, TTFT_BUCKETS, type ObservedMass } from '../vllm/metrics.ts';
+import type { Calibration } from './calibration.ts';
 
 /** A configuration the optimizer can propose for one deployment. */
 export interface Configuration {
   readonly gpuType: GpuType;
   readonly gpuCount: number;
   readonly quantization?: Quantization;
+  /** `--max-num-seqs`. */
   readonly maxNumSeqs: number;
+  /** `--max-num-batched-tokens`; absent: vLLM's default for the GPU type. */
+  readonly maxNumBatchedTokens?: number;
   readonly replicasMin: number;
   readonly replicasMax: number;
 }
@@ -26,13 +34,6 @@ export interface Demand {
   readonly peakRequestsPerSecond: number;
   readonly promptTokens: number;
   readonly outputTokens: number;
-}
-
-/** Observed p95 ÷ prior prediction, per latency; 1 where nothing was observed. */
-export interface Calibration {
-  readonly interToken: number;
-  readonly ttft: number;
-  readonly e2e: number;
 }
 
 /** Predicted behaviour of a configuration at the peak of the demand, on its minimum replicas. */
@@ -46,67 +47,133 @@ export interface Prediction {
   readonly peakUtilization: number;
   /** Requests that would queue without bound at the peak. */
   readonly overloaded: boolean;
+  /** Relative uncertainty (standard deviation of the log) of the predicted latencies and capacity. */
+  readonly uncertainty: number;
+  /** The roofline floor bounded the calibrated prediction (it would otherwise have been faster than physics allows). */
+  readonly atRooflineFloor: boolean;
+  /** vLLM starts with these flags (its KV cache holds one `--max-model-len` sequence). */
+  readonly startsUp: boolean;
 }
 
-export function replicaSetup(model: Model, configuration: Configuration, gpuMemoryUtilization = DEFAULT_GPU_MEMORY_UTILIZATION, kvCacheDtype?: string): ReplicaSetup {
-  return {
-    gpuType: configuration.gpuType,
-    gpuCount: configuration.gpuCount,
-    parametersBillions: model.parametersBillions,
-    bytesPerParameter: configuration.quantization ? QUANTIZATION_BYTES_PER_PARAMETER[configuration.quantization] : DTYPE_BYTES[model.dtype],
-    kvBytesPerToken: kvBytesPerToken(model, kvCacheDtype),
-    maxNumSeqs: configuration.maxNumSeqs,
-    gpuMemoryUtilization,
-  };
+/** What every prediction for one deployment shares. */
+export interface PredictionContext {
+  readonly facts: ModelFacts;
+  /** The deployment's engine arguments as declared (model's overlaid with the deployment's). */
+  readonly engineArgs: EngineArgs;
+  readonly current: Configuration;
+  readonly demand: Demand;
+  readonly calibration: Calibration;
 }
 
-/** The prior's view of one replica at a per-replica arrival rate. */
-function priorAt(setup: ReplicaSetup, arrivalsPerReplica: number, demand: Demand) {
-  return replicaLoad(setup, arrivalsPerReplica, demand.promptTokens, demand.outputTokens, DEFAULT_FACTORS);
+/** Uncertainty added per unit of log-distance between a predicted and the observed concurrency. */
+const EXTRAPOLATION_UNCERTAINTY = 0.05;
+/** Uncertainty added for what the observations did not cover (physics carries the calibration over). */
+export const TRANSFER_UNCERTAINTY = { gpuType: 0.15, gpuCount: 0.08, quantization: 0.1, knob: 0.02 } as const;
+
+/** The engine arguments a replica of `configuration` runs: the declared ones with the configuration's hardware, quantization and knobs. */
+export function engineArgsOf(declared: EngineArgs, configuration: Configuration): EngineArgs {
+  const { quantization: _declared, ...rest } = declared;
+  const knobs = Object.fromEntries(TUNED_KNOBS.map((knob) => [knob.flag, configuration[knob.key] ?? declared[knob.flag]]).filter(([, value]) => value !== undefined));
+  return { ...rest, ...knobs, 'tensor-parallel-size': configuration.gpuCount, ...(configuration.quantization ? { quantization: configuration.quantization } : {}) };
 }
 
-/**
- * Learns how far reality departs from the prior on the current configuration:
- * observed p95 at the observed load ÷ the prior's mean at that load.
- */
-export function calibrate(model: Model, current: Configuration, observed: Signals, demand: Demand): Calibration {
-  const replicas = Math.max(1, observed.replicas ?? current.replicasMin);
-  const prior = priorAt(replicaSetup(model, current), demand.requestsPerSecond / replicas, demand);
-  const ratio = (seen: number | undefined, predicted: number) => (seen !== undefined && predicted > 0 && Number.isFinite(seen) ? Math.max(0.25, seen / predicted) : 1);
-  const priorE2e = prior.prefillSeconds + demand.outputTokens * prior.timePerOutputTokenSeconds;
-  const interToken = ratio(observed.interTokenP95Seconds, prior.timePerOutputTokenSeconds);
-  // While requests queue, first-token and end-to-end times measure the queue, not the hardware: learn from decode speed only.
-  if ((observed.waitingRequests ?? 0) >= 1) return { interToken, ttft: interToken, e2e: interToken };
-  return { interToken, ttft: ratio(observed.ttftP95Seconds, prior.prefillSeconds), e2e: ratio(observed.e2eP95Seconds, priorE2e) };
+export function setupOf(facts: ModelFacts, declared: EngineArgs, configuration: Configuration): ReplicaSetup {
+  return replicaSetup(facts, configuration.gpuType, configuration.gpuCount, engineArgsOf(declared, configuration));
+}
+
+const curves = new Map<string, BenchmarkCurve>();
+/** Sweeps are pure functions of setup and lengths; a plan over a thousand deployments asks for the same ones often. */
+const CURVE_CACHE_LIMIT = 20_000;
+
+/** The prior's sweep of one replica (memoised). */
+export function priorCurve(setup: ReplicaSetup, lengths: Lengths): BenchmarkCurve {
+  const key = JSON.stringify([setup, lengths.promptTokens, lengths.outputTokens]);
+  let curve = curves.get(key);
+  if (!curve) {
+    if (curves.size >= CURVE_CACHE_LIMIT) curves.clear();
+    curve = benchmarkCurve(setup, lengths);
+    curves.set(key, curve);
+  }
+  return curve;
+}
+
+export const lengthsOf = (demand: Demand): Lengths => ({ promptTokens: Math.max(1, demand.promptTokens), outputTokens: Math.max(1, demand.outputTokens) });
+
+/** How far a configuration is from the observed one: added uncertainty for each dimension the observations did not cover. */
+export function transferUncertainty(current: Configuration, configuration: Configuration): number {
+  let extra = 0;
+  if (configuration.gpuType !== current.gpuType) extra += TRANSFER_UNCERTAINTY.gpuType;
+  if (configuration.gpuCount !== current.gpuCount) extra += TRANSFER_UNCERTAINTY.gpuCount;
+  if (configuration.quantization !== current.quantization) extra += TRANSFER_UNCERTAINTY.quantization;
+  for (const knob of TUNED_KNOBS) if (configuration[knob.key] !== current[knob.key]) extra += TRANSFER_UNCERTAINTY.knob;
+  return extra;
+}
+
+/** How much a request's gaps vary around the short or long step (±10 %, as in the simulator's and a server's jitter). */
+export const GAP_SPREAD = 0.1;
+
+/** The inter-token gaps of an operating point as masses (plain decode steps and steps carrying a prefill chunk), scaled by a decode-speed factor. */
+export function gapMasses(point: OperatingPoint, factor: number): ObservedMass[] {
+  const short = Math.max(0, (point.tpotSeconds - point.longGapShare * point.longGapSeconds) / (1 - point.longGapShare));
+  return [
+    { seconds: short * factor, weight: 1 - point.longGapShare },
+    { seconds: point.longGapSeconds * factor, weight: point.longGapShare },
+  ];
+}
+
+/** Requests/s one replica of `configuration` completes at most: calibrated, bounded by the roofline, and — for the configuration observed — never below what it was seen completing. */
+export function replicaCapacity(context: PredictionContext, configuration: Configuration): number {
+  const setup = setupOf(context.facts, context.engineArgs, configuration);
+  if (!startsUp(setup)) return 0;
+  const lengths = lengthsOf(context.demand);
+  const prior = servingAt(priorCurve(setup, lengths), 0).capacityRequestsPerSecond;
+  const predicted = Math.min(prior * context.calibration.capacity, rooflineCapacityCeiling(setup, lengths));
+  return transferUncertainty(context.current, configuration) === 0 ? Math.max(predicted, context.calibration.observedCapacityLowerBound) : predicted;
 }
 
 /**
  * Predicts a configuration at the demand's peak on its minimum replicas (KEDA
- * scales on a queue, so the minimum must carry the peak without one).
- * `transfer` (≥ 1) widens calibrated figures for hardware the calibration was not
- * learned on.
+ * scales on a queue, so the minimum must carry the peak without one). The world
+ * at load a behaves as the prior at a ÷ capacity factor, its latencies scaled by
+ * the observed ÷ prior ratios; no latency below the roofline floor.
  */
-export function predict(model: Model, configuration: Configuration, demand: Demand, calibration: Calibration, transfer = 1): Prediction {
-  const setup = replicaSetup(model, configuration);
+export function predict(context: PredictionContext, configuration: Configuration): Prediction {
+  const { demand, calibration, facts } = context;
+  const setup = setupOf(facts, context.engineArgs, configuration);
+  const lengths = lengthsOf(demand);
   const replicas = Math.max(1, configuration.replicasMin);
-  const load = priorAt(setup, demand.peakRequestsPerSecond / replicas, demand);
-  const capacity = load.capacityPerSecond * replicas;
-  const interToken = load.timePerOutputTokenSeconds * calibration.interToken * transfer;
-  const ttft = load.prefillSeconds * calibration.ttft * transfer;
-  const e2e = (load.prefillSeconds + demand.outputTokens * load.timePerOutputTokenSeconds) * calibration.e2e * transfer;
+  const perReplica = demand.peakRequestsPerSecond / replicas;
+  const capacity = replicaCapacity(context, configuration);
+  const startable = startsUp(setup);
+  if (!startable || capacity <= 0) {
+    return { e2eP95Seconds: Infinity, ttftP95Seconds: Infinity, interTokenP95Seconds: Infinity, capacityRequestsPerSecond: 0, peakUtilization: Infinity, overloaded: true, uncertainty: 1, atRooflineFloor: false, startsUp: startable };
+  }
+  const state = servingAt(priorCurve(setup, lengths), Math.min(perReplica, capacity) / calibration.capacity);
+  const { point } = state;
+  // p95s as Prometheus will report them (vLLM's buckets), scaled by what was observed; never below the roofline.
+  const floor = rooflineTpotFloorSeconds(setup, Math.max(1, point.running), lengths);
+  const reported = (seconds: number, buckets: readonly number[]) => reportedQuantile(0.95, seconds, buckets);
+  const calibratedInterToken = reportedQuantile(0.95, gapMasses(point, calibration.interToken), INTER_TOKEN_BUCKETS, GAP_SPREAD) * calibration.interTokenTail;
+  const interToken = Math.max(reported(floor, INTER_TOKEN_BUCKETS), calibratedInterToken);
+  const ttft = reported(point.ttftSeconds, TTFT_BUCKETS) * calibration.ttft;
+  const tpot = Math.max(floor, point.tpotSeconds * calibration.interToken);
+  const e2e = Math.max(point.ttftSeconds * calibration.ttft + lengths.outputTokens * tpot, reported(point.ttftSeconds + lengths.outputTokens * point.tpotSeconds, REQUEST_SECONDS_BUCKETS) * calibration.e2e);
+  const distance = Math.abs(Math.log((1 + point.running) / (1 + calibration.observedRunningPerReplica)));
   return {
     e2eP95Seconds: e2e,
     ttftP95Seconds: ttft,
     interTokenP95Seconds: interToken,
-    capacityRequestsPerSecond: capacity,
-    peakUtilization: capacity > 0 ? demand.peakRequestsPerSecond / capacity : Infinity,
-    overloaded: load.overflowPerSecond > 0,
+    capacityRequestsPerSecond: capacity * replicas,
+    peakUtilization: demand.peakRequestsPerSecond / (capacity * replicas),
+    overloaded: perReplica > capacity,
+    uncertainty: calibration.uncertainty + EXTRAPOLATION_UNCERTAINTY * distance + transferUncertainty(context.current, configuration),
+    atRooflineFloor: calibratedInterToken < floor,
+    startsUp: true,
   };
 }
 
 /** Replicas a configuration needs to carry `requestsPerSecond` at `targetUtilization`. */
-export function replicasFor(model: Model, configuration: Configuration, demand: Demand, requestsPerSecond: number, targetUtilization: number): number {
-  const setup = replicaSetup(model, configuration);
-  const perReplica = priorAt(setup, 0, demand).capacityPerSecond;
+export function replicasFor(context: PredictionContext, configuration: Configuration, requestsPerSecond: number, targetUtilization: number): number {
+  const perReplica = replicaCapacity(context, configuration);
   return perReplica > 0 ? Math.max(1, Math.ceil(requestsPerSecond / (perReplica * targetUtilization))) : Infinity;
 }

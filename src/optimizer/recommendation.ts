@@ -2,6 +2,7 @@
 import type { CanaryStep, Rollback } from '../declarations/policy.ts';
 import type { CanaryTrafficPlan } from '../fleet/canary-traffic.ts';
 import type { EngineArgs } from '../vllm/engine-args.ts';
+import type { Calibration } from './calibration.ts';
 import type { Signals } from './observe.ts';
 import type { Orientation } from './orient.ts';
 import type { Configuration, Prediction } from './predict.ts';
@@ -73,10 +74,12 @@ export interface Recommendation {
   readonly observed: Signals;
   readonly orientation: Orientation;
   readonly current: Evaluated;
+  /** How the predictions were calibrated on what the current configuration was observed doing. */
+  readonly calibration: Calibration;
   readonly proposed?: Evaluated;
-  /** 0–1: how sure the prediction is. */
+  /** 0–1: how sure the prediction is (e^−its relative uncertainty). */
   readonly confidence?: number;
-  /** 0–1: predicted probability that the proposal breaches an SLO. */
+  /** 0–1: probability that the proposal breaches an SLO or its capacity, given its uncertainty. */
   readonly risk?: number;
   /** The Pareto-optimal feasible configurations (cost, p95 latency, quality cost). */
   readonly pareto: readonly Evaluated[];

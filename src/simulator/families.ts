@@ -1,12 +1,16 @@
 /**
- * Every metric family the simulated cluster exports: vLLM's own (src/vllm),
- * the GPU exporter's, kube-state-metrics' and the Argo Rollouts controller's.
+ * Every metric family the simulated cluster exports: vLLM's own and its OpenAI
+ * server's HTTP counter (src/vllm), and the other exporters' (src/prometheus/exporters.ts).
+ * A real cluster has no kube_deployment_* series for a Rollout and no rollout_*
+ * series for a Deployment; neither does the simulator.
  */
-import { VLLM_FAMILIES, type Family } from '../vllm/metrics.ts';
+import { ARGO_ROLLOUTS_FAMILIES, DCGM_FAMILIES, KUBE_STATE_FAMILIES } from '../prometheus/exporters.ts';
+import { HTTP_FAMILIES, VLLM_FAMILIES, type Family } from '../vllm/metrics.ts';
 
 export const FAMILIES = {
   ...VLLM_FAMILIES,
-  gpuUtilization: { name: 'DCGM_FI_DEV_GPU_UTIL', type: 'gauge', help: 'GPU utilization (in %).' },
-  replicas: { name: 'kube_deployment_status_replicas', type: 'gauge', help: 'The number of replicas per deployment.' },
-  rolloutInfo: { name: 'rollout_info', type: 'gauge', help: 'Information about rollout.' },
+  ...HTTP_FAMILIES,
+  ...DCGM_FAMILIES,
+  ...ARGO_ROLLOUTS_FAMILIES,
+  ...KUBE_STATE_FAMILIES,
 } as const satisfies Record<string, Family>;

@@ -19,21 +19,41 @@ function labelText(labels: Readonly<Record<string, string>>): string {
 /** Collects every sample of a run, grouped by family then series, as OpenMetrics requires. */
 export class OpenMetricsRecorder {
   private readonly series = new Map<string, Map<string, string[]>>();
+  /** Gauge series of the last record (key → family), to close those that disappear. */
+  private gauges = new Map<string, string>();
   /** Samples recorded so far. */
   sampleCount = 0;
 
-  /** Records the current state of every replica and deployment at `timestampSeconds` (Unix). */
+  /** `previous`: the recorder of the span before this one (its last record's gauges close here if they disappear). */
+  constructor(previous?: OpenMetricsRecorder) {
+    if (previous) this.gauges = new Map(previous.gauges);
+  }
+
+  private push(family: string, key: string, value: number, timestampSeconds: number): void {
+    let byFamily = this.series.get(family);
+    if (!byFamily) this.series.set(family, (byFamily = new Map()));
+    let lines = byFamily.get(key);
+    if (!lines) byFamily.set(key, (lines = []));
+    // The series key is written once per line at the end; only value and time are kept per sample.
+    this.sampleCount += 1;
+    lines.push(`${Number.isFinite(value) ? Number(value.toPrecision(12)) : 0} ${timestampSeconds}`);
+  }
+
+  /**
+   * Records the current state of every replica and deployment at `timestampSeconds` (Unix). A gauge
+   * of a pod that is gone gets one last 0: the text format has no staleness marker, and without it a
+   * live server's "gone" would read as the last value for Prometheus' 5-minute lookback (a gone pod's
+   * queue counted twice in a sum). Counters need nothing: their last value adds no rate.
+   */
   record(simulation: FleetSimulation, timestampSeconds: number): void {
+    const gauges = new Map<string, string>();
     for (const sample of currentSamples(simulation)) {
-      let byFamily = this.series.get(sample.family.name);
-      if (!byFamily) this.series.set(sample.family.name, (byFamily = new Map()));
       const key = `${sample.name}${labelText(sample.labels)}`;
-      let lines = byFamily.get(key);
-      if (!lines) byFamily.set(key, (lines = []));
-      // The series key is written once per line at the end; only value and time are kept per sample.
-      this.sampleCount += 1;
-      lines.push(`${Number.isFinite(sample.value) ? Number(sample.value.toPrecision(12)) : 0} ${timestampSeconds}`);
+      if (sample.family.type === 'gauge') gauges.set(key, sample.family.name);
+      this.push(sample.family.name, key, sample.value, timestampSeconds);
     }
+    for (const [key, family] of this.gauges) if (!gauges.has(key)) this.push(family, key, 0, timestampSeconds);
+    this.gauges = gauges;
   }
 
   /** The exposition in pieces (family by family), `# EOF` terminated: large runs exceed one string. */

@@ -1,7 +1,12 @@
 /**
  * A simulation scenario: traffic over time per deployment, request lengths (and a
- * shift of them), injected errors, and the true performance of each model on each
- * GPU type. The truth is hidden from the optimizer: only the simulator reads it.
+ * shift of them), injected server errors and client cancellations, and the truth:
+ * how each model really performs on each GPU type, as a benchmark would record it
+ * (a concurrency sweep), hidden from the optimizer — only the simulator reads it.
+ * By default the truth is the sweep the serving model predicts (itself held to
+ * published measurements); a scenario reshapes it (a GPU slower than its
+ * datasheet, an earlier or later saturation knee, slower prefill, worse
+ * tensor-parallel scaling) or gives a measured table.
  */
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
@@ -23,6 +28,13 @@ export const Traffic = z.discriminatedUnion('kind', [
     periodMinutes: z.number().positive().default(1440),
     /** Minute of the first peak. Default: a quarter period. */
     peakAtMinute: z.number().min(0).optional(),
+  }),
+  z.strictObject({
+    kind: z.literal('steps'),
+    /** Requests/s from the start until the first step. */
+    requestsPerSecond: z.number().min(0),
+    /** From `atMinute` on, `requestsPerSecond` (ascending minutes). */
+    steps: z.array(z.strictObject({ atMinute: z.number().min(0), requestsPerSecond: z.number().min(0) })).min(1),
   }),
   z.strictObject({
     kind: z.literal('bursts'),
@@ -51,32 +63,73 @@ export const DeploymentScenario = z.strictObject({
   outputTokens: Lengths,
   /** From this minute on, lengths follow other distributions (drift). */
   shift: z.strictObject({ atMinute: z.number().min(0), promptTokens: Lengths, outputTokens: Lengths }).optional(),
-  /** Share of requests that fail (finished_reason "abort"). Default: 0.001. */
+  /** Share of requests the server fails (HTTP 5xx, `http_requests_total{status="5xx"}`). Default: 0.001. */
   errorRatio: z.number().min(0).max(1).default(0.001),
-  /** A window with a higher error share. */
+  /** A window with a higher server-error share. */
   errorSpike: z.strictObject({ fromMinute: z.number().min(0), toMinute: z.number().min(0), errorRatio: z.number().min(0).max(1) }).optional(),
-  /** From this minute on, the Argo Rollout reports `Degraded` (its canary analysis aborted). Rollouts only. */
+  /** Share of requests the client cancels (`vllm:request_success_total{finished_reason="abort"}`; not a server error). Default: 0.002. */
+  cancelRatio: z.number().min(0).max(1).default(0.002),
+  /**
+   * Seconds a client waits before it gives up (the OpenAI Python client's default: 600): requests
+   * that would wait longer in the queue are abandoned, and vLLM aborts them. Default: 600.
+   */
+  clientTimeoutSeconds: z.number().positive().default(600),
+  /** From this minute on, the Argo Rollouts controller reports the rollout aborted (`rollout_info{phase="Abort"}`: its canary analysis failed). Rollouts only. */
   rolloutDegradedFromMinute: z.number().min(0).optional(),
 });
 export type DeploymentScenario = z.infer<typeof DeploymentScenario>;
 
-/** How a model really performs on a GPU type, relative to the physics defaults (1 = as the physics says). */
-export const TruthFactors = z.strictObject({
-  bandwidth: z.number().positive().default(1),
-  saturation: z.number().positive().default(1),
-  perSequence: z.number().positive().default(1),
-  prefill: z.number().positive().default(1),
+/** A measured concurrency sweep of one replica (`vllm bench serve --max-concurrency N`), the truth where given. */
+export const TruthTable = z.strictObject({
+  /** GPUs of the replica the sweep was measured on; the table applies to deployments of that many. Default: 1. */
+  gpuCount: z.int().min(1).default(1),
+  /** Request lengths of the sweep; TTFT scales with a deployment's prompt length relative to these. */
+  promptTokens: z.int().positive(),
+  outputTokens: z.int().positive(),
+  points: z
+    .array(
+      z.strictObject({
+        concurrency: z.number().positive(),
+        /** Mean time to first token, ms. */
+        ttftMs: z.number().positive(),
+        /** Mean time per output token, ms. */
+        tpotMs: z.number().positive(),
+        /** 95th percentile inter-token latency, ms. Default: the TPOT. */
+        interTokenP95Ms: z.number().positive().optional(),
+      }),
+    )
+    .min(2),
 });
+export type TruthTable = z.infer<typeof TruthTable>;
+
+/** How a model really performs on a GPU type, relative to the serving model's sweep (1 = as predicted). */
+export const GpuTruth = z.strictObject({
+  /** Every time scaled by 1 ÷ speed: a GPU at half its datasheet is 0.5. Default: 1. */
+  speed: z.number().positive().default(1),
+  /** Stretch of the concurrency axis of the latencies: above 1 the saturation knee comes later (faster at high batch), below 1 earlier. Default: 1. */
+  knee: z.number().positive().default(1),
+  /** Prefill speed (TTFT, and the decode time prefill takes) relative to the prediction. Default: 1. */
+  prefillSpeed: z.number().positive().default(1),
+  /** Speed kept per doubling of tensor-parallel GPUs, beyond the predicted all-reduce cost. Default: 1. */
+  tensorParallelEfficiency: z.number().positive().max(1).default(1),
+  /** A measured sweep, used instead of the prediction for replicas of its GPU count. */
+  table: TruthTable.optional(),
+});
+export type GpuTruth = z.infer<typeof GpuTruth>;
 
 export const ModelTruth = z.strictObject({
   /** Parameters, billions. */
   parametersBillions: z.number().positive(),
-  /** KV-cache bytes per token at the served KV dtype. */
+  /** KV-cache bytes per token at the model's dtype (an fp8 `--kv-cache-dtype` halves it). */
   kvBytesPerToken: z.int().positive(),
-  /** Bytes per weight as served. Default: 2 (bf16); fp8/4-bit flags override it. */
+  /** Bytes per weight at the model's dtype. Default: 2 (bf16); `--quantization` overrides it. */
   bytesPerParameter: z.number().positive().default(2),
-  /** Per GPU type, how far reality departs from the physics. Default: not at all. */
-  gpus: z.partialRecord(GpuType, TruthFactors).default({}),
+  /** Transformer layers. Default: estimated from the size (16 × ∛parameters in billions, as Llama's). */
+  layers: z.int().positive().optional(),
+  /** The model's context length (vLLM's default `--max-model-len`). Default: 131072. */
+  contextLengthTokens: z.int().positive().default(131072),
+  /** Per GPU type, how the world departs from the serving model. Default: not at all. */
+  gpus: z.partialRecord(GpuType, GpuTruth).default({}),
 });
 export type ModelTruth = z.infer<typeof ModelTruth>;
 
@@ -118,5 +171,7 @@ export function arrivalRate(traffic: Traffic, minute: number): number {
     }
     case 'bursts':
       return minute % traffic.everyMinutes < traffic.burstMinutes ? traffic.burstRequestsPerSecond : traffic.baseRequestsPerSecond;
+    case 'steps':
+      return traffic.steps.filter((step) => minute >= step.atMinute).reduce((_rate, step) => step.requestsPerSecond, traffic.requestsPerSecond);
   }
 }

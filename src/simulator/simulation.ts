@@ -1,18 +1,20 @@
 /**
  * The fleet simulation: advances simulated time in scrape-sized steps and keeps,
- * per replica, the metric state a vLLM server would export. Each step solves the
- * serving model for the current traffic, lets a KEDA-like autoscaler move the
- * replica count between the manifest's bounds, and records per-request
- * observations drawn from the scenario's length distributions.
+ * per replica, the metric state a vLLM server (and the exporters around it)
+ * would export. Each step serves the current traffic on the world's true sweep
+ * (truth.ts: a benchmark-shaped curve per model × GPU, interpolated), lets a
+ * KEDA-like autoscaler move the replica count between the manifest's bounds,
+ * and records per-request observations drawn from the scenario's length
+ * distributions. Server errors (HTTP 5xx) and client cancellations
+ * (`finished_reason="abort"`) are counted where a real server counts them.
  */
 import seedrandom from 'seedrandom';
-import { effectiveEngineArgs } from '../vllm/defaults.ts';
-import { DEFAULT_FACTORS, replicaLoad, type PerformanceFactors, type ReplicaSetup } from '../performance/serving-model.ts';
+import { servingAt, type BenchmarkCurve, type ServingState } from '../performance/curve.ts';
 import type { RunningDeployment } from './manifests.ts';
-import { servedBytesPerParameter } from './manifests.ts';
 import { arrivalRate, type DeploymentScenario, type Lengths, type ModelTruth, type Scenario } from './scenario.ts';
 import { FAMILIES } from './families.ts';
 import { emptyHistogram, observe, type HistogramState } from './histogram.ts';
+import { truthCurve } from './truth.ts';
 
 /** Seconds a new replica needs before it serves (image pull, weight load). */
 export const REPLICA_STARTUP_SECONDS = 180;
@@ -32,6 +34,8 @@ export interface ReplicaMetrics {
   promptTokens: number;
   generationTokens: number;
   readonly finished: Record<'stop' | 'length' | 'abort', number>;
+  /** OpenAI server responses by grouped status. */
+  readonly responses: Record<'2xx' | '5xx', number>;
   readonly histograms: Record<'e2e' | 'ttft' | 'interToken' | 'queueTime' | 'requestPromptTokens' | 'requestGenerationTokens', HistogramState>;
 }
 
@@ -46,38 +50,27 @@ export interface SimulatedDeployment {
   /** Autoscaler recommendations of the stabilization window. */
   readonly recommendations: { atSeconds: number; replicas: number }[];
   podsCreated: number;
+  /** Requests whose clients gave up waiting, since the start (ground truth for the SLO meter; vLLM counts them as aborted). */
+  timedOut: number;
+  /** Of those, the ones no serving pod saw (no replica was ready). */
+  timedOutUnseen: number;
 }
 
-export function replicaSetup(running: RunningDeployment, truth: ModelTruth): ReplicaSetup {
-  const engineArgs = effectiveEngineArgs(running.engineArgs, running.gpuType);
-  const kvHalved = engineArgs['kv-cache-dtype']?.startsWith('fp8') ?? false;
-  return {
-    gpuType: running.gpuType,
-    gpuCount: running.gpuCount,
-    parametersBillions: truth.parametersBillions,
-    bytesPerParameter: servedBytesPerParameter(engineArgs, truth.bytesPerParameter),
-    kvBytesPerToken: kvHalved ? truth.kvBytesPerToken / 2 : truth.kvBytesPerToken,
-    maxNumSeqs: engineArgs['max-num-seqs'],
-    gpuMemoryUtilization: engineArgs['gpu-memory-utilization'],
-  };
-}
-
-/** The true factors of a model on a GPU type: the physics defaults scaled by the scenario's hidden truth. */
-export function trueFactors(truth: ModelTruth, running: RunningDeployment): PerformanceFactors {
-  const departure = truth.gpus[running.gpuType] ?? { bandwidth: 1, saturation: 1, perSequence: 1, prefill: 1 };
-  return {
-    bandwidthEfficiency: DEFAULT_FACTORS.bandwidthEfficiency * departure.bandwidth,
-    saturationTokensPerTflopBillion: DEFAULT_FACTORS.saturationTokensPerTflopBillion * departure.saturation,
-    perSequenceStepSeconds: DEFAULT_FACTORS.perSequenceStepSeconds * departure.perSequence,
-    prefillSpeedup: DEFAULT_FACTORS.prefillSpeedup * departure.prefill,
-  };
-}
+/** A replica that never starts (vLLM refuses the flags) serves nothing. */
+const NOT_SERVING: ServingState = {
+  point: { concurrency: 0, running: 0, waiting: 0, requestsPerSecond: 0, outputTokensPerSecond: 0, ttftSeconds: 0, tpotSeconds: 0, interTokenP95Seconds: 0, longGapSeconds: 0, longGapShare: 0, prefillShare: 0, kvCacheUsage: 0 },
+  capacityRequestsPerSecond: 0,
+  overflowPerSecond: Infinity,
+  utilization: Infinity,
+};
 
 export class FleetSimulation {
   /** Simulated seconds since the start. */
   elapsedSeconds = 0;
   readonly deployments: SimulatedDeployment[];
   private readonly random: seedrandom.PRNG;
+  /** True sweeps by deployment configuration and lengths (a reload or a length shift changes the key). */
+  private readonly curves = new Map<string, BenchmarkCurve | undefined>();
 
   constructor(
     running: readonly RunningDeployment[],
@@ -95,6 +88,8 @@ export class FleetSimulation {
           waiting: 0,
           recommendations: [],
           podsCreated: 0,
+          timedOut: 0,
+          timedOutUnseen: 0,
         };
         for (let index = 0; index < deployment.minReplicas; index += 1) this.addReplica(simulated, 0);
         return simulated;
@@ -147,6 +142,7 @@ export class FleetSimulation {
       promptTokens: 0,
       generationTokens: 0,
       finished: { stop: 0, length: 0, abort: 0 },
+      responses: { '2xx': 0, '5xx': 0 },
       histograms,
     });
   }
@@ -161,62 +157,98 @@ export class FleetSimulation {
     return errorSpike && minute >= errorSpike.fromMinute && minute < errorSpike.toMinute ? errorSpike.errorRatio : errorRatio;
   }
 
+  /** A standard normal draw (Box–Muller). */
+  private normal(): number {
+    return Math.sqrt(-2 * Math.log(1 - this.random())) * Math.cos(2 * Math.PI * this.random());
+  }
+
+  /** A Poisson draw of mean `mean` (normal approximation, never negative). */
+  private poisson(mean: number): number {
+    return mean > 0 ? Math.max(0, mean + Math.sqrt(mean) * this.normal()) : 0;
+  }
+
   /** A log-normal draw with the given mean and coefficient of variation. */
   private logNormal(lengths: Lengths): number {
     const sigma2 = Math.log(1 + lengths.cv ** 2);
     const mu = Math.log(lengths.mean) - sigma2 / 2;
-    const normal = Math.sqrt(-2 * Math.log(1 - this.random())) * Math.cos(2 * Math.PI * this.random());
-    return Math.max(1, Math.round(Math.exp(mu + Math.sqrt(sigma2) * normal)));
+    return Math.max(1, Math.round(Math.exp(mu + Math.sqrt(sigma2) * this.normal())));
+  }
+
+  /** The world's sweep for a deployment at the current mean lengths (cached). */
+  private curve(deployment: SimulatedDeployment, prompt: Lengths, output: Lengths): BenchmarkCurve | undefined {
+    const lengths = { promptTokens: prompt.mean, outputTokens: output.mean };
+    const key = JSON.stringify([deployment.running, lengths]);
+    if (!this.curves.has(key)) this.curves.set(key, truthCurve(deployment.running, deployment.truth, lengths));
+    return this.curves.get(key);
   }
 
   private stepDeployment(deployment: SimulatedDeployment, dt: number): void {
     const now = this.elapsedSeconds;
     const minute = now / 60;
-    const arrivals = arrivalRate(deployment.scenario.traffic, minute);
+    // Requests arrive independently (Poisson): a step sees the traffic's rate give or take its square root.
+    const arrivals = this.poisson(arrivalRate(deployment.scenario.traffic, minute) * dt) / dt;
     const { prompt, output } = this.lengths(deployment, minute);
     const ready = deployment.replicas.filter((replica) => replica.readyAtSeconds <= now);
-    const setup = replicaSetup(deployment.running, deployment.truth);
-    const factors = trueFactors(deployment.truth, deployment.running);
+    const curve = this.curve(deployment, prompt, output);
 
     const perReplica = ready.length > 0 ? arrivals / ready.length : 0;
-    const load = replicaLoad(setup, perReplica, prompt.mean, output.mean, factors);
-    const capacity = load.capacityPerSecond * ready.length;
+    const state = curve ? servingAt(curve, perReplica) : NOT_SERVING;
+    const { point } = state;
+    const capacity = state.capacityRequestsPerSecond * ready.length;
     const backlog = deployment.waiting;
     const completed = Math.min(capacity * dt, arrivals * dt + backlog);
     deployment.waiting = Math.max(0, backlog + arrivals * dt - completed);
+    // Clients give up after their time-out: what would wait longer is abandoned, and vLLM aborts it.
+    const abandoned = Math.max(0, deployment.waiting - Math.max(capacity, arrivals) * deployment.scenario.clientTimeoutSeconds);
+    deployment.waiting -= abandoned;
+    deployment.timedOut += abandoned;
+    for (const replica of ready) replica.finished.abort += abandoned / ready.length;
+    if (ready.length === 0) deployment.timedOutUnseen += abandoned;
     const queueSeconds = capacity > 0 ? deployment.waiting / capacity : 0;
     const errors = this.errorRatio(deployment, minute);
+    // Steps carrying a prefill chunk are the long gaps: that share of every request's tokens follows one.
+    const { longGapShare, longGapSeconds } = point;
+    const shortGap = longGapShare > 0 ? Math.max(0, (point.tpotSeconds - longGapShare * longGapSeconds) / (1 - longGapShare)) : point.tpotSeconds;
 
     for (const replica of deployment.replicas) {
       const serving = replica.readyAtSeconds <= now;
-      replica.running = serving ? load.running : 0;
+      replica.running = serving ? point.running : 0;
       replica.waiting = serving ? deployment.waiting / ready.length : 0;
-      replica.kvCacheUsage = serving ? load.kvCacheUsage : 0;
-      replica.gpuUtilizationPct = serving && capacity > 0 ? Math.min(100, (100 * Math.min(perReplica, load.capacityPerSecond)) / load.capacityPerSecond) : 0;
+      replica.kvCacheUsage = serving ? point.kvCacheUsage : 0;
+      // DCGM's utilisation is the share of time a kernel runs: whenever a batch is in flight.
+      replica.gpuUtilizationPct = serving ? 100 * (1 - Math.exp(-point.running)) : 0;
       if (!serving) continue;
       const requests = completed / ready.length;
       if (requests <= 0) continue;
       const samples = Math.min(MAX_SAMPLES_PER_STEP, Math.ceil(requests));
       const weight = requests / samples;
       for (let sample = 0; sample < samples; sample += 1) {
+        if (this.random() < errors) {
+          // A server error: the OpenAI server answers 5xx; the engine finishes nothing.
+          replica.responses['5xx'] += weight;
+          continue;
+        }
         const promptTokens = this.logNormal(prompt);
         const outputTokens = this.logNormal(output);
-        const queue = queueSeconds * (0.5 + this.random());
-        const tpot = load.timePerOutputTokenSeconds * (0.9 + 0.2 * this.random());
-        const ttft = queue + load.prefillSeconds * (promptTokens / prompt.mean);
-        const e2e = ttft + outputTokens * tpot;
+        const queue = Math.min(queueSeconds * (0.5 + this.random()), deployment.scenario.clientTimeoutSeconds);
+        const jitter = 0.9 + 0.2 * this.random();
+        const ttft = queue + point.ttftSeconds * (promptTokens / prompt.mean);
+        const e2e = ttft + outputTokens * point.tpotSeconds * jitter;
         const { histograms } = replica;
         observe(histograms.e2e, FAMILIES.e2e.buckets, e2e, weight);
         observe(histograms.ttft, FAMILIES.ttft.buckets, ttft, weight);
-        observe(histograms.interToken, FAMILIES.interToken.buckets, tpot, weight * outputTokens);
+        observe(histograms.interToken, FAMILIES.interToken.buckets, shortGap * jitter, weight * outputTokens * (1 - longGapShare));
+        if (longGapShare > 0) observe(histograms.interToken, FAMILIES.interToken.buckets, longGapSeconds * jitter, weight * outputTokens * longGapShare);
         observe(histograms.queueTime, FAMILIES.queueTime.buckets, queue, weight);
         observe(histograms.requestPromptTokens, FAMILIES.requestPromptTokens.buckets, promptTokens, weight);
         observe(histograms.requestGenerationTokens, FAMILIES.requestGenerationTokens.buckets, outputTokens, weight);
         replica.promptTokens += promptTokens * weight;
         replica.generationTokens += outputTokens * weight;
-        const failed = this.random() < errors;
-        const reason = failed ? 'abort' : outputTokens >= output.mean * 3 ? 'length' : 'stop';
+        // A client cancellation still got a 200 and its stream; vLLM records it as aborted.
+        const cancelled = this.random() < deployment.scenario.cancelRatio;
+        const reason = cancelled ? 'abort' : outputTokens >= output.mean * 3 ? 'length' : 'stop';
         replica.finished[reason] += weight;
+        replica.responses['2xx'] += weight;
       }
     }
     this.autoscale(deployment, now);

@@ -9,8 +9,10 @@ import { preparedFixture, REPO_ROOT, runCli } from '../testing/fixture-fleet.ts'
 import { serveSimulation } from './live-server.ts';
 import { readRunningDeployments, type RunningDeployment } from './manifests.ts';
 import { simulateToOpenMetrics } from './openmetrics.ts';
-import { loadScenario, type Scenario } from './scenario.ts';
+import { GpuTruth, loadScenario, type Scenario } from './scenario.ts';
 import { FleetSimulation } from './simulation.ts';
+import { currentSamples } from './samples.ts';
+import { Scenario as ScenarioSchema } from './scenario.ts';
 
 const FIXTURE = await preparedFixture();
 const GENERATED = path.join(FIXTURE, 'generated');
@@ -81,7 +83,7 @@ describe('simulated metrics in the real Prometheus', () => {
   it('shows a slower GPU when the hidden truth says the GPU is slower', async () => {
     const slower: Scenario = {
       ...scenario,
-      truth: { ...scenario.truth, 'llama-3-1-8b-instruct': { ...scenario.truth['llama-3-1-8b-instruct'], gpus: { 'nvidia-l4': { bandwidth: 0.5, saturation: 0.5, perSequence: 1, prefill: 1 } } } },
+      truth: { ...scenario.truth, 'llama-3-1-8b-instruct': { ...scenario.truth['llama-3-1-8b-instruct'], gpus: { 'nvidia-l4': GpuTruth.parse({ speed: 0.5 }) } } },
     };
     const other = await startPrometheus({ openMetrics: simulateToOpenMetrics(new FleetSimulation(running, slower), END) });
     try {
@@ -104,6 +106,78 @@ describe('simulated metrics in the real Prometheus', () => {
   });
 });
 
+/** Production's 8B is an Argo Rollout, dev's a plain Deployment (dev has no canary). */
+const KINDS = ScenarioSchema.parse({
+  durationMinutes: 40,
+  seed: 3,
+  deployments: {
+    'production/llama-3-1-8b-instruct': { traffic: { kind: 'steady', requestsPerSecond: 2 }, promptTokens: { mean: 500 }, outputTokens: { mean: 120 }, errorRatio: 0, cancelRatio: 0.2 },
+    'dev/llama-3-1-8b-instruct': { traffic: { kind: 'steady', requestsPerSecond: 1 }, promptTokens: { mean: 500 }, outputTokens: { mean: 120 }, errorRatio: 0.05, cancelRatio: 0 },
+  },
+  truth: { 'llama-3-1-8b-instruct': { parametersBillions: 8.03, kvBytesPerToken: 131072, layers: 32 } },
+});
+
+const VLLM_SERIES = [
+  'vllm:num_requests_running', 'vllm:num_requests_waiting', 'vllm:kv_cache_usage_perc', 'vllm:prompt_tokens', 'vllm:generation_tokens', 'vllm:request_success',
+  'vllm:e2e_request_latency_seconds', 'vllm:time_to_first_token_seconds', 'vllm:inter_token_latency_seconds', 'vllm:request_queue_time_seconds', 'vllm:request_prompt_tokens', 'vllm:request_generation_tokens',
+];
+const POD_SERIES = [...VLLM_SERIES, 'http_requests', 'DCGM_FI_DEV_GPU_UTIL'];
+
+describe('what real exporters expose, per workload kind', () => {
+  it('a Rollout: its replicas from the Argo Rollouts controller, no kube_deployment_* series; a Deployment: from kube-state-metrics, no rollout_* series', () => {
+    const simulation = new FleetSimulation(running, KINDS);
+    for (let step = 0; step < 30; step += 1) simulation.step(); // dev scales from zero: its pods serve from minute 3
+
+    const samples = currentSamples(simulation);
+    const familiesOf = (namespace: string) => [...new Set(samples.filter((sample) => sample.labels.namespace === namespace).map((sample) => sample.family.name))].sort();
+
+    expect(familiesOf('llm-prod')).toEqual([...POD_SERIES, 'rollout_info', 'rollout_info_replicas_available', 'rollout_info_replicas_desired', 'rollout_info_replicas_unavailable', 'rollout_info_replicas_updated'].sort());
+    expect(familiesOf('llm-dev')).toEqual([
+      ...POD_SERIES, 'kube_deployment_spec_replicas', 'kube_deployment_status_replicas', 'kube_deployment_status_replicas_available', 'kube_deployment_status_replicas_ready', 'kube_deployment_status_replicas_unavailable', 'kube_deployment_status_replicas_updated',
+    ].sort());
+  });
+
+  it('labels each series as its exporter does', () => {
+    const simulation = new FleetSimulation(running, KINDS);
+    for (let step = 0; step < 30; step += 1) simulation.step(); // dev scales from zero: its pods serve from minute 3
+
+    const samples = currentSamples(simulation);
+    const labelsOf = (name: string, namespace: string) => Object.keys(samples.find((sample) => sample.name === name && sample.labels.namespace === namespace)!.labels).sort();
+
+    expect(labelsOf('rollout_info', 'llm-prod')).toEqual(['job', 'name', 'namespace', 'phase', 'strategy']);
+    expect(samples.find((sample) => sample.name === 'rollout_info')!.labels.phase).toBe('Completed');
+    expect(labelsOf('rollout_info_replicas_available', 'llm-prod')).toEqual(['job', 'name', 'namespace']);
+    expect(labelsOf('kube_deployment_status_replicas_available', 'llm-dev')).toEqual(['deployment', 'job', 'namespace']);
+    expect(labelsOf('http_requests_total', 'llm-prod')).toEqual(['handler', 'job', 'method', 'namespace', 'pod', 'service', 'status']);
+    expect(labelsOf('DCGM_FI_DEV_GPU_UTIL', 'llm-prod')).toEqual(['Hostname', 'UUID', 'container', 'device', 'gpu', 'job', 'modelName', 'namespace', 'pod']);
+    expect(labelsOf('vllm:num_requests_running', 'llm-prod')).toEqual(['engine', 'job', 'model_name', 'namespace', 'pod', 'service']);
+  });
+
+  it('observe reads replicas from the right exporter, GPU utilisation as reported, and server errors apart from client cancellations', async () => {
+    const prometheus = await startPrometheus({ openMetrics: simulateToOpenMetrics(new FleetSimulation(running, KINDS), END) });
+    try {
+      const client = new PrometheusClient(prometheus.url);
+      const targets = [{ namespace: 'llm-prod', model: 'llama-3-1-8b-instruct' }, { namespace: 'llm-dev', model: 'llama-3-1-8b-instruct' }];
+
+      const observed = await observeFleet(client, targets, { window: '20m', recent: '5m', time: END });
+
+      const production = observed.get('llm-prod/llama-3-1-8b-instruct')!;
+      const dev = observed.get('llm-dev/llama-3-1-8b-instruct')!;
+      const rawUtilization = (await client.instant('avg(avg_over_time(DCGM_FI_DEV_GPU_UTIL{namespace="llm-prod"}[20m]))', END))[0]!.value;
+      expect(production.replicas).toBeGreaterThanOrEqual(2);
+      expect(dev.replicas).toBeGreaterThan(0);
+      expect(production.errorRatio).toBeLessThan(0.005);
+      expect(dev.errorRatio).toBeGreaterThan(0.03);
+      expect(dev.errorRatio).toBeLessThan(0.08);
+      expect(production.gpuUtilizationPct).toBeCloseTo(rawUtilization, 6);
+      expect(production.gpuUtilizationPct).toBeLessThanOrEqual(100);
+      expect(production.runningRequests).toBeGreaterThan(0);
+    } finally {
+      await prometheus.stop();
+    }
+  });
+});
+
 describe('live mode', () => {
   it('serves vLLM metrics with prom-client on loopback, scraped by the real Prometheus', async () => {
     const live = await serveSimulation(new FleetSimulation(running, { ...scenario, durationMinutes: 60 }), { speed: 150 });
@@ -119,7 +193,7 @@ describe('live mode', () => {
 
       expect(text).toContain('# TYPE vllm:e2e_request_latency_seconds histogram');
       expect(text).toContain('# TYPE vllm:request_success_total counter');
-      expect(text).toMatch(/vllm:num_requests_running\{namespace="llm-prod",pod="llama-3-1-8b-instruct-00000",model_name="llama-3-1-8b-instruct",engine="0",job="vllm"\} /);
+      expect(text).toMatch(/vllm:num_requests_running\{namespace="llm-prod",pod="llama-3-1-8b-instruct-00000",service="llama-3-1-8b-instruct",model_name="llama-3-1-8b-instruct",engine="0",job="vllm"\} /);
       expect(finished).toBeGreaterThan(0);
       expect((await client.instant('up{job="vllm"}'))[0]?.value).toBe(1);
     } finally {

@@ -11,13 +11,15 @@ import { promisify } from 'node:util';
 import { BotRepository } from '../act/bot-repository.ts';
 import { GitHubRepository } from '../act/github.ts';
 import { copyFixtureFleet, linkCompiler } from './fixture-fleet.ts';
-import { GitHubStandIn } from './github-stand-in.ts';
+import { GitHubStandIn, type GitHubStandInOptions } from './github-stand-in.ts';
 
 const run = promisify(execFile);
 export const TOKEN = 'ghs_standintoken';
 export const REPOSITORY = 'acme/llmops-gitops';
-/** Another account on the stand-in: someone who is not the bot. */
+/** Another account on the stand-in: someone who is not the bot (read access, as anyone on a public repository). */
 export const MALLORY = { token: 'ghp_mallorystoken', login: 'mallory' } as const;
+/** A platform engineer with write access. */
+export const DANA = { token: 'ghp_danastoken', login: 'dana' } as const;
 /** The bot's key in tests (LLMOPS_BOT_SECRET). */
 export const BOT_SECRET = 'test-secret-of-the-bot-0123456789abcdef';
 const HUMAN = { GIT_AUTHOR_NAME: 'Dana Platform', GIT_AUTHOR_EMAIL: 'dana@acme.invalid', GIT_COMMITTER_NAME: 'Dana Platform', GIT_COMMITTER_EMAIL: 'dana@acme.invalid' };
@@ -42,7 +44,7 @@ export interface BotWorld {
 }
 
 /** The fixture fleet (declarations and generated/) committed on main of a bare repository, with the stand-in serving it. */
-export async function createBotWorld(clock?: () => Date): Promise<BotWorld> {
+export async function createBotWorld(clock?: () => Date, standIn: Pick<GitHubStandInOptions, 'allowAutoMerge' | 'requiredChecks'> = {}): Promise<BotWorld> {
   const dir = await mkdtemp(path.join(tmpdir(), 'llmops-bot-'));
   const seed = await copyFixtureFleet({ withGenerated: true });
   await writeFile(path.join(seed, '.gitignore'), 'node_modules/\n');
@@ -55,7 +57,7 @@ export async function createBotWorld(clock?: () => Date): Promise<BotWorld> {
   const human = path.join(dir, 'human');
   await git(dir, 'clone', '--quiet', bare, human);
   await linkCompiler(human);
-  const github = await new GitHubStandIn({ bareRepository: bare, repository: REPOSITORY, token: TOKEN, clock, accounts: { [MALLORY.token]: MALLORY.login } }).start();
+  const github = await new GitHubStandIn({ bareRepository: bare, repository: REPOSITORY, token: TOKEN, clock, accounts: { [MALLORY.token]: MALLORY.login, [DANA.token]: DANA.login }, permissions: { [DANA.login]: 'write' }, ...standIn }).start();
   let clones = 0;
   return {
     dir,
@@ -70,7 +72,8 @@ export async function createBotWorld(clock?: () => Date): Promise<BotWorld> {
     },
     repository: (clone) => new BotRepository({ root: clone, secret: BOT_SECRET }),
     client: (options = {}) =>
-      new GitHubRepository({ token: options.token ?? TOKEN, repository: REPOSITORY, apiUrl: github.url, requestTimeoutMs: options.requestTimeoutMs ?? 5000, maxRateLimitWaitSeconds: options.maxRateLimitWaitSeconds }),
+      // The stand-in has no secondary limits to respect: writes go as fast as it answers.
+      new GitHubRepository({ token: options.token ?? TOKEN, repository: REPOSITORY, apiUrl: github.url, requestTimeoutMs: options.requestTimeoutMs ?? 5000, maxRateLimitWaitSeconds: options.maxRateLimitWaitSeconds, minWriteIntervalMs: 0 }),
     async remove() {
       await github.stop();
       await rm(dir, { recursive: true, force: true });

@@ -5,19 +5,20 @@ import { createBotWorld, type BotWorld } from './bot-harness.ts';
 import { prometheusWithScenario } from './plan-harness.ts';
 
 /**
- * Registers the hooks: the real Prometheus with `scenario` (ending at `at`)
- * for the whole file, and a bot world whose stand-in's clock reads `at` for
+ * Registers the hooks: the real Prometheus with `scenario` (ending at `at`,
+ * with `otherExporters`' OpenMetrics families beside it) for the whole file,
+ * and a bot world whose stand-in's clock reads `clock` (default: `at`) for
  * every test.
  */
-export function botWorldPerTest(scenario: unknown, at: Date): { readonly prometheus: PrometheusServer; readonly world: BotWorld } {
+export function botWorldPerTest(scenario: unknown, at: Date, otherExporters = '', clock: () => Date = () => at): { readonly prometheus: PrometheusServer; readonly world: BotWorld } {
   let prometheus: PrometheusServer | undefined;
   let world: BotWorld | undefined;
   beforeAll(async () => {
-    prometheus = await prometheusWithScenario(scenario, at);
+    prometheus = await prometheusWithScenario(scenario, at, undefined, otherExporters);
   }, 120_000);
   afterAll(async () => prometheus?.stop());
   beforeEach(async () => {
-    world = await createBotWorld(() => at);
+    world = await createBotWorld(clock);
   });
   afterEach(async () => world?.remove());
   return {

@@ -28,6 +28,20 @@ interface Spec {
 
 const require = createRequire(import.meta.url);
 const spec: Spec = JSON.parse(readFileSync(require.resolve('@octokit/openapi/generated/api.github.com.json'), 'utf8'));
+/**
+ * OpenAPI 3.0's `nullable: true` beside `allOf`/`oneOf` without a `type` (the issue schema's `milestone`, the body of POST …/issues):
+ * Ajv takes `nullable` only beside a `type`, so such a node becomes `anyOf: [node, null]`, which means the same.
+ */
+function nullableWithoutType(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(nullableWithoutType);
+  if (!node || typeof node !== 'object') return node;
+  const entries = Object.fromEntries(Object.entries(node).map(([key, value]) => [key, nullableWithoutType(value)]));
+  if (entries.nullable !== true || 'type' in entries) return entries;
+  const { nullable: _, ...rest } = entries;
+  return { anyOf: [rest, { type: 'null' }] };
+}
+spec.components = nullableWithoutType(spec.components) as Spec['components'];
+spec.paths = nullableWithoutType(spec.paths) as Spec['paths'];
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 const ajv = addFormats(new Ajv({ strict: false, allErrors: true, logger: false }));
 const coercingAjv = addFormats(new Ajv({ strict: false, allErrors: true, logger: false, coerceTypes: true }));

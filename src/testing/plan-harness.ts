@@ -48,12 +48,16 @@ export const IDLE_PRODUCTION_8B = {
   truth: { 'llama-3-1-8b-instruct': EXAMPLE_TRUTH['llama-3-1-8b-instruct'] },
 };
 
-/** Starts the real Prometheus with `scenario` (input form) simulated on a fleet's generated/, ending at `end`. */
-export async function prometheusWithScenario(scenario: unknown, end: Date, fleetRoot?: string): Promise<PrometheusServer> {
+/**
+ * Starts the real Prometheus with `scenario` (input form) simulated on a fleet's generated/, ending at `end`;
+ * `otherExporters`: more OpenMetrics families (without `# EOF`), e.g. Argo CD's.
+ */
+export async function prometheusWithScenario(scenario: unknown, end: Date, fleetRoot?: string, otherExporters = ''): Promise<PrometheusServer> {
   const root = fleetRoot ?? (await preparedFixture());
   const running = await readRunningDeployments(path.join(root, 'generated'));
   const simulation = new FleetSimulation(running, Scenario.parse(scenario));
-  return startPrometheus({ openMetrics: simulateToOpenMetrics(simulation, Math.floor(end.getTime() / 1000)) });
+  const simulated = simulateToOpenMetrics(simulation, Math.floor(end.getTime() / 1000));
+  return startPrometheus({ openMetrics: otherExporters ? simulated.replace(/# EOF\n?$/, `${otherExporters}# EOF\n`) : simulated });
 }
 
 /** Simulates `scenario` (input form) on the fleet's generated/ ending at `end`, and plans at `end`. */

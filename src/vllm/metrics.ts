@@ -56,6 +56,8 @@ export const VLLM_FAMILIES = {
  * is `2xx` … `5xx` (trallnag/prometheus-fastapi-instrumentator v8.0.2 metrics.py, middleware.py).
  * `vllm:request_success_total{finished_reason="abort"}` counts client cancellations, which are
  * not server errors.
+ * The instrumentator adds no `model_name`: a pod's model comes from joining its vLLM series
+ * (withServedModel).
  */
 export const HTTP_FAMILIES = {
   requests: { name: 'http_requests', type: 'counter', help: 'Total number of requests by method, status and handler.' },
@@ -64,6 +66,12 @@ export const HTTP_FAMILIES = {
 export const HTTP_STATUS_LABEL = 'status';
 /** The label of `http_requests_total` holding the route (`/v1/chat/completions`). */
 export const HTTP_HANDLER_LABEL = 'handler';
+/** The label of `http_requests_total` holding the HTTP method. */
+export const HTTP_METHOD_LABEL = 'method';
+/** The grouped status of a server error. */
+export const SERVER_ERROR_STATUS = '5xx';
+/** The route of the OpenAI chat endpoint. */
+export const CHAT_COMPLETIONS_HANDLER = '/v1/chat/completions';
 
 export type VllmFamily = keyof typeof VLLM_FAMILIES;
 export type VllmHistogram = { [K in VllmFamily]: (typeof VLLM_FAMILIES)[K]['type'] extends 'histogram' ? K : never }[VllmFamily];
@@ -93,9 +101,6 @@ export function quantileQuery(quantile: number, histogram: VllmHistogram, select
 
 /** `handler` values of the OpenAI inference routes (`/v1/chat/completions`, `/v1/completions`, …). */
 export const INFERENCE_HANDLER_PATTERN = '/v1/.+';
-/** `status` value of server errors in `http_requests_total` (the instrumentator groups status codes by default). */
-export const SERVER_ERROR_STATUS = '5xx';
-
 /** The sample name of the HTTP request counter as exposed. */
 export const HTTP_REQUESTS_TOTAL = `${HTTP_FAMILIES.requests.name}_total`;
 
@@ -103,4 +108,52 @@ export const HTTP_REQUESTS_TOTAL = `${HTTP_FAMILIES.requests.name}_total`;
 export function httpRequestsQuery(fn: 'rate' | 'increase', selector: string, window: string, by: readonly string[] = []): string {
   const inner = `${fn}(${HTTP_REQUESTS_TOTAL}${selector}[${window}])`;
   return by.length > 0 ? `sum by (${by.join(', ')}) (${inner})` : `sum(${inner})`;
+}
+
+/**
+ * `expression` — series labelled by `namespace` and `pod` but not by model, such as the HTTP
+ * counter's or dcgm-exporter's — with each pod's `model_name`, joined on (namespace, pod) from any
+ * vLLM series the pod exported in `window`. The right-hand side is `group` (value 1): a join,
+ * never a scaling.
+ */
+export function withServedModel(expression: string, window: string): string {
+  return `(${expression}) * on (namespace, pod) group_left (${MODEL_LABEL}) group by (namespace, pod, ${MODEL_LABEL}) (last_over_time(${VLLM_FAMILIES.running.name}[${window}]))`;
+}
+
+/** Server errors ÷ all requests of the OpenAI server over `window` (5xx of `http_requests_total`), by `by` (which may include `model_name`). */
+export function serverErrorRatioQuery(window: string, by: readonly string[]): string {
+  const rate = (selector: string) => `sum by (${by.join(', ')}) (${withServedModel(`rate(${HTTP_REQUESTS_TOTAL}${selector}[${window}])`, window)})`;
+  const all = rate('');
+  return `(${rate(matcher({ [HTTP_STATUS_LABEL]: SERVER_ERROR_STATUS }))} or ${all} * 0) / ${all}`;
+}
+
+/** Observations around one value, spread evenly within ±`spread` of it, making up `weight` of them. */
+export interface ObservedMass {
+  readonly seconds: number;
+  readonly weight: number;
+}
+
+/**
+ * What `histogram_quantile(quantile, …)` reports for observations spread evenly within ±`spread`
+ * (default ±20 %) around `seconds` — or around each of several masses: the bucket counts such
+ * observations fill, interpolated as Prometheus does. A prediction is compared with an observed p95
+ * as Prometheus would report it, continuous in `seconds`, unlike a single value's bucket.
+ */
+export function reportedQuantile(quantile: number, seconds: number | readonly ObservedMass[], buckets: readonly number[], spread = 0.2): number {
+  const masses = typeof seconds === 'number' ? [{ seconds, weight: 1 }] : seconds.filter((mass) => mass.weight > 0);
+  const total = masses.reduce((sum, mass) => sum + mass.weight, 0);
+  const below = (bound: number) =>
+    masses.reduce((sum, mass) => {
+      const low = mass.seconds * (1 - spread);
+      const high = mass.seconds * (1 + spread);
+      const share = high <= low ? (mass.seconds <= bound ? 1 : 0) : Math.min(1, Math.max(0, (bound - low) / (high - low)));
+      return sum + (mass.weight * share) / total;
+    }, 0);
+  let lower = 0;
+  for (const bound of buckets) {
+    const share = below(bound) - below(lower);
+    if (below(bound) >= quantile && share > 0) return lower + ((bound - lower) * (quantile - below(lower))) / share;
+    lower = bound;
+  }
+  return buckets[buckets.length - 1]!;
 }

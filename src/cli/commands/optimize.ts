@@ -10,6 +10,7 @@ import { BotRepository } from '../../act/bot-repository.ts';
 import { runCycle, type CycleReport } from '../../act/cycle.ts';
 import { appCredentialsFromEnvironment, GitHubAppError, mintInstallationToken } from '../../act/github-app-token.ts';
 import { OptimizerMetrics } from '../../act/metrics.ts';
+import { publicBaseUrl } from '../../act/prometheus-links.ts';
 import { MIN_SECRET_CHARACTERS } from '../../act/trust.ts';
 import { PrometheusError } from '../../prometheus/client.ts';
 import { ExitCode } from '../exit-codes.ts';
@@ -39,6 +40,19 @@ export interface OptimizeCommandOptions {
   readonly window?: string;
   readonly recent?: string;
   readonly at?: string;
+  /** The Prometheus UI pull requests link to; default LLMOPS_PROMETHEUS_LINK_URL, then --prometheus. */
+  readonly prometheusLinkUrl?: string;
+}
+
+/** The Prometheus UI reviewers can open (the bot may read an in-cluster address they cannot), without credentials. */
+function linkUrl(options: OptimizeCommandOptions): string | undefined {
+  const url = options.prometheusLinkUrl ?? (process.env.LLMOPS_PROMETHEUS_LINK_URL || undefined);
+  if (url === undefined) return undefined;
+  try {
+    return publicBaseUrl(url);
+  } catch {
+    throw new CliError(`--prometheus-link-url: expected a URL such as https://prometheus.example.com (got ${JSON.stringify(url)})`, ExitCode.usage);
+  }
 }
 
 function printReport(report: CycleReport, io: Io): void {
@@ -156,6 +170,7 @@ export async function optimizeCommand(options: OptimizeCommandOptions, io: Io): 
   const metrics = new OptimizerMetrics();
   const repository = new BotRepository({ root: options.root, base: options.base, remote: options.remote, local: options.local, secret: botSecret(options.local === true) });
   const prometheus = await prometheusOption(options.prometheus);
+  const prometheusLinkUrl = linkUrl(options);
   const plan = { window: durationOption('--window', options.window), recent: durationOption('--recent', options.recent) };
   const stop = new AbortController();
   const onSignal = () => {
@@ -177,6 +192,7 @@ export async function optimizeCommand(options: OptimizeCommandOptions, io: Io): 
       signal: stop.signal,
       now: options.at === undefined ? undefined : new Date(Number(options.at) * 1000),
       plan,
+      prometheusLinkUrl,
       log: (line) => io.err(`${line}\n`),
     });
     printReport(report, io);
@@ -218,7 +234,7 @@ export async function optimizeCommand(options: OptimizeCommandOptions, io: Io): 
         healthy = false;
         io.err(`cycle failed: ${error instanceof Error ? error.message : String(error)}\n`);
       }
-      // A signal that came during the cycle ends the loop now, not after the interval.
+      // A stop requested during the cycle ends the loop now (an abort listener added later would never fire).
       if (stop.signal.aborted) break;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, intervalMs);

@@ -21,6 +21,7 @@ import {
   VLLM_FAMILIES,
 } from '../../vllm/metrics.ts';
 import { runbookUrl } from './runbooks.ts';
+import { ROLLOUT_FAILED_PHASES } from '../../prometheus/exporters.ts';
 
 export interface RecordingRule {
   readonly record: string;
@@ -173,12 +174,6 @@ export function sloAlerts(context: AlertContext): AlertingRule[] {
   ];
 }
 
-/**
- * Phases of `rollout_info{phase}` that need a person (argoproj/argo-rollouts
- * controller/metrics/rollouts.go: Completed, Progressing, Paused, Timeout,
- * Error, Abort, InvalidSpec; there is no "Degraded" phase in the metric).
- */
-export const ROLLOUT_FAILED_PHASES = ['Abort', 'Timeout', 'Error', 'InvalidSpec'] as const;
 
 /**
  * What the SLO alerts cannot see: a model with no serving pod at all (its series
