@@ -2,13 +2,15 @@
 /**
  * The precompiled CLI. esbuild bundles the compiler's TypeScript (the entry
  * points below; npm packages stay external and load from node_modules) into
- * `dist/<id>/`, where <id> is a hash of what was built, and
- * `dist/manifest.json` records that id with the size and time of every file
- * that went into it. `npm ci` builds it (the `prepare` script runs this file);
- * bin/llmops.js checks the manifest on every start and builds again when a
- * source changed, so neither contributors nor `npm ci --ignore-scripts` (CI,
- * where no script runs) need a build step. When no build can be written (a
- * read-only checkout without one), the CLI runs from the sources.
+ * `dist/<id>/` (git-ignored), where <id> is a hash of what was built, and
+ * `dist/manifest.json` records that id with the SHA-256, size and time of
+ * every file that went into it. `npm ci` builds it (the `prepare` script runs
+ * this file); bin/llmops.js checks the manifest on every start — sizes and
+ * times first, the content hash of a file whose time changed (a checkout, a
+ * `touch`) — and builds again when a source changed, so neither contributors
+ * nor `npm ci --ignore-scripts` (CI, where no script runs) need a build step.
+ * When no build can be written (a read-only checkout without one), the CLI
+ * runs from the sources.
  *
  * Plain JavaScript: it runs before anything is compiled.
  */
@@ -22,7 +24,7 @@ const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 
 const DIST = path.join(PACKAGE_ROOT, 'dist');
 const MANIFEST = path.join(DIST, 'manifest.json');
 /** The CLI, the synth worker (a thread of its own), and the sandbox's compiler (to build the sandbox's runtime into the folder). */
-const ENTRIES = { main: 'src/cli/main.ts', 'sandbox-compile': 'src/fleet/sandbox/compile.ts' };
+const ENTRIES = { main: 'src/cli/main.ts', 'synth-worker': 'src/synth/synth-worker.ts', 'sandbox-compile': 'src/fleet/sandbox/compile.ts' };
 /** Files besides the bundled sources whose change calls for a new build (the dependencies' versions, compiler options, this file). */
 const ALSO = ['package.json', 'package-lock.json', 'tsconfig.json', 'bin/build.js'];
 /** Builds kept in dist/: a running process (the bot's --serve) may still import a chunk of the build it started from. */
@@ -31,6 +33,15 @@ const KEEP = 3;
 const ABANDONED_MS = 60 * 60_000;
 
 const posix = (file) => file.split(path.sep).join('/');
+
+/** SHA-256 of a file of the package (relative POSIX path), or `missing`. */
+function hashOf(file) {
+  try {
+    return createHash('sha256').update(readFileSync(path.join(PACKAGE_ROOT, file))).digest('hex');
+  } catch {
+    return 'missing';
+  }
+}
 
 /** `size:mtime` of a file of the package (relative POSIX path), or `missing`. */
 function stampOf(file) {
@@ -53,13 +64,21 @@ export function freshBuild() {
   } catch {
     return undefined;
   }
-  for (const [file, expected] of Object.entries(manifest.inputs)) if (stampOf(file) !== expected) return undefined;
+  const restamped = {};
+  for (const [file, expected] of Object.entries(manifest.inputs)) {
+    const stamp = stampOf(file);
+    if (stamp === expected) continue;
+    if (hashOf(file) !== manifest.hashes?.[file]) return undefined;
+    restamped[file] = stamp;
+  }
   const main = path.join(DIST, manifest.id, 'main.js');
   try {
     statSync(main);
   } catch {
     return undefined;
   }
+  // Same content, new times: remember the times, so the next start compares stamps only (best effort).
+  if (Object.keys(restamped).length > 0) writeManifest({ ...manifest, inputs: { ...manifest.inputs, ...restamped } }).catch(() => undefined);
   return pathToFileURL(main).href;
 }
 
@@ -92,6 +111,13 @@ const externalPackages = {
 function stampsBeforeBuild() {
   const files = readdirSync(path.join(PACKAGE_ROOT, 'src'), { recursive: true }).map((file) => posix(path.join('src', String(file))));
   return Object.fromEntries([...files, ...ALSO].map((file) => [file, stampOf(file)]));
+}
+
+/** Replaces dist/manifest.json whole (a reader never sees half of it). */
+async function writeManifest(manifest) {
+  const partial = `${MANIFEST}.${process.pid}`;
+  await writeFile(partial, `${JSON.stringify(manifest, null, 1)}\n`);
+  await rename(partial, MANIFEST);
 }
 
 /** A hash of a build folder's files, names and contents: the build's id. */
@@ -147,9 +173,7 @@ export async function build() {
       await rm(building, { recursive: true, force: true });
     });
     if (inputs.every((file) => before[file] === stampOf(file))) {
-      const partial = `${MANIFEST}.${process.pid}`;
-      await writeFile(partial, `${JSON.stringify({ id, inputs: Object.fromEntries(inputs.map((file) => [file, before[file]])) }, null, 1)}\n`);
-      await rename(partial, MANIFEST);
+      await writeManifest({ id, inputs: Object.fromEntries(inputs.map((file) => [file, before[file]])), hashes: Object.fromEntries(inputs.map((file) => [file, hashOf(file)])) });
     }
     await prune(id);
     return pathToFileURL(path.join(target, 'main.js')).href;
@@ -159,7 +183,12 @@ export async function build() {
   }
 }
 
+// `npm ci` (the `prepare` script): a build that cannot be made must not fail the install; the CLI then runs from the sources.
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
-  const main = await build();
-  process.stdout.write(`llmops: precompiled the CLI into ${path.relative(PACKAGE_ROOT, path.dirname(fileURLToPath(main)))}/\n`);
+  try {
+    const main = await build();
+    process.stdout.write(`llmops: precompiled the CLI into ${path.relative(PACKAGE_ROOT, path.dirname(fileURLToPath(main)))}/\n`);
+  } catch (error) {
+    process.stderr.write(`llmops: no precompiled build (${error?.message ?? error}); the CLI runs from the sources\n`);
+  }
 }

@@ -120,6 +120,8 @@ export interface CompiledDeclarations {
   readonly entries: ReadonlyMap<string, string>;
   /** Declaration files that did not compile, with the compiler's message (`file:line:column: text`). */
   readonly failures: ReadonlyMap<string, string>;
+  /** Every repository file the compiled declarations are made of (relative POSIX paths): the declarations and what they import. */
+  readonly inputs: readonly string[];
 }
 
 const isInside = (folder: string, file: string) => file === folder || file.startsWith(`${folder}${path.sep}`);
@@ -170,6 +172,7 @@ export async function compileDeclarations(root: string, files: readonly string[]
       entryNames: '[dir]/[name]',
       chunkNames: '.llmops-chunks/[name]-[hash]',
       splitting: true,
+      metafile: true,
       plugins: [importRule(realRoot)],
     });
 
@@ -196,5 +199,6 @@ export async function compileDeclarations(root: string, files: readonly string[]
     if (file !== undefined) entries.set(file, url);
     return { url, source: output.text };
   });
-  return { modules, entries, failures };
+  const inputs = Object.keys(result?.metafile?.inputs ?? {}).filter((file) => !file.includes(':')).map((file) => path.relative(realRoot, path.resolve(realRoot, file)).split(path.sep).join('/'));
+  return { modules, entries, failures, inputs: inputs.sort() };
 }

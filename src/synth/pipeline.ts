@@ -1,0 +1,139 @@
+/**
+ * `llmops synth`'s synthesis: each environment either proven unchanged (its
+ * slice's record in the synth cache matches the files on disk, so they are
+ * kept as they are) or cut into units (src/synth/units.ts) that run on worker
+ * threads, their files streamed into the new generated/ (or, for --check,
+ * only hashed) as they arrive. No more than a few units' files are held at a
+ * time, whatever the size of the fleet. The output is byte-identical to
+ * src/synth/steps.ts, the whole tree in memory on one thread.
+ */
+import { availableParallelism } from 'node:os';
+import type { Fleet } from '../fleet/fleet.ts';
+import { argocdFiles } from './argocd/argocd-synthesizer.ts';
+import { sha256, type FileHashes } from './content-hash.ts';
+import { environmentSlice, type EnvironmentSlice } from './environment-slice.ts';
+import { environmentOnDisk, hashGenerated, type SynthCache } from './synth-cache.ts';
+import { SynthesisError } from './synthesizer.ts';
+import { inThreadRunner, workerPool, type UnitRunner } from './unit-runner.ts';
+import { environmentUnits, type SynthesisUnit } from './units.ts';
+import { diffTrees, recoverGenerated, writeGeneratedAtomically, type GeneratedSink, type TreeDiff } from './write.ts';
+
+/** Below this many deployments to synthesize, units run on this thread: a worker's start (loading the libraries) costs more than it saves. */
+const PARALLEL_FROM_DEPLOYMENTS = 24;
+
+export interface PipelineOptions {
+  readonly fleet: Fleet;
+  /** Only this environment's folder; the rest of generated/ is kept as it is. */
+  readonly scope?: string;
+  /** Compare with generated/ instead of writing it. */
+  readonly check: boolean;
+  /** Records of earlier syntheses; none: synthesize everything. */
+  readonly cache?: SynthCache;
+  /** Worker threads; 0 runs every unit on this thread. Default: one per available core, or 0 for a small fleet. */
+  readonly workers?: number;
+}
+
+export interface PipelineResult {
+  /** What synth makes in scope, path (relative to generated/) → SHA-256. */
+  readonly files: FileHashes;
+  /** The tree in scope against generated/ as it was. */
+  readonly diff: TreeDiff;
+  /** generated/ after the run (written, or as it was for a check), for the cache's fleet record. */
+  readonly onDiskAfter: FileHashes;
+  /** Environments synthesized (the others were proven unchanged from the cache). */
+  readonly synthesized: readonly string[];
+}
+
+/** The slice a unit needs: the whole environment for its namespace and Terraform, its own deployments for a batch, none for the chart or the bot. */
+function unitSlice(slice: EnvironmentSlice, unit: SynthesisUnit): EnvironmentSlice {
+  if (unit.kind === 'terraform' || unit.kind === 'namespace') return slice;
+  if (unit.kind === 'deployments') {
+    const models = new Set(unit.models);
+    return { ...slice, deployments: slice.deployments.filter((deployment) => models.has(deployment.model.name)) };
+  }
+  return { ...slice, deployments: [] };
+}
+
+const fromHashes = (hashes: FileHashes) => new Map(Object.entries(hashes));
+
+export async function runPipeline(root: string, options: PipelineOptions): Promise<PipelineResult> {
+  const { fleet, scope, cache } = options;
+  if (!options.check) await recoverGenerated(root);
+  const onDisk = await hashGenerated(root);
+  const inScope = (file: string) => scope === undefined || file.startsWith(`${scope}/`);
+
+  const plans = await Promise.all(
+    fleet.environments
+      .filter((environment) => scope === undefined || environment.name === scope)
+      .map(async (environment) => {
+        const slice = environmentSlice(fleet, environment.name);
+        const key = cache?.environmentKey(slice);
+        const recorded = key === undefined ? undefined : await cache!.environmentFiles(key);
+        return { slice, key, kept: recorded !== undefined && environmentOnDisk(environment.name, onDisk, recorded) ? recorded : undefined };
+      }),
+  );
+
+  const files: FileHashes = {};
+  const made = (file: string, hash: string) => {
+    if (files[file] !== undefined) throw new SynthesisError(`two steps wrote ${file}`);
+    files[file] = hash;
+  };
+  const toSynthesize = plans.filter((plan) => plan.kept === undefined);
+  const deployments = toSynthesize.reduce((sum, plan) => sum + plan.slice.deployments.length, 0);
+  const workers = options.workers ?? (deployments >= PARALLEL_FROM_DEPLOYMENTS ? availableParallelism() : 0);
+
+  const synthesize = async (sink: GeneratedSink | undefined) => {
+    for (const plan of plans) {
+      if (plan.kept === undefined) continue;
+      for (const [file, hash] of Object.entries(plan.kept)) {
+        made(file, hash);
+        await sink?.keep(file);
+      }
+    }
+    if (scope === undefined) {
+      for (const file of argocdFiles(fleet)) {
+        made(file.path, sha256(file.content));
+        await sink?.write(file.path, file.content);
+      }
+    } else if (sink) {
+      for (const file of Object.keys(onDisk)) if (!inScope(file)) await sink.keep(file);
+    }
+    if (toSynthesize.length === 0) return;
+
+    const runner: UnitRunner = workers > 0 ? workerPool(workers) : await inThreadRunner();
+    try {
+      // Terraform first, the largest single units; then each environment's units in turn.
+      const tasks = toSynthesize.flatMap((plan) => environmentUnits(plan.slice).map((unit) => ({ plan, unit })));
+      tasks.sort((a, b) => Number(b.unit.kind === 'terraform') - Number(a.unit.kind === 'terraform'));
+      const remaining = new Map(toSynthesize.map((plan) => [plan, tasks.filter((task) => task.plan === plan).length]));
+      const environmentFiles = new Map(toSynthesize.map((plan) => [plan, {} as FileHashes]));
+      // A unit's files are written before more than two units per worker are in flight: bounded memory.
+      const inFlight = new Set<Promise<void>>();
+      for (const { plan, unit } of tasks) {
+        const done: Promise<void> = runner.run({ slice: unitSlice(plan.slice, unit), unit }).then(async (unitFiles) => {
+          for (const file of unitFiles) {
+            made(file.path, file.sha256);
+            environmentFiles.get(plan)![file.path] = file.sha256;
+            await sink?.write(file.path, file.content);
+          }
+          remaining.set(plan, remaining.get(plan)! - 1);
+          if (remaining.get(plan) === 0 && plan.key !== undefined) await cache?.recordEnvironment(plan.key, environmentFiles.get(plan)!).catch(() => undefined);
+        });
+        inFlight.add(done);
+        done.then(() => inFlight.delete(done), () => inFlight.delete(done));
+        if (inFlight.size >= runner.concurrency * 2) await Promise.race(inFlight);
+      }
+      await Promise.all(inFlight);
+    } finally {
+      await runner.close();
+    }
+  };
+
+  if (options.check) await synthesize(undefined);
+  else await writeGeneratedAtomically(root, synthesize);
+
+  const expected = fromHashes(files);
+  const before = new Map([...fromHashes(onDisk)].filter(([file]) => inScope(file)));
+  const onDiskAfter = options.check ? onDisk : { ...Object.fromEntries(Object.entries(onDisk).filter(([file]) => !inScope(file))), ...files };
+  return { files, diff: diffTrees(expected, before), onDiskAfter, synthesized: toSynthesize.map((plan) => plan.slice.environment.name) };
+}

@@ -1,0 +1,28 @@
+/** One synthesis unit as a message between the main thread and a worker, and its answer. */
+import { sha256 } from './content-hash.ts';
+import type { EnvironmentSlice } from './environment-slice.ts';
+import { synthesizeUnit, type SynthesisUnit } from './units.ts';
+import type { OutputFile } from './synthesizer.ts';
+
+/** A file synth made, with the SHA-256 of its content. */
+export interface HashedFile extends OutputFile {
+  readonly sha256: string;
+}
+
+export interface UnitRequest {
+  readonly id: number;
+  /** The environment's slice, holding only the deployments the unit needs. */
+  readonly slice: EnvironmentSlice;
+  readonly unit: SynthesisUnit;
+}
+
+export type UnitReply = { readonly id: number; readonly files: readonly HashedFile[] } | { readonly id: number; readonly error: string };
+
+/** Synthesizes a unit; a failure comes back as its message (a SynthesisError's, naming the step and environment). */
+export function runUnit({ id, slice, unit }: UnitRequest): UnitReply {
+  try {
+    return { id, files: synthesizeUnit(slice, unit).map((file) => ({ ...file, sha256: sha256(file.content) })) };
+  } catch (error) {
+    return { id, error: error instanceof Error ? error.message : String(error) };
+  }
+}
