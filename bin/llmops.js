@@ -3,12 +3,12 @@
 // or the TypeScript sources through tsx when no build can be written.
 import { build, freshBuild } from './build.js';
 
-const precompiled =
-  freshBuild() ??
-  (await build().catch((error) => {
-    if (process.env.LLMOPS_DEBUG) process.stderr.write(`llmops: running from the sources (no precompiled build: ${error?.message ?? error})\n`);
-    return undefined;
-  }));
+const debug = (text) => process.env.LLMOPS_DEBUG && process.stderr.write(`llmops: ${text}\n`);
+let precompiled = freshBuild();
+if (precompiled === undefined) {
+  debug('precompiling the CLI into dist/ (no build of the current sources)');
+  precompiled = await build().catch((error) => void debug(`running from the sources (no precompiled build: ${error?.message ?? error})`));
+}
 let main;
 if (precompiled) ({ main } = await import(precompiled));
 else {

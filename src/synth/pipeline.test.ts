@@ -163,10 +163,10 @@ describe('parallel synth', () => {
     try {
       await runPipeline(target, { fleet, check: false, workers: 0 });
       const before = await generated(target);
-      // A slice the Terraform step cannot make: an environment on a cloud no plug-in knows.
-      const broken = { ...fleet, environments: fleet.environments.map((environment) => (environment.name === 'staging' ? { ...environment, cloud: 'nowhere' as 'aws' } : environment)) };
+      // Deployments whose prompts the Kubernetes step cannot render (only a worker's unit reads them).
+      const broken = { ...fleet, deployments: fleet.deployments.map((deployment) => (deployment.environment.name === 'staging' ? { ...deployment, prompts: [null as never] } : deployment)) };
 
-      await expect(runPipeline(target, { fleet: broken, check: false, workers: 2 })).rejects.toThrow(/staging/);
+      await expect(runPipeline(target, { fleet: broken, check: false, workers: 2 })).rejects.toThrow(/the kubernetes step failed for staging/);
       expect(await generated(target)).toEqual(before);
     } finally {
       await rm(target, { recursive: true, force: true });

@@ -91,7 +91,13 @@ export async function runPipeline(root: string, options: PipelineOptions): Promi
       }
     }
     if (scope === undefined) {
-      for (const file of argocdFiles(fleet)) {
+      let fleetFiles;
+      try {
+        fleetFiles = argocdFiles(fleet);
+      } catch (error) {
+        throw new SynthesisError(`the argocd step failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      }
+      for (const file of fleetFiles) {
         made(file.path, sha256(file.content));
         await sink?.write(file.path, file.content);
       }

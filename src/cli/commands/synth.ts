@@ -33,6 +33,14 @@ function checkEnvironment(option: string | undefined, environments: readonly str
   }
 }
 
+/** `LLMOPS_SYNTH_WORKERS`: worker threads for synthesis (0: all on the main thread); unset: one per core for a large fleet. */
+function workersFromEnvironment(environment: NodeJS.ProcessEnv = process.env): number | undefined {
+  const text = environment.LLMOPS_SYNTH_WORKERS;
+  if (text === undefined || text === '') return undefined;
+  if (!/^\d+$/.test(text)) throw new CliError(`LLMOPS_SYNTH_WORKERS: expected a whole number of worker threads, 0 for none (got ${JSON.stringify(text)})`, ExitCode.usage);
+  return Number(text);
+}
+
 const inScope = (scope: string | undefined) => (file: string) => scope === undefined || file.startsWith(`${scope}/`);
 
 /** Prints what --check found: up to date, or every stale, missing and extra file and the CODEOWNERS problems. */
@@ -78,6 +86,7 @@ export async function synthCommand(options: SynthOptions, io: Io): Promise<void>
   // A --check with CODEOWNERS problems goes the long way, which names them with the fleet loaded.
   if (unchanged && !(options.check && unchanged.codeOwners.length > 0)) return answerUnchanged(options, io, unchanged);
 
+  const workers = workersFromEnvironment();
   const before = await cache?.inputsBeforeLoad(root);
   const [{ loadedOrFail }, { ledgerProblems }, { codeOwnersProblems }, { runPipeline }, { SynthesisError }] = await Promise.all([
     import('../fleet-or-fail.ts'),
@@ -93,7 +102,7 @@ export async function synthCommand(options: SynthOptions, io: Io): Promise<void>
 
   let result;
   try {
-    result = await runPipeline(fleet.root, { fleet, scope: options.env, check: options.check === true, cache });
+    result = await runPipeline(fleet.root, { fleet, scope: options.env, check: options.check === true, cache, workers });
   } catch (error) {
     if (error instanceof SynthesisError) throw new CliError(`${error.message}\ngenerated/ was not changed.`, ExitCode.failure);
     return busy(error);
