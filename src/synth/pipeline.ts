@@ -19,7 +19,7 @@ import { environmentUnits, type SynthesisUnit } from './units.ts';
 import { diffTrees, recoverGenerated, writeGeneratedAtomically, type GeneratedSink, type TreeDiff } from './write.ts';
 
 /** Below this many deployments to synthesize, units run on this thread: a worker's start (loading the libraries) costs more than it saves. */
-const PARALLEL_FROM_DEPLOYMENTS = 24;
+export const PARALLEL_FROM_DEPLOYMENTS = 24;
 
 export interface PipelineOptions {
   readonly fleet: Fleet;
@@ -31,6 +31,8 @@ export interface PipelineOptions {
   readonly cache?: SynthCache;
   /** Worker threads; 0 runs every unit on this thread. Default: one per available core, or 0 for a small fleet. */
   readonly workers?: number;
+  /** Workers started earlier (while the fleet loaded), used instead of starting new ones; closed at the end either way. */
+  readonly pool?: UnitRunner;
 }
 
 export interface PipelineResult {
@@ -81,6 +83,7 @@ export async function runPipeline(root: string, options: PipelineOptions): Promi
   const toSynthesize = plans.filter((plan) => plan.kept === undefined);
   const deployments = toSynthesize.reduce((sum, plan) => sum + plan.slice.deployments.length, 0);
   const workers = options.workers ?? (deployments >= PARALLEL_FROM_DEPLOYMENTS ? availableParallelism() : 0);
+  const startRunner = async () => options.pool ?? (workers > 0 ? workerPool(workers) : await inThreadRunner());
 
   const synthesize = async (sink: GeneratedSink | undefined) => {
     for (const plan of plans) {
@@ -106,7 +109,7 @@ export async function runPipeline(root: string, options: PipelineOptions): Promi
     }
     if (toSynthesize.length === 0) return;
 
-    const runner: UnitRunner = workers > 0 ? workerPool(workers) : await inThreadRunner();
+    const runner = await startRunner();
     try {
       // Terraform first, the largest single units; then each environment's units in turn.
       const tasks = toSynthesize.flatMap((plan) => environmentUnits(plan.slice).map((unit) => ({ plan, unit })));
@@ -135,8 +138,12 @@ export async function runPipeline(root: string, options: PipelineOptions): Promi
     }
   };
 
-  if (options.check) await synthesize(undefined);
-  else await writeGeneratedAtomically(root, synthesize);
+  try {
+    if (options.check) await synthesize(undefined);
+    else await writeGeneratedAtomically(root, synthesize);
+  } finally {
+    await options.pool?.close();
+  }
 
   const expected = fromHashes(files);
   const before = new Map([...fromHashes(onDisk)].filter(([file]) => inScope(file)));

@@ -1,5 +1,5 @@
 /** Deterministic YAML: fixed line handling, no anchors (JSON is src/fleet/stable-json.ts); the notice every generated file carries. */
-import { stringify } from 'yaml';
+import { yamlDocument } from './yaml-emitter.ts';
 import type { OutputFile } from './synthesizer.ts';
 
 /** What every file synth writes says about itself (`.gitattributes` also marks generated/ as generated, so reviews collapse it). */
@@ -10,7 +10,7 @@ export const GENERATED_HEADER = `# ${GENERATED_NOTICE}\n`;
 
 /** YAML documents separated by `---`, keys in the order given (callers sort when they want to). */
 export function yamlDocuments(documents: readonly unknown[]): string {
-  return documents.map((document) => stringify(document, { lineWidth: 0, aliasDuplicateObjects: false })).join('---\n');
+  return documents.map(yamlDocument).join('---\n');
 }
 
 /** A generated YAML file: the notice, then the documents. */

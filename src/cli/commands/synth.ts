@@ -5,6 +5,8 @@
  * the fleet; otherwise only the environments whose slice changed are
  * synthesized (src/synth/pipeline.ts).
  */
+import { readdir } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { suggestion } from '../../declarations/issues.ts';
 import type { FileHashes } from '../../synth/content-hash.ts';
@@ -39,6 +41,12 @@ function workersFromEnvironment(environment: NodeJS.ProcessEnv = process.env): n
   if (text === undefined || text === '') return undefined;
   if (!/^\d+$/.test(text)) throw new CliError(`LLMOPS_SYNTH_WORKERS: expected a whole number of worker threads, 0 for none (got ${JSON.stringify(text)})`, ExitCode.usage);
   return Number(text);
+}
+
+/** At most how many deployments the fleet declares (models × environments), known before it loads. */
+async function deploymentsAtMost(root: string): Promise<number> {
+  const count = (folder: string) => readdir(path.join(root, folder)).then((names) => names.filter((name) => name.endsWith('.ts')).length, () => 0);
+  return (await count('models')) * (await count('environments'));
 }
 
 const inScope = (scope: string | undefined) => (file: string) => scope === undefined || file.startsWith(`${scope}/`);
@@ -88,21 +96,31 @@ export async function synthCommand(options: SynthOptions, io: Io): Promise<void>
 
   const workers = workersFromEnvironment();
   const before = await cache?.inputsBeforeLoad(root);
-  const [{ loadedOrFail }, { ledgerProblems }, { codeOwnersProblems }, { runPipeline }, { SynthesisError }] = await Promise.all([
+  const [{ loadedOrFail }, { ledgerProblems }, { codeOwnersProblems }, { runPipeline, PARALLEL_FROM_DEPLOYMENTS }, { SynthesisError }, { workerPool }] = await Promise.all([
     import('../fleet-or-fail.ts'),
     import('../../act/ledger-check.ts'),
     import('../../fleet/code-owners.ts'),
     import('../../synth/pipeline.ts'),
     import('../../synth/synthesizer.ts'),
+    import('../../synth/unit-runner.ts'),
   ]);
-  // --check also reads the bot's ledger, which CI would otherwise carry broken.
-  const { fleet, inputs } = await loadedOrFail(root, io, false, options.check ? ledgerProblems : undefined);
+  // A large fleet: the workers load the synthesis libraries while this thread loads the fleet.
+  const pool = workers !== 0 && (await deploymentsAtMost(root)) >= PARALLEL_FROM_DEPLOYMENTS ? workerPool(workers ?? availableParallelism()) : undefined;
+  let loaded;
+  try {
+    // --check also reads the bot's ledger, which CI would otherwise carry broken.
+    loaded = await loadedOrFail(root, io, false, options.check ? ledgerProblems : undefined);
+    checkEnvironment(options.env, loaded.fleet.environments.map((environment) => environment.name));
+  } catch (error) {
+    await pool?.close();
+    throw error;
+  }
+  const { fleet, inputs } = loaded;
   const environments = fleet.environments.map((environment) => environment.name);
-  checkEnvironment(options.env, environments);
 
   let result;
   try {
-    result = await runPipeline(fleet.root, { fleet, scope: options.env, check: options.check === true, cache, workers });
+    result = await runPipeline(fleet.root, { fleet, scope: options.env, check: options.check === true, cache, workers, pool });
   } catch (error) {
     if (error instanceof SynthesisError) throw new CliError(`${error.message}\ngenerated/ was not changed.`, ExitCode.failure);
     return busy(error);
