@@ -111,28 +111,42 @@ export async function runPipeline(root: string, options: PipelineOptions): Promi
 
     const runner = await startRunner();
     try {
-      // Terraform first, the largest single units; then each environment's units in turn.
       const tasks = toSynthesize.flatMap((plan) => environmentUnits(plan.slice).map((unit) => ({ plan, unit })));
-      tasks.sort((a, b) => Number(b.unit.kind === 'terraform') - Number(a.unit.kind === 'terraform'));
       const remaining = new Map(toSynthesize.map((plan) => [plan, tasks.filter((task) => task.plan === plan).length]));
       const environmentFiles = new Map(toSynthesize.map((plan) => [plan, {} as FileHashes]));
-      // A unit's files are written before more than two units per worker are in flight: bounded memory.
+      const runTask = async ({ plan, unit }: (typeof tasks)[number]) => {
+        const unitFiles = await runner.run({ slice: unitSlice(plan.slice, unit), unit });
+        for (const file of unitFiles) {
+          made(file.path, file.sha256);
+          environmentFiles.get(plan)![file.path] = file.sha256;
+          await sink?.write(file.path, file.content);
+        }
+        remaining.set(plan, remaining.get(plan)! - 1);
+        if (remaining.get(plan) === 0 && plan.key !== undefined) await cache?.recordEnvironment(plan.key, environmentFiles.get(plan)!).catch(() => undefined);
+      };
+      // Units of a whole environment (its Terraform, its namespace) hold the most memory: one at a time, beside the others.
+      const whole = (task: (typeof tasks)[number]) => task.unit.kind === 'terraform' || task.unit.kind === 'namespace';
+      let failed = false;
+      const wholeChain = (async () => {
+        for (const task of tasks.filter(whole)) if (!failed) await runTask(task);
+      })().catch((error: unknown) => {
+        failed = true;
+        throw error;
+      });
+      wholeChain.catch(() => undefined); // awaited below; handled here too when a unit of the rest fails first
+      // The rest with as many in flight as there are workers: a unit's files are written before the next is sent (bounded memory).
       const inFlight = new Set<Promise<void>>();
-      for (const { plan, unit } of tasks) {
-        const done: Promise<void> = runner.run({ slice: unitSlice(plan.slice, unit), unit }).then(async (unitFiles) => {
-          for (const file of unitFiles) {
-            made(file.path, file.sha256);
-            environmentFiles.get(plan)![file.path] = file.sha256;
-            await sink?.write(file.path, file.content);
-          }
-          remaining.set(plan, remaining.get(plan)! - 1);
-          if (remaining.get(plan) === 0 && plan.key !== undefined) await cache?.recordEnvironment(plan.key, environmentFiles.get(plan)!).catch(() => undefined);
+      for (const task of tasks.filter((candidate) => !whole(candidate))) {
+        if (failed) break;
+        const done = runTask(task).catch((error: unknown) => {
+          failed = true;
+          throw error;
         });
         inFlight.add(done);
         done.then(() => inFlight.delete(done), () => inFlight.delete(done));
-        if (inFlight.size >= runner.concurrency * 2) await Promise.race(inFlight);
+        if (inFlight.size >= runner.concurrency) await Promise.race(inFlight);
       }
-      await Promise.all(inFlight);
+      await Promise.all([wholeChain, ...inFlight]);
     } finally {
       await runner.close();
     }

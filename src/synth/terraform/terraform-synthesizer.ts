@@ -9,8 +9,31 @@ import { GENERATED_NOTICE } from '../serialize.ts';
 import type { OutputFile } from '../synthesizer.ts';
 import { EnvironmentStack } from './environment-stack.ts';
 
+/**
+ * cdktf records the whole stack trace of every token it makes, unconditionally
+ * (`creationStack`, cdktf/lib/tokens/private/stack-trace.js with
+ * `Error.stackTraceLimit` raised to the maximum), for its own error messages.
+ * At a thousand deployments that was a third of a GiB and seconds of
+ * formatting per environment (BENCHMARKS.md, issue 17). The traces are not
+ * part of the output, so while a stack is built and rendered they are
+ * formatted as empty; an error's own trace is formatted when read, after.
+ */
+function withoutTokenStackTraces<T>(render: () => T): T {
+  const previous = Error.prepareStackTrace;
+  Error.prepareStackTrace = () => '';
+  try {
+    return render();
+  } finally {
+    Error.prepareStackTrace = previous;
+  }
+}
+
 /** The Terraform JSON of one environment, as `terraform init && terraform plan` reads it. */
 export function sliceTerraform(slice: EnvironmentSlice): Record<string, unknown> {
+  return withoutTokenStackTraces(() => renderTerraform(slice));
+}
+
+function renderTerraform(slice: EnvironmentSlice): Record<string, unknown> {
   // cdktf's App insists on an output folder; we read the stack in memory and write nothing there.
   const outdir = mkdtempSync(path.join(tmpdir(), 'llmops-cdktf-'));
   try {
