@@ -72,7 +72,7 @@ describe('the precompiled CLI (bin/llmops.js, bin/build.js)', () => {
   it('synthesizes on its worker threads byte for byte what the sources synthesize', async () => {
     const fleet = await copyFixtureFleet();
     try {
-      const synth = await llmops(['synth', '--root', fleet], { LLMOPS_SYNTH_WORKERS: '2', LLMOPS_CACHE: 'off' });
+      const synth = await llmops(['synth', '--root', fleet], { LLMOPS_SYNTH_THREADS: '3', LLMOPS_CACHE: 'off' });
 
       expect(synth.stdout).toMatch(/^Wrote \d+ files to generated\//);
       expect(await readTree(path.join(fleet, 'generated'))).toEqual(await readTree(path.join(await preparedFixture(), 'generated')));

@@ -138,22 +138,21 @@ describe('parallel synth', () => {
   it('writes byte for byte what one thread writes, and what the in-memory synth makes', async () => {
     // Arrange
     const fleet = await loaded(fleetRoot);
-    const serialRoot = await mkdtemp(path.join(tmpdir(), 'llmops-serial-'));
-    const parallelRoot = await mkdtemp(path.join(tmpdir(), 'llmops-parallel-'));
+    const roots = await Promise.all([1, 2, 3].map((threads) => mkdtemp(path.join(tmpdir(), `llmops-threads-${threads}-`))));
     try {
-      // Act
-      const serial = await runPipeline(serialRoot, { fleet, check: false, workers: 0 });
-      const parallel = await runPipeline(parallelRoot, { fleet, check: false, workers: 2 });
+      // Act: this thread alone; Terraform on a worker, the rest here; Terraform on a worker, the rest on another.
+      const results = [];
+      for (const [index, root] of roots.entries()) results.push(await runPipeline(root, { fleet, check: false, threads: index + 1 }));
 
       // Assert
       const inMemory = synthesize(fleet);
-      expect(await generated(parallelRoot)).toEqual(inMemory);
-      expect(await generated(serialRoot)).toEqual(inMemory);
-      expect(parallel.files).toEqual(Object.fromEntries([...inMemory].map(([file, content]) => [file, sha256(content)])));
-      expect(serial.files).toEqual(parallel.files);
-      expect(parallel.synthesized).toEqual(['dev', 'production', 'staging']);
+      for (const [index, root] of roots.entries()) {
+        expect(await generated(root)).toEqual(inMemory);
+        expect(results[index]!.files).toEqual(Object.fromEntries([...inMemory].map(([file, content]) => [file, sha256(content)])));
+        expect(results[index]!.synthesized).toEqual(['dev', 'production', 'staging']);
+      }
     } finally {
-      await Promise.all([rm(serialRoot, { recursive: true, force: true }), rm(parallelRoot, { recursive: true, force: true })]);
+      await Promise.all(roots.map((root) => rm(root, { recursive: true, force: true })));
     }
   });
 
@@ -161,12 +160,12 @@ describe('parallel synth', () => {
     const fleet = await loaded(fleetRoot);
     const target = await mkdtemp(path.join(tmpdir(), 'llmops-failing-'));
     try {
-      await runPipeline(target, { fleet, check: false, workers: 0 });
+      await runPipeline(target, { fleet, check: false, threads: 1 });
       const before = await generated(target);
       // Deployments whose prompts the Kubernetes step cannot render (only a worker's unit reads them).
       const broken = { ...fleet, deployments: fleet.deployments.map((deployment) => (deployment.environment.name === 'staging' ? { ...deployment, prompts: [null as never] } : deployment)) };
 
-      await expect(runPipeline(target, { fleet: broken, check: false, workers: 2 })).rejects.toThrow(/the kubernetes step failed for staging/);
+      await expect(runPipeline(target, { fleet: broken, check: false, threads: 3 })).rejects.toThrow(/the kubernetes step failed for staging/);
       expect(await generated(target)).toEqual(before);
     } finally {
       await rm(target, { recursive: true, force: true });

@@ -14,7 +14,7 @@ import { sha256, type FileHashes } from './content-hash.ts';
 import { environmentSlice, type EnvironmentSlice } from './environment-slice.ts';
 import { environmentOnDisk, hashGenerated, type SynthCache } from './synth-cache.ts';
 import { SynthesisError } from './synthesizer.ts';
-import { inThreadRunner, workerPool, type UnitRunner } from './unit-runner.ts';
+import { startRunners, type UnitRunners } from './unit-runner.ts';
 import { environmentUnits, type SynthesisUnit } from './units.ts';
 import { diffTrees, recoverGenerated, writeGeneratedAtomically, type GeneratedSink, type TreeDiff } from './write.ts';
 
@@ -29,10 +29,10 @@ export interface PipelineOptions {
   readonly check: boolean;
   /** Records of earlier syntheses; none: synthesize everything. */
   readonly cache?: SynthCache;
-  /** Worker threads; 0 runs every unit on this thread. Default: one per available core, or 0 for a small fleet. */
-  readonly workers?: number;
-  /** Workers started earlier (while the fleet loaded), used instead of starting new ones; closed at the end either way. */
-  readonly pool?: UnitRunner;
+  /** Threads for synthesis, this one included (src/synth/unit-runner.ts); 1 runs every unit here. Default: one per available core, or 1 for a small fleet. */
+  readonly threads?: number;
+  /** Runners started earlier (while the fleet loaded), used instead of starting new ones; closed at the end either way. */
+  readonly runners?: Promise<UnitRunners>;
 }
 
 export interface PipelineResult {
@@ -82,8 +82,7 @@ export async function runPipeline(root: string, options: PipelineOptions): Promi
   };
   const toSynthesize = plans.filter((plan) => plan.kept === undefined);
   const deployments = toSynthesize.reduce((sum, plan) => sum + plan.slice.deployments.length, 0);
-  const workers = options.workers ?? (deployments >= PARALLEL_FROM_DEPLOYMENTS ? availableParallelism() : 0);
-  const startRunner = async () => options.pool ?? (workers > 0 ? workerPool(workers) : await inThreadRunner());
+  const threads = options.threads ?? (deployments >= PARALLEL_FROM_DEPLOYMENTS ? availableParallelism() : 1);
 
   const synthesize = async (sink: GeneratedSink | undefined) => {
     for (const plan of plans) {
@@ -109,13 +108,13 @@ export async function runPipeline(root: string, options: PipelineOptions): Promi
     }
     if (toSynthesize.length === 0) return;
 
-    const runner = await startRunner();
+    const runners = await (options.runners ?? startRunners(threads));
     try {
       const tasks = toSynthesize.flatMap((plan) => environmentUnits(plan.slice).map((unit) => ({ plan, unit })));
       const remaining = new Map(toSynthesize.map((plan) => [plan, tasks.filter((task) => task.plan === plan).length]));
       const environmentFiles = new Map(toSynthesize.map((plan) => [plan, {} as FileHashes]));
       const runTask = async ({ plan, unit }: (typeof tasks)[number]) => {
-        const unitFiles = await runner.run({ slice: unitSlice(plan.slice, unit), unit });
+        const unitFiles = await (unit.kind === 'terraform' ? runners.terraform : runners.kubernetes).run({ slice: unitSlice(plan.slice, unit), unit });
         for (const file of unitFiles) {
           made(file.path, file.sha256);
           environmentFiles.get(plan)![file.path] = file.sha256;
@@ -144,11 +143,11 @@ export async function runPipeline(root: string, options: PipelineOptions): Promi
         });
         inFlight.add(done);
         done.then(() => inFlight.delete(done), () => inFlight.delete(done));
-        if (inFlight.size >= runner.concurrency) await Promise.race(inFlight);
+        if (inFlight.size >= runners.kubernetes.concurrency) await Promise.race(inFlight);
       }
       await Promise.all([wholeChain, ...inFlight]);
     } finally {
-      await runner.close();
+      await runners.close();
     }
   };
 
@@ -156,7 +155,7 @@ export async function runPipeline(root: string, options: PipelineOptions): Promi
     if (options.check) await synthesize(undefined);
     else await writeGeneratedAtomically(root, synthesize);
   } finally {
-    await options.pool?.close();
+    await (await options.runners)?.close();
   }
 
   const expected = fromHashes(files);

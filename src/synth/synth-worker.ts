@@ -7,4 +7,4 @@ import { parentPort } from 'node:worker_threads';
 import { runUnit, type UnitReply, type UnitRequest } from './unit-task.ts';
 
 const port = parentPort!;
-port.on('message', (request: UnitRequest) => port.postMessage(runUnit(request) satisfies UnitReply));
+port.on('message', async (request: UnitRequest) => port.postMessage((await runUnit(request)) satisfies UnitReply));

@@ -20,12 +20,12 @@ export interface UnitRunner {
 }
 
 /** Units on this thread, one after another (small fleets, where starting workers costs more than it saves). */
-export async function inThreadRunner(): Promise<UnitRunner> {
+async function inThreadRunner(): Promise<UnitRunner> {
   const { runUnit } = await import('./unit-task.ts');
   return {
     concurrency: 1,
     async run(request) {
-      const reply = runUnit({ id: 0, ...request });
+      const reply = await runUnit({ id: 0, ...request });
       if ('error' in reply) throw new SynthesisError(reply.error);
       return reply.files;
     },
@@ -34,8 +34,9 @@ export async function inThreadRunner(): Promise<UnitRunner> {
 }
 
 function startWorker(): Worker {
-  if (PRECOMPILED_DIR !== undefined) return new Worker(pathToFileURL(path.join(PRECOMPILED_DIR, 'synth-worker.js')));
-  return new Worker(pathToFileURL(path.join(SOURCE_ROOT, 'synth/synth-worker-from-sources.mjs')));
+  const options = process.env.I17_OLD ? { resourceLimits: { maxOldGenerationSizeMb: Number(process.env.I17_OLD) } } : {};
+  if (PRECOMPILED_DIR !== undefined) return new Worker(pathToFileURL(path.join(PRECOMPILED_DIR, 'synth-worker.js')), options);
+  return new Worker(pathToFileURL(path.join(SOURCE_ROOT, 'synth/synth-worker-from-sources.mjs')), options);
 }
 
 interface Pending {
@@ -102,4 +103,27 @@ export function workerPool(size: number): UnitRunner {
       await Promise.all(workers.map((worker) => worker.terminate()));
     },
   };
+}
+
+/** Where each kind of unit runs: Terraform (cdktf) and the rest (cdk8s). */
+export interface UnitRunners {
+  readonly terraform: UnitRunner;
+  readonly kubernetes: UnitRunner;
+  close(): Promise<void>;
+}
+
+/**
+ * Runners for `threads` threads in all, this one included. Each library is
+ * loaded on as few threads as possible — a thread holds a library's code for
+ * good, about as much memory as a thousand deployments' objects — so
+ * Terraform gets one worker of its own and the Kubernetes units the others,
+ * or this thread when there is no other (two cores: cdk8s is loaded here
+ * anyway, for Argo CD). One thread: everything here.
+ */
+export async function startRunners(threads: number): Promise<UnitRunners> {
+  const here = await inThreadRunner();
+  if (threads <= 1) return { terraform: here, kubernetes: here, close: async () => {} };
+  const terraform = workerPool(1);
+  const kubernetes = threads >= 3 ? workerPool(threads - 2) : here;
+  return { terraform, kubernetes, close: async () => void (await Promise.all([terraform.close(), kubernetes.close()])) };
 }

@@ -18,10 +18,19 @@ export interface UnitRequest {
 
 export type UnitReply = { readonly id: number; readonly files: readonly HashedFile[] } | { readonly id: number; readonly error: string };
 
-/** Synthesizes a unit; a failure comes back as its message (a SynthesisError's, naming the step and environment). */
-export function runUnit({ id, slice, unit }: UnitRequest): UnitReply {
+/**
+ * Synthesizes a unit, importing only the library it needs (cdktf for
+ * Terraform, cdk8s for the rest), so a thread that makes only Terraform never
+ * loads cdk8s and the other way round; a failure comes back as its message
+ * (a SynthesisError's, naming the step and environment).
+ */
+export async function runUnit({ id, slice, unit }: UnitRequest): Promise<UnitReply> {
   try {
-    return { id, files: synthesizeUnit(slice, unit).map((file) => ({ ...file, sha256: sha256(file.content) })) };
+    const make =
+      unit.kind === 'terraform'
+        ? await import('./terraform/terraform-synthesizer.ts').then(({ terraformFile }) => () => [terraformFile(slice)])
+        : await import('./kubernetes-units.ts').then(({ kubernetesUnitFiles }) => () => kubernetesUnitFiles(slice, unit));
+    return { id, files: synthesizeUnit(slice, unit, make).map((file) => ({ ...file, sha256: sha256(file.content) })) };
   } catch (error) {
     return { id, error: error instanceof Error ? error.message : String(error) };
   }

@@ -6,11 +6,8 @@
  * template. `generated/argocd/` and `generated/platform/` are made from the
  * whole fleet and are not units (src/synth/argocd).
  */
-import { sliceDeployments, type EnvironmentSlice } from './environment-slice.ts';
-import { helmChart, helmTemplate } from './helm/helm-synthesizer.ts';
-import { botManifests, deploymentManifests, namespaceManifests } from './kubernetes/kubernetes-synthesizer.ts';
+import type { EnvironmentSlice } from './environment-slice.ts';
 import { SynthesisError, type OutputFile } from './synthesizer.ts';
-import { terraformFile } from './terraform/terraform-synthesizer.ts';
 
 export type SynthesisUnit =
   | { readonly environment: string; readonly kind: 'terraform' | 'namespace' | 'bot' | 'helm-chart' }
@@ -33,31 +30,14 @@ export function environmentUnits(slice: EnvironmentSlice): SynthesisUnit[] {
   ];
 }
 
-/** A Kubernetes file and its Helm template. */
-const withHelmTemplate = (environmentName: string, manifests: OutputFile): OutputFile[] => [manifests, helmTemplate(environmentName, manifests)];
-
-function filesOf(slice: EnvironmentSlice, unit: SynthesisUnit): OutputFile[] {
-  const name = slice.environment.name;
-  switch (unit.kind) {
-    case 'terraform':
-      return [terraformFile(slice)];
-    case 'namespace':
-      return withHelmTemplate(name, namespaceManifests(slice, sliceDeployments(slice)));
-    case 'bot': {
-      const bot = botManifests(slice);
-      return bot ? withHelmTemplate(name, bot) : [];
-    }
-    case 'helm-chart':
-      return helmChart(slice.environment);
-    case 'deployments':
-      return sliceDeployments(slice, new Set(unit.models)).flatMap((deployment) => withHelmTemplate(name, deploymentManifests(deployment)));
-  }
-}
-
-/** The files of one unit; a failure names the step and the environment. */
-export function synthesizeUnit(slice: EnvironmentSlice, unit: SynthesisUnit): OutputFile[] {
+/**
+ * The files of one unit, made by `make` (terraformFile for the Terraform
+ * unit, kubernetesUnitFiles for the others: callers import the library the
+ * unit needs, so a worker loads only that); a failure names the step and the environment.
+ */
+export function synthesizeUnit(slice: EnvironmentSlice, unit: SynthesisUnit, make: () => OutputFile[]): OutputFile[] {
   try {
-    return filesOf(slice, unit);
+    return make();
   } catch (error) {
     const step = unit.kind === 'terraform' ? 'terraform' : unit.kind === 'helm-chart' ? 'helm' : 'kubernetes';
     throw new SynthesisError(`the ${step} step failed for ${slice.environment.name}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });

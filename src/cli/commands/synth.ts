@@ -35,11 +35,11 @@ function checkEnvironment(option: string | undefined, environments: readonly str
   }
 }
 
-/** `LLMOPS_SYNTH_WORKERS`: worker threads for synthesis (0: all on the main thread); unset: one per core for a large fleet. */
-function workersFromEnvironment(environment: NodeJS.ProcessEnv = process.env): number | undefined {
-  const text = environment.LLMOPS_SYNTH_WORKERS;
+/** `LLMOPS_SYNTH_THREADS`: threads for synthesis, the main one included (1: no worker); unset: one per core for a large fleet. */
+function threadsFromEnvironment(environment: NodeJS.ProcessEnv = process.env): number | undefined {
+  const text = environment.LLMOPS_SYNTH_THREADS;
   if (text === undefined || text === '') return undefined;
-  if (!/^\d+$/.test(text)) throw new CliError(`LLMOPS_SYNTH_WORKERS: expected a whole number of worker threads, 0 for none (got ${JSON.stringify(text)})`, ExitCode.usage);
+  if (!/^[1-9]\d*$/.test(text)) throw new CliError(`LLMOPS_SYNTH_THREADS: expected a whole number of threads, at least 1 (got ${JSON.stringify(text)})`, ExitCode.usage);
   return Number(text);
 }
 
@@ -94,9 +94,9 @@ export async function synthCommand(options: SynthOptions, io: Io): Promise<void>
   // A --check with CODEOWNERS problems goes the long way, which names them with the fleet loaded.
   if (unchanged && !(options.check && unchanged.codeOwners.length > 0)) return answerUnchanged(options, io, unchanged);
 
-  const workers = workersFromEnvironment();
+  const threads = threadsFromEnvironment();
   const before = await cache?.inputsBeforeLoad(root);
-  const [{ loadedOrFail }, { ledgerProblems }, { codeOwnersProblems }, { runPipeline, PARALLEL_FROM_DEPLOYMENTS }, { SynthesisError }, { workerPool }] = await Promise.all([
+  const [{ loadedOrFail }, { ledgerProblems }, { codeOwnersProblems }, { runPipeline, PARALLEL_FROM_DEPLOYMENTS }, { SynthesisError }, { startRunners }] = await Promise.all([
     import('../fleet-or-fail.ts'),
     import('../../act/ledger-check.ts'),
     import('../../fleet/code-owners.ts'),
@@ -105,14 +105,14 @@ export async function synthCommand(options: SynthOptions, io: Io): Promise<void>
     import('../../synth/unit-runner.ts'),
   ]);
   // A large fleet: the workers load the synthesis libraries while this thread loads the fleet.
-  const pool = workers !== 0 && (await deploymentsAtMost(root)) >= PARALLEL_FROM_DEPLOYMENTS ? workerPool(workers ?? availableParallelism()) : undefined;
+  const runners = threads !== 1 && (await deploymentsAtMost(root)) >= PARALLEL_FROM_DEPLOYMENTS ? startRunners(threads ?? availableParallelism()) : undefined;
   let loaded;
   try {
     // --check also reads the bot's ledger, which CI would otherwise carry broken.
     loaded = await loadedOrFail(root, io, false, options.check ? ledgerProblems : undefined);
     checkEnvironment(options.env, loaded.fleet.environments.map((environment) => environment.name));
   } catch (error) {
-    await pool?.close();
+    await (await runners)?.close();
     throw error;
   }
   const { fleet, inputs } = loaded;
@@ -120,7 +120,7 @@ export async function synthCommand(options: SynthOptions, io: Io): Promise<void>
 
   let result;
   try {
-    result = await runPipeline(fleet.root, { fleet, scope: options.env, check: options.check === true, cache, workers, pool });
+    result = await runPipeline(fleet.root, { fleet, scope: options.env, check: options.check === true, cache, threads, runners });
   } catch (error) {
     if (error instanceof SynthesisError) throw new CliError(`${error.message}\ngenerated/ was not changed.`, ExitCode.failure);
     return busy(error);
