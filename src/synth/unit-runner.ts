@@ -34,9 +34,8 @@ async function inThreadRunner(): Promise<UnitRunner> {
 }
 
 function startWorker(): Worker {
-  const options = process.env.I17_OLD ? { resourceLimits: { maxOldGenerationSizeMb: Number(process.env.I17_OLD) } } : {};
-  if (PRECOMPILED_DIR !== undefined) return new Worker(pathToFileURL(path.join(PRECOMPILED_DIR, 'synth-worker.js')), options);
-  return new Worker(pathToFileURL(path.join(SOURCE_ROOT, 'synth/synth-worker-from-sources.mjs')), options);
+  if (PRECOMPILED_DIR !== undefined) return new Worker(pathToFileURL(path.join(PRECOMPILED_DIR, 'synth-worker.js')));
+  return new Worker(pathToFileURL(path.join(SOURCE_ROOT, 'synth/synth-worker-from-sources.mjs')));
 }
 
 interface Pending {
