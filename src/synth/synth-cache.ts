@@ -57,10 +57,18 @@ async function filesUnder(dir: string): Promise<string[]> {
     .sort();
 }
 
+/** Files read at once while hashing: a few thousand generated files must not all sit in memory together. */
+const FILES_READ_AT_ONCE = 32;
+
 /** Hashes of the given files under `dir`; `missing` for a file that is not there. */
 async function hashFiles(dir: string, files: readonly string[]): Promise<FileHashes> {
-  const hashes = await Promise.all(files.map((file) => readFile(path.join(dir, ...file.split('/'))).then(sha256, () => 'missing')));
-  return Object.fromEntries(files.map((file, index) => [file, hashes[index]!]));
+  const hashes: FileHashes = {};
+  for (let start = 0; start < files.length; start += FILES_READ_AT_ONCE) {
+    const batch = files.slice(start, start + FILES_READ_AT_ONCE);
+    const results = await Promise.all(batch.map((file) => readFile(path.join(dir, ...file.split('/'))).then(sha256, () => 'missing')));
+    batch.forEach((file, index) => (hashes[file] = results[index]!));
+  }
+  return hashes;
 }
 
 /** Hashes of every file of `<root>/generated/` that synth owns (not the bot's ledger). */
