@@ -14,7 +14,7 @@ import { sha256, type FileHashes } from './content-hash.ts';
 import { environmentSlice, type EnvironmentSlice } from './environment-slice.ts';
 import { environmentOnDisk, hashGenerated, type SynthCache } from './synth-cache.ts';
 import { SynthesisError } from './synthesizer.ts';
-import { startRunners, type UnitRunners } from './unit-runner.ts';
+import { startRunners, type UnitRunner, type UnitRunners } from './unit-runner.ts';
 import { environmentUnits, type SynthesisUnit } from './units.ts';
 import { diffTrees, recoverGenerated, writeGeneratedAtomically, type GeneratedSink, type TreeDiff } from './write.ts';
 
@@ -113,8 +113,8 @@ export async function runPipeline(root: string, options: PipelineOptions): Promi
       const tasks = toSynthesize.flatMap((plan) => environmentUnits(plan.slice).map((unit) => ({ plan, unit })));
       const remaining = new Map(toSynthesize.map((plan) => [plan, tasks.filter((task) => task.plan === plan).length]));
       const environmentFiles = new Map(toSynthesize.map((plan) => [plan, {} as FileHashes]));
-      const runTask = async ({ plan, unit }: (typeof tasks)[number]) => {
-        const unitFiles = await (unit.kind === 'terraform' ? runners.terraform : runners.kubernetes).run({ slice: unitSlice(plan.slice, unit), unit });
+      const runTask = async (runner: UnitRunner, { plan, unit }: (typeof tasks)[number]) => {
+        const unitFiles = await runner.run({ slice: unitSlice(plan.slice, unit), unit });
         for (const file of unitFiles) {
           made(file.path, file.sha256);
           environmentFiles.get(plan)![file.path] = file.sha256;
@@ -123,29 +123,22 @@ export async function runPipeline(root: string, options: PipelineOptions): Promi
         remaining.set(plan, remaining.get(plan)! - 1);
         if (remaining.get(plan) === 0 && plan.key !== undefined) await cache?.recordEnvironment(plan.key, environmentFiles.get(plan)!).catch(() => undefined);
       };
-      // Units of a whole environment (its Terraform, its namespace) hold the most memory: one at a time, beside the others.
-      const whole = (task: (typeof tasks)[number]) => task.unit.kind === 'terraform' || task.unit.kind === 'namespace';
-      let failed = false;
-      const wholeChain = (async () => {
-        for (const task of tasks.filter(whole)) if (!failed) await runTask(task);
-      })().catch((error: unknown) => {
-        failed = true;
-        throw error;
-      });
-      wholeChain.catch(() => undefined); // awaited below; handled here too when a unit of the rest fails first
-      // The rest with as many in flight as there are workers: a unit's files are written before the next is sent (bounded memory).
-      const inFlight = new Set<Promise<void>>();
-      for (const task of tasks.filter((candidate) => !whole(candidate))) {
-        if (failed) break;
-        const done = runTask(task).catch((error: unknown) => {
-          failed = true;
-          throw error;
-        });
-        inFlight.add(done);
-        done.then(() => inFlight.delete(done), () => inFlight.delete(done));
-        if (inFlight.size >= runners.kubernetes.concurrency) await Promise.race(inFlight);
-      }
-      await Promise.all([wholeChain, ...inFlight]);
+      // Each thread takes one unit at a time and writes its files before the next: memory holds a few units, whatever the fleet.
+      const queue = tasks.filter((task) => task.unit.kind !== 'terraform');
+      let failure: { readonly error: unknown } | undefined;
+      const consume = async (runner: UnitRunner) => {
+        while (failure === undefined && queue.length > 0) await runTask(runner, queue.shift()!);
+      };
+      const guarded = (work: () => Promise<void>) => work().catch((error: unknown) => void (failure ??= { error }));
+      await Promise.all([
+        // Terraform, one environment at a time (the largest units), then the rest with the others, when any is left.
+        guarded(async () => {
+          for (const task of tasks.filter((candidate) => candidate.unit.kind === 'terraform')) if (failure === undefined) await runTask(runners.terraform, task);
+          if (runners.terraform !== runners.kubernetes) await consume(runners.terraform);
+        }),
+        ...Array.from({ length: runners.kubernetes.concurrency }, () => guarded(() => consume(runners.kubernetes))),
+      ]);
+      if (failure !== undefined) throw failure.error;
     } finally {
       await runners.close();
     }
