@@ -20,10 +20,11 @@ export const libraryYaml = (document: unknown) => stringify(document, OPTIONS);
 
 /**
  * Strings the library certainly writes plain, as they are: a letter first,
- * then letters, digits and `-_./`, with single inner spaces; not one of the
- * core schema's words for true, false and null.
+ * then letters, digits and `-_./`, a colon not followed by a space nor last
+ * (images, URLs), single inner spaces; not one of the core schema's words
+ * for true, false and null.
  */
-const CERTAINLY_PLAIN = /^[A-Za-z][A-Za-z0-9_./-]*(?: [A-Za-z0-9_./-]+)*$/;
+const CERTAINLY_PLAIN = /^[A-Za-z](?:[A-Za-z0-9_./-]|:(?=[^ ]))*(?: (?:[A-Za-z0-9_./-]|:(?=[^ ]))+)*$/;
 const RESERVED = new Set(['true', 'True', 'TRUE', 'false', 'False', 'FALSE', 'null', 'Null', 'NULL']);
 
 /** The library's single-line representation of scalars, by value. */
@@ -46,7 +47,7 @@ function scalar(value: string | number | boolean | null): string {
 }
 
 function key(name: string): string {
-  if (CERTAINLY_PLAIN.test(name) && !RESERVED.has(name) && !name.includes(' ')) return name;
+  if (CERTAINLY_PLAIN.test(name) && !RESERVED.has(name) && !name.includes(' ') && !name.includes(':')) return name;
   throw new NotFast();
 }
 
