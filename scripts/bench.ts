@@ -170,7 +170,7 @@ async function main(): Promise<void> {
   if (process.argv.includes('--reference-only')) return replaceSection(REFERENCE_HEADING, referenceSection());
   if (process.argv.includes('--loop-only')) return replaceSection(LOOP_HEADING, await loopSection());
   if (process.argv.includes('--capacity-only')) return replaceSection(CAPACITY_HEADING, await capacitySection(), LOOP_HEADING);
-  if (process.argv.includes('--cli-only')) return replaceSection(CLI_HEADING, await cliSection(), '## llmops validate and llmops synth');
+  if (process.argv.includes('--cli-only')) return replaceSection(CLI_HEADING, await cliSection(), (await committedSection(PROFILE_HEADING)) ? PROFILE_HEADING : '## llmops validate and llmops synth');
   const cli = await cliSection();
   const profile = await committedSection(PROFILE_HEADING);
   const example = await copyFixtureFleet();

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -57,6 +57,21 @@ describe('synth cache', () => {
     expect(synth.exitCode).toBe(0);
     expect(synth.stdout).toContain('(0 changed, 0 added, 0 removed: already up to date)');
     expect(await generated(root)).toEqual(before);
+  });
+
+  it('still reports a ledger line that was damaged before the synth the --check answers from', async () => {
+    // Arrange: a synth (which does not read the ledger) records the fleet with the damaged line.
+    const ledger = 'generated/optimizer/ledger/production/qwen2-5-7b-instruct.jsonl';
+    await mkdir(path.dirname(path.join(root, ledger)), { recursive: true });
+    await writeFile(path.join(root, ledger), '{"kind":"decision","at":"2026-01-01T00:00:00.000Z","deploy\n');
+    expect((await runCli(['synth', '--root', root])).exitCode).toBe(0);
+
+    // Act
+    const check = await runCli(['synth', '--check', '--root', root]);
+
+    // Assert
+    expect(check.exitCode).toBe(1);
+    expect(check.stderr).toContain(`${ledger}:1: expected one JSON object per line`);
   });
 
   it('loads the fleet again when a declaration changed (the refused limit now shows)', async () => {

@@ -39,14 +39,14 @@ interface FleetRecord {
   readonly listed: readonly string[];
   /** Every file of generated/ outside the bot's ledger, relative to generated/. */
   readonly files: FileHashes;
-  /** What `synth --check` says about CODEOWNERS for this fleet and tree. */
-  readonly codeOwners: readonly string[];
+  /** What `synth --check` says beside the files: CODEOWNERS and the bot's ledger (nothing when all is well). */
+  readonly checkProblems: readonly string[];
   /** The fleet's environments, by name. */
   readonly environments: readonly string[];
 }
 
 /** What the cache answers when nothing changed. */
-export type UnchangedFleet = Pick<FleetRecord, 'files' | 'codeOwners' | 'environments'>;
+export type UnchangedFleet = Pick<FleetRecord, 'files' | 'checkProblems' | 'environments'>;
 
 /** Every file under `dir` (relative POSIX paths, sorted), or none when it is missing. */
 async function filesUnder(dir: string): Promise<string[]> {
@@ -104,8 +104,8 @@ async function writeWhole(file: string, text: string): Promise<void> {
   await rename(partial, file);
 }
 
-/** Per-environment records kept; the oldest beyond this are removed. */
-const KEPT_ENVIRONMENT_RECORDS = 500;
+/** Records of each kind kept (per environment, per fleet root); the oldest beyond this are removed. */
+const KEPT_RECORDS = 500;
 
 export class SynthCache {
   private constructor(
@@ -176,13 +176,16 @@ export class SynthCache {
     await writeWhole(path.join(this.dir, `environment-${key}.json`), JSON.stringify(files));
   }
 
-  /** Removes the oldest per-environment records beyond {@link KEPT_ENVIRONMENT_RECORDS}. */
+  /** Removes the oldest records of each kind beyond {@link KEPT_RECORDS} (test runs make a fleet root a test). */
   async prune(): Promise<void> {
-    const names = (await readdir(this.dir)).filter((name) => name.startsWith('environment-'));
-    if (names.length <= KEPT_ENVIRONMENT_RECORDS) return;
-    const dated = await Promise.all(names.map(async (name) => ({ name, mtimeMs: await stat(path.join(this.dir, name)).then((stats) => stats.mtimeMs, () => 0) })));
-    dated.sort((a, b) => b.mtimeMs - a.mtimeMs);
-    await Promise.all(dated.slice(KEPT_ENVIRONMENT_RECORDS).map(({ name }) => rm(path.join(this.dir, name), { force: true })));
+    const names = await readdir(this.dir);
+    for (const prefix of ['environment-', 'fleet-']) {
+      const records = names.filter((name) => name.startsWith(prefix));
+      if (records.length <= KEPT_RECORDS) continue;
+      const dated = await Promise.all(records.map(async (name) => ({ name, mtimeMs: await stat(path.join(this.dir, name)).then((stats) => stats.mtimeMs, () => 0) })));
+      dated.sort((a, b) => b.mtimeMs - a.mtimeMs);
+      await Promise.all(dated.slice(KEPT_RECORDS).map(({ name }) => rm(path.join(this.dir, name), { force: true })));
+    }
   }
 }
 

@@ -8,7 +8,7 @@
 import { readdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import { suggestion } from '../../declarations/issues.ts';
+import { formatIssue, suggestion } from '../../declarations/issues.ts';
 import type { FileHashes } from '../../synth/content-hash.ts';
 import { SynthCache, type UnchangedFleet } from '../../synth/synth-cache.ts';
 import { GeneratedBusyError, isClean, type TreeDiff } from '../../synth/write.ts';
@@ -83,7 +83,7 @@ function answerUnchanged(options: SynthOptions, io: Io, unchanged: UnchangedFlee
   const all = Object.keys(unchanged.files);
   const count = all.filter(inScope(options.env)).length;
   const clean: TreeDiff = { stale: [], missing: [], extra: [] };
-  if (options.check) reportCheck(options, io, count, clean, unchanged.codeOwners);
+  if (options.check) reportCheck(options, io, count, clean, unchanged.checkProblems);
   else reportWrite(options, io, all.length, count, clean);
 }
 
@@ -91,8 +91,8 @@ export async function synthCommand(options: SynthOptions, io: Io): Promise<void>
   const root = path.resolve(options.root);
   const cache = await SynthCache.open();
   const unchanged = await cache?.unchangedFleet(root);
-  // A --check with CODEOWNERS problems goes the long way, which names them with the fleet loaded.
-  if (unchanged && !(options.check && unchanged.codeOwners.length > 0)) return answerUnchanged(options, io, unchanged);
+  // A --check with problems beside the files goes the long way, which names them with the fleet loaded.
+  if (unchanged && !(options.check && unchanged.checkProblems.length > 0)) return answerUnchanged(options, io, unchanged);
 
   const threads = threadsFromEnvironment();
   const before = await cache?.inputsBeforeLoad(root);
@@ -130,7 +130,9 @@ export async function synthCommand(options: SynthOptions, io: Io): Promise<void>
   const codeOwners = await codeOwnersProblems(fleet, Object.keys(tree).sort());
   const upToDateAfter = !options.check || (isClean(result.diff) && options.env === undefined);
   if (cache && before && options.env === undefined && upToDateAfter) {
-    await cache.recordFleet(fleet.root, before, inputs, { files: result.onDiskAfter, codeOwners, environments }).catch(() => undefined);
+    // What a later --check answering from the record must still report: a damaged ledger line (a --check run failed on one before synthesis).
+    const ledger = options.check ? [] : (await ledgerProblems(fleet.root)).map(formatIssue);
+    await cache.recordFleet(fleet.root, before, inputs, { files: result.onDiskAfter, checkProblems: [...codeOwners, ...ledger], environments }).catch(() => undefined);
     await cache.prune().catch(() => undefined);
   }
   if (options.check) reportCheck(options, io, inScopeCount, result.diff, codeOwners);
