@@ -124,6 +124,7 @@ process, its worker threads included (the declarations' sandbox is a process of 
 ${cliTable(rows)}
 `;
   if (regressed.length > 0) {
+    console.error(section);
     console.error(`Benchmarks regressed against BENCHMARKS.md:\n${regressed.map((line) => `  ${line}`).join('\n')}`);
     if (!process.argv.includes('--accept-regression')) {
       console.error('BENCHMARKS.md was not changed; find the cause, or pass --accept-regression to record these figures.');
