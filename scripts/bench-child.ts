@@ -17,11 +17,19 @@ if (task === 'validate' || task === 'synth') {
 } else {
   const result = await loadFleet(root);
   if (!result.ok) throw new Error('fleet invalid');
-  const step =
-    task === 'kubernetes'
-      ? (await import('../src/synth/kubernetes/kubernetes-synthesizer.ts')).kubernetesSynthesizer
-      : (await import('../src/synth/terraform/terraform-synthesizer.ts')).terraformSynthesizer;
-  step.synthesize(result.fleet, new Map());
+  const { environmentSlice, sliceDeployments } = await import('../src/synth/environment-slice.ts');
+  const slices = result.fleet.environments.map((environment) => environmentSlice(result.fleet, environment.name));
+  if (task === 'kubernetes') {
+    const { botManifests, deploymentManifests, namespaceManifests } = await import('../src/synth/kubernetes/kubernetes-synthesizer.ts');
+    for (const slice of slices) {
+      namespaceManifests(slice, sliceDeployments(slice));
+      for (const deployment of sliceDeployments(slice)) deploymentManifests(deployment);
+      botManifests(slice);
+    }
+  } else {
+    const { terraformFile } = await import('../src/synth/terraform/terraform-synthesizer.ts');
+    for (const slice of slices) terraformFile(slice);
+  }
 }
 console.log(JSON.stringify({ elapsedMs: performance.now(), maxRssKiB: process.resourceUsage().maxRSS }));
 process.exitCode = exitCode;

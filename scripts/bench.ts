@@ -16,6 +16,7 @@ import { writeLargeFleet } from './large-fleet.ts';
 import { planFixture } from './bench-plan.ts';
 import { loopBenchmark, loopMarkdown } from './bench-loop.ts';
 import { referenceMarkdown } from './bench-reference.ts';
+import { CLI_HEADING, cliTable, committedRatios, measureCli, regressions, type CliRow } from './bench-cli.ts';
 import { readFile } from 'node:fs/promises';
 
 const run = promisify(execFile);
@@ -90,6 +91,49 @@ async function replaceSection(heading: string, section: string, before?: string)
   console.log(section);
 }
 
+/** The profile notes (written by hand from --cpu-prof runs, see the section): kept as they are by every run. */
+const PROFILE_HEADING = '## Where the CLI\'s time goes (issue 17)';
+
+/** A section of the committed BENCHMARKS.md as it stands (from its heading to the next `## `), or nothing. */
+async function committedSection(heading: string): Promise<string> {
+  const current = await readFile(path.join(REPO_ROOT, 'BENCHMARKS.md'), 'utf8').catch(() => '');
+  const at = current.indexOf(heading);
+  if (at < 0) return '';
+  const next = current.indexOf('\n## ', at + heading.length);
+  return `${current.slice(at, next < 0 ? undefined : next).trimEnd()}\n`;
+}
+
+/**
+ * The CLI section; exits non-zero, leaving BENCHMARKS.md as it is, when a ratio
+ * regressed by more than the tolerance against the committed one (unless
+ * `--accept-regression`).
+ */
+async function cliSection(): Promise<string> {
+  const committed = committedRatios(await readFile(path.join(REPO_ROOT, 'BENCHMARKS.md'), 'utf8').catch(() => ''));
+  const rows: CliRow[] = await measureCli(REPO_ROOT);
+  const regressed = regressions(rows, committed);
+  const section = `${CLI_HEADING}
+
+\`npm run bench\` (or \`npm run bench -- --cli-only\`): the real \`node bin/llmops.js\` (the precompiled build) as whole processes, from spawn to
+exit, each beside its baseline in the same rounds, after one warm-up round: median of 5 rounds for start-up, validate and the no-op
+synth (the example fleet: the frozen test fleet, 8 deployments; the no-op runs answer from a synth cache recorded by one synth before),
+of 3 for 100 × 3, one run for 1,000 × 3 (\`LLMOPS_CACHE=off\`: everything synthesized). Peak MiB: GNU time's maximum resident set of the
+process, its worker threads included (the declarations' sandbox is a process of its own, limited to 512 MiB). Ratio: ours ÷ baseline.
+\`npm run bench\` fails when a ratio grows by more than 25 % over the one committed here, and then keeps these figures.
+
+${cliTable(rows)}
+`;
+  if (regressed.length > 0) {
+    console.error(section);
+    console.error(`Benchmarks regressed against BENCHMARKS.md:\n${regressed.map((line) => `  ${line}`).join('\n')}`);
+    if (!process.argv.includes('--accept-regression')) {
+      console.error('BENCHMARKS.md was not changed; find the cause, or pass --accept-regression to record these figures.');
+      process.exit(1);
+    }
+  }
+  return section;
+}
+
 function referenceSection(): string {
   return `${REFERENCE_HEADING}
 
@@ -127,6 +171,9 @@ async function main(): Promise<void> {
   if (process.argv.includes('--reference-only')) return replaceSection(REFERENCE_HEADING, referenceSection());
   if (process.argv.includes('--loop-only')) return replaceSection(LOOP_HEADING, await loopSection());
   if (process.argv.includes('--capacity-only')) return replaceSection(CAPACITY_HEADING, await capacitySection(), LOOP_HEADING);
+  if (process.argv.includes('--cli-only')) return replaceSection(CLI_HEADING, await cliSection(), (await committedSection(PROFILE_HEADING)) ? PROFILE_HEADING : '## llmops validate and llmops synth');
+  const cli = await cliSection();
+  const profile = await committedSection(PROFILE_HEADING);
   const example = await copyFixtureFleet();
   const large = await writeLargeFleet(REPO_ROOT, 100);
   try {
@@ -169,6 +216,8 @@ Each figure is the median of ${REPETITIONS} runs, each in a fresh process (wall 
 tasks of one fleet run interleaved, so a ratio compares runs made side by side. Peak memory is the process's maximum resident set size.
 These are shared 2-core machines: compare ratios, not absolute seconds across runs.
 
+${cli}
+${profile}
 ## llmops validate and llmops synth (whole pipeline, writes generated/)
 
 | fleet | validate s | validate peak MiB | synth s | synth peak MiB |

@@ -1,14 +1,16 @@
 /** The `llmops` command line. */
 import { Command, CommanderError } from 'commander';
+import { compilerVersion } from '../runtime/compiler-id.ts';
 import { ExitCode } from './exit-codes.ts';
 import { CliError, processIo, type Io } from './io.ts';
 
 // Commands load on use, so `validate` does not pay for the cdk8s and cdktf libraries that `synth` needs.
 const ROOT_HELP = 'fleet root holding models/, prompts/, environments/, policies/';
 
-function program(io: Io): Command {
+function program(io: Io, version: string): Command {
   const root = new Command('llmops')
     .description('Compile typed LLM fleet declarations into Kubernetes, Helm, Terraform and Argo CD under generated/.')
+    .version(version, '-V, --version', 'print the version of llmops')
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err });
@@ -93,7 +95,7 @@ function program(io: Io): Command {
 /** Runs the CLI and returns its exit code; never throws. */
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
   try {
-    await program(io).parseAsync([...argv], { from: 'user' });
+    await program(io, await compilerVersion()).parseAsync([...argv], { from: 'user' });
     return ExitCode.ok;
   } catch (error) {
     if (error instanceof CommanderError) {

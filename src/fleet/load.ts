@@ -18,7 +18,12 @@ import { DECLARATION_KINDS, type DeclarationKind, type Fleet, type FleetDeployme
 import { DEFINE_FUNCTIONS } from './sandbox/protocol.ts';
 import { loadInSandbox, type FileOutcome, type SandboxLimits } from './sandbox/sandbox.ts';
 
-export type LoadResult = { ok: true; fleet: Fleet } | { ok: false; issues: DeclarationIssue[] };
+/**
+ * The fleet, with `inputs`: the repository files the declarations were
+ * compiled from (they and what they import, relative POSIX paths), which the
+ * synth cache hashes besides the declaration folders; or every problem found.
+ */
+export type LoadResult = { ok: true; fleet: Fleet; inputs: readonly string[] } | { ok: false; issues: DeclarationIssue[] };
 
 const SCHEMAS: Record<DeclarationKind, z.ZodType> = { models: Model, prompts: Prompt, environments: Environment, policies: Policy };
 
@@ -88,7 +93,7 @@ export async function loadFleet(fleetRoot: string, options: LoadOptions = {}): P
   const repository = await readRepositoryUrl(root);
   if (!repository.ok) issues.push(repository.issue);
   if (issues.length > 0 || !repository.ok) return { ok: false, issues };
-  return { ok: true, fleet: resolveFleet(root, repository.url, declarations) };
+  return { ok: true, fleet: resolveFleet(root, repository.url, declarations), inputs: sandboxed.inputs };
 }
 
 function byName<T extends { name: string }>(a: T, b: T): number {

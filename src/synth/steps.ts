@@ -1,14 +1,14 @@
+/** The whole `generated/` tree of a fleet, in memory, on this thread (the bot, `llmops diff` and the tests; `llmops synth` streams: pipeline.ts). */
 import type { Fleet } from '../fleet/fleet.ts';
-import { synthesizeFleet, type Synthesizer } from './synthesizer.ts';
-import { argocdSynthesizer } from './argocd/argocd-synthesizer.ts';
-import { helmSynthesizer } from './helm/helm-synthesizer.ts';
-import { kubernetesSynthesizer } from './kubernetes/kubernetes-synthesizer.ts';
-import { terraformSynthesizer } from './terraform/terraform-synthesizer.ts';
+import { argocdFiles } from './argocd/argocd-synthesizer.ts';
+import { environmentSlice } from './environment-slice.ts';
+import { treeOf } from './synthesizer.ts';
+import { kubernetesUnitFiles } from './kubernetes-units.ts';
+import { terraformFile } from './terraform/terraform-synthesizer.ts';
+import { environmentUnits, synthesizeUnit } from './units.ts';
 
-/** The synth steps, in order (Helm repackages what Kubernetes produced). */
-export const SYNTHESIZERS: readonly Synthesizer[] = [kubernetesSynthesizer, helmSynthesizer, terraformSynthesizer, argocdSynthesizer];
-
-/** The complete `generated/` tree of a fleet. */
+/** Every file of `generated/` (outside the bot's ledger), sorted by path. */
 export function synthesize(fleet: Fleet): Map<string, string> {
-  return synthesizeFleet(fleet, SYNTHESIZERS);
+  const slices = fleet.environments.map((environment) => environmentSlice(fleet, environment.name));
+  return treeOf([...slices.flatMap((slice) => environmentUnits(slice).flatMap((unit) => synthesizeUnit(slice, unit, () => (unit.kind === 'terraform' ? [terraformFile(slice)] : kubernetesUnitFiles(slice, unit))))), ...argocdFiles(fleet)]);
 }

@@ -4,7 +4,7 @@
  * half-written folder, and a writer killed at any moment leaves a complete old
  * or new tree that the next write puts back (with the bot's ledger).
  */
-import { cp, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 export const GENERATED_DIR = 'generated';
@@ -171,6 +171,13 @@ export async function recoverGenerated(root: string, options: Pick<WriteOptions,
   await withLock(root, options.lockWaitMs ?? 30_000, () => recover(root));
 }
 
+/** Where a write puts the files of the new tree, as they are made (paths relative to generated/). */
+export interface GeneratedSink {
+  write(file: string, content: string): Promise<void>;
+  /** Copies a file of the current generated/ into the new tree unchanged (a file synth did not need to remake). */
+  keep(file: string): Promise<void>;
+}
+
 /**
  * Replaces `<root>/generated` with `tree`. The new tree is written aside
  * (`.generated-building-<pid>`), with the preserved folders (the bot's ledger)
@@ -182,6 +189,21 @@ export async function recoverGenerated(root: string, options: Pick<WriteOptions,
  * generated/ that are not in `tree` disappear (their source is gone).
  */
 export async function writeTreeAtomically(root: string, tree: ReadonlyMap<string, string>, options: WriteOptions = {}): Promise<void> {
+  await writeGeneratedAtomically(
+    root,
+    async (sink) => {
+      for (const [file, content] of tree) await sink.write(file, content);
+    },
+    options,
+  );
+}
+
+/**
+ * {@link writeTreeAtomically} for a tree made while it is written: `fill`
+ * writes every file of the new tree into the sink, so no more than a file is
+ * held at a time. A `fill` that throws leaves generated/ as it was.
+ */
+export async function writeGeneratedAtomically(root: string, fill: (sink: GeneratedSink) => Promise<void>, options: WriteOptions = {}): Promise<void> {
   const stage = async (name: WriteStage) => options.onStage?.(name);
   await withLock(root, options.lockWaitMs ?? 30_000, async () => {
     await stage('locked');
@@ -191,14 +213,28 @@ export async function writeTreeAtomically(root: string, tree: ReadonlyMap<string
     const building = path.join(root, `${BUILDING_PREFIX}${process.pid}`);
     const ready = path.join(root, READY);
     const retired = path.join(root, RETIRED);
+    const folders = new Set<string>();
+    const placed = async (file: string) => {
+      const absolute = path.join(building, ...file.split('/'));
+      const folder = path.dirname(absolute);
+      if (!folders.has(folder)) {
+        await mkdir(folder, { recursive: true });
+        folders.add(folder);
+      }
+      return absolute;
+    };
     try {
       await mkdir(building, { recursive: true });
-      for (const [file, content] of tree) {
-        const absolute = path.join(building, ...file.split('/'));
-        await mkdir(path.dirname(absolute), { recursive: true });
-        await writeFile(absolute, content);
-        await stage('file-written');
-      }
+      await fill({
+        write: async (file, content) => {
+          await writeFile(await placed(file), content);
+          await stage('file-written');
+        },
+        keep: async (file) => {
+          await copyFile(path.join(target, ...file.split('/')), await placed(file));
+          await stage('file-written');
+        },
+      });
       for (const dir of PRESERVED_DIRS) {
         await cp(path.join(target, dir), path.join(building, dir), { recursive: true, errorOnExist: true, force: false }).catch((error: unknown) => {
           if (!missing(error)) throw error;

@@ -6,18 +6,23 @@
  * file and line of the import, and again in the child for dynamic imports.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, realpath, rename, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, realpath, rename, stat, writeFile } from 'node:fs/promises';
 import { isBuiltin } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { build, type BuildFailure, type BuildOptions, type Message, type Plugin } from 'esbuild';
+import { cacheDir } from '../../runtime/cache-dir.ts';
+import { PRECOMPILED_DIR, SOURCE_ROOT } from '../../runtime/precompiled.ts';
 import { ALLOWED_BUILTINS, importRefused, LANGUAGE_SPECIFIER, type SandboxModule } from './protocol.ts';
 
 const COMMON: BuildOptions = { bundle: true, format: 'esm', platform: 'node', target: 'node20', write: false, logLevel: 'silent', legalComments: 'none' };
 
-const CHILD_ENTRY = fileURLToPath(new URL('./child.ts', import.meta.url));
-const LANGUAGE_ENTRY = fileURLToPath(new URL('../../index.ts', import.meta.url));
+// From the sources, also in the precompiled build (whose chunks sit elsewhere): the language's URL names src/index.ts either way.
+const CHILD_ENTRY = path.join(SOURCE_ROOT, 'fleet/sandbox/child.ts');
+const LANGUAGE_ENTRY = path.join(SOURCE_ROOT, 'index.ts');
+
+/** The runtime's file in the precompiled build's folder (bin/build.js writes it with {@link writeSandboxRuntime}). */
+const PRECOMPILED_RUNTIME = 'sandbox-runtime.json';
 
 /** The child program and the declaration language. */
 export interface SandboxRuntime {
@@ -28,13 +33,16 @@ export interface SandboxRuntime {
 }
 
 /**
- * Compiled runtimes are kept between runs in a per-user folder of the temporary
- * directory (as tsx keeps its cache), keyed by the size and time of every
- * source file that went into them: a run skips the build while none changed.
- * The cache holds no secret, and a tampered one could only change what the
- * sandboxed child computes, which the loader validates anyway.
+ * Run from the sources, compiled runtimes are kept between runs in the
+ * compiler's cache folder (src/runtime/cache-dir.ts: this user's, refused when
+ * anyone else may write to it), keyed by the size and time of every source
+ * file that went into them: a run skips the build while none changed. The
+ * precompiled build ships its runtime instead.
  */
-const CACHE_FILE = path.join(tmpdir(), `llmops-gitops-${process.getuid?.() ?? 'user'}`, `sandbox-${createHash('sha256').update(CHILD_ENTRY).digest('hex').slice(0, 16)}.json`);
+const cacheFile = () => {
+  const dir = cacheDir('sandbox');
+  return dir && path.join(dir, `runtime-${createHash('sha256').update(CHILD_ENTRY).digest('hex').slice(0, 16)}.json`);
+};
 
 interface CachedRuntime {
   /** Absolute source path → `size:mtime` when the runtime was built. */
@@ -44,38 +52,63 @@ interface CachedRuntime {
 
 const stamp = async (file: string) => stat(file).then((stats) => `${stats.size}:${stats.mtimeMs}`, () => 'missing');
 
-async function readCachedRuntime(): Promise<SandboxRuntime | undefined> {
+async function readCachedRuntime(file: string | undefined): Promise<SandboxRuntime | undefined> {
+  if (file === undefined) return undefined;
   try {
-    const cached = JSON.parse(await readFile(CACHE_FILE, 'utf8')) as CachedRuntime;
-    const stamps = await Promise.all(Object.entries(cached.inputs).map(async ([file, expected]) => (await stamp(file)) === expected));
+    const cached = JSON.parse(await readFile(file, 'utf8')) as CachedRuntime;
+    const stamps = await Promise.all(Object.entries(cached.inputs).map(async ([input, expected]) => (await stamp(input)) === expected));
     return stamps.every(Boolean) ? cached.runtime : undefined;
   } catch {
     return undefined;
   }
 }
 
-async function buildRuntime(): Promise<SandboxRuntime> {
+/** Writes `text` to `file` through a temporary file, so that a reader never sees half of it. */
+async function writeWhole(file: string, text: string): Promise<void> {
+  const partial = `${file}.${process.pid}`;
+  await writeFile(partial, text, { mode: 0o600 });
+  await rename(partial, file);
+}
+
+async function buildRuntime(): Promise<CachedRuntime> {
   const compile = (entry: string) => build({ ...COMMON, entryPoints: [entry], metafile: true, absWorkingDir: path.dirname(LANGUAGE_ENTRY) });
   const [child, language] = await Promise.all([compile(CHILD_ENTRY), compile(LANGUAGE_ENTRY)]);
   const runtime: SandboxRuntime = { child: child.outputFiles![0]!.text, language: { url: pathToFileURL(LANGUAGE_ENTRY).href, source: language.outputFiles![0]!.text } };
   const files = [...Object.keys(child.metafile!.inputs), ...Object.keys(language.metafile!.inputs)].map((file) => path.resolve(path.dirname(LANGUAGE_ENTRY), file));
   const inputs = Object.fromEntries(await Promise.all(files.map(async (file) => [file, await stamp(file)] as const)));
+  return { inputs, runtime };
+}
+
+async function cachedOrBuiltRuntime(): Promise<SandboxRuntime> {
+  const file = cacheFile();
+  const cached = await readCachedRuntime(file);
+  if (cached) return cached;
+  const built = await buildRuntime();
   // Best effort: a cache that cannot be written only costs the next run a build.
-  await mkdir(path.dirname(CACHE_FILE), { recursive: true, mode: 0o700 })
-    .then(async () => {
-      const partial = `${CACHE_FILE}.${process.pid}`;
-      await writeFile(partial, JSON.stringify({ inputs, runtime } satisfies CachedRuntime), { mode: 0o600 });
-      await rename(partial, CACHE_FILE);
-    })
-    .catch(() => undefined);
-  return runtime;
+  if (file !== undefined) await writeWhole(file, JSON.stringify(built)).catch(() => undefined);
+  return built.runtime;
+}
+
+/**
+ * Builds the runtime into a precompiled build's folder (bin/build.js calls it)
+ * and returns the source files that went into it, for the build's freshness check.
+ */
+export async function writeSandboxRuntime(dir: string): Promise<string[]> {
+  const { inputs, runtime } = await buildRuntime();
+  await writeWhole(path.join(dir, PRECOMPILED_RUNTIME), JSON.stringify(runtime));
+  return Object.keys(inputs);
+}
+
+async function precompiledRuntime(): Promise<SandboxRuntime | undefined> {
+  if (PRECOMPILED_DIR === undefined) return undefined;
+  return readFile(path.join(PRECOMPILED_DIR, PRECOMPILED_RUNTIME), 'utf8').then((text) => JSON.parse(text) as SandboxRuntime, () => undefined);
 }
 
 let runtime: Promise<SandboxRuntime> | undefined;
 
-/** The child program and the declaration language: from the cache while their sources are unchanged, else built. */
+/** The child program and the declaration language: the precompiled build's, else from the cache while their sources are unchanged, else built. */
 export function sandboxRuntime(): Promise<SandboxRuntime> {
-  runtime ??= readCachedRuntime().then((cached) => cached ?? buildRuntime());
+  runtime ??= precompiledRuntime().then((shipped) => shipped ?? cachedOrBuiltRuntime());
   return runtime;
 }
 
@@ -87,6 +120,8 @@ export interface CompiledDeclarations {
   readonly entries: ReadonlyMap<string, string>;
   /** Declaration files that did not compile, with the compiler's message (`file:line:column: text`). */
   readonly failures: ReadonlyMap<string, string>;
+  /** Every repository file the compiled declarations are made of (relative POSIX paths): the declarations and what they import. */
+  readonly inputs: readonly string[];
 }
 
 const isInside = (folder: string, file: string) => file === folder || file.startsWith(`${folder}${path.sep}`);
@@ -137,6 +172,7 @@ export async function compileDeclarations(root: string, files: readonly string[]
       entryNames: '[dir]/[name]',
       chunkNames: '.llmops-chunks/[name]-[hash]',
       splitting: true,
+      metafile: true,
       plugins: [importRule(realRoot)],
     });
 
@@ -163,5 +199,6 @@ export async function compileDeclarations(root: string, files: readonly string[]
     if (file !== undefined) entries.set(file, url);
     return { url, source: output.text };
   });
-  return { modules, entries, failures };
+  const inputs = Object.keys(result?.metafile?.inputs ?? {}).filter((file) => !file.includes(':')).map((file) => path.relative(realRoot, path.resolve(realRoot, file)).split(path.sep).join('/'));
+  return { modules, entries, failures, inputs: inputs.sort() };
 }

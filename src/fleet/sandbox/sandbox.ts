@@ -49,10 +49,10 @@ export async function loadInSandbox(
   files: readonly string[],
   folders: readonly string[],
   limits: SandboxLimits | DeclarationIssue = limitsFromEnvironment(),
-): Promise<{ outcomes: Map<string, FileOutcome>; issues: DeclarationIssue[] }> {
-  if ('message' in limits) return { outcomes: new Map(), issues: [limits] };
+): Promise<{ outcomes: Map<string, FileOutcome>; issues: DeclarationIssue[]; inputs: readonly string[] }> {
+  if ('message' in limits) return { outcomes: new Map(), issues: [limits], inputs: [] };
   const readable = await readableFolders(root, folders);
-  if (readable.issues.length > 0) return { outcomes: new Map(), issues: readable.issues };
+  if (readable.issues.length > 0) return { outcomes: new Map(), issues: readable.issues, inputs: [] };
 
   // The child's Node starts while esbuild compiles.
   const first = startChild(root, readable.folders, limits.memoryMiB);
@@ -73,5 +73,5 @@ export async function loadInSandbox(
     const outcome: FileOutcome = failure !== undefined ? { kind: 'issues', issues: [{ path: '', message: `could not be loaded: ${failure}` }] } : evaluated.get(file)!;
     outcomes.set(file, outcome.kind === 'issues' ? { kind: 'issues', issues: outcome.issues.map((issue) => ({ path: issue.path, message: relativeTo(roots, issue.message) })) } : outcome);
   }
-  return { outcomes, issues: [] };
+  return { outcomes, issues: [], inputs: compiled.inputs };
 }

@@ -4,8 +4,8 @@ import { argocdApplicationName, clusterApplicationName, platformApplicationName,
 import { GENERATED_DIR } from '../write.ts';
 import { kubernetesFolder } from '../kubernetes/kubernetes-synthesizer.ts';
 import { MANAGED_BY, syncWave } from '../kubernetes/labels.ts';
-import { yamlDocuments } from '../serialize.ts';
-import type { OutputFile, Synthesizer } from '../synthesizer.ts';
+import { yamlFile } from '../serialize.ts';
+import type { OutputFile } from '../synthesizer.ts';
 import { ADDON_CHARTS, clusterAddons, clusterGroups, PLATFORM_MANIFESTS_WAVE, platformManifests, type ClusterGroup } from './cluster-addons.ts';
 
 const ARGOCD_NAMESPACE = 'argocd';
@@ -261,24 +261,22 @@ function root(fleet: Fleet): object[] {
 }
 
 /**
- * Writes `generated/argocd/`: the root app and its project (root.yaml); under
- * apps/ the AppProjects and one app of apps per cluster; under clusters/<cluster>/
+ * `generated/argocd/`: the root app and its project (root.yaml); under apps/
+ * the AppProjects and one app of apps per cluster; under clusters/<cluster>/
  * that cluster's add-ons (platform.yaml) and one Application per environment.
- * And `generated/platform/<cluster>/`, the cluster-scoped objects the models need.
+ * And `generated/platform/<cluster>/`, the cluster-scoped objects the models
+ * need. Made from the whole fleet, on the main thread (no cdk8s).
  */
-export const argocdSynthesizer: Synthesizer = {
-  name: 'argocd',
-  synthesize(fleet: Fleet): OutputFile[] {
-    const groups = clusterGroups(fleet);
-    return [
-      { path: 'argocd/root.yaml', content: yamlDocuments(root(fleet)) },
-      { path: `${APPS_FOLDER}/project.yaml`, content: yamlDocuments(appProjects(fleet)) },
-      ...groups.flatMap((group) => [
-        { path: `${APPS_FOLDER}/cluster-${group.slug}.yaml`, content: yamlDocuments([clusterApplication(fleet, group)]) },
-        { path: `${clusterAppsFolder(group.slug)}/platform.yaml`, content: yamlDocuments(platformApplications(fleet, group)) },
-        ...group.environments.map((environment) => ({ path: `${clusterAppsFolder(group.slug)}/${environment.name}.yaml`, content: yamlDocuments([environmentApplication(fleet, environment)]) })),
-        { path: `${platformFolder(group.slug)}/platform.yaml`, content: yamlDocuments(platformManifests(fleet, group)) },
-      ]),
-    ];
-  },
-};
+export function argocdFiles(fleet: Fleet): OutputFile[] {
+  const groups = clusterGroups(fleet);
+  return [
+    yamlFile('argocd/root.yaml', root(fleet)),
+    yamlFile(`${APPS_FOLDER}/project.yaml`, appProjects(fleet)),
+    ...groups.flatMap((group) => [
+      yamlFile(`${APPS_FOLDER}/cluster-${group.slug}.yaml`, [clusterApplication(fleet, group)]),
+      yamlFile(`${clusterAppsFolder(group.slug)}/platform.yaml`, platformApplications(fleet, group)),
+      ...group.environments.map((environment) => yamlFile(`${clusterAppsFolder(group.slug)}/${environment.name}.yaml`, [environmentApplication(fleet, environment)])),
+      yamlFile(`${platformFolder(group.slug)}/platform.yaml`, platformManifests(fleet, group)),
+    ]),
+  ];
+}
