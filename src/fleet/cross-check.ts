@@ -196,6 +196,8 @@ function checkPolicy({ file, value: policy }: Loaded<Policy>, report: Report): v
       report(file, `canary.steps[${index}].weightPct`, `expected more than the previous step's ${steps[index - 1].weightPct} (got ${step.weightPct})`);
     }
   });
+  const { banDays, maxBanDays } = policy.neighbourhood;
+  if (maxBanDays < banDays) report(file, 'neighbourhood.maxBanDays', `expected at least neighbourhood.banDays (${banDays} days): the longest ban cannot be shorter than the first (got ${maxBanDays})`);
   if (policy.rollback.minQuality !== undefined && !policy.rollback.qualityMetric) {
     report(file, 'rollback.qualityMetric', 'required with rollback.minQuality: expected the Prometheus metric that carries quality (got nothing)');
   }

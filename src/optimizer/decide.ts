@@ -28,19 +28,9 @@ export interface DecisionInput {
   readonly lastChangeAt?: Date;
   /** Projected monthly spend of the whole environment at the observed replica counts, USD. */
   readonly environmentMonthlyUsd?: number;
-  /** Configurations rolled back within the policy's cooldown: never proposed again until it ends. */
-  readonly rejected?: readonly Configuration[];
-  /** Configurations a person declined (their neighbourhoods, src/optimizer/neighbourhood.ts): never proposed. */
+  /** Configurations banned (the neighbourhoods of reverted and declined ones, src/optimizer/bans.ts): never proposed. */
   readonly excluded?: (configuration: Configuration) => boolean;
 }
-
-const sameConfiguration = (a: Configuration, b: Configuration) =>
-  a.gpuType === b.gpuType &&
-  a.gpuCount === b.gpuCount &&
-  a.quantization === b.quantization &&
-  TUNED_KNOBS.every((knob) => a[knob.key] === b[knob.key]) &&
-  a.replicasMin === b.replicasMin &&
-  a.replicasMax === b.replicasMax;
 
 /** The configuration a deployment runs as declared. */
 export function currentConfiguration(deployment: FleetDeployment): Configuration {
@@ -182,7 +172,7 @@ export function decide(input: DecisionInput): Recommendation {
 
   const evaluated = candidateConfigurations(context)
     .map((configuration) => boundedConfiguration(current, configuration, policy.limits.maxReplicaChangePct))
-    .filter((configuration) => !input.rejected?.some((rejected) => sameConfiguration(rejected, configuration)) && !input.excluded?.(configuration))
+    .filter((configuration) => !input.excluded?.(configuration))
     .map((configuration) => evaluate(context, configuration, currentEvaluated));
   const pareto = paretoSet(evaluated);
   const acceptable = (candidate: Evaluated) => confidenceOf(candidate, orientation) >= thresholds.minConfidence && riskOf(candidate, deployment, orientation) <= thresholds.maxRisk;

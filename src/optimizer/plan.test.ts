@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Fleet } from '../fleet/fleet.ts';
+import type { Fleet, FleetDeployment } from '../fleet/fleet.ts';
 import { loadFleet } from '../fleet/load.ts';
 import { startPrometheus, type PrometheusServer } from '../prometheus/server.ts';
 import { readRunningDeployments } from '../simulator/manifests.ts';
@@ -8,6 +8,7 @@ import { Scenario } from '../simulator/scenario.ts';
 import { FleetSimulation } from '../simulator/simulation.ts';
 import { copyFixtureFleet, editFile, preparedFixture, removeFleet, runCli } from '../testing/fixture-fleet.ts';
 import { EXAMPLE_TRUTH, lastWednesdayAfternoon, simulateAndPlan } from '../testing/plan-harness.ts';
+import type { Configuration } from './predict.ts';
 import type { Recommendation } from './recommendation.ts';
 
 const END = lastWednesdayAfternoon();
@@ -75,10 +76,11 @@ describe('llmops plan on simulated traffic in the real Prometheus', () => {
     expect(recommendation.reason).toMatch(/^no change: only \d+ requests in the window \(200 needed/);
   });
 
-  it('never proposes a configuration rolled back within the cooldown', async () => {
+  it('never proposes a banned configuration', async () => {
     const first = find(recommendations, 'production/llama-3-1-8b-instruct').proposed!.configuration;
+    const banned = (deployment: FleetDeployment) => (deployment.id === 'production/llama-3-1-8b-instruct' ? (configuration: Configuration) => JSON.stringify(configuration) === JSON.stringify(first) : undefined);
 
-    const again = find(await simulateAndPlan(fleet, MIXED, END, { rejected: new Map([['production/llama-3-1-8b-instruct', [first]]]) }), 'production/llama-3-1-8b-instruct');
+    const again = find(await simulateAndPlan(fleet, MIXED, END, { excluded: banned }), 'production/llama-3-1-8b-instruct');
 
     expect(again.action).toBe('change');
     expect(again.proposed!.configuration).not.toEqual(first);

@@ -28,9 +28,7 @@ export interface PlanOptions {
   readonly now?: Date;
   /** Last change per deployment id (from the bot's ledger). */
   readonly lastChanges?: ReadonlyMap<string, Date>;
-  /** Configurations rolled back within the cooldown, per deployment id (from the bot's ledger). */
-  readonly rejected?: ReadonlyMap<string, readonly Configuration[]>;
-  /** Per deployment and what is observed of it now: the configurations it must not be proposed (declined neighbourhoods). */
+  /** Per deployment and what is observed of it now: the configurations it must not be proposed (banned neighbourhoods of reverted and declined ones). */
   readonly excluded?: (deployment: FleetDeployment, observation: Observation) => ((configuration: Configuration) => boolean) | undefined;
 }
 
@@ -58,7 +56,6 @@ export async function planFleet(fleet: Fleet, client: PrometheusClient, options:
       orientation: orient(observation, windowSeconds(window), windowSeconds(recent), deployment.environment.slos),
       now,
       lastChangeAt: options.lastChanges?.get(deployment.id),
-      rejected: options.rejected?.get(deployment.id),
       excluded: options.excluded?.(deployment, observation),
       environmentMonthlyUsd: monthly.get(deployment.environment.name),
     });
