@@ -12,6 +12,7 @@ import { runClosedLoop, type CycleRow, type HumanChange } from '../src/loop/clos
 import { describeCandidate, noBot, oracle, queueAutoscaler, staticPeak, type Candidate, type Measured } from '../src/loop/oracle.ts';
 import { readRunningDeployments } from '../src/simulator/manifests.ts';
 import { Scenario } from '../src/simulator/scenario.ts';
+import { DECISION_RULE_SCENARIOS } from '../src/simulator/scenarios/decision-rules.ts';
 import { editFile, preparedFixture } from '../src/testing/fixture-fleet.ts';
 import { lastWednesdayAfternoon } from '../src/testing/plan-harness.ts';
 
@@ -134,7 +135,7 @@ export const SCENARIOS: readonly BenchScenario[] = [
       prices: { 'g5.xlarge': { onDemandUsdPerHour: 1.006, spotUsdPerHour: 0.2 } },
       apply: (clone) => editFile(clone, 'environments/dev.ts', '  budget: { monthlyUsd: 3000 },', `  budget: { monthlyUsd: 3000 },\n  prices: { 'g5.xlarge': { onDemandUsdPerHour: 1.006, spotUsdPerHour: 0.2 } },`),
     },
-  },
+  },  ...DECISION_RULE_SCENARIOS,
 ];
 
 /** The bot's run, accounted as the yardsticks are. */

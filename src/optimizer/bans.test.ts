@@ -43,6 +43,9 @@ describe('a banned neighbourhood', () => {
       [{ maxNumSeqs: 32 }, true],
       [{ maxNumSeqs: 128 }, true],
       [{ maxNumSeqs: 16 }, false],
+      // Left out, max-num-batched-tokens runs at vLLM's 2048 on an L4: 4096 is one step from it.
+      [{ maxNumBatchedTokens: 4096 }, true],
+      [{ maxNumBatchedTokens: 8192 }, false],
       [{ replicasMin: 2, replicasMax: 3 }, true],
       [{ replicasMax: 4 }, false],
       [{ gpuCount: 2 }, true],

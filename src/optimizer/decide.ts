@@ -9,6 +9,7 @@ import { modelFacts } from '../performance/setup.ts';
 import { TUNED_KNOBS } from '../vllm/knobs.ts';
 import type { FleetDeployment } from '../fleet/fleet.ts';
 import { candidateConfigurations, evaluate, paretoSet, sizeReplicas, type SearchContext } from './candidates.ts';
+import { fitToPools, type ClusterRoom } from './fit.ts';
 import { guardrail } from './guardrails.ts';
 import type { Observation } from './observe.ts';
 import type { Orientation } from './orient.ts';
@@ -29,7 +30,8 @@ export interface DecisionInput {
   /** Projected monthly spend of the whole environment at the observed replica counts, USD. */
   readonly environmentMonthlyUsd?: number;
   /** Configurations banned (the neighbourhoods of reverted and declined ones, src/optimizer/bans.ts): never proposed. */
-  readonly excluded?: (configuration: Configuration) => boolean;
+  readonly excluded?: (configuration: Configuration) => boolean;  /** The node pools of the deployment's cluster and its environment's budget: proposals fit them or grow them (src/optimizer/fit.ts). */
+  readonly room?: ClusterRoom;
 }
 
 /** The configuration a deployment runs as declared. */
@@ -110,7 +112,7 @@ export function decide(input: DecisionInput): Recommendation {
   };
   const facts = modelFacts(model);
   const calibration = calibrate(facts, deployment.engineArgs, current, observation, demand, orientation.requestsInWindow);
-  const context: SearchContext = { deployment, facts, engineArgs: deployment.engineArgs, current, demand, calibration };
+  const context: SearchContext = { deployment, facts, engineArgs: deployment.engineArgs, current, demand, calibration, room: input.room };
   const currentEvaluated = evaluate(context, current);
   const base = {
     deploymentId: deployment.id,
@@ -130,7 +132,7 @@ export function decide(input: DecisionInput): Recommendation {
     action: 'change',
     rule,
     reason,
-    change: declarationChange(deployment, current, proposed.configuration),
+    change: { ...declarationChange(deployment, current, proposed.configuration), ...(proposed.poolChanges ? { nodePools: proposed.poolChanges.map((pool) => ({ index: pool.poolIndex, name: pool.poolName, maxNodes: pool.maxNodes })) } : {}) },
     proposed,
     confidence: confidenceOf(proposed, orientation),
     risk: riskOf(proposed, deployment, orientation),
@@ -164,6 +166,8 @@ export function decide(input: DecisionInput): Recommendation {
     const target: Configuration = { ...current, replicasMin: Math.max(current.replicasMin + 1, sized.replicasMin), replicasMax: Math.max(current.replicasMax, sized.replicasMax, current.replicasMin + 1) };
     const scaled = boundedConfiguration(current, { ...target, replicasMin: Math.min(target.replicasMin, policy.searchSpace.replicas.max), replicasMax: Math.min(target.replicasMax, policy.searchSpace.replicas.max) }, policy.limits.maxReplicaChangePct);
     if (scaled.replicasMin <= current.replicasMin) return none('safety-slo-breach', `SLO breached (${what}) but replicas are at the policy's maximum ${policy.searchSpace.replicas.max}: page a person`);
+    const noRoom = input.room && fitToPools(deployment, scaled, input.room).violation;
+    if (noRoom) return none('safety-slo-breach', `SLO breached (${what}) but ${scaled.replicasMin}–${scaled.replicasMax} replicas ${noRoom}: page a person`);
     const proposed = evaluate(context, scaled, currentEvaluated);
     const more = proposed.feasible ? '' : ` (a first step: the policy moves at most ${policy.limits.maxReplicaChangePct} % per change and the next run continues)`;
     return propose('safety-slo-breach', `SLO breached (${what}): scale out to ${scaled.replicasMin}–${scaled.replicasMax} replicas on the same hardware${more}`, proposed, []);

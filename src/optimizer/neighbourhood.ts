@@ -39,6 +39,9 @@ function gridSteps(name: string, a: number, b: number): number | undefined {
   return Math.abs(Math.log(a / b) / Math.log(ratio));
 }
 
+/** vLLM's value of a tuned knob left out on `gpuType`; undefined for other numbers. */
+const knobDefault = (name: string, gpuType: Configuration['gpuType']) => TUNED_KNOBS.find((knob) => knob.key === name)?.vllmDefault(gpuType);
+
 const near = (name: string, a: number, b: number, tolerance: NeighbourhoodTolerance) =>
   Math.abs(a - b) <= Math.max(tolerance.toleranceUnits, (tolerance.tolerancePct / 100) * Math.max(Math.abs(a), Math.abs(b))) ||
   (gridSteps(name, a, b) ?? Infinity) <= tolerance.toleranceUnits + 1e-9;
@@ -49,9 +52,9 @@ export function inNeighbourhood(centre: Configuration, candidate: Configuration,
   const theirs = new Map(knobs(candidate));
   const names = new Set([...knobs(centre).map(([name]) => name), ...theirs.keys()]);
   return [...names].every((name) => {
-    const a = (centre as unknown as Record<string, number | undefined>)[name];
-    const b = theirs.get(name);
-    // A knob left at vLLM's default on one side and set on the other is a different question.
+    // A tuned knob left out runs at vLLM's default for the GPU type: compare that value.
+    const a = (centre as unknown as Record<string, number | undefined>)[name] ?? knobDefault(name, centre.gpuType);
+    const b = theirs.get(name) ?? knobDefault(name, candidate.gpuType);
     return a === undefined || b === undefined ? a === b : near(name, a, b, tolerance);
   });
 }

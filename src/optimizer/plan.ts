@@ -3,6 +3,7 @@
  * fleet-wide queries, orient, and decide. Reads Prometheus; writes nothing.
  */
 import { HOURS_PER_MONTH } from '../catalogue/prices.ts';
+import { clusterPeers } from '../fleet/capacity.ts';
 import { estimateDeploymentCost } from '../fleet/cost.ts';
 import type { Fleet, FleetDeployment } from '../fleet/fleet.ts';
 import type { PrometheusClient } from '../prometheus/client.ts';
@@ -50,6 +51,7 @@ export async function planFleet(fleet: Fleet, client: PrometheusClient, options:
 
   return deployments.map((deployment) => {
     const observation = observations.get(targetKey({ namespace: deployment.environment.namespace, model: deployment.model.name }))!;
+    const own = (estimateDeploymentCost(deployment.environment, deployment.spec)?.usdPerHourPerReplica ?? 0) * (observation.replicas ?? deployment.spec.replicas.min) * HOURS_PER_MONTH;
     return decide({
       deployment,
       observation,
@@ -58,6 +60,7 @@ export async function planFleet(fleet: Fleet, client: PrometheusClient, options:
       lastChangeAt: options.lastChanges?.get(deployment.id),
       excluded: options.excluded?.(deployment, observation),
       environmentMonthlyUsd: monthly.get(deployment.environment.name),
+      room: { peers: clusterPeers(deployment.environment, fleet.environments), otherDeploymentsMonthlyUsd: (monthly.get(deployment.environment.name) ?? own) - own },
     });
   });
 }

@@ -1,0 +1,57 @@
+/**
+ * Closed-loop scenarios for the decision rules of issue 12 that a platform team
+ * meets and the steady examples do not: a cheaper GPU that truly breaks the
+ * SLOs (the bot must try it at most once per ban), a night's trough before the
+ * day's peak (too little history to shrink on), and a node pool too small for
+ * what the traffic needs (the proposal must fit or grow the pool). Run by
+ * scripts/bench-loop.ts with its other scenarios; the world's truth is hidden
+ * from the bot, which sees only Prometheus.
+ */
+import { editFile } from '../../testing/fixture-fleet.ts';
+
+const DEV = 'dev/llama-3-1-8b-instruct';
+const STAGING = 'staging/llama-3-1-8b-instruct';
+const STAGING_BLOCK = "replicas: { min: 1, max: 3 },\n      gpu: { type: 'nvidia-a100-80gb', count: 1 },\n      engineArgs: { 'max-num-seqs': 256 }";
+
+export const DECISION_RULE_SCENARIOS = [
+  {
+    name: 'a cheaper GPU that truly violates (L4 at 0.3x its datasheet)',
+    world: 'shape: L4 speed 0.3',
+    deploymentId: DEV,
+    cycles: 8,
+    traffic: { kind: 'steady', requestsPerSecond: 1 },
+    // By its datasheet the L4 holds a 300 ms inter-token SLO for an 8B at a third of the A10G's price difference; at
+    // 0.3x it never does, whatever its knobs or replica count. The A10G it would replace is as predicted.
+    gpus: { 'nvidia-l4': { speed: 0.3 } },
+    declared: { gpuType: 'nvidia-a10g', gpuCount: 1, maxNumSeqs: 64, minReplicas: 1, maxReplicas: 2 },
+    start: async (clone: string) => {
+      await editFile(clone, 'environments/dev.ts', "replicas: { min: 0, max: 2 },\n      gpu: { type: 'nvidia-l4', count: 1 },", "replicas: { min: 1, max: 2 },\n      gpu: { type: 'nvidia-a10g', count: 1 },");
+      await editFile(clone, 'environments/dev.ts', 'interTokenP95Ms: 150', 'interTokenP95Ms: 300');
+    },
+    convergedMinutes: 120,
+  },
+  {
+    name: 'a trough hour, then the day\'s peak (2 → 30 req/s over 5 hours)',
+    world: 'as predicted',
+    deploymentId: STAGING,
+    cycles: 7,
+    // One day compressed into the run's timeline from its trough: the first hour is the night.
+    traffic: { kind: 'diurnal', baseRequestsPerSecond: 2, peakRequestsPerSecond: 30, periodMinutes: 600, peakAtMinute: 300 },
+    declared: { gpuType: 'nvidia-a100-80gb', gpuCount: 1, maxNumSeqs: 256, minReplicas: 3, maxReplicas: 5 },
+    start: (clone: string) => editFile(clone, 'environments/staging.ts', STAGING_BLOCK, STAGING_BLOCK.replace('min: 1, max: 3', 'min: 3, max: 5')),
+    convergedMinutes: 120,
+  },
+  {
+    name: 'a node pool too small for the demand (A100 pool of 3 nodes, 30 req/s)',
+    world: 'as predicted',
+    deploymentId: STAGING,
+    cycles: 6,
+    traffic: { kind: 'steady', requestsPerSecond: 30 },
+    declared: { gpuType: 'nvidia-a100-80gb', gpuCount: 1, maxNumSeqs: 256, minReplicas: 1, maxReplicas: 2 },
+    start: async (clone: string) => {
+      await editFile(clone, 'environments/staging.ts', STAGING_BLOCK, STAGING_BLOCK.replace('min: 1, max: 3', 'min: 1, max: 2'));
+      await editFile(clone, 'environments/staging.ts', "capacity: 'spot', minNodes: 0, maxNodes: 8 }", "capacity: 'spot', minNodes: 0, maxNodes: 3 }");
+    },
+    convergedMinutes: 60,
+  },
+] as const;
