@@ -42,6 +42,8 @@ interface BenchScenario {
   readonly change?: HumanChange & { readonly prices: FleetDeployment['environment']['prices'] };
   /** Why the bot misses a target here, when it does (read from its decisions in the runs measured; shown only for a miss). */
   readonly whyMissed?: string;
+  /** Hours of the same traffic in Prometheus before the first run (a policy's seasonality, a day, is the history a shrink needs). Default: 24. */
+  readonly historyHours?: number;
 }
 
 const stagingStart = (min: number, max: number) => (clone: string) => editFile(clone, 'environments/staging.ts', STAGING_BLOCK, STAGING_BLOCK.replace('min: 1, max: 3', `min: ${min}, max: ${max}`));
@@ -197,12 +199,13 @@ async function runScenario(scenario: BenchScenario, log: (line: string) => void)
     deployments: { [scenario.deploymentId]: { traffic: scenario.traffic, promptTokens: { mean: scenario.promptTokens ?? 600 }, outputTokens: { mean: scenario.outputTokens ?? 150 } } },
     truth: { 'llama-3-1-8b-instruct': { ...LLAMA_8B, ...(scenario.gpus ? { gpus: scenario.gpus } : {}) } },
   };
+  const history = scenario.historyHours === 0 ? {} : { history: { hours: scenario.historyHours ?? 24 } };
   const rows = await runClosedLoop({
     deploymentId: scenario.deploymentId,
     cycles: scenario.cycles,
     cycleMinutes: CYCLE_MINUTES,
     start: new Date(lastWednesdayAfternoon().getTime() - minutes * 60_000),
-    scenario: input,
+    scenario: { ...input, ...history },
     changes: [{ beforeCycle: 1, description: 'starting point', apply: scenario.start }, ...(scenario.change ? [scenario.change] : [])],
     onCycle: (row) => log(`  cycle ${row.cycle}: ${row.configuration}, ${row.costPerHourUsd.toFixed(2)} USD/h, ${row.sloViolationMinutes} violation min, ${row.actions.join(', ') || '-'}\n    ${row.decision ?? 'no decision'}`),
   });

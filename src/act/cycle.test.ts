@@ -6,7 +6,7 @@ import { PrometheusClient } from '../prometheus/client.ts';
 import type { PrometheusServer } from '../prometheus/server.ts';
 import { createBotWorld, git, type BotWorld } from '../testing/bot-harness.ts';
 import { runCli } from '../testing/fixture-fleet.ts';
-import { lastWednesdayAfternoon, prometheusWithScenario } from '../testing/plan-harness.ts';
+import { DAY_OF_HISTORY, lastWednesdayAfternoon, prometheusWithScenario } from '../testing/plan-harness.ts';
 import { HANDS_OFF_MARKER, runCycle, type CycleOptions } from './cycle.ts';
 import { parseLedger } from './ledger.ts';
 import { OptimizerMetrics } from './metrics.ts';
@@ -22,6 +22,7 @@ const ID = 'production/llama-3-1-8b-instruct';
 const SCENARIO = {
   durationMinutes: 150,
   seed: 5,
+  history: DAY_OF_HISTORY,
   deployments: {
     [ID]: {
       traffic: { kind: 'steady', requestsPerSecond: 0.4 },

@@ -283,6 +283,7 @@ export function renderPullRequestBody(proposal: Proposal, context: BodyContext):
       `${recommendation.reason}.`,
       '',
       `Rule \`${recommendation.rule}\` of policy \`${recommendation.policy}\`; ${Math.round(recommendation.orientation.requestsInWindow)} requests observed in the window.${recommendation.orientation.notes.length > 0 ? ` Notes: ${recommendation.orientation.notes.join('; ')}.` : ''}`,
+      ...(recommendation.held ?? []).map((rule) => `\n- ${rule[0]!.toUpperCase()}${rule.slice(1)}.`),
       ...(context.excluded && context.excluded.length > 0 ? ['', '### Excluded', '', ...context.excluded.map((line) => `- ${line}`)] : []),
       '',
       ...declarationSection(context),

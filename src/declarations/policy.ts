@@ -193,6 +193,12 @@ export const Policy = z.strictObject({
       cooldownMinutes: wholeNumber('minutes', 0, 525_600).default(60),
     })
     .default({ maxOpenPullRequests: 3, maxPullRequestsPerHour: 2, maxReplicaChangePct: 50, cooldownMinutes: 60 }),
+  /**
+   * The period of the traffic, hours: minimum and maximum replicas shrink only on at least this much history in
+   * Prometheus, so that a quiet night is never taken for the day (src/optimizer/shrink.ts). Declare a shorter period
+   * where one has been observed (a load that repeats every few hours). Scale-out never waits for it. Default: 24.
+   */
+  seasonalityHours: wholeNumber('hours', 1, 8760).default(24),
   /** Minutes the bot watches a merged change before calling it good. Default: 30. */
   verificationWindowMinutes: wholeNumber('minutes', 1, 10_080).default(30),
   /** Windows in which the bot opens no pull requests (release freezes, peak season). Default: none. */

@@ -11,6 +11,7 @@ import type { FleetDeployment } from '../fleet/fleet.ts';
 import { candidateConfigurations, evaluate, paretoSet, sizeReplicas, type SearchContext } from './candidates.ts';
 import { fitToPools, type ClusterRoom } from './fit.ts';
 import { guardrail } from './guardrails.ts';
+import { replicaRules } from './shrink.ts';
 import type { Observation } from './observe.ts';
 import type { Orientation } from './orient.ts';
 import { defaultMaxNumSeqs } from '../vllm/defaults.ts';
@@ -126,9 +127,12 @@ export function decide(input: DecisionInput): Recommendation {
     calibration,
     canaryPlan: canaryPlan(deployment),
   };
-  const none = (rule: Rule, reason: string, pareto: readonly Evaluated[] = []): Recommendation => ({ ...base, action: 'none', rule, reason, pareto });
+  const replicas = replicaRules(deployment, observation, current);
+  const held = () => (replicas.held.length > 0 ? { held: replicas.held } : {});
+  const none = (rule: Rule, reason: string, pareto: readonly Evaluated[] = []): Recommendation => ({ ...base, ...held(), action: 'none', rule, reason, pareto });
   const propose = (rule: Rule, reason: string, proposed: Evaluated, pareto: readonly Evaluated[]): Recommendation => ({
     ...base,
+    ...held(),
     action: 'change',
     rule,
     reason,
@@ -175,7 +179,8 @@ export function decide(input: DecisionInput): Recommendation {
   if (errorSpike) return none('safety-error-spike', `error ratio ${(observation.errorRatio! * 100).toFixed(2)} % > ${slos.errorRateRatio * 100} % SLO without overload or a recent change: a configuration change would not fix it; alerting instead`);
 
   const evaluated = candidateConfigurations(context)
-    .map((configuration) => boundedConfiguration(current, configuration, policy.limits.maxReplicaChangePct))
+    .map((configuration) => replicas.apply(boundedConfiguration(current, configuration, policy.limits.maxReplicaChangePct)))
+    .filter((configuration, index, all) => all.findIndex((other) => JSON.stringify(other) === JSON.stringify(configuration)) === index)
     .filter((configuration) => !input.excluded?.(configuration))
     .map((configuration) => evaluate(context, configuration, currentEvaluated));
   const pareto = paretoSet(evaluated);

@@ -23,7 +23,7 @@ export interface ClusterRoom {
 }
 
 export interface PoolFit {
-  /** Pool maxima the proposal raises in the same pull request (the environment's own pools). */
+  /** Pool maxima the proposal raises in the same pull request (always the environment's own pool of the shape: a cluster's pools of one shape are shared). */
   readonly poolChanges: readonly PoolChange[];
   /** Why the configuration cannot be proposed, when it cannot. */
   readonly violation?: string;
@@ -46,8 +46,6 @@ export function fitToPools(deployment: FleetDeployment, configuration: Configura
     .filter((shape) => !shape.fits)
     .map((shape) => `${shape.demandGpus} GPUs on the ${shape.gpusPerNode} × ${shape.gpuType} nodes of ${shape.pools.map((pool) => `${pool.environment}/${pool.name}`).join(' + ')} (at most ${shape.maxGpus}; ${shape.demands.map((demand) => `${demand.model} (${demand.maxReplicas} + 1 surge) × ${demand.nodeGpusPerReplica}`).join(' + ')})`)
     .join('; ');
-  const foreign = verdict.poolChanges.find((change) => change.environment !== environment.name);
-  if (foreign) return { poolChanges: [], violation: `does not fit the node pools: needs ${needs}, and ${foreign.environment}/${foreign.poolName} is another environment's pool` };
   if (room.otherDeploymentsMonthlyUsd !== undefined) {
     const atMax = (estimateDeploymentCost(environment, spec)?.usdPerHourPerReplica ?? Infinity) * configuration.replicasMax * HOURS_PER_MONTH;
     const projected = room.otherDeploymentsMonthlyUsd + atMax;

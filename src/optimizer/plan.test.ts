@@ -7,7 +7,7 @@ import { simulateToOpenMetrics } from '../simulator/openmetrics.ts';
 import { Scenario } from '../simulator/scenario.ts';
 import { FleetSimulation } from '../simulator/simulation.ts';
 import { copyFixtureFleet, editFile, preparedFixture, removeFleet, runCli } from '../testing/fixture-fleet.ts';
-import { EXAMPLE_TRUTH, lastWednesdayAfternoon, simulateAndPlan } from '../testing/plan-harness.ts';
+import { DAY_OF_HISTORY, EXAMPLE_TRUTH, lastWednesdayAfternoon, simulateAndPlan } from '../testing/plan-harness.ts';
 import type { Configuration } from './predict.ts';
 import type { Recommendation } from './recommendation.ts';
 
@@ -22,6 +22,7 @@ const steady = (requestsPerSecond: number, promptTokens = 600, outputTokens = 10
 const MIXED = {
   durationMinutes: 70,
   seed: 11,
+  history: DAY_OF_HISTORY,
   deployments: {
     'production/llama-3-1-8b-instruct': steady(0.4),
     'production/qwen2-5-7b-instruct': steady(20, 400, 120),

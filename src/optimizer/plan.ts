@@ -21,8 +21,9 @@ export interface PlanOptions {
   /** Trailing part compared with the rest (drift, latency change). Default: 15m. */
   readonly recent?: Window;
   /**
-   * How far back the peak request rate looks, for sizing the minimum replicas. Default: 24h, so that a
-   * deployment is not shrunk in the night for a daily peak the autoscaler would then chase.
+   * How far back the peak request rate (and the history a shrink rests on) looks, for sizing the minimum replicas.
+   * Default: the longest `seasonalityHours` of the policies planned (24h by default), so that a deployment is not
+   * shrunk in the night for a daily peak the autoscaler would then chase.
    */
   readonly peakWindow?: Window;
   /** When to evaluate. Default: now. */
@@ -39,7 +40,8 @@ export async function planFleet(fleet: Fleet, client: PrometheusClient, options:
   const now = options.now ?? new Date();
   const deployments = fleet.deployments.filter((deployment) => options.environment === undefined || deployment.environment.name === options.environment);
   const targets = deployments.map((deployment) => ({ namespace: deployment.environment.namespace, model: deployment.model.name }));
-  const observations = await observeFleet(client, targets, { window, recent, time: Math.floor(now.getTime() / 1000), peakWindow: options.peakWindow ?? '24h' });
+  const seasonality = `${Math.max(1, ...deployments.map((deployment) => deployment.policy.seasonalityHours))}h`;
+  const observations = await observeFleet(client, targets, { window, recent, time: Math.floor(now.getTime() / 1000), peakWindow: options.peakWindow ?? seasonality });
 
   // Projected monthly spend per environment at the replica counts observed.
   const monthly = new Map<string, number>();

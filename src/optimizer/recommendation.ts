@@ -86,6 +86,8 @@ export interface Recommendation {
   readonly confidence?: number;
   /** 0–1: probability that the proposal breaches an SLO or its capacity, given its uncertainty. */
   readonly risk?: number;
+  /** Rules that held a shrink of the replicas back (src/optimizer/shrink.ts), in words; absent when none did. */
+  readonly held?: readonly string[];
   /** The Pareto-optimal feasible configurations (cost, p95 latency, quality cost). */
   readonly pareto: readonly Evaluated[];
   readonly canaryPlan: CanaryPlan;

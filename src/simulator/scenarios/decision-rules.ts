@@ -15,20 +15,23 @@ const STAGING_BLOCK = "replicas: { min: 1, max: 3 },\n      gpu: { type: 'nvidia
 
 export const DECISION_RULE_SCENARIOS = [
   {
-    name: 'a cheaper GPU that truly violates (L4 at 0.3x its datasheet)',
-    world: 'shape: L4 speed 0.3',
+    name: 'a cheaper GPU that truly violates (A10G spot at 0.20 USD/h, 0.3x its datasheet)',
+    world: 'shape: A10G speed 0.3',
     deploymentId: DEV,
     cycles: 8,
-    traffic: { kind: 'steady', requestsPerSecond: 1 },
-    // By its datasheet the L4 holds a 300 ms inter-token SLO for an 8B at a third of the A10G's price difference; at
-    // 0.3x it never does, whatever its knobs or replica count. The A10G it would replace is as predicted.
-    gpus: { 'nvidia-l4': { speed: 0.3 } },
-    declared: { gpuType: 'nvidia-a10g', gpuCount: 1, maxNumSeqs: 64, minReplicas: 1, maxReplicas: 2 },
-    start: async (clone: string) => {
-      await editFile(clone, 'environments/dev.ts', "replicas: { min: 0, max: 2 },\n      gpu: { type: 'nvidia-l4', count: 1 },", "replicas: { min: 1, max: 2 },\n      gpu: { type: 'nvidia-a10g', count: 1 },");
-      await editFile(clone, 'environments/dev.ts', 'interTokenP95Ms: 150', 'interTokenP95Ms: 300');
-    },
+    traffic: { kind: 'steady', requestsPerSecond: 1.5 },
+    // A negotiated A10G spot rate makes the A10G half the L4's price; by its datasheet it holds dev's SLOs, at 0.3x
+    // it never does, whatever its knobs, quantization or replica count. The L4 it would replace is as predicted.
+    gpus: { 'nvidia-a10g': { speed: 0.3 } },
+    declared: { gpuType: 'nvidia-l4', gpuCount: 1, maxNumSeqs: 64, minReplicas: 1, maxReplicas: 2 },
+    start: (clone: string) => editFile(clone, 'environments/dev.ts', 'replicas: { min: 0, max: 2 }', 'replicas: { min: 1, max: 2 }'),
     convergedMinutes: 120,
+    change: {
+      beforeCycle: 1,
+      description: 'Negotiated A10G spot rate',
+      prices: { 'g5.xlarge': { onDemandUsdPerHour: 1.006, spotUsdPerHour: 0.2 } },
+      apply: (clone: string) => editFile(clone, 'environments/dev.ts', '  budget: { monthlyUsd: 3000 },', `  budget: { monthlyUsd: 3000 },\n  prices: { 'g5.xlarge': { onDemandUsdPerHour: 1.006, spotUsdPerHour: 0.2 } },`),
+    },
   },
   {
     name: 'a trough hour, then the day\'s peak (2 → 30 req/s over 5 hours)',
@@ -38,6 +41,8 @@ export const DECISION_RULE_SCENARIOS = [
     // One day compressed into the run's timeline from its trough: the first hour is the night.
     traffic: { kind: 'diurnal', baseRequestsPerSecond: 2, peakRequestsPerSecond: 30, periodMinutes: 600, peakAtMinute: 300 },
     declared: { gpuType: 'nvidia-a100-80gb', gpuCount: 1, maxNumSeqs: 256, minReplicas: 3, maxReplicas: 5 },
+    // No history: the bot's first run sees one hour of the night.
+    historyHours: 0,
     start: (clone: string) => editFile(clone, 'environments/staging.ts', STAGING_BLOCK, STAGING_BLOCK.replace('min: 1, max: 3', 'min: 3, max: 5')),
     convergedMinutes: 120,
   },
