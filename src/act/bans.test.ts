@@ -64,6 +64,8 @@ describe('a reverted configuration', () => {
     standInNow = END;
     const revert = await cycle(END);
     expect(revert.outcomes[0]).toMatchObject({ kind: 'opened', proposal: 'revert' });
+    const revertBody = world.github.pulls.find((pull) => pull.number === revert.outcomes[0]!.pullRequest)!.body;
+    expect(revertBody).toContain(`The failed configuration and its neighbourhood are not proposed again until ${new Date(END.getTime() + 7 * DAY_MS).toISOString().slice(0, 16).replace('T', ' ')} UTC (ban 1 of this neighbourhood: 7 days; each repeat doubles it).`);
     await world.github.merge(revert.outcomes[0]!.pullRequest!);
 
     // Act: the cycles after the revert, a day and six days later (within the ban) and eight days later (after it).
