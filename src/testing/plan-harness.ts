@@ -55,6 +55,21 @@ export const IDLE_PRODUCTION_8B = {
   truth: { 'llama-3-1-8b-instruct': EXAMPLE_TRUTH['llama-3-1-8b-instruct'] },
 };
 
+/** Production's 8B idles on two L4s, after a day of it, for 95 minutes; then (after a change merges) its canary aborts and errors jump to 5 %. */
+export const FAILING_PRODUCTION_8B = {
+  durationMinutes: 150,
+  seed: 5,
+  history: DAY_OF_HISTORY,
+  deployments: {
+    'production/llama-3-1-8b-instruct': {
+      ...steady(0.4),
+      errorSpike: { fromMinute: 95, toMinute: 150, errorRatio: 0.05 },
+      rolloutDegradedFromMinute: 100,
+    },
+  },
+  truth: { 'llama-3-1-8b-instruct': EXAMPLE_TRUTH['llama-3-1-8b-instruct'] },
+};
+
 /**
  * Starts the real Prometheus with `scenario` (input form) simulated on a fleet's generated/, ending at `end`;
  * `otherExporters`: more OpenMetrics families (without `# EOF`), e.g. Argo CD's.
