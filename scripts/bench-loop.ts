@@ -12,6 +12,7 @@ import { runClosedLoop, type CycleRow, type HumanChange } from '../src/loop/clos
 import { describeCandidate, noBot, oracle, queueAutoscaler, staticPeak, type Candidate, type Measured } from '../src/loop/oracle.ts';
 import { readRunningDeployments } from '../src/simulator/manifests.ts';
 import { Scenario } from '../src/simulator/scenario.ts';
+import { DECISION_RULE_SCENARIOS } from '../src/simulator/scenarios/decision-rules.ts';
 import { editFile, preparedFixture } from '../src/testing/fixture-fleet.ts';
 import { lastWednesdayAfternoon } from '../src/testing/plan-harness.ts';
 
@@ -41,6 +42,8 @@ interface BenchScenario {
   readonly change?: HumanChange & { readonly prices: FleetDeployment['environment']['prices'] };
   /** Why the bot misses a target here, when it does (read from its decisions in the runs measured; shown only for a miss). */
   readonly whyMissed?: string;
+  /** Hours of the same traffic in Prometheus before the first run (a policy's seasonality, a day, is the history a shrink needs). Default: 24. */
+  readonly historyHours?: number;
 }
 
 const stagingStart = (min: number, max: number) => (clone: string) => editFile(clone, 'environments/staging.ts', STAGING_BLOCK, STAGING_BLOCK.replace('min: 1, max: 3', `min: ${min}, max: ${max}`));
@@ -134,7 +137,7 @@ export const SCENARIOS: readonly BenchScenario[] = [
       prices: { 'g5.xlarge': { onDemandUsdPerHour: 1.006, spotUsdPerHour: 0.2 } },
       apply: (clone) => editFile(clone, 'environments/dev.ts', '  budget: { monthlyUsd: 3000 },', `  budget: { monthlyUsd: 3000 },\n  prices: { 'g5.xlarge': { onDemandUsdPerHour: 1.006, spotUsdPerHour: 0.2 } },`),
     },
-  },
+  },  ...DECISION_RULE_SCENARIOS,
 ];
 
 /** The bot's run, accounted as the yardsticks are. */
@@ -196,12 +199,13 @@ async function runScenario(scenario: BenchScenario, log: (line: string) => void)
     deployments: { [scenario.deploymentId]: { traffic: scenario.traffic, promptTokens: { mean: scenario.promptTokens ?? 600 }, outputTokens: { mean: scenario.outputTokens ?? 150 } } },
     truth: { 'llama-3-1-8b-instruct': { ...LLAMA_8B, ...(scenario.gpus ? { gpus: scenario.gpus } : {}) } },
   };
+  const history = scenario.historyHours === 0 ? {} : { history: { hours: scenario.historyHours ?? 24 } };
   const rows = await runClosedLoop({
     deploymentId: scenario.deploymentId,
     cycles: scenario.cycles,
     cycleMinutes: CYCLE_MINUTES,
     start: new Date(lastWednesdayAfternoon().getTime() - minutes * 60_000),
-    scenario: input,
+    scenario: { ...input, ...history },
     changes: [{ beforeCycle: 1, description: 'starting point', apply: scenario.start }, ...(scenario.change ? [scenario.change] : [])],
     onCycle: (row) => log(`  cycle ${row.cycle}: ${row.configuration}, ${row.costPerHourUsd.toFixed(2)} USD/h, ${row.sloViolationMinutes} violation min, ${row.actions.join(', ') || '-'}\n    ${row.decision ?? 'no decision'}`),
   });

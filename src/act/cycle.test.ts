@@ -6,7 +6,7 @@ import { PrometheusClient } from '../prometheus/client.ts';
 import type { PrometheusServer } from '../prometheus/server.ts';
 import { createBotWorld, git, type BotWorld } from '../testing/bot-harness.ts';
 import { runCli } from '../testing/fixture-fleet.ts';
-import { lastWednesdayAfternoon, prometheusWithScenario } from '../testing/plan-harness.ts';
+import { FAILING_PRODUCTION_8B, lastWednesdayAfternoon, prometheusWithScenario } from '../testing/plan-harness.ts';
 import { HANDS_OFF_MARKER, runCycle, type CycleOptions } from './cycle.ts';
 import { parseLedger } from './ledger.ts';
 import { OptimizerMetrics } from './metrics.ts';
@@ -18,28 +18,13 @@ const PROPOSE_AT = new Date(END.getTime() - 60 * 60_000);
 const BRANCH = 'llmops/production/llama-3-1-8b-instruct';
 const ID = 'production/llama-3-1-8b-instruct';
 
-/** Production's 8B idles on two L4s for 95 minutes; then (after the change merges) its canary aborts and errors jump to 5 %. */
-const SCENARIO = {
-  durationMinutes: 150,
-  seed: 5,
-  deployments: {
-    [ID]: {
-      traffic: { kind: 'steady', requestsPerSecond: 0.4 },
-      promptTokens: { mean: 600 },
-      outputTokens: { mean: 100 },
-      errorSpike: { fromMinute: 95, toMinute: 150, errorRatio: 0.05 },
-      rolloutDegradedFromMinute: 100,
-    },
-  },
-  truth: { 'llama-3-1-8b-instruct': { parametersBillions: 8.03, kvBytesPerToken: 131072 } },
-};
 
 let prometheus: PrometheusServer;
 let world: BotWorld;
 let standInNow = PROPOSE_AT;
 
 beforeAll(async () => {
-  prometheus = await prometheusWithScenario(SCENARIO, END);
+  prometheus = await prometheusWithScenario(FAILING_PRODUCTION_8B, END);
 }, 120_000);
 afterAll(async () => prometheus?.stop());
 beforeEach(async () => {

@@ -20,6 +20,7 @@ import { CODE_OWNERS_LOCATIONS } from '../fleet/code-owners.ts';
 import type { Fleet, FleetDeployment } from '../fleet/fleet.ts';
 import { loadFleet } from '../fleet/load.ts';
 import { argocdApplicationName } from '../fleet/naming.ts';
+import { currentConfiguration } from '../optimizer/decide.ts';
 import { windowSeconds } from '../optimizer/observe.ts';
 import type { Configuration } from '../optimizer/predict.ts';
 import { planFleet, type PlanOptions } from '../optimizer/plan.ts';
@@ -31,7 +32,8 @@ import { writeTreeAtomically } from '../synth/write.ts';
 import { publishThroughApi, TreeMismatchError } from './api-commit.ts';
 import { BOT_BRANCH_PREFIX, type BotRepository, type BuiltCommit } from './bot-repository.ts';
 import { dashboardStateOf, renderDashboard } from './dashboard.ts';
-import { declineEntries, declinesOf, exclusionLine, exclusions, reopenedBy, type Decline } from './declines.ts';
+import { declinesOf, type Decline } from './declines.ts';
+import { declineEntries, exclusionLines, exclusions, revertBan } from './exclusions.ts';
 import { applyDeclarationChange, DeclarationEditError } from './edit-declaration.ts';
 import { RateLimitedError, type GitHubRepository, type PullRequest } from './github.ts';
 import { answerAfterPlan, closeStale, findDashboards, liftRetries, noteDeclines, obeyCommands, remember, writeDashboard, type PullRequests } from './lifecycle.ts';
@@ -135,7 +137,6 @@ async function planFromBase(options: CycleOptions, baseSha: string, now: Date, d
     const work: Work[] = [];
     const outcomes: DeploymentOutcome[] = [];
     const lastChanges = new Map<string, Date>();
-    const rejected = new Map<string, Configuration[]>();
     const verifiedEntries = new Map<string, LedgerEntry>();
     const waiting = new Set<string>();
     const ledgers = new Map<string, LedgerEntry[]>();
@@ -154,15 +155,15 @@ async function planFromBase(options: CycleOptions, baseSha: string, now: Date, d
       }
       ledgers.set(deployment.id, entries);
       const landedAt = entries.length > 0 ? await repository.landedAt(baseSha, file) : undefined;
-      const history = deploymentHistory(entries, landedAt, now, deployment.policy.limits.cooldownMinutes);
+      const history = deploymentHistory(entries, landedAt);
       if (history.lastChangeAt) lastChanges.set(deployment.id, history.lastChangeAt);
-      rejected.set(deployment.id, history.rejected as Configuration[]);
       if (!history.unverified || !landedAt) continue;
       const verdict = await verifyMerge(options.prometheus, deployment, landedAt, now);
       const savingUsdPerMonth = Math.max(0, (history.unverified.costPerHourUsd.current - history.unverified.costPerHourUsd.proposed) * 730);
       judged.push({ deploymentId: deployment.id, mergedAt: landedAt, verdict, savingUsdPerMonth });
       if (verdict.status === 'failed') {
-        work.push({ deployment, proposal: revertProposal(deployment, history.unverified.from as Configuration, landedAt, verdict, now, repository.identity.secret) });
+        const ban = revertBan(deployment, entries, declines, currentConfiguration(deployment), `reverted: ${verdict.evidence.join('; ')}`, now);
+        work.push({ deployment, proposal: revertProposal(deployment, history.unverified.from as Configuration, landedAt, verdict, now, repository.identity.secret, ban) });
         waiting.add(deployment.id);
       } else if (verdict.status === 'pending') {
         outcomes.push({ deploymentId: deployment.id, kind: 'verifying', detail: verdict.windowEnd ? `${verdict.start.detail}; verifying until ${verdict.windowEnd.toISOString()}` : verdict.start.detail });
@@ -173,7 +174,7 @@ async function planFromBase(options: CycleOptions, baseSha: string, now: Date, d
         options.metrics?.countSaving(`${deployment.id}@${landedAt.toISOString()}`, savingUsdPerMonth);
       }
     }
-    const planOptions: PlanOptions = { ...options.plan, now, lastChanges, rejected, excluded: exclusions(declines) };
+    const planOptions: PlanOptions = { ...options.plan, now, lastChanges, excluded: exclusions(declines, ledgers, now) };
     const recommendations = await (options.planner ?? ((planned, planning) => planFleet(planned, options.prometheus, planning)))(fleet, planOptions);
     for (const recommendation of recommendations) {
       if (waiting.has(recommendation.deploymentId)) continue;
@@ -255,7 +256,7 @@ async function bodyContext(options: CycleOptions, state: CycleState, work: Work,
     verificationWindowMinutes: deployment.policy.verificationWindowMinutes,
     window: { start, end: state.now, peakHours: 24 },
     links: signalLinks(options.prometheusLinkUrl ?? options.prometheus.baseUrl, target, windowLength, state.now),
-    excluded: state.declines.filter((decline) => decline.deploymentId === deployment.id && reopenedBy(decline, deployment, observation) === undefined).map((decline) => exclusionLine(decline, deployment)),
+    excluded: exclusionLines(deployment, state.ledgers.get(deployment.id) ?? [], state.declines, observation, state.now),
   };
 }
 
@@ -327,7 +328,7 @@ async function act(options: CycleOptions, state: CycleState, work: Work): Promis
   if (branch.kind === 'current' && keep) {
     head = branch.sha;
   } else {
-    const ledgerText = appendLedger('', [...declineEntries(state.declines, deployment.id, state.ledgers.get(deployment.id) ?? [], now), ...proposal.ledger]);
+    const ledgerText = appendLedger('', [...declineEntries(state.declines, deployment, state.ledgers.get(deployment.id) ?? [], now), ...proposal.ledger]);
     // A branch on an older base is rebuilt with the ledger lines it carries, so that "merges into what the bot would build" can be checked exactly.
     const carried = branch.kind === 'behind' && keep ? await repository.appendedLines(branch.sha, branch.parent, ledgerFile(deployment.id)) : undefined;
     try {

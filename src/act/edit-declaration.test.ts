@@ -62,6 +62,19 @@ describe('editing an environment declaration in place', () => {
     expect(attempt).toThrow("environments/staging.ts: deployments.llama-3-1-8b-instruct: expected an object literal the bot can edit (got `smallModel('balanced')`); write the block out literally");
   });
 
+  it('grows a node pool in the same edit, and refuses a pool that moved', () => {
+    const change = { replicas: { min: 2, max: 6 }, nodePools: [{ index: 0, name: 'a100-spot', maxNodes: 10 }] };
+
+    const edited = applyDeclarationChange('environments/staging.ts', staging, 'llama-3-1-8b-instruct', change);
+    const moved = () => applyDeclarationChange('environments/staging.ts', staging, 'llama-3-1-8b-instruct', { nodePools: [{ index: 1, name: 'a100-spot', maxNodes: 10 }] });
+
+    expect(changedLines(staging, edited)).toEqual([
+      "    { name: 'a100-spot', gpuType: 'nvidia-a100-80gb', gpusPerNode: 1, capacity: 'spot', minNodes: 0, maxNodes: 10 },",
+      '      replicas: { min: 2, max: 6 },',
+    ]);
+    expect(moved).toThrow('environments/staging.ts: nodePools[1].name: expected the pool "a100-spot" the recommendation grows (got `\'a100x2\'`): were the pools reordered since?');
+  });
+
   it('refuses a deployment that no longer exists', () => {
     const attempt = () => applyDeclarationChange('environments/staging.ts', staging, 'mistral-7b', { replicas: { min: 1, max: 2 } });
 

@@ -190,5 +190,24 @@ export function applyDeclarationChange(file: string, text: string, modelName: st
       editor.insert(deployment, `engineArgs: { ${engineArgs.map(([name, value]) => `${editor.key(name)}: ${editor.literal(value)}`).join(', ')} }`);
     }
   }
+  for (const pool of change.nodePools ?? []) setPoolMaximum(editor, root, pool);
   return editor.apply();
+}
+
+/** Sets `nodePools[index].maxNodes`, after checking the pool there is the one the change was made for. */
+function setPoolMaximum(editor: Editor, root: ts.ObjectLiteralExpression, pool: NonNullable<DeclarationChange['nodePools']>[number]): void {
+  const at = `nodePools[${pool.index}]`;
+  const list = editor.property(root, 'nodePools', 'nodePools');
+  if (!list || !ts.isArrayLiteralExpression(list.initializer)) {
+    throw new DeclarationEditError(editor.file, 'nodePools', `expected an array literal of node pools the bot can edit (got ${list ? editor.excerpt(list.initializer) : 'none'})`);
+  }
+  const element = list.initializer.elements[pool.index];
+  if (!element || !ts.isObjectLiteralExpression(element)) {
+    throw new DeclarationEditError(editor.file, at, `expected an object literal the bot can edit (got ${element ? editor.excerpt(element) : 'none'}); write the pool out literally`);
+  }
+  const name = editor.property(element, 'name', `${at}.name`)?.initializer;
+  if (!name || !ts.isStringLiteral(name) || name.text !== pool.name) {
+    throw new DeclarationEditError(editor.file, `${at}.name`, `expected the pool ${JSON.stringify(pool.name)} the recommendation grows (got ${name ? editor.excerpt(name) : 'none'}): were the pools reordered since?`);
+  }
+  editor.set(element, 'maxNodes', pool.maxNodes, `${at}.maxNodes`);
 }

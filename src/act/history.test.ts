@@ -30,20 +30,16 @@ describe('the audit ledger', () => {
   it('treats a proposal on the base branch as merged and unverified, dated by when it landed', () => {
     const landed = new Date('2026-11-18T14:30:00Z');
 
-    const history = deploymentHistory([proposal], landed, new Date('2026-11-18T15:00:00Z'), 240);
+    const history = deploymentHistory([proposal], landed);
 
-    expect(history).toEqual({ unverified: proposal, lastChangeAt: landed, rejected: [] });
+    expect(history).toEqual({ unverified: proposal, lastChangeAt: landed });
   });
 
-  it('remembers a rolled-back configuration for the cooldown, and forgets it after', () => {
-    const entries = [proposal, rollback];
+  it('reads a ledger written before rollbacks recorded their ban, and one that records it', () => {
+    const banned: LedgerEntry = { ...rollback, ban: { until: '2026-11-25T15:00:00.000Z', strike: 1, days: 7 } };
 
-    const during = deploymentHistory(entries, new Date('2026-11-18T15:10:00Z'), new Date('2026-11-18T18:59:00Z'), 240);
-    const after = deploymentHistory(entries, new Date('2026-11-18T15:10:00Z'), new Date('2026-11-18T19:01:00Z'), 240);
-
-    expect(during.rejected).toEqual([SMALLER]);
-    expect(during.unverified).toBeUndefined();
-    expect(after.rejected).toEqual([]);
+    expect(parseLedger('ledger.jsonl', appendLedger('', [proposal, rollback, banned]))).toEqual([proposal, rollback, banned]);
+    expect(deploymentHistory([proposal, banned], new Date('2026-11-18T15:10:00Z'))).toEqual({ unverified: undefined, lastChangeAt: new Date('2026-11-18T15:10:00Z') });
   });
 });
 

@@ -23,6 +23,17 @@ export const LedgerConfiguration = z.strictObject({
 });
 export type LedgerConfiguration = z.infer<typeof LedgerConfiguration>;
 
+/** The ban a failure earned (src/optimizer/bans.ts): its neighbourhood is not proposed until `until`. */
+export const LedgerBan = z.strictObject({
+  /** ISO 8601 end of the ban. */
+  until: z.iso.datetime(),
+  /** 1 for the first ban of this neighbourhood, 2 for the second, … */
+  strike: z.int().positive(),
+  /** Length of the ban, days. */
+  days: z.number().positive(),
+});
+export type LedgerBan = z.infer<typeof LedgerBan>;
+
 const common = {
   /** ISO 8601 time of the event. */
   at: z.iso.datetime(),
@@ -45,8 +56,8 @@ export const LedgerEntry = z.discriminatedUnion('kind', [
   }),
   /** A merged proposal after its verification window: verified, or failed (and rolled back). */
   z.strictObject({ ...common, kind: z.literal('merge'), mergedAt: z.iso.datetime(), outcome: z.enum(['verified', 'failed']) }),
-  /** The revert of a failed change; `failed` is not proposed again within the policy's cooldown. */
-  z.strictObject({ ...common, kind: z.literal('rollback'), reason: z.string(), failed: LedgerConfiguration, restored: LedgerConfiguration }),
+  /** The revert of a failed change; `failed` and its neighbourhood are not proposed again until its ban ends. */
+  z.strictObject({ ...common, kind: z.literal('rollback'), reason: z.string(), failed: LedgerConfiguration, restored: LedgerConfiguration, ban: LedgerBan.optional() }),
   /**
    * A proposal a person declined (closed without merging, or `/llmops ignore`): its neighbourhood is not proposed
    * again until the evidence moves materially. Recorded with the bot's next commit for the deployment.
@@ -60,6 +71,8 @@ export const LedgerEntry = z.discriminatedUnion('kind', [
     reason: z.string(),
     /** What the proposal was made on (src/optimizer/neighbourhood.ts). */
     evidence: z.strictObject({ requestsPerSecond: z.number().optional(), peakRequestsPerSecond: z.number().optional(), meanPromptTokens: z.number().optional(), meanOutputTokens: z.number().optional() }),
+    /** The ban the decline earned (it also lifts when the evidence moves materially, or on a retry). */
+    ban: LedgerBan.optional(),
   }),
 ]);
 export type LedgerEntry = z.infer<typeof LedgerEntry>;
@@ -106,24 +119,20 @@ export interface DeploymentHistory {
   readonly unverified?: Extract<LedgerEntry, { kind: 'proposal' }>;
   /** When the deployment last changed through the bot (a merge or a rollback). */
   readonly lastChangeAt?: Date;
-  /** Configurations rolled back within `cooldownMinutes` of `now`. */
-  readonly rejected: readonly LedgerConfiguration[];
 }
 
 /**
  * Reads a deployment's history. `mergedAt` is when the last ledger line reached
  * the base branch (the commit that brought it), which is when the proposal merged.
  */
-export function deploymentHistory(entries: readonly LedgerEntry[], mergedAt: Date | undefined, now: Date, cooldownMinutes: number): DeploymentHistory {
+export function deploymentHistory(entries: readonly LedgerEntry[], mergedAt: Date | undefined): DeploymentHistory {
   const last = entries[entries.length - 1];
   const changes = entries.filter((entry) => entry.kind === 'merge' || entry.kind === 'rollback').map((entry) => new Date(entry.kind === 'merge' ? entry.mergedAt : entry.at));
   const unverified = last?.kind === 'proposal' ? last : undefined;
   // Any bot line landing on the base is a merged change (a proposal or a revert).
   if (mergedAt) changes.push(mergedAt);
-  const rejected = entries.filter((entry) => entry.kind === 'rollback' && now.getTime() - new Date(entry.at).getTime() < cooldownMinutes * 60_000);
   return {
     unverified,
     lastChangeAt: changes.length > 0 ? new Date(Math.max(...changes.map((date) => date.getTime()))) : undefined,
-    rejected: rejected.map((entry) => (entry as Extract<LedgerEntry, { kind: 'rollback' }>).failed),
   };
 }

@@ -134,7 +134,7 @@ describe('a declined proposal', () => {
     expect(first.outcomes).toContainEqual(expect.objectContaining({ deploymentId: ID, kind: 'declined', pullRequest: 1, detail: 'closed without merging (#1)' }));
     const noted = commentsOn(1).filter((comment) => comment.body.startsWith(DECLINED_MARKER));
     expect(noted).toHaveLength(1);
-    expect(noted[0]!.body).toContain(`The bot will not propose this configuration or its neighbourhood again — 1x nvidia-l4, no quantization, every number within 25 % or 1 of replicas ${declined.replicasMin}–${declined.replicasMax}, max-num-seqs 128`);
+    expect(noted[0]!.body).toContain(`The bot will not propose this configuration or its neighbourhood again — nvidia-l4, no quantization, every number within 25 % or 1 step of 1 GPU(s), replicas ${declined.replicasMin}–${declined.replicasMax}, max-num-seqs 128, max-num-batched-tokens 4096 — for 7 days (twice as long for each earlier ban of the same neighbourhood), or until the evidence`);
     // Its neighbourhood, not just its exact configuration: one replica more is the same question, another GPU is not.
     const excluded = recording.exclusionOf8B()!;
     expect([excluded(declined), excluded({ ...declined, replicasMax: declined.replicasMax + 1 }), excluded({ ...declined, maxNumSeqs: 112 }), excluded({ ...declined, gpuType: 'nvidia-a100-80gb' }), excluded({ ...declined, quantization: 'fp8' })]).toEqual([true, true, true, false, false]);

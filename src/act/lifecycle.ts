@@ -11,9 +11,11 @@ import type { Recommendation } from '../optimizer/recommendation.ts';
 import type { BotRepository } from './bot-repository.ts';
 import { answer, pendingCommands, refusal, type PendingCommand } from './commands.ts';
 import { DASHBOARD_TITLE, retryRequests } from './dashboard.ts';
-import { declineComment, declinedHow, declinesOf, exclusionLine, reopenedBy, type Decline } from './declines.ts';
+import { declineComment, declinedHow, declinesOf, type Decline } from './declines.ts';
+import { exclusionLines } from './exclusions.ts';
 import { explanation } from './explain.ts';
 import type { GitHubRepository, Issue, PullRequest } from './github.ts';
+import type { LedgerEntry } from './ledger.ts';
 import { parseMetadata, withMetadata, type PullRequestMetadata } from './pull-request-body.ts';
 
 /** Marker of the comment the bot leaves on a pull request it closes because its evidence is gone. */
@@ -27,6 +29,9 @@ export interface PlannedState {
   readonly pulls: PullRequests;
   readonly declines: readonly Decline[];
   readonly recommendations: readonly Recommendation[];
+  /** Every deployment's ledger on the base (its reverts' bans). */
+  readonly ledgers: ReadonlyMap<string, readonly LedgerEntry[]>;
+  readonly now: Date;
 }
 
 /** A pull request the bot closed, or a decline it noted. */
@@ -108,7 +113,7 @@ export async function answerAfterPlan(github: GitHubRepository, state: PlannedSt
     }
     const recommendation = state.recommendations.find((candidate) => candidate.deploymentId === metadata?.deploymentId);
     const deployment = deploymentOf(metadata?.deploymentId);
-    const excluded = deployment ? state.declines.filter((decline) => decline.deploymentId === deployment.id && reopenedBy(decline, deployment, recommendation?.observed) === undefined).map((decline) => exclusionLine(decline, deployment)) : [];
+    const excluded = deployment ? exclusionLines(deployment, state.ledgers.get(deployment.id) ?? [], state.declines, recommendation?.observed, state.now) : [];
     await answer(github, pending, explanation(recommendation, metadata?.deploymentId ?? pull.headRef, excluded));
   }
 }

@@ -11,13 +11,14 @@ import { loadFleet } from '../fleet/load.ts';
 import type { Evaluated, Recommendation } from '../optimizer/recommendation.ts';
 import { mermaidParsers, type MermaidParse } from '../testing/mermaid.ts';
 import { preparedFixture } from '../testing/fixture-fleet.ts';
-import { EXAMPLE_TRUTH, lastWednesdayAfternoon, simulateAndPlan, steady } from '../testing/plan-harness.ts';
+import { DAY_OF_HISTORY, EXAMPLE_TRUTH, lastWednesdayAfternoon, simulateAndPlan, steady } from '../testing/plan-harness.ts';
 import { MAX_OPTIONS, paretoChart } from './pareto-chart.ts';
 
 /** Over-provisioned, overloaded and idle deployments: recommendations of every rule that proposes a change. */
 const MIXED = {
   durationMinutes: 70,
   seed: 11,
+  history: DAY_OF_HISTORY,
   deployments: {
     'production/llama-3-1-8b-instruct': steady(0.4),
     'production/qwen2-5-7b-instruct': steady(3, 400, 120),

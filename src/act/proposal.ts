@@ -9,7 +9,7 @@ import { currentConfiguration, declarationChange } from '../optimizer/decide.ts'
 import { evidenceOf, type Evidence } from '../optimizer/neighbourhood.ts';
 import type { Configuration } from '../optimizer/predict.ts';
 import type { DeclarationChange, Recommendation } from '../optimizer/recommendation.ts';
-import type { LedgerConfiguration, LedgerEntry } from './ledger.ts';
+import type { LedgerBan, LedgerConfiguration, LedgerEntry } from './ledger.ts';
 import { riskLabelOf } from './confidence.ts';
 import { keyedDigest } from './trust.ts';
 import type { Verdict } from './verify.ts';
@@ -41,6 +41,8 @@ export interface Proposal {
   readonly recommendation?: Recommendation;
   /** Reverts: why. */
   readonly verdict?: Verdict;
+  /** Reverts: the ban the failed configuration's neighbourhood earned (src/optimizer/bans.ts). */
+  readonly ban?: LedgerBan;
   /** Optimizations: what the proposal was made on (a decline holds until it moves materially). */
   readonly evidence?: Evidence;
 }
@@ -123,8 +125,8 @@ export function optimizationProposal(recommendation: Recommendation, now: Date, 
   };
 }
 
-/** The revert of a merged proposal that failed verification: back to the configuration it replaced. */
-export function revertProposal(deployment: FleetDeployment, restore: Configuration, mergedAt: Date, verdict: Verdict, now: Date, secret: string): Proposal {
+/** The revert of a merged proposal that failed verification: back to the configuration it replaced; `ban` keeps the failed one's neighbourhood out. */
+export function revertProposal(deployment: FleetDeployment, restore: Configuration, mergedAt: Date, verdict: Verdict, now: Date, secret: string, ban: LedgerBan): Proposal {
   const failed = currentConfiguration(deployment);
   const at = now.toISOString();
   const reason = verdict.evidence.join('; ');
@@ -142,9 +144,10 @@ export function revertProposal(deployment: FleetDeployment, restore: Configurati
     labels: [BOT_LABEL, deployment.environment.name, 'rollback'],
     ledger: [
       { kind: 'merge', at, deploymentId: deployment.id, mergedAt: mergedAt.toISOString(), outcome: 'failed' },
-      { kind: 'rollback', at, deploymentId: deployment.id, reason, failed: ledgerConfiguration(failed), restored: ledgerConfiguration(restore) },
+      { kind: 'rollback', at, deploymentId: deployment.id, reason, failed: ledgerConfiguration(failed), restored: ledgerConfiguration(restore), ban },
     ],
     fingerprint: fingerprintOf(secret, 'revert', deployment.id, restore),
     verdict,
+    ban,
   };
 }

@@ -56,7 +56,7 @@ export interface BodyContext {
   readonly window?: { readonly start: Date; readonly end: Date; readonly peakHours: number };
   /** A link per observed figure (signal name → Prometheus graph). */
   readonly links?: Partial<Record<keyof Signals, string>>;
-  /** Declined neighbourhoods the proposal was kept out of, one line each. */
+  /** Banned neighbourhoods (reverted or declined) the proposal was kept out of, one line each. */
   readonly excluded?: readonly string[];
 }
 
@@ -257,7 +257,7 @@ export function renderPullRequestBody(proposal: Proposal, context: BodyContext):
       '',
       '### Revert',
       '',
-      `\`${proposal.sourceFile}\` goes back to ${proposal.to.gpuCount}x ${proposal.to.gpuType}, ${proposal.to.replicasMin}–${proposal.to.replicasMax} replicas, ${engineArgsOf(proposal.to)}. The failed configuration is not proposed again within the policy's cooldown.`,
+      `\`${proposal.sourceFile}\` goes back to ${proposal.to.gpuCount}x ${proposal.to.gpuType}, ${proposal.to.replicasMin}–${proposal.to.replicasMax} replicas, ${engineArgsOf(proposal.to)}. ${proposal.ban ? ` The failed configuration and its neighbourhood are not proposed again until ${utc(new Date(proposal.ban.until))} (ban ${proposal.ban.strike} of this neighbourhood: ${proposal.ban.days} days; each repeat doubles it).` : ''}`,
       '',
       ...declarationSection(context),
     );
@@ -283,6 +283,7 @@ export function renderPullRequestBody(proposal: Proposal, context: BodyContext):
       `${recommendation.reason}.`,
       '',
       `Rule \`${recommendation.rule}\` of policy \`${recommendation.policy}\`; ${Math.round(recommendation.orientation.requestsInWindow)} requests observed in the window.${recommendation.orientation.notes.length > 0 ? ` Notes: ${recommendation.orientation.notes.join('; ')}.` : ''}`,
+      ...(recommendation.held ?? []).map((rule) => `\n- ${rule[0]!.toUpperCase()}${rule.slice(1)}.`),
       ...(context.excluded && context.excluded.length > 0 ? ['', '### Excluded', '', ...context.excluded.map((line) => `- ${line}`)] : []),
       '',
       ...declarationSection(context),

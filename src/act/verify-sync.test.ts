@@ -10,7 +10,7 @@ import { planFleet, type PlanOptions } from '../optimizer/plan.ts';
 import type { Recommendation } from '../optimizer/recommendation.ts';
 import { PrometheusClient } from '../prometheus/client.ts';
 import { argoCdOpenMetrics } from '../testing/argo-cd-series.ts';
-import { EXAMPLE_TRUTH, lastWednesdayAfternoon } from '../testing/plan-harness.ts';
+import { DAY_OF_HISTORY, EXAMPLE_TRUTH, lastWednesdayAfternoon } from '../testing/plan-harness.ts';
 import { botWorldPerTest } from '../testing/bot-world-per-test.ts';
 import { runCycle } from './cycle.ts';
 import { OptimizerMetrics } from './metrics.ts';
@@ -24,6 +24,7 @@ const steady = { traffic: { kind: 'steady', requestsPerSecond: 0.4 }, promptToke
 const SCENARIO = {
   durationMinutes: 280,
   seed: 7,
+  history: DAY_OF_HISTORY,
   deployments: { [LLAMA]: { ...steady, errorSpike: { fromMinute: 200, toMinute: 280, errorRatio: 0.05 } }, [QWEN]: steady },
   truth: EXAMPLE_TRUTH,
 };

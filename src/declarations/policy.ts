@@ -193,6 +193,12 @@ export const Policy = z.strictObject({
       cooldownMinutes: wholeNumber('minutes', 0, 525_600).default(60),
     })
     .default({ maxOpenPullRequests: 3, maxPullRequestsPerHour: 2, maxReplicaChangePct: 50, cooldownMinutes: 60 }),
+  /**
+   * The period of the traffic, hours: minimum and maximum replicas shrink only on at least this much history in
+   * Prometheus, so that a quiet night is never taken for the day (src/optimizer/shrink.ts). Declare a shorter period
+   * where one has been observed (a load that repeats every few hours). Scale-out never waits for it. Default: 24.
+   */
+  seasonalityHours: wholeNumber('hours', 1, 8760).default(24),
   /** Minutes the bot watches a merged change before calling it good. Default: 30. */
   verificationWindowMinutes: wholeNumber('minutes', 1, 10_080).default(30),
   /** Windows in which the bot opens no pull requests (release freezes, peak season). Default: none. */
@@ -213,20 +219,26 @@ export const Policy = z.strictObject({
   /** Emergency stop: the bot proposes nothing while true. Default: false. */
   paused: z.boolean().default(false),
   /**
-   * The configurations a declined proposal stands for (src/optimizer/neighbourhood.ts): the same GPU type, GPU count
-   * and quantization, every other number within a tolerance. The bot proposes none of them again until the evidence
-   * it acted on changes materially, or a person asks for a retry on the dashboard issue.
+   * The configurations a declined or reverted proposal stands for (src/optimizer/neighbourhood.ts): the same GPU type
+   * and quantization, every number (GPU count, replicas, tuned knobs) within a tolerance. The bot proposes none of them
+   * for a ban (src/optimizer/bans.ts) of `banDays`, doubled for every earlier ban in the same neighbourhood up to
+   * `maxBanDays`; a declined one also comes back when the evidence it was made on changes materially, or a person asks
+   * for a retry on the dashboard issue.
    */
   neighbourhood: z
     .strictObject({
-      /** Numbers (replicas, max-num-seqs, …) within this share of the declined value count as the same proposal, percent. Default: 25. */
+      /** Numbers (replicas, GPUs, max-num-seqs, …) within this share of the banned value count as the same proposal, percent. Default: 25. */
       tolerancePct: amount('%', 100, 0).default(25),
-      /** …or within this many units of it (one replica apart is the same question). Default: 1. */
+      /** …or within this many steps of it: replicas or GPUs apart, or steps of a tuned knob's grid (max-num-seqs 64 → 32 or 128). Default: 1. */
       toleranceUnits: wholeNumber('units', 0, 1000).default(1),
-      /** Evidence (request rate, its peak, prompt and output length) that moved by more than this since the decline reopens the question, percent. Default: 50. */
+      /** Evidence (request rate, its peak, prompt and output length) that moved by more than this since a decline reopens the question, percent. Default: 50. */
       materialChangePct: amount('%', 10_000).default(50),
+      /** How long a reverted or declined configuration's neighbourhood is not proposed, days; each repeat in the same neighbourhood doubles it (7, 14, 28, …). Default: 7. */
+      banDays: wholeNumber('days', 1, 365).default(7),
+      /** The longest ban, however often a neighbourhood failed, days: the world (prices, drivers, traffic) changes, so the question may be asked again. Default: 56 (the fourth ban). */
+      maxBanDays: wholeNumber('days', 1, 3650).default(56),
     })
-    .default({ tolerancePct: 25, toleranceUnits: 1, materialChangePct: 50 }),
+    .default({ tolerancePct: 25, toleranceUnits: 1, materialChangePct: 50, banDays: 7, maxBanDays: 56 }),
   /** The bot's pull requests. */
   pullRequests: z
     .strictObject({

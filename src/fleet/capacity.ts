@@ -9,9 +9,11 @@
  * `llmops.dev/gpu-type` and `llmops.dev/gpus-per-node`, see
  * {@link deploymentNodeSelector}). So a 1-GPU 8B never takes a node of the
  * 4-GPU pool meant for a tensor-parallel 70B. Pools of one shape (spot and
- * on-demand, say) share the shape's demand. Node counts are the whole pool's,
- * as the cloud plug-in provisions them (on GKE with total_* counts across the
- * pool's zones).
+ * on-demand, say) share the shape's demand. Node pools carry only the shape's
+ * labels, so environments that share a cluster share its pools of a shape:
+ * another environment's model counts against them too. Node counts are the
+ * whole pool's, as the cloud plug-in provisions them (on GKE with total_*
+ * counts across the pool's zones).
  */
 import { poolShapeLabels, type GpuType } from '../catalogue/gpus.ts';
 import { isCloudIssue } from '../clouds/cloud-plugin.ts';
@@ -32,6 +34,7 @@ export const SURGE_REPLICAS = 1;
 
 /** What one deployment asks of its shape. */
 export interface DeploymentDemand {
+  /** The model, as `<environment>/<model>` when it is another environment's of the cluster. */
   readonly model: string;
   readonly maxReplicas: number;
   readonly gpusPerReplica: number;
@@ -46,7 +49,9 @@ export interface DeploymentDemand {
 
 /** One pool of a shape, as the Terraform output provisions it. */
 export interface ShapePool {
-  /** Index in `nodePools`. */
+  /** The environment that declares it. */
+  readonly environment: string;
+  /** Index in its environment's `nodePools`. */
   readonly index: number;
   readonly name: string;
   readonly minNodes: number;
@@ -68,6 +73,7 @@ export interface ShapeCapacity extends PoolShape {
 
 /** A change to a node pool's maximum that makes a configuration fit. */
 export interface PoolChange {
+  readonly environment: string;
   readonly poolIndex: number;
   readonly poolName: string;
   readonly maxNodes: number;
@@ -76,8 +82,14 @@ export interface PoolChange {
 export interface CapacityVerdict {
   readonly fits: boolean;
   readonly shapes: readonly ShapeCapacity[];
-  /** For each shape that does not fit: raise its first pool's maximum to this. */
+  /** For each shape that does not fit: raise the maximum of its first pool (the environment's own, where it has one) to this. */
   readonly poolChanges: readonly PoolChange[];
+}
+
+/** The environments that share `environment`'s cluster (itself included), in the order given: they share its node pools. */
+export function clusterPeers(environment: Environment, environments: readonly Environment[]): Environment[] {
+  const peers = environments.filter((candidate) => candidate.cloud === environment.cloud && candidate.cluster === environment.cluster);
+  return peers.some((peer) => peer.name === environment.name) ? peers : [environment, ...peers];
 }
 
 /** The shape a deployment of `count` GPUs of `gpuType` lands on, or undefined when no pool can hold a replica. */
@@ -102,23 +114,31 @@ function demandOf(model: string, spec: Deployment, gpusPerNode: number): Deploym
   return { model, maxReplicas: spec.replicas.max, gpusPerReplica: spec.gpu.count, nodeGpusPerReplica, gpus: (spec.replicas.max + SURGE_REPLICAS) * nodeGpusPerReplica };
 }
 
-/** Every shape the environment's pools form, with the deployments that land on it. */
-export function environmentCapacity(environment: Environment): ShapeCapacity[] {
-  const plugin = cloudPlugin(environment.cloud);
-  const shapes = new Map(environment.nodePools.map((pool) => [`${pool.gpuType}/${pool.gpusPerNode}`, { gpuType: pool.gpuType, gpusPerNode: pool.gpusPerNode }]));
+/**
+ * Every shape the pools of the cluster form, with the deployments that land on it. `peers`: the environments of the
+ * cluster in the fleet's order ({@link clusterPeers}; default: `environment` alone), `environment` standing for its own.
+ */
+export function environmentCapacity(environment: Environment, peers: readonly Environment[] = [environment]): ShapeCapacity[] {
+  const cluster = peers.some((peer) => peer.name === environment.name) ? peers.map((peer) => (peer.name === environment.name ? environment : peer)) : [environment, ...peers];
+  const shapes = new Map(cluster.flatMap((member) => member.nodePools.map((pool) => [`${pool.gpuType}/${pool.gpusPerNode}`, { gpuType: pool.gpuType, gpusPerNode: pool.gpusPerNode }] as const)));
   return [...shapes.values()].map(({ gpuType, gpusPerNode }) => {
-    const pools: ShapePool[] = environment.nodePools.flatMap((pool, index) => {
-      if (pool.gpuType !== gpuType || pool.gpusPerNode !== gpusPerNode) return [];
-      const placement = plugin.placement(environment, pool);
-      const counts = isCloudIssue(placement) ? pool : placement;
-      return [{ index, name: pool.name, minNodes: counts.minNodes, maxNodes: counts.maxNodes }];
+    const pools: ShapePool[] = cluster.flatMap((member) => {
+      const plugin = cloudPlugin(member.cloud);
+      return member.nodePools.flatMap((pool, index) => {
+        if (pool.gpuType !== gpuType || pool.gpusPerNode !== gpusPerNode) return [];
+        const placement = plugin.placement(member, pool);
+        const counts = isCloudIssue(placement) ? pool : placement;
+        return [{ environment: member.name, index, name: pool.name, minNodes: counts.minNodes, maxNodes: counts.maxNodes }];
+      });
     });
-    const demands = Object.entries(environment.deployments)
-      .filter(([, spec]) => {
-        const shape = poolShape(environment, spec.gpu);
-        return shape?.gpuType === gpuType && shape.gpusPerNode === gpusPerNode;
-      })
-      .map(([model, spec]) => demandOf(model, spec, gpusPerNode));
+    const demands = cluster.flatMap((member) =>
+      Object.entries(member.deployments)
+        .filter(([, spec]) => {
+          const shape = poolShape(member, spec.gpu);
+          return shape?.gpuType === gpuType && shape.gpusPerNode === gpusPerNode;
+        })
+        .map(([model, spec]) => demandOf(member === environment ? model : `${member.name}/${model}`, spec, gpusPerNode)),
+    );
     const demandGpus = demands.reduce((sum, demand) => sum + demand.gpus, 0);
     const maxGpus = pools.reduce((sum, pool) => sum + pool.maxNodes, 0) * gpusPerNode;
     const missingNodes = Math.max(0, Math.ceil((demandGpus - maxGpus) / gpusPerNode));
@@ -126,39 +146,45 @@ export function environmentCapacity(environment: Environment): ShapeCapacity[] {
   });
 }
 
-/** Whether the environment's deployments fit its pools, and the pool maxima that would make them fit. */
-export function checkCapacity(environment: Environment): CapacityVerdict {
-  const shapes = environmentCapacity(environment);
+/** Whether the deployments of the environment (and of the `peers` sharing its cluster) fit the pools, and the pool maxima that would make them fit. */
+export function checkCapacity(environment: Environment, peers: readonly Environment[] = [environment]): CapacityVerdict {
+  const shapes = environmentCapacity(environment, peers);
   const poolChanges = shapes
     .filter((shape) => !shape.fits)
-    .map((shape) => ({ poolIndex: shape.pools[0].index, poolName: shape.pools[0].name, maxNodes: shape.pools[0].maxNodes + shape.missingNodes }));
+    .map((shape) => {
+      const pool = shape.pools.find((candidate) => candidate.environment === environment.name) ?? shape.pools[0];
+      return { environment: pool.environment, poolIndex: pool.index, poolName: pool.name, maxNodes: pool.maxNodes + shape.missingNodes };
+    });
   return { fits: poolChanges.length === 0, shapes, poolChanges };
 }
 
 /**
- * Would the environment still fit with one deployment changed (or added)? The
- * optimizer's question before it proposes: the verdict says which pool maxima
- * would have to grow, for a proposal that changes the pools in the same pull
- * request.
+ * Would the environment's cluster still fit with one deployment changed (or added)? The optimizer's question
+ * before it proposes: the verdict says which pool maxima would have to grow, for a proposal that changes the pools
+ * in the same pull request.
  */
-export function wouldFit(environment: Environment, modelName: string, spec: Deployment): CapacityVerdict {
-  return checkCapacity({ ...environment, deployments: { ...environment.deployments, [modelName]: spec } });
+export function wouldFit(environment: Environment, modelName: string, spec: Deployment, peers: readonly Environment[] = [environment]): CapacityVerdict {
+  return checkCapacity({ ...environment, deployments: { ...environment.deployments, [modelName]: spec } }, peers);
 }
 
-/** The loader's report: one problem per shape that cannot hold its deployments, at the first pool's maxNodes. */
-export function capacityIssues(environment: Environment): { path: string; message: string }[] {
-  return environmentCapacity(environment)
-    .filter((shape) => !shape.fits)
+/**
+ * The loader's report: one problem per shape of the cluster that cannot hold its deployments, at the maxNodes of
+ * the shape's first pool when `environment` declares it (so a shape two environments share is reported once).
+ */
+export function capacityIssues(environment: Environment, peers: readonly Environment[] = [environment]): { path: string; message: string }[] {
+  return environmentCapacity(environment, peers)
+    .filter((shape) => !shape.fits && shape.pools[0].environment === environment.name)
     .map((shape) => {
       const first = shape.pools[0];
       const needs = shape.demands
         .map((demand) => `${demand.model} (${demand.maxReplicas} + ${SURGE_REPLICAS} surge) × ${demand.nodeGpusPerReplica} GPU(s)`)
         .join(' + ');
-      const holds = shape.pools.map((pool) => `${pool.name} ${pool.maxNodes}`).join(' + ');
+      const holds = shape.pools.map((pool) => `${pool.environment === environment.name ? '' : `${pool.environment}/`}${pool.name} ${pool.maxNodes}`).join(' + ');
+      const shared = shape.pools.some((pool) => pool.environment !== environment.name) || shape.demands.some((demand) => demand.model.includes('/')) ? ` (shared with the other environments of cluster ${environment.cluster})` : '';
       return {
         path: `nodePools[${first.index}].maxNodes`,
         message:
-          `expected room for every replica on the ${shape.gpusPerNode} × ${shape.gpuType} nodes, plus one canary surge replica per deployment: ` +
+          `expected room for every replica on the ${shape.gpusPerNode} × ${shape.gpuType} nodes${shared}, plus one canary surge replica per deployment: ` +
           `${needs} = ${shape.demandGpus} GPUs, but the pools hold ${holds} node(s) × ${shape.gpusPerNode} = ${shape.maxGpus} GPUs (got maxNodes ${first.maxNodes}); ` +
           `raise maxNodes to ${first.maxNodes + shape.missingNodes} or lower replicas.max`,
       };

@@ -12,7 +12,7 @@ import { suggestion, type DeclarationIssue } from '../declarations/issues.ts';
 import type { Model } from '../declarations/model.ts';
 import type { Policy } from '../declarations/policy.ts';
 import { promptTraffic, type Prompt } from '../declarations/prompt.ts';
-import { capacityIssues } from './capacity.ts';
+import { capacityIssues, clusterPeers } from './capacity.ts';
 import { usableGiB, weightsGiB } from './memory.ts';
 import { checkCanaryEvidence, checkServing, checkSharedClusters } from './serving-checks.ts';
 import { cloudNames, kubernetesNames } from './derived-names.ts';
@@ -60,6 +60,8 @@ export function crossCheck(declarations: Declarations, invalidFiles: readonly st
   for (const environment of declarations.environments) checkEnvironment(environment, known, report);
   for (const environment of declarations.environments) checkServing(environment, report);
   checkSharedClusters(declarations.environments, report);
+  const environments = declarations.environments.map(({ value }) => value);
+  for (const { file, value } of declarations.environments) for (const issue of capacityIssues(value, clusterPeers(value, environments))) report(file, issue.path, issue.message);
   checkCanaryEvidence(declarations.environments, declarations.policies, report);
   for (const policy of declarations.policies) checkPolicy(policy, report);
   checkNamespaces(declarations.environments, report);
@@ -177,7 +179,6 @@ function checkEnvironment({ file, value: environment }: Loaded<Environment>, kno
       );
     }
   }
-  for (const issue of capacityIssues(environment)) report(file, issue.path, issue.message);
 }
 
 function offeredBy(cloud: Environment['cloud']): string {
@@ -196,6 +197,8 @@ function checkPolicy({ file, value: policy }: Loaded<Policy>, report: Report): v
       report(file, `canary.steps[${index}].weightPct`, `expected more than the previous step's ${steps[index - 1].weightPct} (got ${step.weightPct})`);
     }
   });
+  const { banDays, maxBanDays } = policy.neighbourhood;
+  if (maxBanDays < banDays) report(file, 'neighbourhood.maxBanDays', `expected at least neighbourhood.banDays (${banDays} days): the longest ban cannot be shorter than the first (got ${maxBanDays})`);
   if (policy.rollback.minQuality !== undefined && !policy.rollback.qualityMetric) {
     report(file, 'rollback.qualityMetric', 'required with rollback.minQuality: expected the Prometheus metric that carries quality (got nothing)');
   }

@@ -158,6 +158,13 @@ const CASES: readonly BrokenCase[] = [
     expected: 'policies/aggressive.ts: objectives: expected weights that sum to 1 (got 1.1)',
   },
   {
+    rule: 'the longest ban is not shorter than the first',
+    file: 'policies/aggressive.ts',
+    search: 'verificationWindowMinutes: 15,',
+    replacement: 'verificationWindowMinutes: 15,\n  neighbourhood: { banDays: 30, maxBanDays: 14 },',
+    expected: 'policies/aggressive.ts: neighbourhood.maxBanDays: expected at least neighbourhood.banDays (30 days): the longest ban cannot be shorter than the first (got 14)',
+  },
+  {
     rule: 'enum value',
     file: 'environments/production.ts',
     search: "sync: 'manual'",

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { editFile } from '../testing/fixture-fleet.ts';
-import { lastWednesdayAfternoon } from '../testing/plan-harness.ts';
+import { DAY_OF_HISTORY, lastWednesdayAfternoon } from '../testing/plan-harness.ts';
 import { runClosedLoop } from './closed-loop.ts';
 import { histogramQuantile } from './slo-meter.ts';
 
@@ -22,6 +22,7 @@ describe('the closed loop', () => {
       scenario: {
         durationMinutes: 180,
         seed: 3,
+        history: DAY_OF_HISTORY,
         deployments: { 'staging/llama-3-1-8b-instruct': { traffic: { kind: 'steady', requestsPerSecond: 0.6 }, promptTokens: { mean: 600 }, outputTokens: { mean: 150 } } },
         truth: { 'llama-3-1-8b-instruct': { parametersBillions: 8.03, kvBytesPerToken: 131072 } },
       },

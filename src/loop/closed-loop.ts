@@ -17,7 +17,7 @@ import { describeConfiguration } from '../optimizer/describe.ts';
 import { currentConfiguration } from '../optimizer/decide.ts';
 import { planFleet } from '../optimizer/plan.ts';
 import { PrometheusClient } from '../prometheus/client.ts';
-import { backfillFile, startPrometheus, type PrometheusServer } from '../prometheus/server.ts';
+import { backfill, backfillFile, startPrometheus, type PrometheusServer } from '../prometheus/server.ts';
 import { readRunningDeployments } from '../simulator/manifests.ts';
 import { OpenMetricsRecorder, writeOpenMetrics } from '../simulator/openmetrics.ts';
 import { Scenario } from '../simulator/scenario.ts';
@@ -100,6 +100,15 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<CycleRo
     const meter = new SloMeter(options.deploymentId, (await deploymentAt(cluster, options.deploymentId)).environment.slos);
     const stepsPerCycle = Math.round((cycleMinutes * 60) / scenario.stepSeconds);
     let previousRecorder: OpenMetricsRecorder | undefined;
+    // The scenario's history (the day before the first run, say) goes into Prometheus before the bot first runs.
+    if (simulation.elapsedSeconds < 0) {
+      previousRecorder = new OpenMetricsRecorder();
+      while (simulation.elapsedSeconds < 0) {
+        simulation.step();
+        previousRecorder.record(simulation, Math.round(options.start.getTime() / 1000 + simulation.elapsedSeconds));
+      }
+      await backfill(path.join(dataHome, 'data'), previousRecorder.spanTexts());
+    }
 
     for (let cycle = 1; cycle <= options.cycles; cycle += 1) {
       for (const change of (options.changes ?? []).filter((candidate) => candidate.beforeCycle === cycle)) {

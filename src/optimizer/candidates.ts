@@ -11,6 +11,7 @@ import { usableGiB, weightsGiB } from '../fleet/memory.ts';
 import { knobValue, TUNED_KNOBS } from '../vllm/knobs.ts';
 import { predict, replicasFor, type Configuration, type Demand, type Prediction, type PredictionContext } from './predict.ts';
 import type { Evaluated } from './recommendation.ts';
+import { fitToPools, type ClusterRoom } from './fit.ts';
 
 /** Peak utilisation the minimum replicas may reach (headroom for what the window did not show). */
 export const TARGET_PEAK_UTILIZATION = 0.8;
@@ -21,6 +22,8 @@ const UNCERTAINTY_PENALTY_PCT = 10;
 
 export interface SearchContext extends PredictionContext {
   readonly deployment: FleetDeployment;
+  /** The cluster's node pools and the environment's budget a proposal must fit (absent: not checked). */
+  readonly room?: ClusterRoom;
 }
 
 function constraintViolations(prediction: Prediction, costPerHourUsd: number, qualityCostPct: number, demand: Demand, constraints: Constraints): string[] {
@@ -54,8 +57,11 @@ export function evaluate(context: SearchContext, configuration: Configuration, r
   const costPerHourUsd = (price?.usdPerHourPerReplica ?? Infinity) * Math.max(1, configuration.replicasMin);
   const qualityCostPct = configuration.quantization ? (model.quantizations[configuration.quantization]?.qualityCostPct ?? 100) : 0;
   const { slos } = environment;
+  // The current configuration passed the loader's capacity check; a candidate must fit the pools, or grow them.
+  const fit = !isCurrent && price && context.room ? fitToPools(deployment, configuration, context.room) : { poolChanges: [] };
   const violations = [
     ...(price ? [] : [`no node pool of ${environment.name} hosts ${configuration.gpuCount} x ${configuration.gpuType}`]),
+    ...(fit.violation ? [fit.violation] : []),
     ...(prediction.startsUp ? [] : [`vLLM would not start: the KV cache of ${configuration.gpuCount} x ${configuration.gpuType} cannot hold one max-model-len sequence`]),
     ...(prediction.overloaded ? [`overloaded at the peak (${demand.peakRequestsPerSecond.toFixed(2)} req/s > ${prediction.capacityRequestsPerSecond.toFixed(2)} req/s)`] : []),
     ...constraintViolations(prediction, costPerHourUsd, qualityCostPct, demand, {
@@ -86,6 +92,7 @@ export function evaluate(context: SearchContext, configuration: Configuration, r
     feasible: violations.length === 0,
     violations,
     improvementPct,
+    ...(fit.poolChanges.length > 0 ? { poolChanges: fit.poolChanges } : {}),
   };
 }
 

@@ -9,7 +9,9 @@ import { modelFacts } from '../performance/setup.ts';
 import { TUNED_KNOBS } from '../vllm/knobs.ts';
 import type { FleetDeployment } from '../fleet/fleet.ts';
 import { candidateConfigurations, evaluate, paretoSet, sizeReplicas, type SearchContext } from './candidates.ts';
+import { fitToPools, type ClusterRoom } from './fit.ts';
 import { guardrail } from './guardrails.ts';
+import { replicaRules } from './shrink.ts';
 import type { Observation } from './observe.ts';
 import type { Orientation } from './orient.ts';
 import { defaultMaxNumSeqs } from '../vllm/defaults.ts';
@@ -28,19 +30,10 @@ export interface DecisionInput {
   readonly lastChangeAt?: Date;
   /** Projected monthly spend of the whole environment at the observed replica counts, USD. */
   readonly environmentMonthlyUsd?: number;
-  /** Configurations rolled back within the policy's cooldown: never proposed again until it ends. */
-  readonly rejected?: readonly Configuration[];
-  /** Configurations a person declined (their neighbourhoods, src/optimizer/neighbourhood.ts): never proposed. */
-  readonly excluded?: (configuration: Configuration) => boolean;
+  /** Configurations banned (the neighbourhoods of reverted and declined ones, src/optimizer/bans.ts): never proposed. */
+  readonly excluded?: (configuration: Configuration) => boolean;  /** The node pools of the deployment's cluster and its environment's budget: proposals fit them or grow them (src/optimizer/fit.ts). */
+  readonly room?: ClusterRoom;
 }
-
-const sameConfiguration = (a: Configuration, b: Configuration) =>
-  a.gpuType === b.gpuType &&
-  a.gpuCount === b.gpuCount &&
-  a.quantization === b.quantization &&
-  TUNED_KNOBS.every((knob) => a[knob.key] === b[knob.key]) &&
-  a.replicasMin === b.replicasMin &&
-  a.replicasMax === b.replicasMax;
 
 /** The configuration a deployment runs as declared. */
 export function currentConfiguration(deployment: FleetDeployment): Configuration {
@@ -120,7 +113,7 @@ export function decide(input: DecisionInput): Recommendation {
   };
   const facts = modelFacts(model);
   const calibration = calibrate(facts, deployment.engineArgs, current, observation, demand, orientation.requestsInWindow);
-  const context: SearchContext = { deployment, facts, engineArgs: deployment.engineArgs, current, demand, calibration };
+  const context: SearchContext = { deployment, facts, engineArgs: deployment.engineArgs, current, demand, calibration, room: input.room };
   const currentEvaluated = evaluate(context, current);
   const base = {
     deploymentId: deployment.id,
@@ -134,13 +127,16 @@ export function decide(input: DecisionInput): Recommendation {
     calibration,
     canaryPlan: canaryPlan(deployment),
   };
-  const none = (rule: Rule, reason: string, pareto: readonly Evaluated[] = []): Recommendation => ({ ...base, action: 'none', rule, reason, pareto });
+  const replicas = replicaRules(deployment, observation, current);
+  const held = () => (replicas.held.length > 0 ? { held: replicas.held } : {});
+  const none = (rule: Rule, reason: string, pareto: readonly Evaluated[] = []): Recommendation => ({ ...base, ...held(), action: 'none', rule, reason, pareto });
   const propose = (rule: Rule, reason: string, proposed: Evaluated, pareto: readonly Evaluated[]): Recommendation => ({
     ...base,
+    ...held(),
     action: 'change',
     rule,
     reason,
-    change: declarationChange(deployment, current, proposed.configuration),
+    change: { ...declarationChange(deployment, current, proposed.configuration), ...(proposed.poolChanges ? { nodePools: proposed.poolChanges.map((pool) => ({ index: pool.poolIndex, name: pool.poolName, maxNodes: pool.maxNodes })) } : {}) },
     proposed,
     confidence: confidenceOf(proposed, orientation),
     risk: riskOf(proposed, deployment, orientation),
@@ -174,6 +170,8 @@ export function decide(input: DecisionInput): Recommendation {
     const target: Configuration = { ...current, replicasMin: Math.max(current.replicasMin + 1, sized.replicasMin), replicasMax: Math.max(current.replicasMax, sized.replicasMax, current.replicasMin + 1) };
     const scaled = boundedConfiguration(current, { ...target, replicasMin: Math.min(target.replicasMin, policy.searchSpace.replicas.max), replicasMax: Math.min(target.replicasMax, policy.searchSpace.replicas.max) }, policy.limits.maxReplicaChangePct);
     if (scaled.replicasMin <= current.replicasMin) return none('safety-slo-breach', `SLO breached (${what}) but replicas are at the policy's maximum ${policy.searchSpace.replicas.max}: page a person`);
+    const noRoom = input.room && fitToPools(deployment, scaled, input.room).violation;
+    if (noRoom) return none('safety-slo-breach', `SLO breached (${what}) but ${scaled.replicasMin}–${scaled.replicasMax} replicas ${noRoom}: page a person`);
     const proposed = evaluate(context, scaled, currentEvaluated);
     const more = proposed.feasible ? '' : ` (a first step: the policy moves at most ${policy.limits.maxReplicaChangePct} % per change and the next run continues)`;
     return propose('safety-slo-breach', `SLO breached (${what}): scale out to ${scaled.replicasMin}–${scaled.replicasMax} replicas on the same hardware${more}`, proposed, []);
@@ -181,8 +179,9 @@ export function decide(input: DecisionInput): Recommendation {
   if (errorSpike) return none('safety-error-spike', `error ratio ${(observation.errorRatio! * 100).toFixed(2)} % > ${slos.errorRateRatio * 100} % SLO without overload or a recent change: a configuration change would not fix it; alerting instead`);
 
   const evaluated = candidateConfigurations(context)
-    .map((configuration) => boundedConfiguration(current, configuration, policy.limits.maxReplicaChangePct))
-    .filter((configuration) => !input.rejected?.some((rejected) => sameConfiguration(rejected, configuration)) && !input.excluded?.(configuration))
+    .map((configuration) => replicas.apply(boundedConfiguration(current, configuration, policy.limits.maxReplicaChangePct)))
+    .filter((configuration, index, all) => all.findIndex((other) => JSON.stringify(other) === JSON.stringify(configuration)) === index)
+    .filter((configuration) => !input.excluded?.(configuration))
     .map((configuration) => evaluate(context, configuration, currentEvaluated));
   const pareto = paretoSet(evaluated);
   const acceptable = (candidate: Evaluated) => confidenceOf(candidate, orientation) >= thresholds.minConfidence && riskOf(candidate, deployment, orientation) <= thresholds.maxRisk;

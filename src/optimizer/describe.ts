@@ -21,6 +21,8 @@ export function describeChange(recommendation: Recommendation): string {
     if (proposed[knob.key] !== current[knob.key]) parts.push(`${knob.flag} ${current[knob.key] ?? 'default'} → ${proposed[knob.key] ?? 'default'}`);
   }
   if (proposed.quantization !== current.quantization) parts.push(`quantization ${current.quantization ?? 'none'} → ${proposed.quantization ?? 'none'}`);
+  // Pools grown so that the change fits the cluster (src/optimizer/fit.ts), in the same pull request.
+  for (const pool of recommendation.change?.nodePools ?? []) parts.push(`node pool ${pool.name} maxNodes → ${pool.maxNodes}`);
   return parts.join(', ');
 }
 

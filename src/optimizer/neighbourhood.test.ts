@@ -12,10 +12,13 @@ describe('the neighbourhood of a declined configuration', () => {
       [{ replicasMax: 4 }, true],
       [{ replicasMin: 2 }, true],
       [{ maxNumSeqs: 20 }, true],
+      // One step of the knob's grid is the same question.
+      [{ maxNumSeqs: 32 }, true],
       [{ replicasMax: 5 }, false],
-      [{ maxNumSeqs: 32 }, false],
+      [{ maxNumSeqs: 64 }, false],
       [{ gpuType: 'nvidia-a100-80gb' }, false],
-      [{ gpuCount: 2 }, false],
+      [{ gpuCount: 2 }, true],
+      [{ gpuCount: 4 }, false],
       [{ quantization: 'fp8' }, false],
     ];
 
@@ -23,7 +26,7 @@ describe('the neighbourhood of a declined configuration', () => {
   });
 
   it('says what it holds in words', () => {
-    expect(describeNeighbourhood(DECLINED, TOLERANCE)).toBe('1x nvidia-l4, no quantization, every number within 25 % or 1 of replicas 1–3, max-num-seqs 16');
+    expect(describeNeighbourhood(DECLINED, TOLERANCE)).toBe('nvidia-l4, no quantization, every number within 25 % or 1 step of 1 GPU(s), replicas 1–3, max-num-seqs 16');
   });
 
   it('reopens the question only when the evidence moved by more than the policy allows', () => {

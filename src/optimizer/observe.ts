@@ -53,7 +53,8 @@ export interface Signals {
   /** Highest 5-minute request rate in the window. */
   readonly peakRequestsPerSecond?: number;
   /** Highest completion rate per replica over 10 minutes of steady replicas in the window: a lower bound of a replica's capacity (its capacity, when requests were queued). */
-  readonly peakCompletionsPerReplica?: number;
+  readonly peakCompletionsPerReplica?: number;  /** Seconds of the peak window Prometheus holds data of the deployment for (minutes with a running-requests sample): how much history a shrink would rest on. */
+  readonly historySeconds?: number;
 }
 
 /** Cumulative bucket counts of a length histogram over a period: `le` → requests. */
@@ -121,6 +122,7 @@ export function signalQueries(window: Window, peakWindow: Window = window): Reco
     // Completions per replica over 10 minutes in which the replica count did not move (no pod came or went).
     peakCompletionsPerReplica: `max_over_time(((sum by (${BY}) (rate(${VLLM_FAMILIES.requestSuccess.name}_total${SERVED}[10m])) / on (${BY}) (${availableReplicas('10m')} > 0)) and on (${BY}) (${availableReplicas('10m', 'min_over_time')} == on (${BY}) ${availableReplicas('10m', 'max_over_time')}))[${window}:1m])`,
     // The queue's growth is taken on the deployment's total (pods come and go; their own queues are shares of it).
+    historySeconds: `count_over_time((sum by (${BY}) (${VLLM_FAMILIES.running.name}))[${peakWindow}:1m]) * 60`,
     peakRequestsPerSecond: `max_over_time(clamp_min(${finished} + (deriv((sum by (${BY}) (${VLLM_FAMILIES.waiting.name}))[5m:30s]) or ${finished} * 0), 0)[${peakWindow}:1m])`,
   };
 }

@@ -1,5 +1,6 @@
 /** The optimizer's output: one typed, explained recommendation per deployment. */
 import type { CanaryStep, Rollback } from '../declarations/policy.ts';
+import type { PoolChange } from '../fleet/capacity.ts';
 import type { CanaryTrafficPlan } from '../fleet/canary-traffic.ts';
 import type { EngineArgs } from '../vllm/engine-args.ts';
 import type { Calibration } from './calibration.ts';
@@ -26,6 +27,8 @@ export interface DeclarationChange {
   readonly engineArgs?: Partial<EngineArgs>;
   /** Engine arguments to delete from the block (back to the model's default). */
   readonly removeEngineArgs?: readonly (keyof EngineArgs)[];
+  /** New maxima of the environment's node pools (`nodePools[index].maxNodes`), so that the change fits the cluster (src/optimizer/fit.ts). */
+  readonly nodePools?: readonly { readonly index: number; readonly name: string; readonly maxNodes: number }[];
 }
 
 /** A configuration with what it is predicted to do and cost. */
@@ -43,6 +46,8 @@ export interface Evaluated {
   readonly violations: readonly string[];
   /** Weighted improvement over the current configuration by the policy's objectives, percent. */
   readonly improvementPct: number;
+  /** Node pools that must grow for it to fit the cluster (src/optimizer/fit.ts); absent or empty when it fits as is. */
+  readonly poolChanges?: readonly PoolChange[];
 }
 
 /** The canary the change would roll out with, from the policy. */
@@ -81,6 +86,8 @@ export interface Recommendation {
   readonly confidence?: number;
   /** 0–1: probability that the proposal breaches an SLO or its capacity, given its uncertainty. */
   readonly risk?: number;
+  /** Rules that held a shrink of the replicas back (src/optimizer/shrink.ts), in words; absent when none did. */
+  readonly held?: readonly string[];
   /** The Pareto-optimal feasible configurations (cost, p95 latency, quality cost). */
   readonly pareto: readonly Evaluated[];
   readonly canaryPlan: CanaryPlan;

@@ -36,12 +36,14 @@ export async function backfillFile(dataDir: string, openMetricsFile: string): Pr
   await run('promtool', ['tsdb', 'create-blocks-from', 'openmetrics', openMetricsFile, dataDir], { maxBuffer: 64 * 1024 * 1024 });
 }
 
-/** Writes OpenMetrics text into TSDB blocks under `dataDir`. */
-export async function backfill(dataDir: string, openMetrics: string): Promise<void> {
+/** Writes OpenMetrics text (or texts of successive spans, each backfilled on its own) into TSDB blocks under `dataDir`. */
+export async function backfill(dataDir: string, openMetrics: string | readonly string[]): Promise<void> {
   const input = path.join(path.dirname(dataDir), `backfill-${process.pid}-${Date.now()}.om`);
-  await writeFile(input, openMetrics);
   try {
-    await backfillFile(dataDir, input);
+    for (const text of typeof openMetrics === 'string' ? [openMetrics] : openMetrics) {
+      await writeFile(input, text);
+      await backfillFile(dataDir, input);
+    }
   } finally {
     await rm(input, { force: true });
   }
@@ -63,7 +65,7 @@ async function waitUntilReady(url: string, child: ChildProcess, timeoutMs: numbe
 }
 
 /** Starts Prometheus (after backfilling `openMetrics`, when given) and waits until it answers. */
-export async function startPrometheus(options: { openMetrics?: string; openMetricsFile?: string; scrapeTargets?: readonly string[]; dataDir?: string } = {}): Promise<PrometheusServer> {
+export async function startPrometheus(options: { openMetrics?: string | readonly string[]; openMetricsFile?: string; scrapeTargets?: readonly string[]; dataDir?: string } = {}): Promise<PrometheusServer> {
   const home = await mkdtemp(path.join(tmpdir(), 'llmops-prometheus-'));
   // A given data dir outlives the server (the closed loop restarts Prometheus on a growing history).
   const dataDir = options.dataDir ?? path.join(home, 'data');

@@ -69,6 +69,8 @@ export async function serveSimulation(simulation: FleetSimulation, options: { po
     await new Promise((resolve) => server.close(resolve));
     resolveFinished();
   };
+  // A history is for backfill: live, the world starts at minute 0 with what it would have run before.
+  while (simulation.elapsedSeconds < 0) simulation.step();
   const timer = setInterval(() => {
     simulation.step();
     if (simulation.elapsedSeconds >= durationMinutes * 60) void stop();

@@ -19,6 +19,8 @@ function labelText(labels: Readonly<Record<string, string>>): string {
 /** Collects every sample of a run, grouped by family then series, as OpenMetrics requires. */
 export class OpenMetricsRecorder {
   private readonly series = new Map<string, Map<string, string[]>>();
+  /** Timestamps of each series' samples, in order (to cut the exposition into spans). */
+  private readonly times = new Map<string, number[]>();
   /** Gauge series of the last record (key → family), to close those that disappear. */
   private gauges = new Map<string, string>();
   /** Samples recorded so far. */
@@ -33,7 +35,11 @@ export class OpenMetricsRecorder {
     let byFamily = this.series.get(family);
     if (!byFamily) this.series.set(family, (byFamily = new Map()));
     let lines = byFamily.get(key);
-    if (!lines) byFamily.set(key, (lines = []));
+    if (!lines) {
+      byFamily.set(key, (lines = []));
+      this.times.set(key, []);
+    }
+    this.times.get(key)!.push(timestampSeconds);
     // The series key is written once per line at the end; only value and time are kept per sample.
     this.sampleCount += 1;
     lines.push(`${Number.isFinite(value) ? Number(value.toPrecision(12)) : 0} ${timestampSeconds}`);
@@ -57,14 +63,33 @@ export class OpenMetricsRecorder {
   }
 
   /** The exposition in pieces (family by family), `# EOF` terminated: large runs exceed one string. */
-  *chunks(): Generator<string> {
+  /** The exposition in pieces; `span`: only the samples at [from, to) (Unix seconds). */
+  *chunks(span?: { readonly from: number; readonly to: number }): Generator<string> {
     for (const family of Object.values(FAMILIES) as Family[]) {
       const byFamily = this.series.get(family.name);
       if (!byFamily) continue;
       yield `# TYPE ${family.name} ${family.type}\n# HELP ${family.name} ${family.help}\n`;
-      for (const [key, samples] of byFamily) yield `${samples.map((sample) => `${key} ${sample}`).join('\n')}\n`;
+      for (const [key, samples] of byFamily) {
+        const times = this.times.get(key)!;
+        const inSpan = span ? samples.slice(firstAtOrAfter(times, span.from), firstAtOrAfter(times, span.to)) : samples;
+        if (inSpan.length > 0) yield `${inSpan.map((sample) => `${key} ${sample}`).join('\n')}\n`;
+      }
     }
     yield '# EOF\n';
+  }
+
+  /**
+   * The exposition cut at multiples of `spanSeconds` (promtool's 2-hour blocks): promtool reads its whole input once
+   * per block it writes, so a day backfills in linear time only as spans.
+   */
+  spanTexts(spanSeconds = 7200): string[] {
+    const all = [...this.times.values()];
+    const first = Math.min(...all.map((times) => times[0] ?? Infinity));
+    const last = Math.max(...all.map((times) => times[times.length - 1] ?? -Infinity));
+    if (!Number.isFinite(first)) return [this.text()];
+    const texts: string[] = [];
+    for (let from = Math.floor(first / spanSeconds) * spanSeconds; from <= last; from += spanSeconds) texts.push([...this.chunks({ from, to: from + spanSeconds })].join(''));
+    return texts;
   }
 
   /** The whole exposition as one string (small runs, tests). */
@@ -73,15 +98,26 @@ export class OpenMetricsRecorder {
   }
 }
 
-/** Runs a whole scenario, ending at `endUnixSeconds`, and returns its recorder. */
+/** Index of the first of ascending `times` at or after `at`. */
+function firstAtOrAfter(times: readonly number[], at: number): number {
+  let [low, high] = [0, times.length];
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    if (times[middle]! < at) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+/** Runs a whole scenario (its history first), ending at `endUnixSeconds`, and returns its recorder. */
 export function simulate(simulation: FleetSimulation, endUnixSeconds: number): OpenMetricsRecorder {
   const { durationMinutes, stepSeconds } = simulation.scenario;
   const steps = Math.floor((durationMinutes * 60) / stepSeconds);
   const start = endUnixSeconds - steps * stepSeconds;
   const recorder = new OpenMetricsRecorder();
-  for (let step = 1; step <= steps; step += 1) {
+  while (simulation.elapsedSeconds < steps * stepSeconds) {
     simulation.step();
-    recorder.record(simulation, start + step * stepSeconds);
+    recorder.record(simulation, start + simulation.elapsedSeconds);
   }
   return recorder;
 }

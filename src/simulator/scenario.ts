@@ -140,6 +140,20 @@ export const Scenario = z.strictObject({
   stepSeconds: z.int().min(1).default(15),
   /** Random seed (same seed, same metrics). Default: 1. */
   seed: z.int().default(1),
+  /**
+   * Traffic before minute 0, so that Prometheus holds the history a bot needs before it shrinks anything (a policy's
+   * seasonality, a day by default): the timeline continued backwards (steady and periodic traffic as it runs, steps
+   * at their first rate, no injected errors), simulated in coarser steps. Backfill only (`llmops simulate --tsdb`).
+   * Default: none.
+   */
+  history: z
+    .strictObject({
+      /** Hours before minute 0. */
+      hours: z.number().positive().max(24 * 35),
+      /** Seconds between its samples: at most half of Prometheus' 5-minute rate window. Default: 120. */
+      stepSeconds: z.int().min(1).max(150).default(120),
+    })
+    .optional(),
   /** Traffic per deployment, keyed `<environment>/<model>`. */
   deployments: z.record(z.string(), DeploymentScenario),
   /** The hidden truth per model. */
@@ -170,7 +184,8 @@ export function arrivalRate(traffic: Traffic, minute: number): number {
       return traffic.baseRequestsPerSecond + ((traffic.peakRequestsPerSecond - traffic.baseRequestsPerSecond) * (1 + Math.cos(phase))) / 2;
     }
     case 'bursts':
-      return minute % traffic.everyMinutes < traffic.burstMinutes ? traffic.burstRequestsPerSecond : traffic.baseRequestsPerSecond;
+      // Before minute 0 too (a history): the remainder of a negative minute is taken into [0, everyMinutes).
+      return (((minute % traffic.everyMinutes) + traffic.everyMinutes) % traffic.everyMinutes) < traffic.burstMinutes ? traffic.burstRequestsPerSecond : traffic.baseRequestsPerSecond;
     case 'steps':
       return traffic.steps.filter((step) => minute >= step.atMinute).reduce((_rate, step) => step.requestsPerSecond, traffic.requestsPerSecond);
   }

@@ -77,6 +77,8 @@ export class FleetSimulation {
     readonly scenario: Scenario,
   ) {
     this.random = seedrandom(String(scenario.seed));
+    // A history starts the clock before minute 0, on whole history steps; the replicas run from then.
+    if (scenario.history) this.elapsedSeconds = -Math.ceil((scenario.history.hours * 3600) / scenario.history.stepSeconds) * scenario.history.stepSeconds;
     this.deployments = running
       .filter((deployment) => scenario.deployments[deployment.id] && scenario.truth[deployment.model])
       .map((deployment) => {
@@ -91,7 +93,7 @@ export class FleetSimulation {
           timedOut: 0,
           timedOutUnseen: 0,
         };
-        for (let index = 0; index < deployment.minReplicas; index += 1) this.addReplica(simulated, 0);
+        for (let index = 0; index < deployment.minReplicas; index += 1) this.addReplica(simulated, this.elapsedSeconds);
         return simulated;
       });
   }
@@ -114,9 +116,9 @@ export class FleetSimulation {
     }
   }
 
-  /** Advances one step (the scenario's stepSeconds). */
+  /** Advances one step (the scenario's stepSeconds; its history's before minute 0). */
   step(): void {
-    const dt = this.scenario.stepSeconds;
+    const dt = this.elapsedSeconds < 0 && this.scenario.history ? this.scenario.history.stepSeconds : this.scenario.stepSeconds;
     this.elapsedSeconds += dt;
     for (const deployment of this.deployments) this.stepDeployment(deployment, dt);
   }

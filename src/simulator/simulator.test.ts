@@ -25,7 +25,9 @@ beforeAll(async () => {
   running = await readRunningDeployments(GENERATED);
   const loaded = await loadScenario(path.join(REPO_ROOT, 'src/simulator/scenarios/steady.yaml'));
   if (!loaded.ok) throw new Error(JSON.stringify(loaded.issues));
-  scenario = loaded.scenario;
+  expect(loaded.scenario.history).toEqual({ hours: 24, stepSeconds: 120 });
+  // The hour itself: these tests read the scenario's window, not the day before it.
+  scenario = { ...loaded.scenario, history: undefined };
 });
 
 describe('the simulator reads the generated manifests', () => {

@@ -64,6 +64,7 @@ export async function planCommand(options: PlanCommandOptions, io: Io): Promise<
   for (const recommendation of recommendations) {
     const notes = recommendation.orientation.notes.length > 0 ? ` [${recommendation.orientation.notes.join('; ')}]` : '';
     io.out(`  ${recommendation.deploymentId}: ${recommendation.reason}${notes}\n`);
+    for (const rule of recommendation.held ?? []) io.out(`    ${rule}\n`);
     const { calibration } = recommendation;
     io.out(
       `    calibrated on ${calibration.capacityEvidence === 'prior' ? 'nothing (the prior)' : calibration.capacityEvidence === 'queue' ? 'a sustained queue' : 'the observed concurrency'}: capacity ${calibration.capacity.toFixed(2)}x, inter-token ${calibration.interToken.toFixed(2)}x (p95 tail ${calibration.interTokenTail.toFixed(2)}x), TTFT ${calibration.ttft.toFixed(2)}x, end-to-end ${calibration.e2e.toFixed(2)}x the prior, uncertainty ±${(calibration.uncertainty * 100).toFixed(0)} %\n`,
