@@ -38,6 +38,12 @@ export interface Calibration {
   readonly observedRunningPerReplica: number;
   /** Relative uncertainty (standard deviation of the log) at the observed operating point. */
   readonly uncertainty: number;
+  /**
+   * How far the prior was from the current configuration: the largest |ln(observed ÷ prior)| of the factors
+   * (Infinity when nothing was observed). Other configurations are reached through the prior's ratios, which
+   * are trusted less the more it missed here (predict.ts, transferUncertainty).
+   */
+  readonly priorMiss: number;
   /** What the factors rest on, for the report. */
   readonly evidence: readonly string[];
 }
@@ -55,7 +61,7 @@ const fixed = (value: number, digits = 2) => value.toFixed(digits);
 
 /** The prior, unchanged: what a deployment without traffic is predicted by. */
 export function priorCalibration(reason: string): Calibration {
-  return { capacity: 1, interToken: 1, interTokenTail: 1, ttft: 1, e2e: 1, capacityEvidence: 'prior', observedRequestsPerSecondPerReplica: 0, observedCapacityLowerBound: 0, observedRunningPerReplica: 0, uncertainty: PRIOR_UNCERTAINTY, evidence: [reason] };
+  return { capacity: 1, interToken: 1, interTokenTail: 1, ttft: 1, e2e: 1, capacityEvidence: 'prior', observedRequestsPerSecondPerReplica: 0, observedCapacityLowerBound: 0, observedRunningPerReplica: 0, uncertainty: PRIOR_UNCERTAINTY, priorMiss: Infinity, evidence: [reason] };
 }
 
 /**
@@ -114,6 +120,7 @@ export function calibrate(facts: ModelFacts, engineArgs: EngineArgs, current: Co
     observedCapacityLowerBound: completed,
     observedRunningPerReplica: running,
     uncertainty,
+    priorMiss: Math.max(...[capacity, interToken, interTokenTail, ttft, e2e].map((factor) => Math.abs(Math.log(factor)))),
     evidence,
   };
 }
