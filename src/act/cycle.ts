@@ -328,9 +328,7 @@ async function act(options: CycleOptions, state: CycleState, work: Work): Promis
   const someoneElses = github && pulls.foreign.find((pull) => pull.state === 'open' && pull.headRef === proposal.branch && pull.headRepository?.toLowerCase() === github.fullName.toLowerCase());
   if (someoneElses) return outcome('foreign', { pullRequest: someoneElses.number, detail: describeForeign(someoneElses) });
   const open = pulls.own.find((pull) => pull.state === 'open' && pull.headRef === proposal.branch);
-  // The branch as the open pull request's proposal left it, when the new one may be kept out by hysteresis.
-  const openFingerprint = open && hysteresisApplies(open, proposal) ? parseMetadata(open.body)!.fingerprint : undefined;
-  const branch = await repository.inspect(proposal.branch, baseSha, openFingerprint ?? proposal.fingerprint);
+  const branch = await repository.inspect(proposal.branch, baseSha, proposal.fingerprint);
   const rebase = open !== undefined && (rebaseRequested(open.body) || state.rebase.has(open.number));
 
   if (branch.kind === 'foreign' && !rebase) {
@@ -345,8 +343,9 @@ async function act(options: CycleOptions, state: CycleState, work: Work): Promis
     const limit = withinLimits(deployment, pulls.own, fleet, now);
     if (limit) return outcome('limited', { detail: limit });
   }
-  const steady = open && branch.kind === 'current' && !rebase ? withinHysteresis(open, proposal, deployment) : undefined;
-  if (steady) return outcome('unchanged', { pullRequest: open!.number, detail: steady });
+  // Hysteresis: the branch still holds the open pull request's own proposal on the current base, and the new one is close to it.
+  const steady = open && !rebase ? withinHysteresis(open, proposal, deployment) : undefined;
+  if (steady && (await repository.inspect(proposal.branch, baseSha, parseMetadata(open!.body)!.fingerprint)).kind === 'current') return outcome('unchanged', { pullRequest: open!.number, detail: steady });
 
   // The commit the branch should hold, and whether it must be published.
   let head: string;

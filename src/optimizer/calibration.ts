@@ -64,6 +64,11 @@ export function priorCalibration(reason: string): Calibration {
   return { capacity: 1, interToken: 1, interTokenTail: 1, ttft: 1, e2e: 1, capacityEvidence: 'prior', observedRequestsPerSecondPerReplica: 0, observedCapacityLowerBound: 0, observedRunningPerReplica: 0, uncertainty: PRIOR_UNCERTAINTY, priorMiss: Infinity, evidence: [reason] };
 }
 
+/** The calibration's uncertainty from its sample: noise shrinking with the requests observed, and a little more without a queue (then capacity is inferred, not measured). */
+export function samplingUncertainty(requestsInWindow: number, queued: boolean): number {
+  return 0.02 + 0.3 / Math.sqrt(requestsInWindow) + (queued ? 0 : 0.01);
+}
+
 /**
  * Learns the current configuration's factors from the window's signals.
  * `requestsInWindow` sets the sampling part of the uncertainty.
@@ -107,8 +112,7 @@ export function calibrate(facts: ModelFacts, engineArgs: EngineArgs, current: Co
   const ttft = queued ? interToken : (ratio(observed.ttftP95Seconds, reportedQuantile(0.95, at.ttftSeconds, TTFT_BUCKETS)) ?? 1);
   const e2e = queued ? interToken : (ratio(observed.e2eP95Seconds, reportedQuantile(0.95, at.ttftSeconds + lengths.outputTokens * at.tpotSeconds, REQUEST_SECONDS_BUCKETS)) ?? 1);
   evidence.push(`at that concurrency observed ÷ prior: mean inter-token gap ${fixed(interToken)} (p95 ${fixed(interTokenTail)} beyond that), TTFT p95 ${fixed(ttft)}${queued ? ' (queueing: decode speed only)' : ''}, end-to-end p95 ${fixed(e2e)}`);
-  // Sampling noise, and a little more without a queue: then capacity is inferred, not measured.
-  const uncertainty = 0.02 + 0.3 / Math.sqrt(requestsInWindow) + (queued ? 0 : 0.01);
+  const uncertainty = samplingUncertainty(requestsInWindow, queued);
   return {
     capacity,
     interToken,

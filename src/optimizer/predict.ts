@@ -129,6 +129,16 @@ export function transferUncertainty(current: Configuration, configuration: Confi
   return extra;
 }
 
+/**
+ * A prediction's relative uncertainty from its evidence: the calibration's (the requests observed), the distance of
+ * the extrapolation from the observed concurrency (`runningPerReplica` predicted against the observed one), and
+ * what the observations did not cover (transferUncertainty).
+ */
+export function predictionUncertainty(calibration: Pick<Calibration, 'uncertainty' | 'priorMiss' | 'observedRunningPerReplica'>, current: Configuration, configuration: Configuration, runningPerReplica: number): number {
+  const distance = Math.abs(Math.log((1 + runningPerReplica) / (1 + calibration.observedRunningPerReplica)));
+  return calibration.uncertainty + EXTRAPOLATION_UNCERTAINTY * distance + transferUncertainty(current, configuration, calibration);
+}
+
 /** How much a request's gaps vary around the short or long step (±10 %, as in the simulator's and a server's jitter). */
 export const GAP_SPREAD = 0.1;
 
@@ -178,7 +188,6 @@ export function predict(context: PredictionContext, configuration: Configuration
   const ttft = reported(point.ttftSeconds, TTFT_BUCKETS) * calibration.ttft;
   const tpot = Math.max(floor, point.tpotSeconds * calibration.interToken);
   const e2e = Math.max(point.ttftSeconds * calibration.ttft + lengths.outputTokens * tpot, reported(point.ttftSeconds + lengths.outputTokens * point.tpotSeconds, REQUEST_SECONDS_BUCKETS) * calibration.e2e);
-  const distance = Math.abs(Math.log((1 + point.running) / (1 + calibration.observedRunningPerReplica)));
   return {
     e2eP95Seconds: e2e,
     ttftP95Seconds: ttft,
@@ -186,7 +195,7 @@ export function predict(context: PredictionContext, configuration: Configuration
     capacityRequestsPerSecond: capacity * replicas,
     peakUtilization: demand.peakRequestsPerSecond / (capacity * replicas),
     overloaded: perReplica > capacity,
-    uncertainty: calibration.uncertainty + EXTRAPOLATION_UNCERTAINTY * distance + transferUncertainty(context.current, configuration, calibration),
+    uncertainty: predictionUncertainty(calibration, context.current, configuration, point.running),
     atRooflineFloor: calibratedInterToken < floor,
     startsUp: true,
   };
