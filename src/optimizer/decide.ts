@@ -262,7 +262,12 @@ export function decide(input: DecisionInput): Recommendation {
 
   /** The draft for a person: the most likely of the blocked fixes (lowest risk, then best by the weights), with every fix considered. */
   function escalate(breach: string, considered: readonly (Judged & { readonly blockedBy?: string })[], otherwise: () => Recommendation, paretoOf: readonly Evaluated[] = []): Recommendation {
-    const fixes = considered.filter((fix) => fix.candidate.feasible && fix.blockedBy !== undefined).sort((a, b) => a.risk - b.risk || byImprovement(a, b));
+    // The most likely fix of each machine (GPU type, count, quantization): knob variants of one machine are one option to a person.
+    const machine = ({ candidate: { configuration } }: Judged) => `${configuration.gpuCount}x ${configuration.gpuType} ${configuration.quantization ?? ''}`;
+    const fixes = considered
+      .filter((fix) => fix.candidate.feasible && fix.blockedBy !== undefined)
+      .sort((a, b) => a.risk - b.risk || byImprovement(a, b))
+      .filter((fix, index, sorted) => sorted.findIndex((other) => machine(other) === machine(fix)) === index);
     const chosen = fixes[0];
     if (!chosen) return otherwise();
     const escalation: Escalation = {
