@@ -17,6 +17,7 @@ import { lastWednesdayAfternoon } from '../src/testing/plan-harness.ts';
 
 const LLAMA_8B = { parametersBillions: 8.03, kvBytesPerToken: 131072, layers: 32 };
 const STAGING = 'staging/llama-3-1-8b-instruct';
+const PRODUCTION = 'production/llama-3-1-8b-instruct';
 const DEV = 'dev/llama-3-1-8b-instruct';
 const STAGING_BLOCK = "replicas: { min: 1, max: 3 },\n      gpu: { type: 'nvidia-a100-80gb', count: 1 },\n      engineArgs: { 'max-num-seqs': 256 }";
 const CYCLE_MINUTES = 60;
@@ -41,6 +42,8 @@ interface BenchScenario {
   readonly change?: HumanChange & { readonly prices: FleetDeployment['environment']['prices'] };
   /** Why the bot misses a target here, when it does (read from its decisions in the runs measured; shown only for a miss). */
   readonly whyMissed?: string;
+  /** Which pull requests the reviewer merges, by rule (default: all but drafts). */
+  readonly merges?: (rule: string) => boolean;
 }
 
 const stagingStart = (min: number, max: number) => (clone: string) => editFile(clone, 'environments/staging.ts', STAGING_BLOCK, STAGING_BLOCK.replace('min: 1, max: 3', `min: ${min}, max: ${max}`));
@@ -118,6 +121,30 @@ export const SCENARIOS: readonly BenchScenario[] = [
     convergedMinutes: 60,
     whyMissed:
       'TTFT and inter-token SLOs break on 1–3 replicas (prefill at 0.7x); each bounded safety scale-out to 2–3 replicas does not end the breach and is reverted by verification a run later (issue 12: verdicts that match the promise, no flapping), so the run flaps between one and two replicas, short of the oracle\'s five.',
+  },
+  {
+    name: 'cost PR open when a breach starts (5 → 30 req/s at minute 120; savings wait for review)',
+    world: 'as predicted',
+    deploymentId: STAGING,
+    cycles: 6,
+    traffic: { kind: 'steps', requestsPerSecond: 5, steps: [{ atMinute: 120, requestsPerSecond: 30 }] },
+    ...staging(3, 4),
+    convergedMinutes: 120,
+    // The reviewer merges safety changes and reverts at once; cost proposals wait.
+    merges: (rule) => rule !== 'optimizer' && rule !== 'business-budget',
+  },
+  {
+    name: 'conservative production on a too-slow GPU (8,000-token prompts on L4)',
+    world: 'as predicted',
+    deploymentId: PRODUCTION,
+    cycles: 4,
+    traffic: { kind: 'steady', requestsPerSecond: 0.3 },
+    promptTokens: 8000,
+    outputTokens: 100,
+    declared: { gpuType: 'nvidia-l4', gpuCount: 1, maxNumSeqs: 128, maxNumBatchedTokens: 4096, minReplicas: 2, maxReplicas: 8 },
+    // A third H100 node, so that a GPU move fits beside the 70B: what blocks the fix is the policy, not the pool.
+    start: (clone) => editFile(clone, 'environments/production.ts', "capacity: 'on-demand', minNodes: 1, maxNodes: 2 }", "capacity: 'on-demand', minNodes: 1, maxNodes: 3 }"),
+    convergedMinutes: 60,
   },
   {
     name: 'GPU price change (A10G spot 0.42 → 0.20 USD/h before cycle 3)',
@@ -203,6 +230,7 @@ async function runScenario(scenario: BenchScenario, log: (line: string) => void)
     start: new Date(lastWednesdayAfternoon().getTime() - minutes * 60_000),
     scenario: input,
     changes: [{ beforeCycle: 1, description: 'starting point', apply: scenario.start }, ...(scenario.change ? [scenario.change] : [])],
+    ...(scenario.merges ? { merges: scenario.merges } : {}),
     onCycle: (row) => log(`  cycle ${row.cycle}: ${row.configuration}, ${row.costPerHourUsd.toFixed(2)} USD/h, ${row.sloViolationMinutes} violation min, ${row.actions.join(', ') || '-'}\n    ${row.decision ?? 'no decision'}`),
   });
   const loaded = await loadFleet(await preparedFixture());
