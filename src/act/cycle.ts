@@ -34,7 +34,7 @@ import { blockedSafetyActions, dashboardStateOf, renderDashboard } from './dashb
 import { declineEntries, declinesOf, exclusionLine, exclusions, reopenedBy, type Decline } from './declines.ts';
 import { applyDeclarationChange, DeclarationEditError } from './edit-declaration.ts';
 import { RateLimitedError, type GitHubRepository, type PullRequest } from './github.ts';
-import { answerAfterPlan, closeStale, findDashboards, liftRetries, noteDeclines, obeyCommands, remember, writeDashboard, type PullRequests } from './lifecycle.ts';
+import { answerAfterPlan, closeStale, findDashboards, liftRetries, noteDeclines, obeyCommands, remember, replaceIfDraftChanged, writeDashboard, type PullRequests } from './lifecycle.ts';
 import { appendLedger, deploymentHistory, ledgerFile, LedgerError, parseLedger, type LedgerEntry } from './ledger.ts';
 import type { OptimizerMetrics } from './metrics.ts';
 import { changeWords, optimizationProposal, revertProposal, type Proposal } from './proposal.ts';
@@ -327,8 +327,9 @@ async function act(options: CycleOptions, state: CycleState, work: Work): Promis
   // GitHub allows one open pull request per branch of this repository: someone else's on the bot's branch takes it over. One from a fork does not.
   const someoneElses = github && pulls.foreign.find((pull) => pull.state === 'open' && pull.headRef === proposal.branch && pull.headRepository?.toLowerCase() === github.fullName.toLowerCase());
   if (someoneElses) return outcome('foreign', { pullRequest: someoneElses.number, detail: describeForeign(someoneElses) });
-  const open = pulls.own.find((pull) => pull.state === 'open' && pull.headRef === proposal.branch);
+  let open = pulls.own.find((pull) => pull.state === 'open' && pull.headRef === proposal.branch);
   const branch = await repository.inspect(proposal.branch, baseSha, proposal.fingerprint);
+  if (github && open && branch.kind !== 'foreign' && (await replaceIfDraftChanged(github, pulls, open, proposal.draft ?? false))) open = undefined;
   const rebase = open !== undefined && (rebaseRequested(open.body) || state.rebase.has(open.number));
 
   if (branch.kind === 'foreign' && !rebase) {

@@ -64,6 +64,27 @@ describe('a breach the policy lets nothing fix', () => {
     await expect(world.github.merge(1)).rejects.toMatchObject({ status: 405, body: { message: 'Pull Request is still a draft' } });
   }, 240_000);
 
+  it('replaces the draft by a pull request ready for review once the policy lets the bot act (closed by the bot, not declined)', async () => {
+    const cycle = async () => runCycle({ repository: world.repository(await world.botClone()), github: world.client(), prometheus: new PrometheusClient(prometheus.url), now: END });
+    await cycle();
+    await editFile(world.human, 'policies/conservative.ts', "strategy: 'conservative',", "strategy: 'conservative',\n  thresholds: { minConfidence: 0.7 },");
+    expect((await runCli(['synth', '--root', world.human])).exitCode).toBe(0);
+    await git(world.human, 'commit', '--quiet', '--all', '-m', 'Trust the model more');
+    await git(world.human, 'push', '--quiet', 'origin', 'main');
+
+    const report = await cycle();
+
+    expect(report.outcomes).toEqual([expect.objectContaining({ deploymentId: ID, kind: 'opened' })]);
+    const [draft, ready] = [world.github.pulls.find((pull) => pull.number === 1)!, world.github.pulls.find((pull) => pull.number === report.outcomes[0]!.pullRequest)!];
+    expect(draft.state).toBe('closed');
+    expect(parseMetadata(draft.body)).toMatchObject({ autoClosed: expect.stringMatching(/^the bot can now act without a person's decision/) });
+    expect(ready.state).toBe('open');
+    expect(ready.draft).toBeFalsy();
+    expect(parseMetadata(ready.body)).toMatchObject({ rule: 'safety-slo-breach' });
+    expect(ready.labels).not.toContain('needs-decision');
+    expect(world.github.contractViolations).toEqual([]);
+  }, 240_000);
+
   it('prints the rule that decided in `llmops plan`, and the same proposal byte for byte when rerun at the same --at', async () => {
     const root = await preparedFixture();
     const run = (json: boolean) => runCli(['plan', '--root', root, '--prometheus', prometheus.url, '--at', String(END.getTime() / 1000), ...(json ? ['--json'] : [])]);
