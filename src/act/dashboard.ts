@@ -10,6 +10,7 @@
  */
 import type { Fleet } from '../fleet/fleet.ts';
 import { describeBreaches } from '../optimizer/breach.ts';
+import { NEEDS_DECISION_LABEL } from './proposal.ts';
 import type { Configuration } from '../optimizer/predict.ts';
 import type { Recommendation } from '../optimizer/recommendation.ts';
 import { declinedHow, declinesOf, reopenedBy } from './declines.ts';
@@ -48,7 +49,7 @@ export function renderDashboard(state: DashboardState): string {
     '',
     ...section('⚠ Safety actions blocked', state.blockedSafety, (item) => `- **\`${item.deploymentId}\`**: ${item.detail}`),
     ...section('Paused or frozen', state.stopped, (item) => `- \`${item.deploymentId}\`: ${item.detail}`),
-    ...section('Open proposals', state.open, (item) => `- #${item.number} ${item.title} (${item.labels.filter((label) => label.startsWith('risk:') || label === 'rollback').join(', ') || 'no risk label'}${item.autoMerge ? ', auto-merge on' : ''})`, 'None.'),
+    ...section('Open proposals', state.open, (item) => `- #${item.number} ${item.title} (${item.labels.filter((label) => label.startsWith('risk:') || label === 'rollback' || label === NEEDS_DECISION_LABEL).join(', ') || 'no risk label'}${item.autoMerge ? ', auto-merge on' : ''})`, 'None.'),
     ...section('Held back by limits', state.limited, (item) => `- \`${item.deploymentId}\`: ${item.detail}`),
     ...section('Branches a person committed to', state.handsOff, (item) => `- \`${item.deploymentId}\`${item.pullRequest ? ` #${item.pullRequest}` : ''}: ${item.detail}; check the box in the pull request to hand it back`),
     ...section('Declined and ignored', state.declined, (item) =>
