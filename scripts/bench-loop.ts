@@ -61,7 +61,7 @@ export const SCENARIOS: readonly BenchScenario[] = [
     ...staging(1, 1),
     convergedMinutes: 60,
     whyMissed:
-      'safety scale-outs move at most `maxReplicaChangePct` (50 %) per change, one per hourly run, so the first three hours run short and their backlog costs violation minutes (issue 12 sizes a safety scale-out to the demand in one step). Converged, the bot keeps a fourth replica: balanced weighs latency 0.3, and with the oracle\'s three the predicted p95s rise enough that the 25 % saving nets under its 10 % minimum improvement.',
+      "the first hour's backlog (TTFT p95 615 s at the first run) takes most of the second hour to drain on the three replicas the first run sizes to the observed peak in one step (12 violation minutes), and the breach the draining backlog keeps up adds a fourth (a breach that persists adds at least one replica). Converged, the bot keeps the fourth: balanced weighs latency 0.3, and with the oracle's three the predicted p95s rise enough that the 25 % saving nets under its 10 % minimum improvement.",
   },
   {
     name: 'diurnal days from the trough (4-hour period)',
@@ -71,7 +71,8 @@ export const SCENARIOS: readonly BenchScenario[] = [
     traffic: { kind: 'diurnal', baseRequestsPerSecond: 2, peakRequestsPerSecond: 35, periodMinutes: 240, peakAtMinute: 120 },
     ...staging(1, 3),
     convergedMinutes: 240,
-    whyMissed: "the first day's peak arrives before the bot's scale-outs land (each at most +50 %, one per hourly run); from the second day on it runs the oracle's cost without a violation minute.",
+    whyMissed:
+      "the first run sees only the start of the morning ramp (17 req/s) and sizes for that; the second sizes for the day's 35 req/s peak with 20 % headroom in one step — four replicas where the oracle runs three — and, as under-provisioned, balanced's latency weight keeps the fourth. From the third run on, no violation minute.",
   },
   {
     name: 'step up (5 → 30 req/s at minute 180)',
@@ -81,7 +82,8 @@ export const SCENARIOS: readonly BenchScenario[] = [
     traffic: { kind: 'steps', requestsPerSecond: 5, steps: [{ atMinute: 180, requestsPerSecond: 30 }] },
     ...staging(1, 3),
     convergedMinutes: 120,
-    whyMissed: 'a step up is answered only after it is seen: the hour after it runs on what the trough needed, and the bounded safety steps (+50 % a run) take two more runs; static peak is sized for the step in advance.',
+    whyMissed:
+      'a step up is answered only after it is seen: the hour after it runs on what the trough needed (60 violation minutes); the next run sizes for the step in one step and its backlog drains in two minutes. Static peak is sized for the step in advance.',
   },
   { name: 'step down (30 → 4 req/s at minute 180)', world: 'as predicted', deploymentId: STAGING, cycles: 7, traffic: { kind: 'steps', requestsPerSecond: 30, steps: [{ atMinute: 180, requestsPerSecond: 4 }] }, ...staging(3, 4), convergedMinutes: 120 },
   {
@@ -106,7 +108,7 @@ export const SCENARIOS: readonly BenchScenario[] = [
     ...staging(1, 2),
     convergedMinutes: 60,
     whyMissed:
-      'at half speed the inter-token SLO (80 ms) breaks on 3–4 bf16 replicas: prefill chunks stretch the gaps. The cheap fixes (FP8 on four replicas, the oracle\'s kind) are predicted at 75 ms, too close to 80 ms for balanced\'s 10 % risk limit, so the must-move rule takes the one fix well under it: 2-GPU on-demand replicas at ten times the price (issue 12: escalate a fix the policy blocks instead of taking any fix).',
+      "at half speed the first run sees a queue and scales out to 3–5 replicas in one step; the second still sees the first hour's backlog draining (requests waiting on average), counts the inter-token breach (120 ms > 80 ms) as load and adds a replica; the third classes it as per-request speed and takes the best fix balanced's thresholds accept, FP8 on five replicas where the oracle runs four. Two hours of prefill-stretched gaps make the violation minutes; a queue-share test (`queuedShare`) instead of the mean queue would have moved to FP8 a run earlier.",
   },
   {
     name: 'long prompts, prefill dominates (3,000 in / 100 out)',
@@ -123,11 +125,11 @@ export const SCENARIOS: readonly BenchScenario[] = [
       'TTFT and inter-token SLOs break on 1–3 replicas (prefill at 0.7x); each bounded safety scale-out to 2–3 replicas does not end the breach and is reverted by verification a run later (issue 12: verdicts that match the promise, no flapping), so the run flaps between one and two replicas, short of the oracle\'s five.',
   },
   {
-    name: 'cost PR open when a breach starts (5 → 30 req/s at minute 120; savings wait for review)',
+    name: 'cost PR open when a breach starts (5 → 60 req/s at minute 120; savings wait for review)',
     world: 'as predicted',
     deploymentId: STAGING,
     cycles: 6,
-    traffic: { kind: 'steps', requestsPerSecond: 5, steps: [{ atMinute: 120, requestsPerSecond: 30 }] },
+    traffic: { kind: 'steps', requestsPerSecond: 5, steps: [{ atMinute: 120, requestsPerSecond: 60 }] },
     ...staging(3, 4),
     convergedMinutes: 120,
     // The reviewer merges safety changes and reverts at once; cost proposals wait.
