@@ -122,15 +122,16 @@ export const SCENARIOS: readonly BenchScenario[] = [
     ...staging(1, 3),
     convergedMinutes: 60,
     whyMissed:
-      'TTFT and inter-token SLOs break on 1–3 replicas (prefill at 0.7x); each bounded safety scale-out to 2–3 replicas does not end the breach and is reverted by verification a run later (issue 12: verdicts that match the promise, no flapping), so the run flaps between one and two replicas, short of the oracle\'s five.',
+      "TTFT and inter-token SLOs break on one replica (prefill at 0.7x). The first run's needs-decision draft failed to build (the loop keeps only the outcome kind; not investigated). Then each one-step scale-out to 2–3 replicas is followed by a worse TTFT p95 in its verification window (2.3 s → 4.0 s), a breach it worsened, and is reverted; a reverted configuration is remembered only for balanced's 60-min cooldown, so the next run proposes it again: 2 reverts. Issue 12's ban of a reverted neighbourhood (rule 2, the other half of the issue) is what ends this.",
   },
   {
-    name: 'cost PR open when a breach starts (5 → 60 req/s at minute 120; savings wait for review)',
+    name: 'cost PR open when a breach starts (5 → 45 req/s at minute 120; savings wait for review)',
     world: 'as predicted',
     deploymentId: STAGING,
     cycles: 6,
-    traffic: { kind: 'steps', requestsPerSecond: 5, steps: [{ atMinute: 120, requestsPerSecond: 60 }] },
-    ...staging(3, 4),
+    // 45 req/s breaks 2–3 replicas, and the scale-out it needs (4–6) still fits staging's eight A100 nodes with a canary surge.
+    traffic: { kind: 'steps', requestsPerSecond: 5, steps: [{ atMinute: 120, requestsPerSecond: 45 }] },
+    ...staging(2, 3),
     convergedMinutes: 120,
     // The reviewer merges safety changes and reverts at once; cost proposals wait.
     merges: (rule) => rule !== 'optimizer' && rule !== 'business-budget',
