@@ -135,6 +135,8 @@ export const SCENARIOS: readonly BenchScenario[] = [
     convergedMinutes: 120,
     // The reviewer merges safety changes and reverts at once; cost proposals wait.
     merges: (rule) => rule !== 'optimizer' && rule !== 'business-budget',
+    whyMissed:
+      'the step is seen by the run after it (60 violation minutes, as any step up); that run rewrites the cost proposal waiting for review (1–2 replicas) into the scale-out to 4–6, which the reviewer merges at once, and the backlog drains in 7 minutes.',
   },
   {
     name: 'conservative production on a too-slow GPU (8,000-token prompts on L4)',
