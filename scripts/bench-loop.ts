@@ -18,6 +18,7 @@ import { lastWednesdayAfternoon } from '../src/testing/plan-harness.ts';
 
 const LLAMA_8B = { parametersBillions: 8.03, kvBytesPerToken: 131072, layers: 32 };
 const STAGING = 'staging/llama-3-1-8b-instruct';
+const PRODUCTION = 'production/llama-3-1-8b-instruct';
 const DEV = 'dev/llama-3-1-8b-instruct';
 const STAGING_BLOCK = "replicas: { min: 1, max: 3 },\n      gpu: { type: 'nvidia-a100-80gb', count: 1 },\n      engineArgs: { 'max-num-seqs': 256 }";
 const CYCLE_MINUTES = 60;
@@ -44,6 +45,8 @@ interface BenchScenario {
   readonly whyMissed?: string;
   /** Hours of the same traffic in Prometheus before the first run (a policy's seasonality, a day, is the history a shrink needs). Default: 24. */
   readonly historyHours?: number;
+  /** Which pull requests the reviewer merges, by rule (default: all but drafts). */
+  readonly merges?: (rule: string) => boolean;
 }
 
 const stagingStart = (min: number, max: number) => (clone: string) => editFile(clone, 'environments/staging.ts', STAGING_BLOCK, STAGING_BLOCK.replace('min: 1, max: 3', `min: ${min}, max: ${max}`));
@@ -61,7 +64,7 @@ export const SCENARIOS: readonly BenchScenario[] = [
     ...staging(1, 1),
     convergedMinutes: 60,
     whyMissed:
-      'safety scale-outs move at most `maxReplicaChangePct` (50 %) per change, one per hourly run, so the first three hours run short and their backlog costs violation minutes (issue 12 sizes a safety scale-out to the demand in one step). Converged, the bot keeps a fourth replica: balanced weighs latency 0.3, and with the oracle\'s three the predicted p95s rise enough that the 25 % saving nets under its 10 % minimum improvement.',
+      "the first hour's backlog (TTFT p95 615 s at the first run) takes most of the second hour to drain on the three replicas the first run sizes to the observed peak in one step (12 violation minutes), and the breach the draining backlog keeps up adds a fourth (a breach that persists adds at least one replica). Converged, the bot keeps the fourth: balanced weighs latency 0.3, and with the oracle's three the predicted p95s rise enough that the 25 % saving nets under its 10 % minimum improvement.",
   },
   {
     name: 'diurnal days from the trough (4-hour period)',
@@ -71,7 +74,8 @@ export const SCENARIOS: readonly BenchScenario[] = [
     traffic: { kind: 'diurnal', baseRequestsPerSecond: 2, peakRequestsPerSecond: 35, periodMinutes: 240, peakAtMinute: 120 },
     ...staging(1, 3),
     convergedMinutes: 240,
-    whyMissed: "the first day's peak arrives before the bot's scale-outs land (each at most +50 %, one per hourly run); from the second day on it runs the oracle's cost without a violation minute.",
+    whyMissed:
+      "the first run sees only the start of the morning ramp (17 req/s) and sizes for that; the second sizes for the day's 35 req/s peak with 20 % headroom in one step — four replicas where the oracle runs three — and, as under-provisioned, balanced's latency weight keeps the fourth. From the third run on, no violation minute.",
   },
   {
     name: 'step up (5 → 30 req/s at minute 180)',
@@ -81,7 +85,8 @@ export const SCENARIOS: readonly BenchScenario[] = [
     traffic: { kind: 'steps', requestsPerSecond: 5, steps: [{ atMinute: 180, requestsPerSecond: 30 }] },
     ...staging(1, 3),
     convergedMinutes: 120,
-    whyMissed: 'a step up is answered only after it is seen: the hour after it runs on what the trough needed, and the bounded safety steps (+50 % a run) take two more runs; static peak is sized for the step in advance.',
+    whyMissed:
+      'a step up is answered only after it is seen: the hour after it runs on what the trough needed (60 violation minutes); the next run sizes for the step in one step and its backlog drains in two minutes. Static peak is sized for the step in advance.',
   },
   { name: 'step down (30 → 4 req/s at minute 180)', world: 'as predicted', deploymentId: STAGING, cycles: 7, traffic: { kind: 'steps', requestsPerSecond: 30, steps: [{ atMinute: 180, requestsPerSecond: 4 }] }, ...staging(3, 4), convergedMinutes: 120 },
   {
@@ -106,7 +111,7 @@ export const SCENARIOS: readonly BenchScenario[] = [
     ...staging(1, 2),
     convergedMinutes: 60,
     whyMissed:
-      'at half speed the inter-token SLO (80 ms) breaks on 3–4 bf16 replicas: prefill chunks stretch the gaps. The cheap fixes (FP8 on four replicas, the oracle\'s kind) are predicted at 75 ms, too close to 80 ms for balanced\'s 10 % risk limit, so the must-move rule takes the one fix well under it: 2-GPU on-demand replicas at ten times the price (issue 12: escalate a fix the policy blocks instead of taking any fix).',
+      "at half speed the first run sees a queue and scales out to 3–5 replicas in one step; the second still sees the first hour's backlog draining (requests waiting on average), counts the inter-token breach (120 ms > 80 ms) as load and adds a replica; the third classes it as per-request speed and takes the best fix balanced's thresholds accept, FP8 on five replicas where the oracle runs four. Two hours of prefill-stretched gaps make the violation minutes; a queue-share test (`queuedShare`) instead of the mean queue would have moved to FP8 a run earlier.",
   },
   {
     name: 'long prompts, prefill dominates (3,000 in / 100 out)',
@@ -120,7 +125,34 @@ export const SCENARIOS: readonly BenchScenario[] = [
     ...staging(1, 3),
     convergedMinutes: 60,
     whyMissed:
-      'TTFT and inter-token SLOs break on 1–3 replicas (prefill at 0.7x); each bounded safety scale-out to 2–3 replicas does not end the breach and is reverted by verification a run later (issue 12: verdicts that match the promise, no flapping), so the run flaps between one and two replicas, short of the oracle\'s five.',
+      "TTFT and inter-token SLOs break on one replica (prefill at 0.7x). The first run's needs-decision draft failed to build (the loop keeps only the outcome kind; not investigated). Then each one-step scale-out to 2–3 replicas is followed by a worse TTFT p95 in its verification window (2.3 s → 4.0 s), a breach it worsened, and is reverted; a reverted configuration is remembered only for balanced's 60-min cooldown, so the next run proposes it again: 2 reverts. Issue 12's ban of a reverted neighbourhood (rule 2, the other half of the issue) is what ends this.",
+  },
+  {
+    name: 'cost PR open when a breach starts (5 → 45 req/s at minute 120; savings wait for review)',
+    world: 'as predicted',
+    deploymentId: STAGING,
+    cycles: 6,
+    // 45 req/s breaks 2–3 replicas, and the scale-out it needs (4–6) still fits staging's eight A100 nodes with a canary surge.
+    traffic: { kind: 'steps', requestsPerSecond: 5, steps: [{ atMinute: 120, requestsPerSecond: 45 }] },
+    ...staging(2, 3),
+    convergedMinutes: 120,
+    // The reviewer merges safety changes and reverts at once; cost proposals wait.
+    merges: (rule) => rule !== 'optimizer' && rule !== 'business-budget',
+    whyMissed:
+      'the step is seen by the run after it (60 violation minutes, as any step up); that run rewrites the cost proposal waiting for review (1–2 replicas) into the scale-out to 4–6, which the reviewer merges at once, and the backlog drains in 7 minutes.',
+  },
+  {
+    name: 'conservative production on a too-slow GPU (8,000-token prompts on L4)',
+    world: 'as predicted',
+    deploymentId: PRODUCTION,
+    cycles: 4,
+    traffic: { kind: 'steady', requestsPerSecond: 0.3 },
+    promptTokens: 8000,
+    outputTokens: 100,
+    declared: { gpuType: 'nvidia-l4', gpuCount: 1, maxNumSeqs: 128, maxNumBatchedTokens: 4096, minReplicas: 2, maxReplicas: 8 },
+    // A third H100 node, so that a GPU move fits beside the 70B: what blocks the fix is the policy, not the pool.
+    start: (clone) => editFile(clone, 'environments/production.ts', "capacity: 'on-demand', minNodes: 1, maxNodes: 2 }", "capacity: 'on-demand', minNodes: 1, maxNodes: 3 }"),
+    convergedMinutes: 60,
   },
   {
     name: 'GPU price change (A10G spot 0.42 → 0.20 USD/h before cycle 3)',
@@ -207,6 +239,7 @@ async function runScenario(scenario: BenchScenario, log: (line: string) => void)
     start: new Date(lastWednesdayAfternoon().getTime() - minutes * 60_000),
     scenario: { ...input, ...history },
     changes: [{ beforeCycle: 1, description: 'starting point', apply: scenario.start }, ...(scenario.change ? [scenario.change] : [])],
+    ...(scenario.merges ? { merges: scenario.merges } : {}),
     onCycle: (row) => log(`  cycle ${row.cycle}: ${row.configuration}, ${row.costPerHourUsd.toFixed(2)} USD/h, ${row.sloViolationMinutes} violation min, ${row.actions.join(', ') || '-'}\n    ${row.decision ?? 'no decision'}`),
   });
   const loaded = await loadFleet(await preparedFixture());

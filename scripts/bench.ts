@@ -150,7 +150,8 @@ async function loopSection(): Promise<string> {
   return `${LOOP_HEADING}
 
 \`npm run bench\` (or \`npm run bench -- --loop-only\`, ${((Date.now() - started) / 1000).toFixed(0)} s here): per scenario, the closed loop of \`npm run demo\` (simulator → the real
-Prometheus → \`llmops optimize --once\` → the GitHub stand-in merges → synth → the simulator reloads generated/), one bot run per
+Prometheus → \`llmops optimize --once\` → the GitHub stand-in merges → synth → the simulator reloads generated/; a draft labelled
+\`needs-decision\` is left to a person, never merged, and where a scenario says so cost proposals wait for review), one bot run per
 60 simulated minutes, on the frozen test fleet with the starting point given. The simulator's truth is a benchmark-shaped sweep per
 model × GPU (the serving model's by default; reshaped where the world column says so), with Poisson arrivals and clients that give up
 after 600 s. Every strategy is accounted on the same spans from the simulator's ground truth: the whole run (total USD; SLO-violation

@@ -105,22 +105,37 @@ describe('llmops optimize against the GitHub stand-in', () => {
     expect(world.github.pulls[0]!.labels).toEqual(['llmops', 'production', 'risk:low']);
   }, 120_000);
 
-  it('regenerates the branch and updates the one pull request when the recommendation changes', async () => {
+  /** The planner, with the recommendation for the 8B moved to `replicas`. */
+  const movedTo = (replicas: { min: number; max: number }) => async (fleet: Fleet, options: PlanOptions) =>
+    (await planFleet(fleet, new PrometheusClient(prometheus.url), options)).map((recommendation): Recommendation =>
+      recommendation.deploymentId === ID ? { ...recommendation, change: { ...recommendation.change, replicas }, proposed: { ...recommendation.proposed!, configuration: { ...recommendation.proposed!.configuration, replicasMin: replicas.min, replicasMax: replicas.max } } } : recommendation,
+    );
+
+  it('regenerates the branch and updates the one pull request when the recommendation leaves its neighbourhood', async () => {
     await cycle();
     const first = await remoteBranch();
-    const changed = async (fleet: Fleet, options: PlanOptions) =>
-      (await planFleet(fleet, new PrometheusClient(prometheus.url), options)).map((recommendation): Recommendation =>
-        recommendation.deploymentId === ID ? { ...recommendation, change: { ...recommendation.change, replicas: { min: 1, max: 5 } }, proposed: { ...recommendation.proposed!, configuration: { ...recommendation.proposed!.configuration, replicasMax: 5 } } } : recommendation,
-      );
 
-    const report = await cycle({ planner: changed });
+    const report = await cycle({ planner: movedTo({ min: 3, max: 5 }) });
 
     expect(report.outcomes).toEqual([expect.objectContaining({ kind: 'updated', pullRequest: 1 })]);
     expect(openPulls()).toHaveLength(1);
-    expect(openPulls()[0]!.title).toContain('2–8 → 1–5 replicas');
+    expect(openPulls()[0]!.title).toContain('2–8 → 3–5 replicas');
     expect(await remoteBranch()).not.toBe(first);
     expect(await git(world.bare, 'rev-list', '--count', `main..${BRANCH}`)).toBe('1\n');
     expect(world.github.contractViolations).toEqual([]);
+  }, 120_000);
+
+  it('keeps the open pull request as it is while the recommendation moves within its neighbourhood on the same evidence (hysteresis)', async () => {
+    await cycle();
+    const [first, writes, title] = [await remoteBranch(), world.github.writes.length, openPulls()[0]!.title];
+    const [, max] = /→ 1–(\d+) replicas/.exec(title)!;
+
+    const report = await cycle({ planner: movedTo({ min: 1, max: Number(max) + 1 }) });
+
+    expect(report.outcomes).toEqual([expect.objectContaining({ kind: 'unchanged', pullRequest: 1, detail: expect.stringMatching(/^kept: the new recommendation \(2–8 → 1–\d+ replicas\) is within 25 % or 1 of this one and its evidence moved less than 50 %$/) })]);
+    expect(openPulls()[0]!.title).toBe(title);
+    expect(await remoteBranch()).toBe(first);
+    expect(world.github.writes.length).toBe(writes);
   }, 120_000);
 
   it('leaves a branch alone, with one comment, once a person has committed to it', async () => {

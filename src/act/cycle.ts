@@ -31,16 +31,17 @@ import { SynthesisError } from '../synth/synthesizer.ts';
 import { writeTreeAtomically } from '../synth/write.ts';
 import { publishThroughApi, TreeMismatchError } from './api-commit.ts';
 import { BOT_BRANCH_PREFIX, type BotRepository, type BuiltCommit } from './bot-repository.ts';
-import { dashboardStateOf, renderDashboard } from './dashboard.ts';
+import { blockedSafetyActions, dashboardStateOf, renderDashboard } from './dashboard.ts';
 import { declinesOf, type Decline } from './declines.ts';
 import { declineEntries, exclusionLines, exclusions, revertBan } from './exclusions.ts';
 import { applyDeclarationChange, DeclarationEditError } from './edit-declaration.ts';
 import { RateLimitedError, type GitHubRepository, type PullRequest } from './github.ts';
-import { answerAfterPlan, closeStale, findDashboards, liftRetries, noteDeclines, obeyCommands, remember, writeDashboard, type PullRequests } from './lifecycle.ts';
+import { answerAfterPlan, closeStale, findDashboards, liftRetries, noteDeclines, obeyCommands, remember, replaceIfDraftChanged, writeDashboard, type PullRequests } from './lifecycle.ts';
 import { appendLedger, deploymentHistory, ledgerFile, LedgerError, parseLedger, type LedgerEntry } from './ledger.ts';
 import type { OptimizerMetrics } from './metrics.ts';
-import { optimizationProposal, revertProposal, type Proposal } from './proposal.ts';
-import { MAX_BODY_CHARACTERS, rebaseRequested, renderPullRequestBody, type BodyContext } from './pull-request-body.ts';
+import { changeWords, optimizationProposal, revertProposal, type Proposal } from './proposal.ts';
+import { inNeighbourhood, materialChange } from '../optimizer/neighbourhood.ts';
+import { MAX_BODY_CHARACTERS, parseMetadata, rebaseRequested, renderPullRequestBody, type BodyContext } from './pull-request-body.ts';
 import { signalLinks } from './prometheus-links.ts';
 import { reviewersFor } from './reviewers.ts';
 import { isOwnPullRequest } from './trust.ts';
@@ -158,7 +159,7 @@ async function planFromBase(options: CycleOptions, baseSha: string, now: Date, d
       const history = deploymentHistory(entries, landedAt);
       if (history.lastChangeAt) lastChanges.set(deployment.id, history.lastChangeAt);
       if (!history.unverified || !landedAt) continue;
-      const verdict = await verifyMerge(options.prometheus, deployment, landedAt, now);
+      const verdict = await verifyMerge(options.prometheus, deployment, landedAt, now, history.unverified.prediction);
       const savingUsdPerMonth = Math.max(0, (history.unverified.costPerHourUsd.current - history.unverified.costPerHourUsd.proposed) * 730);
       judged.push({ deploymentId: deployment.id, mergedAt: landedAt, verdict, savingUsdPerMonth });
       if (verdict.status === 'failed') {
@@ -267,8 +268,32 @@ function bodyOf(proposal: Proposal, context: BodyContext): string {
   return renderPullRequestBody(proposal, { ...context, generatedDiff: context.generatedDiff.slice(0, 50), declarationDiff: context.declarationDiff.slice(0, 20_000) });
 }
 
-/** GitHub's auto-merge applies: the policy asks for it, the environment syncs by itself, and the change is a low-risk optimization. */
-const automergeable = ({ proposal, deployment }: Work) => deployment.policy.pullRequests.automerge && deployment.environment.sync === 'auto' && proposal.kind === 'optimize' && proposal.labels.includes('risk:low');
+/** GitHub's auto-merge applies: the policy asks for it, the environment syncs by itself, and the change is a low-risk optimization (not a draft for a person). */
+const automergeable = ({ proposal, deployment }: Work) => deployment.policy.pullRequests.automerge && deployment.environment.sync === 'auto' && proposal.kind === 'optimize' && !proposal.draft && proposal.labels.includes('risk:low');
+
+/** An answer to an SLO breach: a safety change, or the draft of one a person must decide. */
+const isSafety = (proposal: Proposal) => proposal.recommendation?.rule === 'safety-slo-breach' || proposal.recommendation?.rule === 'needs-decision';
+
+/** Whether the open pull request's proposal may be kept instead of `proposal`: both optimizations of the same rule (a safety answer always replaces a cost proposal). */
+function hysteresisApplies(open: PullRequest, proposal: Proposal): boolean {
+  const metadata = parseMetadata(open.body);
+  return metadata?.kind === 'optimize' && proposal.kind === 'optimize' && metadata.rule !== undefined && metadata.rule === proposal.recommendation?.rule && metadata.fingerprint !== proposal.fingerprint;
+}
+
+/**
+ * Hysteresis: the open pull request stays as it is while the new recommendation stays in its neighbourhood (the
+ * policy's tolerance, src/optimizer/neighbourhood.ts) and the evidence it was made on has not moved materially —
+ * a recommendation moving within its own uncertainty does not rewrite a pull request under review. In words, or
+ * undefined when the proposal must be rewritten.
+ */
+function withinHysteresis(open: PullRequest, proposal: Proposal, deployment: FleetDeployment): string | undefined {
+  if (!hysteresisApplies(open, proposal)) return undefined;
+  const metadata = parseMetadata(open.body)!;
+  const tolerance = deployment.policy.neighbourhood;
+  if (!inNeighbourhood(metadata.to, proposal.to, tolerance)) return undefined;
+  if (!metadata.evidence || !proposal.evidence || materialChange(metadata.evidence, proposal.evidence, tolerance) !== undefined) return undefined;
+  return `kept: the new recommendation (${changeWords(proposal.from, proposal.to)}) is within ${tolerance.tolerancePct} % or ${tolerance.toleranceUnits} of this one and its evidence moved less than ${tolerance.materialChangePct} %`;
+}
 
 /** Requests reviewers and turns on auto-merge where the policy asks; returns what it did, in words. */
 async function reviewAndMerge(options: CycleOptions, state: CycleState, work: Work, pull: PullRequest, head: string, created: boolean): Promise<string[]> {
@@ -303,8 +328,9 @@ async function act(options: CycleOptions, state: CycleState, work: Work): Promis
   // GitHub allows one open pull request per branch of this repository: someone else's on the bot's branch takes it over. One from a fork does not.
   const someoneElses = github && pulls.foreign.find((pull) => pull.state === 'open' && pull.headRef === proposal.branch && pull.headRepository?.toLowerCase() === github.fullName.toLowerCase());
   if (someoneElses) return outcome('foreign', { pullRequest: someoneElses.number, detail: describeForeign(someoneElses) });
+  let open = pulls.own.find((pull) => pull.state === 'open' && pull.headRef === proposal.branch);
   const branch = await repository.inspect(proposal.branch, baseSha, proposal.fingerprint);
-  const open = pulls.own.find((pull) => pull.state === 'open' && pull.headRef === proposal.branch);
+  if (github && open && branch.kind !== 'foreign' && (await replaceIfDraftChanged(github, pulls, open, proposal.draft ?? false))) open = undefined;
   const rebase = open !== undefined && (rebaseRequested(open.body) || state.rebase.has(open.number));
 
   if (branch.kind === 'foreign' && !rebase) {
@@ -314,10 +340,14 @@ async function act(options: CycleOptions, state: CycleState, work: Work): Promis
     }
     return outcome('hands-off', { pullRequest: open?.number, detail: `committed to by ${branch.authors.join(', ')}` });
   }
-  if (github && !open && proposal.kind !== 'revert') {
+  // Reverts and answers to an SLO breach go before the policy's pull-request limits: everything else yields to safety.
+  if (github && !open && proposal.kind !== 'revert' && !isSafety(proposal)) {
     const limit = withinLimits(deployment, pulls.own, fleet, now);
     if (limit) return outcome('limited', { detail: limit });
   }
+  // Hysteresis: the branch still holds the open pull request's own proposal on the current base, and the new one is close to it.
+  const steady = open && !rebase ? withinHysteresis(open, proposal, deployment) : undefined;
+  if (steady && (await repository.inspect(proposal.branch, baseSha, parseMetadata(open!.body)!.fingerprint)).kind === 'current') return outcome('unchanged', { pullRequest: open!.number, detail: steady });
 
   // The commit the branch should hold, and whether it must be published.
   let head: string;
@@ -389,7 +419,7 @@ async function act(options: CycleOptions, state: CycleState, work: Work): Promis
   if (!github) return outcome('local', { body, detail: `branch ${proposal.branch} at ${head.slice(0, 12)}` });
 
   if (!open) {
-    const { pullRequest, created } = await github.createPullRequest({ branch: proposal.branch, base: repository.base, title: proposal.title, body });
+    const { pullRequest, created } = await github.createPullRequest({ branch: proposal.branch, base: repository.base, title: proposal.title, body, ...(proposal.draft ? { draft: true } : {}) });
     // Another run, or someone else, opened one for the branch first: only the bot's own is taken over.
     if (!created && !isOwnPullRequest(pullRequest, await github.login(), github.fullName)) return outcome('foreign', { pullRequest: pullRequest.number, detail: describeForeign(pullRequest) });
     if (!sameLabels(pullRequest.labels, proposal.labels)) await github.addLabels(pullRequest.number, proposal.labels.filter((label) => !pullRequest.labels.includes(label)));
@@ -444,6 +474,12 @@ export async function runCycle(options: CycleOptions): Promise<CycleReport> {
       log(`${planned.problem}\nNo pull requests this cycle.`);
       result = 'failure';
       return { baseSha, outcomes: [], stopped: planned.problem };
+    }
+    // A person's stop holds a safety action back: said loudly, in the log, the metric and (below) the dashboard.
+    options.metrics?.safetyActionsBlocked.reset();
+    for (const blocked of blockedSafetyActions(planned.fleet, planned.recommendations)) {
+      log(`${blocked.deploymentId}: SAFETY ACTION BLOCKED by ${blocked.rule}: ${blocked.detail}`);
+      options.metrics?.safetyActionsBlocked.set({ deployment: blocked.deploymentId, rule: blocked.rule }, 1);
     }
     const fleetOf = (id: string) => planned.fleet!.deployments.find((deployment) => deployment.id === id);
     if (github) outcomes.push(...(await noteDeclines(github, pulls, fleetOf, now)).map((noted): DeploymentOutcome => ({ ...noted, kind: 'declined' })));

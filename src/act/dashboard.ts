@@ -8,7 +8,9 @@
  * retry it), what is being verified, and recent verifications and reverts.
  * Pure: the cycle gathers its state, this turns it into the text.
  */
-import type { FleetDeployment, Fleet } from '../fleet/fleet.ts';
+import type { Fleet } from '../fleet/fleet.ts';
+import { describeBreaches } from '../optimizer/breach.ts';
+import { NEEDS_DECISION_LABEL } from './proposal.ts';
 import type { Configuration } from '../optimizer/predict.ts';
 import type { Recommendation } from '../optimizer/recommendation.ts';
 import { declinedHow, declinesOf, reopenedBy } from './declines.ts';
@@ -47,7 +49,7 @@ export function renderDashboard(state: DashboardState): string {
     '',
     ...section('⚠ Safety actions blocked', state.blockedSafety, (item) => `- **\`${item.deploymentId}\`**: ${item.detail}`),
     ...section('Paused or frozen', state.stopped, (item) => `- \`${item.deploymentId}\`: ${item.detail}`),
-    ...section('Open proposals', state.open, (item) => `- #${item.number} ${item.title} (${item.labels.filter((label) => label.startsWith('risk:') || label === 'rollback').join(', ') || 'no risk label'}${item.autoMerge ? ', auto-merge on' : ''})`, 'None.'),
+    ...section('Open proposals', state.open, (item) => `- #${item.number} ${item.title} (${item.labels.filter((label) => label.startsWith('risk:') || label === 'rollback' || label === NEEDS_DECISION_LABEL).join(', ') || 'no risk label'}${item.autoMerge ? ', auto-merge on' : ''})`, 'None.'),
     ...section('Held back by limits', state.limited, (item) => `- \`${item.deploymentId}\`: ${item.detail}`),
     ...section('Branches a person committed to', state.handsOff, (item) => `- \`${item.deploymentId}\`${item.pullRequest ? ` #${item.pullRequest}` : ''}: ${item.detail}; check the box in the pull request to hand it back`),
     ...section('Declined and ignored', state.declined, (item) =>
@@ -69,21 +71,22 @@ export function retryRequests(body: string): number[] {
   return [...body.matchAll(/^\s*[-*] \[[xX]\] <!-- llmops-gitops:retry #(\d+) -->/gm)].map((match) => Number(match[1]));
 }
 
-const ms = (seconds: number | undefined) => (seconds === undefined ? '-' : `${Math.round(seconds * 1000)} ms`);
+/** A safety action a person's stop (pause, freeze window) holds back: the breach, and what to do by hand. */
+export interface BlockedSafety {
+  readonly deploymentId: string;
+  /** `paused` or `freeze-window`. */
+  readonly rule: string;
+  readonly detail: string;
+}
 
-/** An SLO the deployment breaches now, in words (for a safety action a pause or freeze blocks). */
-function breachOf(recommendation: Recommendation, deployment: FleetDeployment): string | undefined {
-  const { observed } = recommendation;
-  const { slos } = deployment.environment;
-  const breaches = [
-    ['TTFT p95', observed.ttftP95Seconds, slos.ttftP95Ms],
-    ['end-to-end p95', observed.e2eP95Seconds, slos.e2eP95Ms],
-    ['inter-token p95', observed.interTokenP95Seconds, slos.interTokenP95Ms],
-  ]
-    .filter(([, seconds, limit]) => seconds !== undefined && (seconds as number) * 1000 > (limit as number))
-    .map(([name, seconds, limit]) => `${name} ${ms(seconds as number)} > ${limit} ms`);
-  if (observed.errorRatio !== undefined && observed.errorRatio > slos.errorRateRatio) breaches.push(`error ratio ${(observed.errorRatio * 100).toFixed(2)} % > ${(slos.errorRateRatio * 100).toFixed(2)} %`);
-  return breaches.length > 0 ? breaches.join(', ') : undefined;
+/** The deployments breaching an SLO that a pause or freeze keeps the bot from answering. */
+export function blockedSafetyActions(fleet: Fleet, recommendations: readonly Recommendation[]): BlockedSafety[] {
+  return recommendations.flatMap((recommendation) => {
+    const deployment = fleet.deployments.find((candidate) => candidate.id === recommendation.deploymentId);
+    if (!deployment || (recommendation.rule !== 'paused' && recommendation.rule !== 'freeze-window')) return [];
+    const breach = describeBreaches(recommendation.observed, deployment.environment.slos);
+    return breach ? [{ deploymentId: recommendation.deploymentId, rule: recommendation.rule, detail: `SLO breached (${breach}) and the bot may not act: ${recommendation.reason}. Scale out by hand or lift the ${recommendation.rule === 'paused' ? 'pause' : 'freeze'}.` }] : [];
+  });
 }
 
 /** What a cycle knows when it writes the dashboard. */
@@ -111,10 +114,7 @@ export function dashboardStateOf(input: DashboardInput): DashboardState {
   const planned = { recommendations: input.recommendations, ledgers: input.ledgers, judged: input.judged };
   const deploymentOf = (id: string) => state.fleet.deployments.find((candidate) => candidate.id === id);
   const stoppedRules = planned.recommendations.filter((recommendation) => recommendation.rule === 'paused' || recommendation.rule === 'freeze-window');
-  const blocked = stoppedRules.flatMap((recommendation) => {
-    const breach = breachOf(recommendation, deploymentOf(recommendation.deploymentId)!);
-    return breach ? [{ deploymentId: recommendation.deploymentId, detail: `SLO breached (${breach}) and the bot may not act: ${recommendation.reason}. Scale out by hand or lift the ${recommendation.rule === 'paused' ? 'pause' : 'freeze'}.` }] : [];
-  });
+  const blocked = blockedSafetyActions(state.fleet, planned.recommendations);
   const since = state.now.getTime() - RECENT_DAYS * 86_400_000;
   const recent = [
     ...[...planned.ledgers].flatMap(([deploymentId, entries]) =>
@@ -133,7 +133,7 @@ export function dashboardStateOf(input: DashboardInput): DashboardState {
     .sort((a, b) => b.at.getTime() - a.at.getTime() || a.deploymentId.localeCompare(b.deploymentId))
     .slice(0, 20);
   return {
-    blockedSafety: blocked,
+    blockedSafety: blocked.map(({ deploymentId, detail }) => ({ deploymentId, detail })),
     stopped: stoppedRules.filter((recommendation) => !blocked.some((item) => item.deploymentId === recommendation.deploymentId)).map((recommendation) => ({ deploymentId: recommendation.deploymentId, detail: recommendation.reason })),
     open: state.pulls.own.filter((pull) => pull.state === 'open').map((pull) => ({ number: pull.number, title: pull.title, labels: pull.labels, autoMerge: pull.autoMerge })).sort((a, b) => a.number - b.number),
     limited: outcomes.filter((outcome) => outcome.kind === 'limited').map((outcome) => ({ deploymentId: outcome.deploymentId, detail: outcome.detail ?? '' })),

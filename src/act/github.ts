@@ -56,6 +56,8 @@ export interface PullRequest {
   readonly nodeId: string;
   /** GitHub's auto-merge is on. */
   readonly autoMerge: boolean;
+  /** A draft: for a person to decide on, not to merge as it is. */
+  readonly draft?: boolean;
 }
 
 /** The fields of an issue the bot reads (its dashboard). */
@@ -105,6 +107,7 @@ interface RawPullRequest {
   user: { login: string } | null;
   node_id: string;
   auto_merge?: object | null;
+  draft?: boolean;
   state: string;
   merged_at: string | null;
   created_at: string;
@@ -134,6 +137,7 @@ const toPullRequest = (raw: RawPullRequest): PullRequest => ({
   headSha: raw.head.sha,
   nodeId: raw.node_id,
   autoMerge: raw.auto_merge != null,
+  ...(raw.draft ? { draft: true } : {}),
 });
 
 /** A fetch that gives up after `timeoutMs` with an error octokit treats as retryable. */
@@ -242,9 +246,9 @@ export class GitHubRepository {
    * Opens a pull request. When another run opened one for the branch first,
    * GitHub answers 422 and the existing one is returned: never a duplicate.
    */
-  async createPullRequest(request: { branch: string; base: string; title: string; body: string }): Promise<{ pullRequest: PullRequest; created: boolean }> {
+  async createPullRequest(request: { branch: string; base: string; title: string; body: string; draft?: boolean }): Promise<{ pullRequest: PullRequest; created: boolean }> {
     try {
-      const { data } = await this.call(() => this.octokit.rest.pulls.create({ ...this.repoParams, head: request.branch, base: request.base, title: request.title, body: request.body }));
+      const { data } = await this.call(() => this.octokit.rest.pulls.create({ ...this.repoParams, head: request.branch, base: request.base, title: request.title, body: request.body, ...(request.draft ? { draft: true } : {}) }));
       return { pullRequest: toPullRequest(data as RawPullRequest), created: true };
     } catch (error) {
       const existing = (error as { status?: number }).status === 422 ? await this.findOpenPullRequest(request.branch) : undefined;

@@ -33,6 +33,11 @@ export const LedgerBan = z.strictObject({
   days: z.number().positive(),
 });
 export type LedgerBan = z.infer<typeof LedgerBan>;
+const PredictedLatency = z.strictObject({ expectedMs: z.number(), lowMs: z.number(), highMs: z.number() });
+
+/** What a proposal promised (src/optimizer/uncertainty.ts, predictionInterval): the verifier judges the merged change by it. */
+export const LedgerPrediction = z.strictObject({ ttftP95Ms: PredictedLatency, e2eP95Ms: PredictedLatency, interTokenP95Ms: PredictedLatency, uncertainty: z.number() });
+export type LedgerPrediction = z.infer<typeof LedgerPrediction>;
 
 const common = {
   /** ISO 8601 time of the event. */
@@ -53,6 +58,8 @@ export const LedgerEntry = z.discriminatedUnion('kind', [
     costPerHourUsd: z.strictObject({ current: z.number(), proposed: z.number() }),
     confidence: z.number().optional(),
     risk: z.number().optional(),
+    /** The predicted p95s at the peak and their 95 % intervals; absent on lines written before issue 12. */
+    prediction: LedgerPrediction.optional(),
   }),
   /** A merged proposal after its verification window: verified, or failed (and rolled back). */
   z.strictObject({ ...common, kind: z.literal('merge'), mergedAt: z.iso.datetime(), outcome: z.enum(['verified', 'failed']) }),

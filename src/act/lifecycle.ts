@@ -142,11 +142,30 @@ export async function closeStale(github: GitHubRepository, repository: BotReposi
     if (!reason) continue;
     // A branch a person took over is theirs to close.
     if ((await repository.inspect(pull.headRef, state.baseSha, metadata.fingerprint)).kind === 'foreign') continue;
-    await github.commentOnce(pull.number, CLOSED_MARKER, `The proposal no longer holds: ${reason}. The bot closed this pull request; it proposes again when the evidence calls for a change. This is not a decline.`);
-    await updateMetadata(github, state.pulls, pull, { ...metadata, autoClosed: reason }, 'closed');
+    await closeByTheBot(github, state.pulls, pull, `The proposal no longer holds: ${reason}. The bot closed this pull request; it proposes again when the evidence calls for a change. This is not a decline.`, reason);
     closed.push({ deploymentId: metadata.deploymentId, pullRequest: pull.number, detail: reason });
   }
   return closed;
+}
+
+/** Closes one of the bot's own pull requests with a comment, marked closed by the bot (`reason`): not a decline. */
+export async function closeByTheBot(github: GitHubRepository, pulls: PullRequests, pull: PullRequest, comment: string, reason: string): Promise<void> {
+  const metadata = parseMetadata(pull.body);
+  if (!metadata) return;
+  await github.commentOnce(pull.number, CLOSED_MARKER, comment);
+  await updateMetadata(github, pulls, pull, { ...metadata, autoClosed: reason }, 'closed');
+}
+
+/**
+ * GitHub's REST API cannot turn a pull request into a draft or a draft into one ready for review: when a proposal
+ * changes between the two (a breach now needs a person, or no longer does), the open one is closed — not declined —
+ * for a new one. Returns whether it closed it.
+ */
+export async function replaceIfDraftChanged(github: GitHubRepository, pulls: PullRequests, open: PullRequest, draft: boolean): Promise<boolean> {
+  if (Boolean(open.draft) === draft) return false;
+  const reason = draft ? 'the SLO breach now needs a person\'s decision: a draft pull request replaces this one' : 'the bot can now act without a person\'s decision: a pull request ready for review replaces this draft';
+  await closeByTheBot(github, pulls, open, `Replaced: ${reason}. This is not a decline.`, reason);
+  return true;
 }
 
 /** Lifts the declines whose retry box a person checked on the dashboard. */

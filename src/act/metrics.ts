@@ -13,6 +13,11 @@ export class OptimizerMetrics {
   readonly configChanges = new Counter({ name: 'optimizer_config_changes_total', help: 'Configuration changes pushed for review, by type.', labelNames: ['type'] as const, registers: [this.registry] });
   readonly rollbacks = new Counter({ name: 'optimizer_rollbacks_total', help: 'Revert pull requests opened after a failed verification.', registers: [this.registry] });
   readonly costSaved = new Counter({ name: 'optimizer_cost_saved_usd_total', help: 'Predicted monthly saving (USD, at minimum replicas) of changes that passed verification after merge.', registers: [this.registry] });
+  /**
+   * 1 for each deployment whose SLO breach a pause or freeze window keeps the bot from answering (by `rule`);
+   * rewritten every cycle, so an alert on it fires while a person's stop holds a safety action back.
+   */
+  readonly safetyActionsBlocked = new Gauge({ name: 'optimizer_safety_actions_blocked', help: 'Deployments breaching an SLO whose safety action a pause or freeze window blocks.', labelNames: ['deployment', 'rule'] as const, registers: [this.registry] });
   readonly deploymentsActive = new Gauge({ name: 'optimizer_deployments_active', help: 'Deployments the bot manages (policy not paused).', registers: [this.registry] });
   /** Merged changes whose saving is counted: a later cycle that finds the same change verified counts nothing. */
   private readonly countedSavings = new Set<string>();

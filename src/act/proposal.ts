@@ -9,6 +9,7 @@ import { currentConfiguration, declarationChange } from '../optimizer/decide.ts'
 import { evidenceOf, type Evidence } from '../optimizer/neighbourhood.ts';
 import type { Configuration } from '../optimizer/predict.ts';
 import type { DeclarationChange, Recommendation } from '../optimizer/recommendation.ts';
+import { predictionInterval } from '../optimizer/uncertainty.ts';
 import type { LedgerBan, LedgerConfiguration, LedgerEntry } from './ledger.ts';
 import { riskLabelOf } from './confidence.ts';
 import { keyedDigest } from './trust.ts';
@@ -45,7 +46,12 @@ export interface Proposal {
   readonly ban?: LedgerBan;
   /** Optimizations: what the proposal was made on (a decline holds until it moves materially). */
   readonly evidence?: Evidence;
+  /** Opened as a draft pull request: an SLO breach whose fixes the policy blocks, for a person to decide (`needs-decision`). */
+  readonly draft?: boolean;
 }
+
+/** Label of a draft pull request that asks a person to decide on an SLO breach the policy lets nothing fix. */
+export const NEEDS_DECISION_LABEL = 'needs-decision';
 
 const fingerprintOf = (secret: string, kind: Proposal['kind'], deploymentId: string, to: Configuration) => keyedDigest(secret, 'proposal', JSON.stringify({ kind, deploymentId, to })).slice(0, 32);
 
@@ -93,6 +99,7 @@ export function optimizationProposal(recommendation: Recommendation, now: Date, 
   const effect = monthlyEffect(recommendation.current.costPerHourUsd, proposed.costPerHourUsd);
   const at = now.toISOString();
   const branch = branchName(recommendation.deploymentId);
+  const escalated = recommendation.rule === 'needs-decision';
   return {
     kind: 'optimize',
     deploymentId: recommendation.deploymentId,
@@ -104,7 +111,7 @@ export function optimizationProposal(recommendation: Recommendation, now: Date, 
     from,
     to,
     title: `${verbOf(from, to)} ${recommendation.deploymentId} ${changeWords(from, to)}${effect ? ` (${effect})` : ''}`,
-    labels: [BOT_LABEL, recommendation.environment, riskLabelOf(recommendation)],
+    labels: [BOT_LABEL, recommendation.environment, riskLabelOf(recommendation), ...(escalated ? [NEEDS_DECISION_LABEL] : [])],
     ledger: [
       { kind: 'decision', at, deploymentId: recommendation.deploymentId, rule: recommendation.rule, reason: recommendation.reason, policy: recommendation.policy },
       {
@@ -117,11 +124,13 @@ export function optimizationProposal(recommendation: Recommendation, now: Date, 
         costPerHourUsd: { current: recommendation.current.costPerHourUsd, proposed: proposed.costPerHourUsd },
         ...(recommendation.confidence === undefined ? {} : { confidence: recommendation.confidence }),
         ...(recommendation.risk === undefined ? {} : { risk: recommendation.risk }),
+        prediction: predictionInterval(proposed.prediction, recommendation.orientation),
       },
     ],
     fingerprint: fingerprintOf(secret, 'optimize', recommendation.deploymentId, to),
     recommendation,
     evidence: evidenceOf(recommendation.observed),
+    ...(escalated ? { draft: true } : {}),
   };
 }
 

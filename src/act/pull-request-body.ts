@@ -8,7 +8,7 @@
  * and a hidden metadata block a later run reads back. Pure.
  */
 import { HOURS_PER_MONTH } from '../catalogue/prices.ts';
-import { describeChange } from '../optimizer/describe.ts';
+import { describeChange, describeConfiguration } from '../optimizer/describe.ts';
 import type { Evidence } from '../optimizer/neighbourhood.ts';
 import type { Signals } from '../optimizer/observe.ts';
 import type { Configuration } from '../optimizer/predict.ts';
@@ -29,6 +29,8 @@ export interface FileDiff {
 export interface PullRequestMetadata {
   readonly deploymentId: string;
   readonly kind: Proposal['kind'];
+  /** The rule that made an optimization (a safety answer replaces an open cost proposal; hysteresis keeps one of the same rule). */
+  readonly rule?: string;
   readonly fingerprint: string;
   readonly to: Configuration;
   /** What the proposal was made on. */
@@ -161,7 +163,7 @@ function diffSection(diff: readonly FileDiff[]): string[] {
 }
 
 function metadataBlock(proposal: Proposal): string {
-  const metadata: PullRequestMetadata = { deploymentId: proposal.deploymentId, kind: proposal.kind, fingerprint: proposal.fingerprint, to: proposal.to, ...(proposal.evidence ? { evidence: proposal.evidence } : {}) };
+  const metadata: PullRequestMetadata = { deploymentId: proposal.deploymentId, kind: proposal.kind, ...(proposal.recommendation ? { rule: proposal.recommendation.rule } : {}), fingerprint: proposal.fingerprint, to: proposal.to, ...(proposal.evidence ? { evidence: proposal.evidence } : {}) };
   return metadataText(metadata);
 }
 
@@ -236,6 +238,21 @@ function afterMergeSection(proposal: Proposal, context: BodyContext, policy: str
   ];
 }
 
+/** A needs-decision draft: what breaches, the fixes considered and the rule that blocked each, and what a person can do. */
+function decisionSection(recommendation: Recommendation): string[] {
+  const { escalation } = recommendation;
+  if (!escalation) return [];
+  return [
+    '### A person decides',
+    '',
+    `The SLO is breached (${escalation.breach}) and every fix the bot found is blocked by the policy \`${recommendation.policy}\`, so this is a **draft**: the change below is the fix most likely to hold the SLOs. Mark it ready and merge it to take it, change the policy (thresholds, search space, node pools) to let the bot act, or close it to decline.`,
+    '',
+    '| fix considered | USD/h | blocked by |',
+    '|---|---:|---|',
+    ...escalation.considered.map((fix) => `| ${describeConfiguration(fix.configuration)} | ${fix.costPerHourUsd.toFixed(2)} | ${fix.blockedBy ?? '-'} |`),
+  ];
+}
+
 function declarationSection(context: BodyContext): string[] {
   if (context.declarationDiff.trim() === '') return [];
   return ['### Declaration change', '', '```diff', ...context.declarationDiff.trimEnd().split('\n').filter((line) => !/^(diff --git|index |--- |\+\+\+ )/.test(line)), '```'];
@@ -282,6 +299,7 @@ export function renderPullRequestBody(proposal: Proposal, context: BodyContext):
       '',
       `${recommendation.reason}.`,
       '',
+      ...(recommendation.escalation ? [...decisionSection(recommendation), ''] : []),
       `Rule \`${recommendation.rule}\` of policy \`${recommendation.policy}\`; ${Math.round(recommendation.orientation.requestsInWindow)} requests observed in the window.${recommendation.orientation.notes.length > 0 ? ` Notes: ${recommendation.orientation.notes.join('; ')}.` : ''}`,
       ...(recommendation.held ?? []).map((rule) => `\n- ${rule[0]!.toUpperCase()}${rule.slice(1)}.`),
       ...(context.excluded && context.excluded.length > 0 ? ['', '### Excluded', '', ...context.excluded.map((line) => `- ${line}`)] : []),

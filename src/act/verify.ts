@@ -12,6 +12,8 @@ import type { FleetDeployment } from '../fleet/fleet.ts';
 import { argocdApplicationName } from '../fleet/naming.ts';
 import { observeFleet, targetKey, type Signals } from '../optimizer/observe.ts';
 import type { PrometheusClient, RangeSeries } from '../prometheus/client.ts';
+import { latencySloPairs } from '../optimizer/breach.ts';
+import type { LedgerPrediction } from './ledger.ts';
 import { ARGO_ROLLOUTS_FAMILIES, ARGOCD_APP_INFO, ARGOCD_APP_SYNC_TOTAL, ROLLOUT_FAILED_PHASES } from '../prometheus/exporters.ts';
 
 /** When the merged configuration started running, and how the bot knows. */
@@ -46,13 +48,21 @@ export interface VerificationInput {
   readonly before: Signals;
   /** The phase the Rollout stopped in since the start (Abort, Error, Timeout, InvalidSpec); undefined when it did not, or where unknown. */
   readonly rolloutFailedPhase?: string;
+  /** What the proposal promised (recorded in the ledger when it was made); absent on older ledger lines. */
+  readonly promised?: LedgerPrediction;
 }
 
 const ms = (seconds: number | undefined) => (seconds === undefined ? '-' : `${Math.round(seconds * 1000)} ms`);
 
-/** Judges a running change against the SLOs and the policy's rollback thresholds. Pure. */
+/**
+ * Judges a running change by what it promised and what the SLOs require. It fails on a breach it introduced or
+ * worsened (beyond the policy's `maxP95LatencyIncreasePct`), an error ratio over the rollback threshold, an aborted
+ * rollout, or a p95 above the interval its prediction stated (and above what ran before) — the same recorded
+ * prediction the decision accepted. A latency that rose but stays inside the promised interval, within the SLO
+ * margin the proposal announced, is what was promised: not a failure. Pure.
+ */
 export function judgeVerification(input: VerificationInput): Verdict {
-  const { deployment, after, before, start } = input;
+  const { deployment, after, before, start, promised } = input;
   const { slos } = deployment.environment;
   const { rollback, verificationWindowMinutes } = deployment.policy;
   const windowEnd = new Date(start.at.getTime() + verificationWindowMinutes * 60_000);
@@ -65,18 +75,17 @@ export function judgeVerification(input: VerificationInput): Verdict {
   const errorLimit = Math.min(rollback.maxErrorRateRatio, slos.errorRateRatio);
   const beforeWords = start.from === 'argocd' ? 'before the sync' : 'before the merge';
   if (after.errorRatio !== undefined && madeWorse(after.errorRatio, before.errorRatio, errorLimit)) evidence.push(`error ratio ${(after.errorRatio * 100).toFixed(2)} % > ${(errorLimit * 100).toFixed(2)} % (rollback threshold / SLO)${before.errorRatio === undefined ? '' : `, ${(before.errorRatio * 100).toFixed(2)} % ${beforeWords}`}`);
-  const breaches: [string, number | undefined, number | undefined, number][] = [
-    ['TTFT p95', after.ttftP95Seconds, before.ttftP95Seconds, slos.ttftP95Ms],
-    ['end-to-end p95', after.e2eP95Seconds, before.e2eP95Seconds, slos.e2eP95Ms],
-    ['inter-token p95', after.interTokenP95Seconds, before.interTokenP95Seconds, slos.interTokenP95Ms],
-  ];
-  for (const [name, seconds, was, limitMs] of breaches) {
-    if (seconds !== undefined && madeWorse(seconds * 1000, was === undefined ? undefined : was * 1000, limitMs)) evidence.push(`${name} ${ms(seconds)} > ${limitMs} ms SLO${was === undefined ? '' : ` (${ms(was)} ${beforeWords})`}`);
-  }
-  if (after.e2eP95Seconds !== undefined && before.e2eP95Seconds !== undefined && before.e2eP95Seconds > 0) {
-    const increasePct = (after.e2eP95Seconds / before.e2eP95Seconds - 1) * 100;
-    if (increasePct > rollback.maxP95LatencyIncreasePct) evidence.push(`end-to-end p95 ${ms(after.e2eP95Seconds)} is ${increasePct.toFixed(0)} % above the ${ms(before.e2eP95Seconds)} ${beforeWords} (policy allows ${rollback.maxP95LatencyIncreasePct} %)`);
-  }
+  const beforePairs = latencySloPairs(before, slos);
+  const promises = promised ? [promised.ttftP95Ms, promised.e2eP95Ms, promised.interTokenP95Ms] : [];
+  latencySloPairs(after, slos).forEach(([name, seconds, limitMs], index) => {
+    if (seconds === undefined) return;
+    const was = beforePairs[index]![1];
+    const [nowMs, wasMs] = [seconds * 1000, was === undefined ? undefined : was * 1000];
+    if (madeWorse(nowMs, wasMs, limitMs)) evidence.push(`${name} ${ms(seconds)} > ${limitMs} ms SLO${was === undefined ? '' : ` (${ms(was)} ${beforeWords})`}`);
+    else if (promises[index] && nowMs > promises[index].highMs && (wasMs === undefined || nowMs > wasMs)) {
+      evidence.push(`${name} ${ms(seconds)} is above the ${Math.round(promises[index].highMs)} ms the proposal promised at most (predicted ${Math.round(promises[index].expectedMs)} ms; ${was === undefined ? 'nothing measured' : ms(was)} ${beforeWords}; SLO ${limitMs} ms)`);
+    }
+  });
   if (evidence.length > 0) return { status: 'failed', evidence, start, windowEnd };
   return { status: input.now >= windowEnd ? 'verified' : 'pending', evidence, start, windowEnd };
 }
@@ -114,8 +123,8 @@ export async function syncStart(client: PrometheusClient, deployment: FleetDeplo
   return { at: new Date(healthyAt * 1000), from: 'argocd', detail: `merged ${mergedAt.toISOString()}; Argo CD synced ${application} and reported it Healthy at ${new Date(healthyAt * 1000).toISOString()}` };
 }
 
-/** Observes a merged deployment around the start of its new configuration and judges it. */
-export async function verifyMerge(client: PrometheusClient, deployment: FleetDeployment, mergedAt: Date, now: Date): Promise<Verdict> {
+/** Observes a merged deployment around the start of its new configuration and judges it by what it `promised`. */
+export async function verifyMerge(client: PrometheusClient, deployment: FleetDeployment, mergedAt: Date, now: Date, promised?: LedgerPrediction): Promise<Verdict> {
   const start = await syncStart(client, deployment, mergedAt, now);
   if (!start.at) return { status: 'pending', evidence: [], start };
   const windowEndMs = start.at.getTime() + deployment.policy.verificationWindowMinutes * 60_000;
@@ -137,5 +146,6 @@ export async function verifyMerge(client: PrometheusClient, deployment: FleetDep
     after: after.get(targetKey(target)) ?? {},
     before: before.get(targetKey(target)) ?? {},
     rolloutFailedPhase: failedPhases.find((sample) => sample.value > 0)?.labels.phase,
+    ...(promised ? { promised } : {}),
   });
 }

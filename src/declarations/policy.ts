@@ -183,13 +183,13 @@ export const Policy = z.strictObject({
   /** Pace of change. */
   limits: z
     .strictObject({
-      /** Open bot pull requests under this policy. Default: 3. */
+      /** Open bot pull requests under this policy (answers to an SLO breach and reverts are not held back). Default: 3. */
       maxOpenPullRequests: wholeNumber('pull requests', 1, 100).default(3),
-      /** Pull requests per hour. Default: 2. */
+      /** New pull requests per hour (answers to an SLO breach and reverts are not held back). Default: 2. */
       maxPullRequestsPerHour: wholeNumber('pull requests per hour', 1, 100).default(2),
-      /** Largest change of the replica bounds per step, percent. Default: 50. */
+      /** Largest cut of the replica bounds per step, percent; growth (relieving load) lands in one step. Default: 50. */
       maxReplicaChangePct: amount('%', 10_000).default(50),
-      /** Quiet time after a change before the next, minutes. Default: 60. */
+      /** Quiet time after a change before the next, minutes; an SLO breach does not wait for it. Default: 60. */
       cooldownMinutes: wholeNumber('minutes', 0, 525_600).default(60),
     })
     .default({ maxOpenPullRequests: 3, maxPullRequestsPerHour: 2, maxReplicaChangePct: 50, cooldownMinutes: 60 }),

@@ -9,6 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runCycle, type CycleOptions } from '../act/cycle.ts';
+import { parseMetadata } from '../act/pull-request-body.ts';
 import { formatIssue } from '../declarations/issues.ts';
 import { estimateDeploymentCost } from '../fleet/cost.ts';
 import type { FleetDeployment } from '../fleet/fleet.ts';
@@ -46,6 +47,11 @@ export interface ClosedLoopOptions {
   readonly start: Date;
   readonly changes?: readonly HumanChange[];
   readonly onCycle?: (row: CycleRow) => void;
+  /**
+   * Which of the bot's ready pull requests the reviewer merges in the cycle it opens or updates them (by the rule
+   * that made them, `revert` for a revert). Default: all. Drafts (`needs-decision`) are a person's: never merged.
+   */
+  readonly merges?: (rule: string) => boolean;
 }
 
 export interface CycleRow {
@@ -148,7 +154,13 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<CycleRo
       const actions: string[] = [];
       let [opened, reverted] = [0, 0];
       for (const outcome of report.outcomes) {
-        if ((outcome.kind === 'opened' || outcome.kind === 'updated') && outcome.pullRequest) {
+        const pull = world.github.pulls.find((candidate) => candidate.number === outcome.pullRequest);
+        const rule = outcome.proposal === 'revert' ? 'revert' : (parseMetadata(pull?.body)?.rule ?? 'optimizer');
+        if ((outcome.kind === 'opened' || outcome.kind === 'updated') && pull?.draft) {
+          actions.push(`draft #${outcome.pullRequest} (${rule}) left to a person`);
+        } else if ((outcome.kind === 'opened' || outcome.kind === 'updated') && outcome.pullRequest && !(options.merges ?? (() => true))(rule)) {
+          actions.push(`${outcome.kind} #${outcome.pullRequest} (${rule}), not merged yet`);
+        } else if ((outcome.kind === 'opened' || outcome.kind === 'updated') && outcome.pullRequest) {
           await world.github.merge(outcome.pullRequest);
           actions.push(`${outcome.proposal === 'revert' ? 'reverted' : 'merged'} #${outcome.pullRequest}`);
           if (outcome.proposal === 'revert') reverted += 1;

@@ -38,6 +38,12 @@ export interface Calibration {
   readonly observedRunningPerReplica: number;
   /** Relative uncertainty (standard deviation of the log) at the observed operating point. */
   readonly uncertainty: number;
+  /**
+   * How far the prior was from the current configuration: the largest |ln(observed ÷ prior)| of the factors
+   * (Infinity when nothing was observed). Other configurations are reached through the prior's ratios, which
+   * are trusted less the more it missed here (predict.ts, transferUncertainty).
+   */
+  readonly priorMiss: number;
   /** What the factors rest on, for the report. */
   readonly evidence: readonly string[];
 }
@@ -55,7 +61,12 @@ const fixed = (value: number, digits = 2) => value.toFixed(digits);
 
 /** The prior, unchanged: what a deployment without traffic is predicted by. */
 export function priorCalibration(reason: string): Calibration {
-  return { capacity: 1, interToken: 1, interTokenTail: 1, ttft: 1, e2e: 1, capacityEvidence: 'prior', observedRequestsPerSecondPerReplica: 0, observedCapacityLowerBound: 0, observedRunningPerReplica: 0, uncertainty: PRIOR_UNCERTAINTY, evidence: [reason] };
+  return { capacity: 1, interToken: 1, interTokenTail: 1, ttft: 1, e2e: 1, capacityEvidence: 'prior', observedRequestsPerSecondPerReplica: 0, observedCapacityLowerBound: 0, observedRunningPerReplica: 0, uncertainty: PRIOR_UNCERTAINTY, priorMiss: Infinity, evidence: [reason] };
+}
+
+/** The calibration's uncertainty from its sample: noise shrinking with the requests observed, and a little more without a queue (then capacity is inferred, not measured). */
+export function samplingUncertainty(requestsInWindow: number, queued: boolean): number {
+  return 0.02 + 0.3 / Math.sqrt(requestsInWindow) + (queued ? 0 : 0.01);
 }
 
 /**
@@ -101,8 +112,7 @@ export function calibrate(facts: ModelFacts, engineArgs: EngineArgs, current: Co
   const ttft = queued ? interToken : (ratio(observed.ttftP95Seconds, reportedQuantile(0.95, at.ttftSeconds, TTFT_BUCKETS)) ?? 1);
   const e2e = queued ? interToken : (ratio(observed.e2eP95Seconds, reportedQuantile(0.95, at.ttftSeconds + lengths.outputTokens * at.tpotSeconds, REQUEST_SECONDS_BUCKETS)) ?? 1);
   evidence.push(`at that concurrency observed ÷ prior: mean inter-token gap ${fixed(interToken)} (p95 ${fixed(interTokenTail)} beyond that), TTFT p95 ${fixed(ttft)}${queued ? ' (queueing: decode speed only)' : ''}, end-to-end p95 ${fixed(e2e)}`);
-  // Sampling noise, and a little more without a queue: then capacity is inferred, not measured.
-  const uncertainty = 0.02 + 0.3 / Math.sqrt(requestsInWindow) + (queued ? 0 : 0.01);
+  const uncertainty = samplingUncertainty(requestsInWindow, queued);
   return {
     capacity,
     interToken,
@@ -114,6 +124,7 @@ export function calibrate(facts: ModelFacts, engineArgs: EngineArgs, current: Co
     observedCapacityLowerBound: completed,
     observedRunningPerReplica: running,
     uncertainty,
+    priorMiss: Math.max(...[capacity, interToken, interTokenTail, ttft, e2e].map((factor) => Math.abs(Math.log(factor)))),
     evidence,
   };
 }

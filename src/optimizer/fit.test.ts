@@ -66,7 +66,7 @@ describe('a proposal on a node pool too small for it', () => {
     const recommendation = await plan();
 
     expect(recommendation).toMatchObject({ action: 'none', rule: 'safety-slo-breach' });
-    expect(recommendation.reason).toMatch(/^SLO breached \(.*\) but 2–3 replicas does not fit the node pools: needs 4 GPUs on the 1 × nvidia-a100-80gb nodes of staging\/a100-spot \(at most 3; .*\); growing a100-spot would let staging spend \d+ USD\/month at the maximum replicas, over its 700 USD budget: page a person$/);
+    expect(recommendation.reason).toMatch(/^SLO breached \(.*\) but 3–5 replicas does not fit the node pools: needs 6 GPUs on the 1 × nvidia-a100-80gb nodes of staging\/a100-spot \(at most 3; .*\); growing a100-spot would let staging spend \d+ USD\/month at the maximum replicas, over its 700 USD budget: page a person$/);
   }, 180_000);
 });
 

@@ -67,8 +67,23 @@ export interface PredictionContext {
 
 /** Uncertainty added per unit of log-distance between a predicted and the observed concurrency. */
 const EXTRAPOLATION_UNCERTAINTY = 0.05;
-/** Uncertainty added for what the observations did not cover (physics carries the calibration over). */
-export const TRANSFER_UNCERTAINTY = { gpuType: 0.15, gpuCount: 0.08, quantization: 0.1, knob: 0.02 } as const;
+/**
+ * Uncertainty added for what the observations did not cover, per dimension changed: from `fitted` when the prior
+ * described the current configuration closely, up to `unfitted` when it missed by a factor of two or more (or nothing
+ * was observed). The prior carries a configuration to another by physics (bytes moved, FLOPs, the datasheets' ratios);
+ * published vLLM measurements put its single-configuration error at a factor of 0.8–1.45 (BENCHMARKS.md, "The serving
+ * model against published measurements"), and calibration takes out the part the current configuration shares with
+ * the next one. What it cannot take out is a departure specific to the current hardware: the further the prior was
+ * from what Prometheus showed, the less its ratios are trusted.
+ */
+export const TRANSFER_UNCERTAINTY = {
+  gpuType: { fitted: 0.04, unfitted: 0.15 },
+  gpuCount: { fitted: 0.03, unfitted: 0.08 },
+  quantization: { fitted: 0.03, unfitted: 0.1 },
+  knob: { fitted: 0.01, unfitted: 0.02 },
+} as const;
+/** A prior miss (largest |ln(observed ÷ prior)| of the calibration's factors) at which transfers count as unfitted. */
+const UNFITTED_PRIOR_MISS = Math.log(2);
 
 /** The engine arguments a replica of `configuration` runs: the declared ones with the configuration's hardware, quantization and knobs. */
 export function engineArgsOf(declared: EngineArgs, configuration: Configuration): EngineArgs {
@@ -99,14 +114,29 @@ export function priorCurve(setup: ReplicaSetup, lengths: Lengths): BenchmarkCurv
 
 export const lengthsOf = (demand: Demand): Lengths => ({ promptTokens: Math.max(1, demand.promptTokens), outputTokens: Math.max(1, demand.outputTokens) });
 
-/** How far a configuration is from the observed one: added uncertainty for each dimension the observations did not cover. */
-export function transferUncertainty(current: Configuration, configuration: Configuration): number {
+/**
+ * How far a configuration is from the observed one: added uncertainty for each dimension the observations did not
+ * cover, scaled by how well the prior fitted the current configuration (`calibration.priorMiss`).
+ */
+export function transferUncertainty(current: Configuration, configuration: Configuration, calibration: Pick<Calibration, 'priorMiss'>): number {
+  const fit = Math.min(1, calibration.priorMiss / UNFITTED_PRIOR_MISS);
+  const added = (dimension: keyof typeof TRANSFER_UNCERTAINTY) => TRANSFER_UNCERTAINTY[dimension].fitted + fit * (TRANSFER_UNCERTAINTY[dimension].unfitted - TRANSFER_UNCERTAINTY[dimension].fitted);
   let extra = 0;
-  if (configuration.gpuType !== current.gpuType) extra += TRANSFER_UNCERTAINTY.gpuType;
-  if (configuration.gpuCount !== current.gpuCount) extra += TRANSFER_UNCERTAINTY.gpuCount;
-  if (configuration.quantization !== current.quantization) extra += TRANSFER_UNCERTAINTY.quantization;
-  for (const knob of TUNED_KNOBS) if (configuration[knob.key] !== current[knob.key]) extra += TRANSFER_UNCERTAINTY.knob;
+  if (configuration.gpuType !== current.gpuType) extra += added('gpuType');
+  if (configuration.gpuCount !== current.gpuCount) extra += added('gpuCount');
+  if (configuration.quantization !== current.quantization) extra += added('quantization');
+  for (const knob of TUNED_KNOBS) if (configuration[knob.key] !== current[knob.key]) extra += added('knob');
   return extra;
+}
+
+/**
+ * A prediction's relative uncertainty from its evidence: the calibration's (the requests observed), the distance of
+ * the extrapolation from the observed concurrency (`runningPerReplica` predicted against the observed one), and
+ * what the observations did not cover (transferUncertainty).
+ */
+export function predictionUncertainty(calibration: Pick<Calibration, 'uncertainty' | 'priorMiss' | 'observedRunningPerReplica'>, current: Configuration, configuration: Configuration, runningPerReplica: number): number {
+  const distance = Math.abs(Math.log((1 + runningPerReplica) / (1 + calibration.observedRunningPerReplica)));
+  return calibration.uncertainty + EXTRAPOLATION_UNCERTAINTY * distance + transferUncertainty(current, configuration, calibration);
 }
 
 /** How much a request's gaps vary around the short or long step (±10 %, as in the simulator's and a server's jitter). */
@@ -128,7 +158,7 @@ export function replicaCapacity(context: PredictionContext, configuration: Confi
   const lengths = lengthsOf(context.demand);
   const prior = servingAt(priorCurve(setup, lengths), 0).capacityRequestsPerSecond;
   const predicted = Math.min(prior * context.calibration.capacity, rooflineCapacityCeiling(setup, lengths));
-  return transferUncertainty(context.current, configuration) === 0 ? Math.max(predicted, context.calibration.observedCapacityLowerBound) : predicted;
+  return transferUncertainty(context.current, configuration, context.calibration) === 0 ? Math.max(predicted, context.calibration.observedCapacityLowerBound) : predicted;
 }
 
 /**
@@ -158,7 +188,6 @@ export function predict(context: PredictionContext, configuration: Configuration
   const ttft = reported(point.ttftSeconds, TTFT_BUCKETS) * calibration.ttft;
   const tpot = Math.max(floor, point.tpotSeconds * calibration.interToken);
   const e2e = Math.max(point.ttftSeconds * calibration.ttft + lengths.outputTokens * tpot, reported(point.ttftSeconds + lengths.outputTokens * point.tpotSeconds, REQUEST_SECONDS_BUCKETS) * calibration.e2e);
-  const distance = Math.abs(Math.log((1 + point.running) / (1 + calibration.observedRunningPerReplica)));
   return {
     e2eP95Seconds: e2e,
     ttftP95Seconds: ttft,
@@ -166,7 +195,7 @@ export function predict(context: PredictionContext, configuration: Configuration
     capacityRequestsPerSecond: capacity * replicas,
     peakUtilization: demand.peakRequestsPerSecond / (capacity * replicas),
     overloaded: perReplica > capacity,
-    uncertainty: calibration.uncertainty + EXTRAPOLATION_UNCERTAINTY * distance + transferUncertainty(context.current, configuration),
+    uncertainty: predictionUncertainty(calibration, context.current, configuration, point.running),
     atRooflineFloor: calibratedInterToken < floor,
     startsUp: true,
   };

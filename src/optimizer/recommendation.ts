@@ -12,10 +12,12 @@ import type { Configuration, Prediction } from './predict.ts';
 export type Rule =
   | 'paused'
   | 'freeze-window'
-  | 'cooldown'
   | 'insufficient-data'
   | 'safety-slo-breach'
+  /** An SLO breach whose fixes the policy blocks: a draft pull request for a person to decide. */
+  | 'needs-decision'
   | 'safety-error-spike'
+  | 'cooldown'
   | 'business-budget'
   | 'optimizer'
   | 'no-better-configuration';
@@ -48,6 +50,21 @@ export interface Evaluated {
   readonly improvementPct: number;
   /** Node pools that must grow for it to fit the cluster (src/optimizer/fit.ts); absent or empty when it fits as is. */
   readonly poolChanges?: readonly PoolChange[];
+}
+
+/** A fix of an SLO breach that was considered, and the rule of the policy that blocked it (if one did). */
+export interface ConsideredFix {
+  readonly configuration: Configuration;
+  readonly costPerHourUsd: number;
+  /** "confidence 0.84 < 0.9 (conservative)", "GPU type nvidia-h100-80gb is outside the policy's search space"; absent: not blocked. */
+  readonly blockedBy?: string;
+}
+
+/** Why a person must decide: what breaches, and the fixes considered. */
+export interface Escalation {
+  /** "TTFT p95 1520 ms > 800 ms". */
+  readonly breach: string;
+  readonly considered: readonly ConsideredFix[];
 }
 
 /** The canary the change would roll out with, from the policy. */
@@ -91,4 +108,6 @@ export interface Recommendation {
   /** The Pareto-optimal feasible configurations (cost, p95 latency, quality cost). */
   readonly pareto: readonly Evaluated[];
   readonly canaryPlan: CanaryPlan;
+  /** `needs-decision`: the breach and the fixes the policy blocked (the proposal is one of them, for a person to take or leave). */
+  readonly escalation?: Escalation;
 }

@@ -26,6 +26,34 @@ export function confidenceOf(prediction: Prediction, orientation: Orientation): 
   return Math.exp(-decisionUncertainty(prediction, orientation));
 }
 
+/** Standard normal quantile of the prediction interval's upper end: a one-sided 97.5 % bound (the upper end of a two-sided 95 % interval). */
+export const INTERVAL_Z = 1.96;
+
+/** A predicted p95 and the interval its uncertainty gives it, milliseconds. */
+export interface PredictedLatency {
+  readonly expectedMs: number;
+  readonly lowMs: number;
+  readonly highMs: number;
+}
+
+/** What a proposal promises: its predicted p95s with their intervals. Recorded in the ledger at proposal time; the verifier judges the change by it. */
+export interface PredictionInterval {
+  readonly ttftP95Ms: PredictedLatency;
+  readonly e2eP95Ms: PredictedLatency;
+  readonly interTokenP95Ms: PredictedLatency;
+  /** The decision's relative uncertainty the interval was drawn with. */
+  readonly uncertainty: number;
+}
+
+/** The prediction's p95s and their 95 % intervals: the truth spread log-normally around the prediction by its decision uncertainty. */
+export function predictionInterval(prediction: Prediction, orientation: Orientation): PredictionInterval {
+  const uncertainty = decisionUncertainty(prediction, orientation);
+  const spread = Math.exp(INTERVAL_Z * uncertainty);
+  const round = (ms: number) => Math.round(ms * 10) / 10;
+  const latency = (seconds: number): PredictedLatency => ({ expectedMs: round(seconds * 1000), lowMs: round((seconds * 1000) / spread), highMs: round(seconds * 1000 * spread) });
+  return { ttftP95Ms: latency(prediction.ttftP95Seconds), e2eP95Ms: latency(prediction.e2eP95Seconds), interTokenP95Ms: latency(prediction.interTokenP95Seconds), uncertainty: Math.round(uncertainty * 10_000) / 10_000 };
+}
+
 /** 0–1: probability the configuration breaks an SLO or its capacity at the peak, its smallest log-margin against the uncertainty. */
 export function riskOf(prediction: Prediction, slos: Slos, orientation: Orientation): number {
   const margin = (limit: number, predicted: number) => (predicted > 0 ? Math.log(limit / predicted) : Infinity);

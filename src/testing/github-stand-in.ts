@@ -68,6 +68,8 @@ export interface StandInPullRequest {
   requestedTeams?: string[];
   /** GitHub's auto-merge, once enabled. */
   autoMerge?: { enabledBy: string; mergeMethod: 'MERGE' | 'SQUASH' | 'REBASE'; enabledAt: string };
+  /** Opened as a draft (`draft: true` on create) and not yet marked ready for review. */
+  draft?: boolean;
 }
 
 export interface StandInIssue {
@@ -176,10 +178,18 @@ export class GitHubStandIn {
     return this.requests.filter((request) => request.method !== 'GET' && request.status < 400);
   }
 
+  /** A person marks a draft ready for review (the web UI's "Ready for review"; GraphQL markPullRequestReadyForReview). */
+  markReady(number: number): void {
+    const pull = this.pulls.find((candidate) => candidate.number === number);
+    if (pull) pull.draft = false;
+  }
+
   /** Merges a pull request into its base as a reviewer would (a real merge commit in the bare repository). */
   async merge(number: number, reviewer = 'octo-reviewer'): Promise<string> {
     const pull = this.pulls.find((candidate) => candidate.number === number);
     if (!pull || pull.state !== 'open') throw new HttpError(405, { message: 'Pull Request is not mergeable', documentation_url: 'https://docs.github.com/rest' });
+    // GitHub refuses to merge a draft with 405 "Pull Request is still a draft" (as seen from the API, e.g. lindell/multi-gitter#622).
+    if (pull.draft) throw new HttpError(405, { message: 'Pull Request is still a draft', documentation_url: 'https://docs.github.com/rest/pulls/pulls#merge-a-pull-request' });
     const git = (...args: string[]) => run('git', ['-C', this.options.bareRepository, ...args], { env: { ...process.env, GIT_COMMITTER_NAME: reviewer, GIT_COMMITTER_EMAIL: `${reviewer}@users.noreply.github.com`, GIT_AUTHOR_NAME: reviewer, GIT_AUTHOR_EMAIL: `${reviewer}@users.noreply.github.com`, GIT_COMMITTER_DATE: this.clock().toISOString(), GIT_AUTHOR_DATE: this.clock().toISOString() } });
     const base = (await git('rev-parse', `refs/heads/${pull.base}`)).stdout.trim();
     const head = (await git('rev-parse', `refs/heads/${pull.head}`)).stdout.trim();
@@ -351,6 +361,7 @@ export class GitHubStandIn {
           labels: [],
           createdAt: now,
           updatedAt: now,
+          ...(body.draft === true ? { draft: true } : {}),
         };
         this.pulls.push(created);
         return ok(await this.pullJson(created), 201);
@@ -700,6 +711,7 @@ export class GitHubStandIn {
       user: { ...exampleOf('simple-user'), login: pull.author ?? this.botLogin },
       requested_reviewers: (pull.requestedReviewers ?? []).map((login) => ({ ...exampleOf('simple-user'), login })),
       requested_teams: (pull.requestedTeams ?? []).map((slug) => ({ ...exampleOf('team'), slug, name: slug })),
+      draft: pull.draft ?? false,
       auto_merge: pull.autoMerge ? { enabled_by: { ...exampleOf('simple-user'), login: pull.autoMerge.enabledBy }, merge_method: pull.autoMerge.mergeMethod.toLowerCase(), commit_title: '', commit_message: '' } : null,
       url: `${base}/pulls/${pull.number}`,
       html_url: `https://github.com/${this.owner}/${this.repo}/pull/${pull.number}`,
