@@ -37,7 +37,9 @@ const posix = (file) => file.split(path.sep).join('/');
 /** SHA-256 of a file of the package (relative POSIX path), or `missing`. */
 function hashOf(file) {
   try {
-    return createHash('sha256').update(readFileSync(path.join(PACKAGE_ROOT, file))).digest('hex');
+    return createHash('sha256')
+      .update(readFileSync(path.join(PACKAGE_ROOT, file)))
+      .digest('hex');
   } catch {
     return 'missing';
   }
@@ -123,7 +125,11 @@ async function writeManifest(manifest) {
 /** A hash of a build folder's files, names and contents: the build's id. */
 async function contentId(dir) {
   const hash = createHash('sha256');
-  for (const name of (await readdir(dir)).sort()) hash.update(`${name}\0`).update(await readFile(path.join(dir, name))).update('\0');
+  for (const name of (await readdir(dir)).sort())
+    hash
+      .update(`${name}\0`)
+      .update(await readFile(path.join(dir, name)))
+      .update('\0');
   return hash.digest('hex').slice(0, 20);
 }
 
@@ -169,7 +175,13 @@ export async function build() {
     const target = path.join(DIST, id);
     await rename(building, target).catch(async (error) => {
       // Another process built the same sources first: its folder holds the same files.
-      if (!(await stat(target).then(() => true, () => false))) throw error;
+      if (
+        !(await stat(target).then(
+          () => true,
+          () => false,
+        ))
+      )
+        throw error;
       await rm(building, { recursive: true, force: true });
     });
     if (inputs.every((file) => before[file] === stampOf(file))) {

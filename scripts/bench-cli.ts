@@ -88,9 +88,16 @@ export async function measureCli(repoRoot: string): Promise<CliRow[]> {
       5,
     );
     console.error('measuring full synth of 100 x 3 against plain cdk8s (3 rounds) ...');
-    const hundredRuns = await rounds({ baseline: () => timed([tsx, path.join(repoRoot, 'scripts/baseline-plain-cdk8s.ts'), '100']), synth: () => timed([node, llmops, 'synth', '--root', hundred], uncached) }, 3);
+    const hundredRuns = await rounds(
+      { baseline: () => timed([tsx, path.join(repoRoot, 'scripts/baseline-plain-cdk8s.ts'), '100']), synth: () => timed([node, llmops, 'synth', '--root', hundred], uncached) },
+      3,
+    );
     console.error('measuring full synth of 1,000 x 3 (1 round) ...');
-    const thousandRuns = await rounds({ baseline: () => timed([tsx, path.join(repoRoot, 'scripts/baseline-plain-cdk8s.ts'), '100']), synth: () => timed([node, llmops, 'synth', '--root', thousand], uncached) }, 1, false);
+    const thousandRuns = await rounds(
+      { baseline: () => timed([tsx, path.join(repoRoot, 'scripts/baseline-plain-cdk8s.ts'), '100']), synth: () => timed([node, llmops, 'synth', '--root', thousand], uncached) },
+      1,
+      false,
+    );
 
     const nodeStart = { baseline: '`node -e 0`', baselineRun: small.node! };
     const within = (run: Run, seconds: number) => run.seconds <= seconds;
@@ -99,7 +106,14 @@ export async function measureCli(repoRoot: string): Promise<CliRow[]> {
       { task: '`llmops validate`, example fleet', ours: small.validate!, ...nodeStart, target: '≤ 0.5 s', met: within(small.validate!, 0.5) },
       { task: '`llmops synth`, example fleet, nothing changed', ours: small.synth!, ...nodeStart, target: '≤ 0.5 s', met: within(small.synth!, 0.5) },
       { task: '`llmops synth --check`, example fleet, nothing changed', ours: small.check!, ...nodeStart, target: '≤ 0.5 s', met: within(small.check!, 0.5) },
-      { task: '`llmops synth`, 100 models × 3 environments, no cache', ours: hundredRuns.synth!, baseline: 'plain cdk8s, 100 × 3', baselineRun: hundredRuns.baseline!, target: '≤ 2 × plain cdk8s', met: hundredRuns.synth!.seconds <= 2 * hundredRuns.baseline!.seconds },
+      {
+        task: '`llmops synth`, 100 models × 3 environments, no cache',
+        ours: hundredRuns.synth!,
+        baseline: 'plain cdk8s, 100 × 3',
+        baselineRun: hundredRuns.baseline!,
+        target: '≤ 2 × plain cdk8s',
+        met: hundredRuns.synth!.seconds <= 2 * hundredRuns.baseline!.seconds,
+      },
       {
         task: '`llmops synth`, 1,000 models × 3 environments, no cache',
         ours: thousandRuns.synth!,
@@ -142,6 +156,8 @@ export function regressions(rows: readonly CliRow[], committed: ReadonlyMap<stri
   return rows.flatMap((row) => {
     const before = committed.get(row.task);
     if (before === undefined || ratio(row) <= before * REGRESSION_TOLERANCE) return [];
-    return [`${row.task}: ${ratio(row).toFixed(2)} × ${row.baseline} against ${before.toFixed(2)} committed (+${((ratio(row) / before - 1) * 100).toFixed(0)} %, more than ${((REGRESSION_TOLERANCE - 1) * 100).toFixed(0)} %)`];
+    return [
+      `${row.task}: ${ratio(row).toFixed(2)} × ${row.baseline} against ${before.toFixed(2)} committed (+${((ratio(row) / before - 1) * 100).toFixed(0)} %, more than ${((REGRESSION_TOLERANCE - 1) * 100).toFixed(0)} %)`,
+    ];
   });
 }

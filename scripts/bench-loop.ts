@@ -88,7 +88,15 @@ export const SCENARIOS: readonly BenchScenario[] = [
     whyMissed:
       'a step up is answered only after it is seen: the hour after it runs on what the trough needed (60 violation minutes); the next run sizes for the step in one step and its backlog drains in two minutes. Static peak is sized for the step in advance.',
   },
-  { name: 'step down (30 → 4 req/s at minute 180)', world: 'as predicted', deploymentId: STAGING, cycles: 7, traffic: { kind: 'steps', requestsPerSecond: 30, steps: [{ atMinute: 180, requestsPerSecond: 4 }] }, ...staging(3, 4), convergedMinutes: 120 },
+  {
+    name: 'step down (30 → 4 req/s at minute 180)',
+    world: 'as predicted',
+    deploymentId: STAGING,
+    cycles: 7,
+    traffic: { kind: 'steps', requestsPerSecond: 30, steps: [{ atMinute: 180, requestsPerSecond: 4 }] },
+    ...staging(3, 4),
+    convergedMinutes: 120,
+  },
   {
     name: 'faster at high batch (saturation knee 6x later)',
     world: 'shape: A100 knee 6',
@@ -167,9 +175,11 @@ export const SCENARIOS: readonly BenchScenario[] = [
       beforeCycle: 3,
       description: 'Negotiated A10G spot rate',
       prices: { 'g5.xlarge': { onDemandUsdPerHour: 1.006, spotUsdPerHour: 0.2 } },
-      apply: (clone) => editFile(clone, 'environments/dev.ts', '  budget: { monthlyUsd: 3000 },', `  budget: { monthlyUsd: 3000 },\n  prices: { 'g5.xlarge': { onDemandUsdPerHour: 1.006, spotUsdPerHour: 0.2 } },`),
+      apply: (clone) =>
+        editFile(clone, 'environments/dev.ts', '  budget: { monthlyUsd: 3000 },', `  budget: { monthlyUsd: 3000 },\n  prices: { 'g5.xlarge': { onDemandUsdPerHour: 1.006, spotUsdPerHour: 0.2 } },`),
     },
-  },  ...DECISION_RULE_SCENARIOS,
+  },
+  ...DECISION_RULE_SCENARIOS,
 ];
 
 /** The bot's run, accounted as the yardsticks are. */
@@ -215,9 +225,12 @@ function botResult(rows: readonly CycleRow[], convergedCycles: number): BotResul
 /** The issue's Done-when targets, checked on one scenario. */
 function missedTargets(bot: BotResult, oracleResult: Measured | undefined, peak: Measured): string[] {
   const missed: string[] = [];
-  if (bot.convergedUsdPerHour > peak.converged.costPerHourUsd + 1e-9) missed.push(`converged cost ${bot.convergedUsdPerHour.toFixed(2)} > static peak ${peak.converged.costPerHourUsd.toFixed(2)} USD/h`);
-  if (oracleResult && bot.convergedUsdPerHour > 1.05 * oracleResult.converged.costPerHourUsd + 1e-9) missed.push(`converged cost ${(bot.convergedUsdPerHour / oracleResult.converged.costPerHourUsd).toFixed(2)}x the oracle's (target 1.05x)`);
-  if (peak.wholeRun.sloViolationMinutes === 0 && bot.violationMinutesAfterFirstCycle > 0) missed.push(`${bot.violationMinutesAfterFirstCycle} violation minutes after the first cycle where static peak has none`);
+  if (bot.convergedUsdPerHour > peak.converged.costPerHourUsd + 1e-9)
+    missed.push(`converged cost ${bot.convergedUsdPerHour.toFixed(2)} > static peak ${peak.converged.costPerHourUsd.toFixed(2)} USD/h`);
+  if (oracleResult && bot.convergedUsdPerHour > 1.05 * oracleResult.converged.costPerHourUsd + 1e-9)
+    missed.push(`converged cost ${(bot.convergedUsdPerHour / oracleResult.converged.costPerHourUsd).toFixed(2)}x the oracle's (target 1.05x)`);
+  if (peak.wholeRun.sloViolationMinutes === 0 && bot.violationMinutesAfterFirstCycle > 0)
+    missed.push(`${bot.violationMinutesAfterFirstCycle} violation minutes after the first cycle where static peak has none`);
   if (bot.pullRequestsToConverge > 3) missed.push(`${bot.pullRequestsToConverge} pull requests to converge (target 3)`);
   if (bot.reverts > 1) missed.push(`${bot.reverts} reverts (target 1)`);
   return missed;
@@ -240,7 +253,10 @@ async function runScenario(scenario: BenchScenario, log: (line: string) => void)
     scenario: { ...input, ...history },
     changes: [{ beforeCycle: 1, description: 'starting point', apply: scenario.start }, ...(scenario.change ? [scenario.change] : [])],
     ...(scenario.merges ? { merges: scenario.merges } : {}),
-    onCycle: (row) => log(`  cycle ${row.cycle}: ${row.configuration}, ${row.costPerHourUsd.toFixed(2)} USD/h, ${row.sloViolationMinutes} violation min, ${row.actions.join(', ') || '-'}\n    ${row.decision ?? 'no decision'}`),
+    onCycle: (row) =>
+      log(
+        `  cycle ${row.cycle}: ${row.configuration}, ${row.costPerHourUsd.toFixed(2)} USD/h, ${row.sloViolationMinutes} violation min, ${row.actions.join(', ') || '-'}\n    ${row.decision ?? 'no decision'}`,
+      ),
   });
   const loaded = await loadFleet(await preparedFixture());
   if (!loaded.ok) throw new Error('the example fleet is invalid');

@@ -16,9 +16,13 @@ export function referenceMarkdown(): string {
     const source = data.sources[point.source]!;
     const predicted = predictedValue(data, point);
     const ratio = predicted / point.value;
-    const flags = Object.entries(point.engineArgs).map(([name, value]) => `--${name} ${value}`).join(' ');
+    const flags = Object.entries(point.engineArgs)
+      .map(([name, value]) => `--${name} ${value}`)
+      .join(' ');
     const setup = `${point.gpuCount}x ${point.gpuType}, ${model.name.split(' ')[0]}${flags ? ` ${flags}` : ''}, ${point.promptTokens} in / ${point.outputTokens} out, concurrency ${point.concurrency}`;
-    const verdict = point.dropped ? `dropped: ${point.dropped}` : `${Math.max(ratio, 1 / ratio) <= toleranceOf(point) ? 'within' : 'OUTSIDE'} ${toleranceOf(point)}x${point.otherEngine ? ` (${point.otherEngine})` : ''}`;
+    const verdict = point.dropped
+      ? `dropped: ${point.dropped}`
+      : `${Math.max(ratio, 1 / ratio) <= toleranceOf(point) ? 'within' : 'OUTSIDE'} ${toleranceOf(point)}x${point.otherEngine ? ` (${point.otherEngine})` : ''}`;
     return `| [${source.title.split(':')[0]}](${source.url}) (${source.engine}) | ${setup} | ${UNITS[point.metric]} | ${figure(point.value)} | ${figure(predicted)} | ${ratio.toFixed(2)} | ${verdict} |`;
   });
   const kept = data.points.filter((point) => !point.dropped);

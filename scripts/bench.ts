@@ -92,7 +92,7 @@ async function replaceSection(heading: string, section: string, before?: string)
 }
 
 /** The profile notes (written by hand from --cpu-prof runs, see the section): kept as they are by every run. */
-const PROFILE_HEADING = '## Where the CLI\'s time goes (issue 17)';
+const PROFILE_HEADING = "## Where the CLI's time goes (issue 17)";
 
 /** A section of the committed BENCHMARKS.md as it stands (from its heading to the next `## `), or nothing. */
 async function committedSection(heading: string): Promise<string> {

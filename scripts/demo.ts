@@ -35,11 +35,19 @@ const rows = await runClosedLoop({
     {
       beforeCycle: 1,
       description: 'Over-provision staging for a launch that did not happen',
-      apply: (clone) => editFile(clone, 'environments/staging.ts', 'replicas: { min: 1, max: 3 },\n      gpu: { type: \'nvidia-a100-80gb\', count: 1 }', 'replicas: { min: 4, max: 6 },\n      gpu: { type: \'nvidia-a100-80gb\', count: 1 }'),
+      apply: (clone) =>
+        editFile(
+          clone,
+          'environments/staging.ts',
+          "replicas: { min: 1, max: 3 },\n      gpu: { type: 'nvidia-a100-80gb', count: 1 }",
+          "replicas: { min: 4, max: 6 },\n      gpu: { type: 'nvidia-a100-80gb', count: 1 }",
+        ),
     },
   ],
   onCycle: (row) => console.log(line(row)),
 });
 await writeFile('demo-cycles.svg', plotCycles(rows, SLO_E2E_SECONDS));
 const [first, last] = [rows[0]!, rows[rows.length - 1]!];
-console.log(`cost ${first.costPerHourUsd.toFixed(2)} → ${last.costPerHourUsd.toFixed(2)} USD/h; SLO-violation minutes ${rows.reduce((sum, row) => sum + row.sloViolationMinutes, 0)}; ${rows.reduce((sum, row) => sum + row.opened, 0)} change(s) merged, ${rows.reduce((sum, row) => sum + row.reverted, 0)} reverted. Plot: demo-cycles.svg`);
+console.log(
+  `cost ${first.costPerHourUsd.toFixed(2)} → ${last.costPerHourUsd.toFixed(2)} USD/h; SLO-violation minutes ${rows.reduce((sum, row) => sum + row.sloViolationMinutes, 0)}; ${rows.reduce((sum, row) => sum + row.opened, 0)} change(s) merged, ${rows.reduce((sum, row) => sum + row.reverted, 0)} reverted. Plot: demo-cycles.svg`,
+);

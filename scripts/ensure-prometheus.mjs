@@ -9,8 +9,7 @@ if (has('prometheus') && has('promtool')) process.exit(0);
 
 if (process.getuid?.() !== 0) {
   console.error(
-    'The tests need the Prometheus server and promtool (Debian package "prometheus").\n' +
-      'Install them with:  sudo apt-get update && sudo apt-get install -y --no-install-recommends prometheus',
+    'The tests need the Prometheus server and promtool (Debian package "prometheus").\n' + 'Install them with:  sudo apt-get update && sudo apt-get install -y --no-install-recommends prometheus',
   );
   process.exit(1);
 }

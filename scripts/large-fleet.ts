@@ -54,14 +54,39 @@ export default definePrompt({
   }
 
   const environments = [
-    { name: 'dev', cloud: 'aws', extra: "accountId: '111122223333', modelBucket: 'bench-dev-models', stateBackend: { type: 's3', bucket: 'bench-state', key: 'dev.tfstate', region: 'us-east-1' }", region: 'us-east-1', sync: 'auto', policy: 'aggressive' },
-    { name: 'staging', cloud: 'azure', extra: "resourceGroup: 'rg-bench', modelBucket: 'benchstagingmodels', stateBackend: { type: 'azurerm', resourceGroupName: 'rg-state', storageAccountName: 'benchstate', containerName: 'tfstate', key: 'staging.tfstate' }", region: 'eastus', sync: 'auto', policy: 'balanced' },
-    { name: 'production', cloud: 'gcp', extra: "project: 'bench-prod', proxyOnlySubnet: '10.129.0.0/23', modelBucket: 'bench-production-models', stateBackend: { type: 'gcs', bucket: 'bench-state', prefix: 'production' }", region: 'us-central1', sync: 'manual', policy: 'conservative' },
+    {
+      name: 'dev',
+      cloud: 'aws',
+      extra: "accountId: '111122223333', modelBucket: 'bench-dev-models', stateBackend: { type: 's3', bucket: 'bench-state', key: 'dev.tfstate', region: 'us-east-1' }",
+      region: 'us-east-1',
+      sync: 'auto',
+      policy: 'aggressive',
+    },
+    {
+      name: 'staging',
+      cloud: 'azure',
+      extra:
+        "resourceGroup: 'rg-bench', modelBucket: 'benchstagingmodels', stateBackend: { type: 'azurerm', resourceGroupName: 'rg-state', storageAccountName: 'benchstate', containerName: 'tfstate', key: 'staging.tfstate' }",
+      region: 'eastus',
+      sync: 'auto',
+      policy: 'balanced',
+    },
+    {
+      name: 'production',
+      cloud: 'gcp',
+      extra: "project: 'bench-prod', proxyOnlySubnet: '10.129.0.0/23', modelBucket: 'bench-production-models', stateBackend: { type: 'gcs', bucket: 'bench-state', prefix: 'production' }",
+      region: 'us-central1',
+      sync: 'manual',
+      policy: 'conservative',
+    },
   ] as const;
   for (const environment of environments) {
     const gpu = GPU_BY_CLOUD[environment.cloud];
     const deployments = names
-      .map((name) => `    '${name}': { policy: '${environment.policy}', replicas: { min: ${environment.sync === 'manual' ? 2 : 1}, max: 4 }, gpu: { type: '${gpu}', count: 1 }, engineArgs: { 'max-num-seqs': 128 } },`)
+      .map(
+        (name) =>
+          `    '${name}': { policy: '${environment.policy}', replicas: { min: ${environment.sync === 'manual' ? 2 : 1}, max: 4 }, gpu: { type: '${gpu}', count: 1 }, engineArgs: { 'max-num-seqs': 128 } },`,
+      )
       .join('\n');
     await writeFile(
       path.join(root, 'environments', `${environment.name}.ts`),

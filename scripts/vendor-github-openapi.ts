@@ -41,7 +41,11 @@ function subsetOf(description: JsonObject, operations: readonly string[]): { pat
   const orderedPaths: JsonObject = {};
   for (const [template, item] of Object.entries(paths)) {
     if (!selected[template]) continue;
-    orderedPaths[template] = Object.fromEntries(Object.keys(item).filter((method) => selected[template]![method]).map((method) => [method, selected[template]![method]!]));
+    orderedPaths[template] = Object.fromEntries(
+      Object.keys(item)
+        .filter((method) => selected[template]![method])
+        .map((method) => [method, selected[template]![method]!]),
+    );
   }
 
   const reached = new Map<string, Set<string>>();
@@ -81,7 +85,10 @@ function packageDirectory(from: string | undefined, version: string | undefined)
   const wanted = version ?? recorded;
   if (!wanted) throw new Error(`no version: pass --version (a version of ${PACKAGE}) or --from (an unpacked ${PACKAGE} package)`);
   const temporary = mkdtempSync(path.join(tmpdir(), 'vendor-github-openapi-'));
-  const tarball = execFileSync('npm', ['pack', `${PACKAGE}@${wanted}`, '--silent', '--pack-destination', temporary], { cwd: temporary, encoding: 'utf8' }).trim().split('\n').pop()!;
+  const tarball = execFileSync('npm', ['pack', `${PACKAGE}@${wanted}`, '--silent', '--pack-destination', temporary], { cwd: temporary, encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .pop()!;
   execFileSync('tar', ['-xzf', path.join(temporary, tarball), '-C', temporary, 'package/package.json', 'package/LICENSE', `package/${DESCRIPTION_FILE}`]);
   return { directory: path.join(temporary, 'package'), cleanup: () => rmSync(temporary, { recursive: true, force: true }) };
 }
@@ -97,7 +104,8 @@ function main(): void {
     const tags = new Set(Object.values(paths).flatMap((item) => Object.values(item as JsonObject).flatMap((operation) => ((operation as JsonObject).tags ?? []) as string[])));
     const vendored = {
       'x-vendored': {
-        description: 'The operations of GitHub’s REST description that our GitHub doubles serve (src/testing/github-api/operations.ts) and every component they reference. Generated: do not edit; regenerate after changing those operations.',
+        description:
+          'The operations of GitHub’s REST description that our GitHub doubles serve (src/testing/github-api/operations.ts) and every component they reference. Generated: do not edit; regenerate after changing those operations.',
         source: { package: manifest.name, version: manifest.version, file: DESCRIPTION_FILE },
         regenerate: `npx tsx scripts/vendor-github-openapi.ts --version ${manifest.version}`,
         license: readFileSync(path.join(directory, 'LICENSE'), 'utf8').trim(),

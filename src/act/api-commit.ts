@@ -27,7 +27,13 @@ export interface PublishedCommit {
  * meanwhile: another run owns it (GitHub's refs API has no compare-and-swap, so
  * the check reads the ref first; the workflow's concurrency group keeps runs apart).
  */
-export async function publishThroughApi(repository: BotRepository, github: GitHubRepository, branch: string, built: BuiltCommit, expectedSha: string | undefined): Promise<PublishedCommit | undefined> {
+export async function publishThroughApi(
+  repository: BotRepository,
+  github: GitHubRepository,
+  branch: string,
+  built: BuiltCommit,
+  expectedSha: string | undefined,
+): Promise<PublishedCommit | undefined> {
   if (!branch.startsWith(BOT_BRANCH_PREFIX)) throw new Error(`refusing to write ${branch}: the bot writes only ${BOT_BRANCH_PREFIX}* branches`);
   const files = await repository.changedFiles(built.parent, built.sha);
   const entries = [];

@@ -21,7 +21,6 @@ const ID = 'production/llama-3-1-8b-instruct';
 const BRANCH = `llmops/${ID}`;
 const DAY_MS = 86_400_000;
 
-
 let prometheus: PrometheusServer;
 let world: BotWorld;
 let standInNow = PROPOSE_AT;
@@ -40,7 +39,8 @@ describe('a reverted configuration', () => {
   it("bans its neighbourhood for the policy's banDays: the ledger says why and until when, and no cycle proposes it again within the ban", async () => {
     // Arrange: the bot proposes, a person merges, the canary aborts and the bot reverts; the revert merges.
     const client = new PrometheusClient(prometheus.url);
-    const cycle = async (now: Date, planner?: Parameters<typeof runCycle>[0]['planner']) => runCycle({ repository: world.repository(await world.botClone()), github: world.client(), prometheus: client, now, planner });
+    const cycle = async (now: Date, planner?: Parameters<typeof runCycle>[0]['planner']) =>
+      runCycle({ repository: world.repository(await world.botClone()), github: world.client(), prometheus: client, now, planner });
     const first = await cycle(PROPOSE_AT);
     const proposed = first.outcomes[0]!;
     expect(proposed).toMatchObject({ kind: 'opened', proposal: 'optimize' });
@@ -49,7 +49,9 @@ describe('a reverted configuration', () => {
     const revert = await cycle(END);
     expect(revert.outcomes[0]).toMatchObject({ kind: 'opened', proposal: 'revert' });
     const revertBody = world.github.pulls.find((pull) => pull.number === revert.outcomes[0]!.pullRequest)!.body;
-    expect(revertBody).toContain(`The failed configuration and its neighbourhood are not proposed again until ${new Date(END.getTime() + 7 * DAY_MS).toISOString().slice(0, 16).replace('T', ' ')} UTC (ban 1 of this neighbourhood: 7 days; each repeat doubles it).`);
+    expect(revertBody).toContain(
+      `The failed configuration and its neighbourhood are not proposed again until ${new Date(END.getTime() + 7 * DAY_MS).toISOString().slice(0, 16).replace('T', ' ')} UTC (ban 1 of this neighbourhood: 7 days; each repeat doubles it).`,
+    );
     await world.github.merge(revert.outcomes[0]!.pullRequest!);
 
     // Act: the cycles after the revert, a day and six days later (within the ban) and eight days later (after it).
@@ -84,7 +86,8 @@ describe('a reverted configuration', () => {
     for (const { recommended } of seen.slice(0, 2)) if (recommended) expect(inNeighbourhood(failed!, recommended, { tolerancePct: 25, toleranceUnits: 1, materialChangePct: 50 })).toBe(false);
     // A new proposal says what was excluded and why.
     const reopened = world.github.pulls.filter((pull) => pull.head === BRANCH && pull.state === 'open');
-    for (const pull of reopened) expect(pull.body).toMatch(/### Excluded\n\n- nvidia-l4, no quantization, every number within 25 % or 1 step of 1 GPU\(s\), replicas \d+–\d+, max-num-seqs \d+: reverted: .*not proposed until/);
+    for (const pull of reopened)
+      expect(pull.body).toMatch(/### Excluded\n\n- nvidia-l4, no quantization, every number within 25 % or 1 step of 1 GPU\(s\), replicas \d+–\d+, max-num-seqs \d+: reverted: .*not proposed until/);
     expect(world.github.contractViolations).toEqual([]);
   }, 300_000);
 });

@@ -42,7 +42,10 @@ export async function pendingCommands(github: GitHubRepository, pulls: readonly 
   for (const pull of pulls) {
     const comments = await github.listComments(pull.number);
     // Answers are the bot's own comments only: someone else cannot mark a command as handled.
-    const answered = comments.filter((comment) => comment.author === login).map((comment) => comment.body).join('\n');
+    const answered = comments
+      .filter((comment) => comment.author === login)
+      .map((comment) => comment.body)
+      .join('\n');
     for (const comment of comments) {
       const command = parseCommand(comment.body);
       if (!command || !comment.author || comment.author === login || answered.includes(answerMarker(comment.id))) continue;

@@ -18,7 +18,6 @@ const PROPOSE_AT = new Date(END.getTime() - 60 * 60_000);
 const BRANCH = 'llmops/production/llama-3-1-8b-instruct';
 const ID = 'production/llama-3-1-8b-instruct';
 
-
 let prometheus: PrometheusServer;
 let world: BotWorld;
 let standInNow = PROPOSE_AT;
@@ -107,8 +106,15 @@ describe('llmops optimize against the GitHub stand-in', () => {
 
   /** The planner, with the recommendation for the 8B moved to `replicas`. */
   const movedTo = (replicas: { min: number; max: number }) => async (fleet: Fleet, options: PlanOptions) =>
-    (await planFleet(fleet, new PrometheusClient(prometheus.url), options)).map((recommendation): Recommendation =>
-      recommendation.deploymentId === ID ? { ...recommendation, change: { ...recommendation.change, replicas }, proposed: { ...recommendation.proposed!, configuration: { ...recommendation.proposed!.configuration, replicasMin: replicas.min, replicasMax: replicas.max } } } : recommendation,
+    (await planFleet(fleet, new PrometheusClient(prometheus.url), options)).map(
+      (recommendation): Recommendation =>
+        recommendation.deploymentId === ID
+          ? {
+              ...recommendation,
+              change: { ...recommendation.change, replicas },
+              proposed: { ...recommendation.proposed!, configuration: { ...recommendation.proposed!.configuration, replicasMin: replicas.min, replicasMax: replicas.max } },
+            }
+          : recommendation,
     );
 
   it('regenerates the branch and updates the one pull request when the recommendation leaves its neighbourhood', async () => {
@@ -132,7 +138,13 @@ describe('llmops optimize against the GitHub stand-in', () => {
 
     const report = await cycle({ planner: movedTo({ min: 1, max: Number(max) + 1 }) });
 
-    expect(report.outcomes).toEqual([expect.objectContaining({ kind: 'unchanged', pullRequest: 1, detail: expect.stringMatching(/^kept: the new recommendation \(2–8 → 1–\d+ replicas\) is within 25 % or 1 of this one and its evidence moved less than 50 %$/) })]);
+    expect(report.outcomes).toEqual([
+      expect.objectContaining({
+        kind: 'unchanged',
+        pullRequest: 1,
+        detail: expect.stringMatching(/^kept: the new recommendation \(2–8 → 1–\d+ replicas\) is within 25 % or 1 of this one and its evidence moved less than 50 %$/),
+      }),
+    ]);
     expect(openPulls()[0]!.title).toBe(title);
     expect(await remoteBranch()).toBe(first);
     expect(world.github.writes.length).toBe(writes);
@@ -165,7 +177,10 @@ describe('llmops optimize against the GitHub stand-in', () => {
     const kinds = reports.flatMap((report) => report.outcomes.map((outcome) => outcome.kind));
     expect(kinds.filter((kind) => kind === 'opened')).toHaveLength(1);
     expect(world.github.issues.filter((issue) => issue.state === 'open').map((issue) => issue.title)).toEqual(['llmops dashboard']);
-    expect(kinds.filter((kind) => !['opened', 'updated', 'unchanged', 'lost-race'].includes(kind)), JSON.stringify(reports.flatMap((report) => report.outcomes))).toEqual([]);
+    expect(
+      kinds.filter((kind) => !['opened', 'updated', 'unchanged', 'lost-race'].includes(kind)),
+      JSON.stringify(reports.flatMap((report) => report.outcomes)),
+    ).toEqual([]);
     expect(world.github.contractViolations).toEqual([]);
   }, 180_000);
 
@@ -185,7 +200,13 @@ describe('llmops optimize against the GitHub stand-in', () => {
     world.github.inject({ status: 429, retryAfterSeconds: 3600, method: 'GET' });
     const metrics = new OptimizerMetrics();
 
-    const report = await runCycle({ repository: world.repository(await world.botClone()), github: world.client({ maxRateLimitWaitSeconds: 60 }), prometheus: new PrometheusClient(prometheus.url), now: PROPOSE_AT, metrics });
+    const report = await runCycle({
+      repository: world.repository(await world.botClone()),
+      github: world.client({ maxRateLimitWaitSeconds: 60 }),
+      prometheus: new PrometheusClient(prometheus.url),
+      now: PROPOSE_AT,
+      metrics,
+    });
 
     expect(report.stopped).toMatch(/secondary rate limit on GET .*wait 3600 s/);
     expect(world.github.pulls).toHaveLength(0);
@@ -195,7 +216,18 @@ describe('llmops optimize against the GitHub stand-in', () => {
 
   it("holds a new pull request back when the policy's hourly limit is used up", async () => {
     const lastHour = new Date(PROPOSE_AT.getTime() - 10 * 60_000).toISOString();
-    world.github.pulls.push({ number: 41, title: 'Optimize production/qwen2-5-7b-instruct', body: '', head: 'llmops/production/qwen2-5-7b-instruct', base: 'main', state: 'closed', labels: ['llmops'], createdAt: lastHour, updatedAt: lastHour, mergedAt: lastHour });
+    world.github.pulls.push({
+      number: 41,
+      title: 'Optimize production/qwen2-5-7b-instruct',
+      body: '',
+      head: 'llmops/production/qwen2-5-7b-instruct',
+      base: 'main',
+      state: 'closed',
+      labels: ['llmops'],
+      createdAt: lastHour,
+      updatedAt: lastHour,
+      mergedAt: lastHour,
+    });
 
     const report = await cycle();
 
@@ -205,8 +237,8 @@ describe('llmops optimize against the GitHub stand-in', () => {
 
   it('pushes nothing and opens nothing when the edited declarations do not validate', async () => {
     const broken = async (fleet: Fleet, options: PlanOptions) =>
-      (await planFleet(fleet, new PrometheusClient(prometheus.url), options)).map((recommendation): Recommendation =>
-        recommendation.deploymentId === ID ? { ...recommendation, change: { gpu: { type: 'nvidia-t4', count: 1 } } } : recommendation,
+      (await planFleet(fleet, new PrometheusClient(prometheus.url), options)).map(
+        (recommendation): Recommendation => (recommendation.deploymentId === ID ? { ...recommendation, change: { gpu: { type: 'nvidia-t4', count: 1 } } } : recommendation),
       );
 
     const report = await cycle({ planner: broken });

@@ -50,7 +50,6 @@ import { verifyMerge, type Verdict } from './verify.ts';
 /** Marker of the one comment the bot leaves on a branch someone else committed to. */
 export const HANDS_OFF_MARKER = '<!-- llmops-gitops:hands-off -->';
 
-
 export interface CycleOptions {
   readonly repository: BotRepository;
   /** Absent: local mode (branches in the local repository, bodies printed). */
@@ -167,7 +166,11 @@ async function planFromBase(options: CycleOptions, baseSha: string, now: Date, d
         work.push({ deployment, proposal: revertProposal(deployment, history.unverified.from as Configuration, landedAt, verdict, now, repository.identity.secret, ban) });
         waiting.add(deployment.id);
       } else if (verdict.status === 'pending') {
-        outcomes.push({ deploymentId: deployment.id, kind: 'verifying', detail: verdict.windowEnd ? `${verdict.start.detail}; verifying until ${verdict.windowEnd.toISOString()}` : verdict.start.detail });
+        outcomes.push({
+          deploymentId: deployment.id,
+          kind: 'verifying',
+          detail: verdict.windowEnd ? `${verdict.start.detail}; verifying until ${verdict.windowEnd.toISOString()}` : verdict.start.detail,
+        });
         waiting.add(deployment.id);
       } else {
         verifiedEntries.set(deployment.id, { kind: 'merge', at: now.toISOString(), deploymentId: deployment.id, mergedAt: landedAt.toISOString(), outcome: 'verified' });
@@ -186,7 +189,11 @@ async function planFromBase(options: CycleOptions, baseSha: string, now: Date, d
       work.push({ deployment, proposal: verified ? { ...proposal, ledger: [verified, ...proposal.ledger] } : proposal });
     }
     // Reverts first, then the largest expected gains.
-    work.sort((a, b) => Number(b.proposal.kind === 'revert') - Number(a.proposal.kind === 'revert') || (b.proposal.recommendation?.proposed?.improvementPct ?? 0) - (a.proposal.recommendation?.proposed?.improvementPct ?? 0));
+    work.sort(
+      (a, b) =>
+        Number(b.proposal.kind === 'revert') - Number(a.proposal.kind === 'revert') ||
+        (b.proposal.recommendation?.proposed?.improvementPct ?? 0) - (a.proposal.recommendation?.proposed?.improvementPct ?? 0),
+    );
     options.metrics?.deploymentsActive.set(fleet.deployments.filter((deployment) => !deployment.policy.paused).length);
     return { work, outcomes, fleet, recommendations, ledgers, waiting, judged };
   });
@@ -226,7 +233,8 @@ function withinLimits(deployment: FleetDeployment, pulls: readonly PullRequest[]
 
 const sameLabels = (have: readonly string[], want: readonly string[]) => want.every((label) => have.includes(label));
 
-const describeForeign = (pull: PullRequest) => `#${pull.number} on ${pull.headRef} was opened by ${pull.author ?? 'a deleted account'} from ${pull.headRepository ?? 'a deleted repository'}, not by the bot from this repository: the bot leaves it alone`;
+const describeForeign = (pull: PullRequest) =>
+  `#${pull.number} on ${pull.headRef} was opened by ${pull.author ?? 'a deleted account'} from ${pull.headRepository ?? 'a deleted repository'}, not by the bot from this repository: the bot leaves it alone`;
 
 /** What one cycle knows while it acts. */
 interface CycleState {
@@ -269,7 +277,8 @@ function bodyOf(proposal: Proposal, context: BodyContext): string {
 }
 
 /** GitHub's auto-merge applies: the policy asks for it, the environment syncs by itself, and the change is a low-risk optimization (not a draft for a person). */
-const automergeable = ({ proposal, deployment }: Work) => deployment.policy.pullRequests.automerge && deployment.environment.sync === 'auto' && proposal.kind === 'optimize' && !proposal.draft && proposal.labels.includes('risk:low');
+const automergeable = ({ proposal, deployment }: Work) =>
+  deployment.policy.pullRequests.automerge && deployment.environment.sync === 'auto' && proposal.kind === 'optimize' && !proposal.draft && proposal.labels.includes('risk:low');
 
 /** An answer to an SLO breach: a safety change, or the draft of one a person must decide. */
 const isSafety = (proposal: Proposal) => proposal.recommendation?.rule === 'safety-slo-breach' || proposal.recommendation?.rule === 'needs-decision';
@@ -277,7 +286,9 @@ const isSafety = (proposal: Proposal) => proposal.recommendation?.rule === 'safe
 /** Whether the open pull request's proposal may be kept instead of `proposal`: both optimizations of the same rule (a safety answer always replaces a cost proposal). */
 function hysteresisApplies(open: PullRequest, proposal: Proposal): boolean {
   const metadata = parseMetadata(open.body);
-  return metadata?.kind === 'optimize' && proposal.kind === 'optimize' && metadata.rule !== undefined && metadata.rule === proposal.recommendation?.rule && metadata.fingerprint !== proposal.fingerprint;
+  return (
+    metadata?.kind === 'optimize' && proposal.kind === 'optimize' && metadata.rule !== undefined && metadata.rule === proposal.recommendation?.rule && metadata.fingerprint !== proposal.fingerprint
+  );
 }
 
 /**
@@ -347,7 +358,8 @@ async function act(options: CycleOptions, state: CycleState, work: Work): Promis
   }
   // Hysteresis: the branch still holds the open pull request's own proposal on the current base, and the new one is close to it.
   const steady = open && !rebase ? withinHysteresis(open, proposal, deployment) : undefined;
-  if (steady && (await repository.inspect(proposal.branch, baseSha, parseMetadata(open!.body)!.fingerprint)).kind === 'current') return outcome('unchanged', { pullRequest: open!.number, detail: steady });
+  if (steady && (await repository.inspect(proposal.branch, baseSha, parseMetadata(open!.body)!.fingerprint)).kind === 'current')
+    return outcome('unchanged', { pullRequest: open!.number, detail: steady });
 
   // The commit the branch should hold, and whether it must be published.
   let head: string;
@@ -364,7 +376,8 @@ async function act(options: CycleOptions, state: CycleState, work: Work): Promis
     try {
       built = await buildCommit(repository, baseSha, proposal, carried ?? ledgerText);
     } catch (error) {
-      if (error instanceof BuildError || error instanceof DeclarationEditError || error instanceof SynthesisError) return outcome('failed', { detail: `${error.message}\nNothing was committed or pushed.` });
+      if (error instanceof BuildError || error instanceof DeclarationEditError || error instanceof SynthesisError)
+        return outcome('failed', { detail: `${error.message}\nNothing was committed or pushed.` });
       throw error;
     }
     if (branch.kind === 'behind' && keep && carried !== undefined) {
@@ -373,7 +386,7 @@ async function act(options: CycleOptions, state: CycleState, work: Work): Promis
         head = branch.sha;
         built = undefined;
       } else {
-        why = merged === undefined ? 'it conflicted with the base branch' : "merging the base branch into it would not give what the bot builds on the base (generated/ or the ledger would be stale)";
+        why = merged === undefined ? 'it conflicted with the base branch' : 'merging the base branch into it would not give what the bot builds on the base (generated/ or the ledger would be stale)';
       }
     } else {
       why = rebase ? 'a person asked for it' : branch.kind === 'absent' || !open ? undefined : 'the proposal changed';
@@ -409,7 +422,11 @@ async function act(options: CycleOptions, state: CycleState, work: Work): Promis
     const title = open.title !== proposal.title;
     if (title) await github!.updatePullRequest(open.number, { title: proposal.title });
     const labels = !sameLabels(open.labels, proposal.labels);
-    if (labels) await github!.addLabels(open.number, proposal.labels.filter((label) => !open.labels.includes(label)));
+    if (labels)
+      await github!.addLabels(
+        open.number,
+        proposal.labels.filter((label) => !open.labels.includes(label)),
+      );
     const notes = await reviewAndMerge(options, state, work, open, head, false);
     const kept = branch.kind === 'behind' ? ['the base moved without conflict: the branch stays as it is'] : [];
     return outcome(title || labels || notes.length > 0 ? 'updated' : 'unchanged', { pullRequest: open.number, ...([...kept, ...notes].length > 0 ? { detail: [...kept, ...notes].join('; ') } : {}) });
@@ -422,7 +439,11 @@ async function act(options: CycleOptions, state: CycleState, work: Work): Promis
     const { pullRequest, created } = await github.createPullRequest({ branch: proposal.branch, base: repository.base, title: proposal.title, body, ...(proposal.draft ? { draft: true } : {}) });
     // Another run, or someone else, opened one for the branch first: only the bot's own is taken over.
     if (!created && !isOwnPullRequest(pullRequest, await github.login(), github.fullName)) return outcome('foreign', { pullRequest: pullRequest.number, detail: describeForeign(pullRequest) });
-    if (!sameLabels(pullRequest.labels, proposal.labels)) await github.addLabels(pullRequest.number, proposal.labels.filter((label) => !pullRequest.labels.includes(label)));
+    if (!sameLabels(pullRequest.labels, proposal.labels))
+      await github.addLabels(
+        pullRequest.number,
+        proposal.labels.filter((label) => !pullRequest.labels.includes(label)),
+      );
     remember(pulls, { ...pullRequest, labels: [...new Set([...pullRequest.labels, ...proposal.labels])] });
     const notes = await reviewAndMerge(options, state, work, pullRequest, head, created);
     const detail = [...commitNote, ...notes].join('; ');
@@ -430,7 +451,11 @@ async function act(options: CycleOptions, state: CycleState, work: Work): Promis
   }
   const changes = { ...(open.title !== proposal.title ? { title: proposal.title } : {}), ...(open.body !== body ? { body } : {}) };
   if (Object.keys(changes).length > 0) await github.updatePullRequest(open.number, changes);
-  if (!sameLabels(open.labels, proposal.labels)) await github.addLabels(open.number, proposal.labels.filter((label) => !open.labels.includes(label)));
+  if (!sameLabels(open.labels, proposal.labels))
+    await github.addLabels(
+      open.number,
+      proposal.labels.filter((label) => !open.labels.includes(label)),
+    );
   remember(pulls, { ...open, ...changes, headSha: head });
   const notes = await reviewAndMerge(options, state, work, open, head, false);
   return outcome('updated', { pullRequest: open.number, detail: [regenerated, ...commitNote, ...notes].filter(Boolean).join('; ') });
@@ -513,7 +538,9 @@ export async function runCycle(options: CycleOptions): Promise<CycleReport> {
       outcomes.push(...closed.map((item): DeploymentOutcome => ({ ...item, kind: 'closed', proposal: 'optimize' })));
       for (const item of closed) log(`${item.deploymentId}: closed #${item.pullRequest} (${item.detail})`);
       await answerAfterPlan(github, planState, commands.later);
-      const text = renderDashboard(dashboardStateOf({ fleet: state.fleet, pulls: pulls.own, now, recommendations: planned.recommendations, ledgers: planned.ledgers, judged: planned.judged, outcomes }));
+      const text = renderDashboard(
+        dashboardStateOf({ fleet: state.fleet, pulls: pulls.own, now, recommendations: planned.recommendations, ledgers: planned.ledgers, judged: planned.judged, outcomes }),
+      );
       written = await writeDashboard(github, dashboards, text);
     }
     if (outcomes.some((outcome) => outcome.kind === 'failed')) result = 'failure';

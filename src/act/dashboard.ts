@@ -49,9 +49,19 @@ export function renderDashboard(state: DashboardState): string {
     '',
     ...section('⚠ Safety actions blocked', state.blockedSafety, (item) => `- **\`${item.deploymentId}\`**: ${item.detail}`),
     ...section('Paused or frozen', state.stopped, (item) => `- \`${item.deploymentId}\`: ${item.detail}`),
-    ...section('Open proposals', state.open, (item) => `- #${item.number} ${item.title} (${item.labels.filter((label) => label.startsWith('risk:') || label === 'rollback' || label === NEEDS_DECISION_LABEL).join(', ') || 'no risk label'}${item.autoMerge ? ', auto-merge on' : ''})`, 'None.'),
+    ...section(
+      'Open proposals',
+      state.open,
+      (item) =>
+        `- #${item.number} ${item.title} (${item.labels.filter((label) => label.startsWith('risk:') || label === 'rollback' || label === NEEDS_DECISION_LABEL).join(', ') || 'no risk label'}${item.autoMerge ? ', auto-merge on' : ''})`,
+      'None.',
+    ),
     ...section('Held back by limits', state.limited, (item) => `- \`${item.deploymentId}\`: ${item.detail}`),
-    ...section('Branches a person committed to', state.handsOff, (item) => `- \`${item.deploymentId}\`${item.pullRequest ? ` #${item.pullRequest}` : ''}: ${item.detail}; check the box in the pull request to hand it back`),
+    ...section(
+      'Branches a person committed to',
+      state.handsOff,
+      (item) => `- \`${item.deploymentId}\`${item.pullRequest ? ` #${item.pullRequest}` : ''}: ${item.detail}; check the box in the pull request to hand it back`,
+    ),
     ...section('Declined and ignored', state.declined, (item) =>
       item.reopenedBy
         ? `- [ ] ${retryMarker(item.pullRequest)} #${item.pullRequest} \`${item.deploymentId}\` ${item.what}: ${item.how}; the evidence has moved since (${item.reopenedBy}), so it may be proposed again`
@@ -85,7 +95,15 @@ export function blockedSafetyActions(fleet: Fleet, recommendations: readonly Rec
     const deployment = fleet.deployments.find((candidate) => candidate.id === recommendation.deploymentId);
     if (!deployment || (recommendation.rule !== 'paused' && recommendation.rule !== 'freeze-window')) return [];
     const breach = describeBreaches(recommendation.observed, deployment.environment.slos);
-    return breach ? [{ deploymentId: recommendation.deploymentId, rule: recommendation.rule, detail: `SLO breached (${breach}) and the bot may not act: ${recommendation.reason}. Scale out by hand or lift the ${recommendation.rule === 'paused' ? 'pause' : 'freeze'}.` }] : [];
+    return breach
+      ? [
+          {
+            deploymentId: recommendation.deploymentId,
+            rule: recommendation.rule,
+            detail: `SLO breached (${breach}) and the bot may not act: ${recommendation.reason}. Scale out by hand or lift the ${recommendation.rule === 'paused' ? 'pause' : 'freeze'}.`,
+          },
+        ]
+      : [];
   });
 }
 
@@ -126,23 +144,38 @@ export function dashboardStateOf(input: DashboardInput): DashboardState {
             : [],
       ),
     ),
-    ...planned.judged.filter((judged) => judged.verdict.status === 'verified').map((judged) => ({ at: state.now, deploymentId: judged.deploymentId, detail: `verified: ${judged.verdict.start.detail}; saves ${Math.round(judged.savingUsdPerMonth)} USD/month` })),
-    ...planned.judged.filter((judged) => judged.verdict.status === 'failed').map((judged) => ({ at: state.now, deploymentId: judged.deploymentId, detail: `failed verification, revert proposed: ${judged.verdict.evidence.join('; ')}` })),
+    ...planned.judged
+      .filter((judged) => judged.verdict.status === 'verified')
+      .map((judged) => ({ at: state.now, deploymentId: judged.deploymentId, detail: `verified: ${judged.verdict.start.detail}; saves ${Math.round(judged.savingUsdPerMonth)} USD/month` })),
+    ...planned.judged
+      .filter((judged) => judged.verdict.status === 'failed')
+      .map((judged) => ({ at: state.now, deploymentId: judged.deploymentId, detail: `failed verification, revert proposed: ${judged.verdict.evidence.join('; ')}` })),
   ]
     .filter((item) => item.at.getTime() >= since)
     .sort((a, b) => b.at.getTime() - a.at.getTime() || a.deploymentId.localeCompare(b.deploymentId))
     .slice(0, 20);
   return {
     blockedSafety: blocked.map(({ deploymentId, detail }) => ({ deploymentId, detail })),
-    stopped: stoppedRules.filter((recommendation) => !blocked.some((item) => item.deploymentId === recommendation.deploymentId)).map((recommendation) => ({ deploymentId: recommendation.deploymentId, detail: recommendation.reason })),
-    open: state.pulls.own.filter((pull) => pull.state === 'open').map((pull) => ({ number: pull.number, title: pull.title, labels: pull.labels, autoMerge: pull.autoMerge })).sort((a, b) => a.number - b.number),
+    stopped: stoppedRules
+      .filter((recommendation) => !blocked.some((item) => item.deploymentId === recommendation.deploymentId))
+      .map((recommendation) => ({ deploymentId: recommendation.deploymentId, detail: recommendation.reason })),
+    open: state.pulls.own
+      .filter((pull) => pull.state === 'open')
+      .map((pull) => ({ number: pull.number, title: pull.title, labels: pull.labels, autoMerge: pull.autoMerge }))
+      .sort((a, b) => a.number - b.number),
     limited: outcomes.filter((outcome) => outcome.kind === 'limited').map((outcome) => ({ deploymentId: outcome.deploymentId, detail: outcome.detail ?? '' })),
     handsOff: outcomes.filter((outcome) => outcome.kind === 'hands-off').map((outcome) => ({ deploymentId: outcome.deploymentId, pullRequest: outcome.pullRequest, detail: outcome.detail ?? '' })),
     declined: declinesOf(state.pulls.own)
       .map((decline) => {
         const deployment = deploymentOf(decline.deploymentId);
         const observed = planned.recommendations.find((recommendation) => recommendation.deploymentId === decline.deploymentId)?.observed;
-        return { pullRequest: decline.pullRequest.number, deploymentId: decline.deploymentId, what: describeTarget(decline.configuration), how: declinedHow(decline), reopenedBy: deployment ? reopenedBy(decline, deployment, observed) : 'the deployment is no longer declared' };
+        return {
+          pullRequest: decline.pullRequest.number,
+          deploymentId: decline.deploymentId,
+          what: describeTarget(decline.configuration),
+          how: declinedHow(decline),
+          reopenedBy: deployment ? reopenedBy(decline, deployment, observed) : 'the deployment is no longer declared',
+        };
       })
       .sort((a, b) => b.pullRequest - a.pullRequest),
     verifying: outcomes.filter((outcome) => outcome.kind === 'verifying').map((outcome) => ({ deploymentId: outcome.deploymentId, detail: outcome.detail ?? '' })),
@@ -151,6 +184,5 @@ export function dashboardStateOf(input: DashboardInput): DashboardState {
   };
 }
 
-const describeTarget = (configuration: Configuration) => `${configuration.gpuCount}x ${configuration.gpuType}${configuration.quantization ? ` ${configuration.quantization}` : ''}, ${configuration.replicasMin}–${configuration.replicasMax} replicas, max-num-seqs ${configuration.maxNumSeqs}`;
-
-
+const describeTarget = (configuration: Configuration) =>
+  `${configuration.gpuCount}x ${configuration.gpuType}${configuration.quantization ? ` ${configuration.quantization}` : ''}, ${configuration.replicasMin}–${configuration.replicasMax} replicas, max-num-seqs ${configuration.maxNumSeqs}`;

@@ -23,7 +23,10 @@ describe('editing an environment declaration in place', () => {
 
     // Assert
     expect(edited).toBe(
-      staging.replace("replicas: { min: 1, max: 3 },\n      gpu: { type: 'nvidia-a100-80gb', count: 1 },\n      engineArgs: { 'max-num-seqs': 256 }", "replicas: { min: 2, max: 3 },\n      gpu: { type: 'nvidia-a100-80gb', count: 1 },\n      engineArgs: { 'max-num-seqs': 64 }"),
+      staging.replace(
+        "replicas: { min: 1, max: 3 },\n      gpu: { type: 'nvidia-a100-80gb', count: 1 },\n      engineArgs: { 'max-num-seqs': 256 }",
+        "replicas: { min: 2, max: 3 },\n      gpu: { type: 'nvidia-a100-80gb', count: 1 },\n      engineArgs: { 'max-num-seqs': 64 }",
+      ),
     );
     expect(changedLines(staging, edited)).toHaveLength(2);
   });
@@ -51,7 +54,9 @@ describe('editing an environment declaration in place', () => {
     const attempt = () => applyDeclarationChange('environments/staging.ts', text, 'llama-3-1-8b-instruct', { replicas: { min: 2, max: 3 } });
 
     expect(attempt).toThrow(DeclarationEditError);
-    expect(attempt).toThrow('environments/staging.ts: deployments.llama-3-1-8b-instruct.replicas.min: expected a literal value the bot can edit (got `MIN`); write the value out literally or change it by hand');
+    expect(attempt).toThrow(
+      'environments/staging.ts: deployments.llama-3-1-8b-instruct.replicas.min: expected a literal value the bot can edit (got `MIN`); write the value out literally or change it by hand',
+    );
   });
 
   it('refuses a deployment block built by a function call', () => {

@@ -131,7 +131,12 @@ class Editor {
     const next = parent.properties[index + 1];
     const previous = parent.properties[index - 1];
     if (next) this.splices.push({ start: property.getStart(this.source), end: next.getStart(this.source), text: '' });
-    else if (previous) this.splices.push({ start: previous.getEnd(), end: parent.properties.hasTrailingComma ? text.indexOf(',', property.getEnd()) + 1 : property.getEnd(), text: parent.properties.hasTrailingComma ? ',' : '' });
+    else if (previous)
+      this.splices.push({
+        start: previous.getEnd(),
+        end: parent.properties.hasTrailingComma ? text.indexOf(',', property.getEnd()) + 1 : property.getEnd(),
+        text: parent.properties.hasTrailingComma ? ',' : '',
+      });
     else this.splices.push({ start: property.getStart(this.source), end: property.getEnd(), text: '' });
   }
 
@@ -207,7 +212,11 @@ function setPoolMaximum(editor: Editor, root: ts.ObjectLiteralExpression, pool: 
   }
   const name = editor.property(element, 'name', `${at}.name`)?.initializer;
   if (!name || !ts.isStringLiteral(name) || name.text !== pool.name) {
-    throw new DeclarationEditError(editor.file, `${at}.name`, `expected the pool ${JSON.stringify(pool.name)} the recommendation grows (got ${name ? editor.excerpt(name) : 'none'}): were the pools reordered since?`);
+    throw new DeclarationEditError(
+      editor.file,
+      `${at}.name`,
+      `expected the pool ${JSON.stringify(pool.name)} the recommendation grows (got ${name ? editor.excerpt(name) : 'none'}): were the pools reordered since?`,
+    );
   }
   editor.set(element, 'maxNodes', pool.maxNodes, `${at}.maxNodes`);
 }

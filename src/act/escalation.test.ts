@@ -34,7 +34,7 @@ afterAll(async () => prometheus?.stop());
 beforeEach(async () => {
   world = await createBotWorld(() => END);
   // Room on the H100 pool for the 8B next to the 70B (which fills two nodes with its canary surge): the fix is blocked by the policy, not by the pool.
-  await editFile(world.human, 'environments/production.ts', 'capacity: \'on-demand\', minNodes: 1, maxNodes: 2 }', 'capacity: \'on-demand\', minNodes: 1, maxNodes: 3 }');
+  await editFile(world.human, 'environments/production.ts', "capacity: 'on-demand', minNodes: 1, maxNodes: 2 }", "capacity: 'on-demand', minNodes: 1, maxNodes: 3 }");
   expect((await runCli(['synth', '--root', world.human])).exitCode).toBe(0);
   await git(world.human, 'commit', '--quiet', '--all', '-m', 'A third H100 node');
   await git(world.human, 'push', '--quiet', 'origin', 'main');
@@ -53,10 +53,15 @@ describe('a breach the policy lets nothing fix', () => {
     expect(pull.labels).toEqual(expect.arrayContaining(['llmops', 'production', 'needs-decision']));
     expect(pull.autoMerge).toBeUndefined();
     expect(parseMetadata(pull.body)).toMatchObject({ rule: 'needs-decision' });
-    expect(pull.body).toMatch(/### A person decides\n\nThe SLO is breached \(TTFT p95 \d+ ms > 800 ms\) and every fix the bot found is blocked by the policy `conservative`, so this is a \*\*draft\*\*/);
+    expect(pull.body).toMatch(
+      /### A person decides\n\nThe SLO is breached \(TTFT p95 \d+ ms > 800 ms\) and every fix the bot found is blocked by the policy `conservative`, so this is a \*\*draft\*\*/,
+    );
     const fixes = pull.body.split('\n').filter((line) => /^\| \dx nvidia-/.test(line));
     expect(fixes.length).toBeGreaterThanOrEqual(2);
-    for (const fix of fixes) expect(fix).toMatch(/\| confidence 0\.\d\d < 0\.9(?: and risk 0\.\d\d > 0\.05)? \(thresholds of conservative\) \|$|\| GPU type .* is outside the policy's search space \(searchSpace\.gpuTypes\) \|$/);
+    for (const fix of fixes)
+      expect(fix).toMatch(
+        /\| confidence 0\.\d\d < 0\.9(?: and risk 0\.\d\d > 0\.05)? \(thresholds of conservative\) \|$|\| GPU type .* is outside the policy's search space \(searchSpace\.gpuTypes\) \|$/,
+      );
     // The draft carries a GPU move: the L4's prefill is what is too slow.
     expect(pull.title).toMatch(/^Move production\/llama-3-1-8b-instruct 1x nvidia-l4 → 1x nvidia-h100-80gb/);
     expect(world.github.contractViolations).toEqual([]);
@@ -92,7 +97,11 @@ describe('a breach the policy lets nothing fix', () => {
     const [table, first, second] = [await run(false), await run(true), await run(true)];
 
     expect(table.exitCode).toBe(0);
-    expect(table.stdout).toMatch(new RegExp(`${ID}: SLO breached \\(TTFT p95 \\d+ ms > 800 ms\\) and every fix is blocked by the policy: a person decides \\(draft\\); this one was blocked because confidence 0\\.\\d\\d < 0\\.9 \\(thresholds of conservative\\)`));
+    expect(table.stdout).toMatch(
+      new RegExp(
+        `${ID}: SLO breached \\(TTFT p95 \\d+ ms > 800 ms\\) and every fix is blocked by the policy: a person decides \\(draft\\); this one was blocked because confidence 0\\.\\d\\d < 0\\.9 \\(thresholds of conservative\\)`,
+      ),
+    );
     expect(table.stdout).not.toContain('no configuration beats');
     expect(first.exitCode).toBe(0);
     expect(second.stdout).toBe(first.stdout);

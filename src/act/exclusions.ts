@@ -23,7 +23,9 @@ const declinedAt = (decline: Decline, now: Date) => new Date(decline.metadata.de
 /** The deployment's failures: its ledger's rollbacks and its declined pull requests. */
 function failuresOf(deploymentId: string, ledger: readonly LedgerEntry[], declines: readonly Decline[], now: Date): Failed[] {
   const reverted = ledger.flatMap((entry): Failed[] =>
-    entry.kind === 'rollback' ? [{ configuration: entry.failed as Configuration, at: new Date(entry.at), why: `reverted: ${entry.reason}`, ...(entry.ban ? { until: new Date(entry.ban.until) } : {}) }] : [],
+    entry.kind === 'rollback'
+      ? [{ configuration: entry.failed as Configuration, at: new Date(entry.at), why: `reverted: ${entry.reason}`, ...(entry.ban ? { until: new Date(entry.ban.until) } : {}) }]
+      : [],
   );
   const declined = declines
     .filter((decline) => decline.deploymentId === deploymentId)

@@ -42,7 +42,10 @@ export async function appCredentialsFromEnvironment(environment: NodeJS.ProcessE
   const clientId = environment[APP_CLIENT_ID_VARIABLE];
   const keyFile = environment[APP_PRIVATE_KEY_FILE_VARIABLE];
   if (!clientId && !keyFile) return undefined;
-  if (!clientId || !keyFile) throw new GitHubAppError(`${APP_CLIENT_ID_VARIABLE} and ${APP_PRIVATE_KEY_FILE_VARIABLE}: expected both, the App's client ID and the file holding its private key (got only ${clientId ? APP_CLIENT_ID_VARIABLE : APP_PRIVATE_KEY_FILE_VARIABLE})`);
+  if (!clientId || !keyFile)
+    throw new GitHubAppError(
+      `${APP_CLIENT_ID_VARIABLE} and ${APP_PRIVATE_KEY_FILE_VARIABLE}: expected both, the App's client ID and the file holding its private key (got only ${clientId ? APP_CLIENT_ID_VARIABLE : APP_PRIVATE_KEY_FILE_VARIABLE})`,
+    );
   const privateKeyPem = await readFile(keyFile, 'utf8').catch((error: Error) => {
     throw new GitHubAppError(`${APP_PRIVATE_KEY_FILE_VARIABLE}: cannot read the App's private key ${keyFile} (${error.message})`);
   });

@@ -43,7 +43,10 @@ export function describeGitHubError(error: unknown, repository: string): GitHubA
   const call = `${method} ${pathname}`;
   const said = response?.data?.message ? `: ${response.data.message}` : '';
   if (status === 401) {
-    return new GitHubAccessError(`GitHub rejected the token on ${call} (401${said}): it is wrong, expired or revoked (a GitHub App installation token lasts one hour); set GITHUB_TOKEN to a valid token`, 401);
+    return new GitHubAccessError(
+      `GitHub rejected the token on ${call} (401${said}): it is wrong, expired or revoked (a GitHub App installation token lasts one hour); set GITHUB_TOKEN to a valid token`,
+      401,
+    );
   }
   if (status === 403) return new GitHubAccessError(`GitHub refused ${call} (403${said}): the token lacks ${permissionFor(method, pathname)}`, 403);
   return new GitHubAccessError(

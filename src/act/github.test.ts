@@ -27,7 +27,10 @@ describe('the GitHub client and the stand-in', () => {
     const baseTree = (await git(world.bare, 'rev-parse', 'main^{tree}')).trim();
 
     const blob = await client.createBlob(Buffer.from('hello\n'));
-    const tree = await client.createTree(baseTree, [{ path: 'docs/hello.txt', mode: '100644', sha: blob }, { path: 'package.json', mode: '100644', sha: null }]);
+    const tree = await client.createTree(baseTree, [
+      { path: 'docs/hello.txt', mode: '100644', sha: blob },
+      { path: 'package.json', mode: '100644', sha: null },
+    ]);
     const commit = await client.createCommit('Hello\n', tree, [base]);
     const created = await client.createBranch('llmops/dev/hello', commit.sha);
     const again = await client.createBranch('llmops/dev/hello', base);

@@ -248,7 +248,9 @@ export class GitHubRepository {
    */
   async createPullRequest(request: { branch: string; base: string; title: string; body: string; draft?: boolean }): Promise<{ pullRequest: PullRequest; created: boolean }> {
     try {
-      const { data } = await this.call(() => this.octokit.rest.pulls.create({ ...this.repoParams, head: request.branch, base: request.base, title: request.title, body: request.body, ...(request.draft ? { draft: true } : {}) }));
+      const { data } = await this.call(() =>
+        this.octokit.rest.pulls.create({ ...this.repoParams, head: request.branch, base: request.base, title: request.title, body: request.body, ...(request.draft ? { draft: true } : {}) }),
+      );
       return { pullRequest: toPullRequest(data as RawPullRequest), created: true };
     } catch (error) {
       const existing = (error as { status?: number }).status === 422 ? await this.findOpenPullRequest(request.branch) : undefined;
@@ -400,7 +402,9 @@ export class GitHubRepository {
   private refused(error: unknown, verb: string, branch: string): unknown {
     const reason = refusal(error);
     if (reason === undefined) return error;
-    return new BranchRefusedError(`GitHub refused to ${verb} ${branch} (422: ${reason.replace(/\s*\n+\s*/g, ' ')}); allow the bot to push llmops/* branches (branch protection, rulesets) or stop the bot`);
+    return new BranchRefusedError(
+      `GitHub refused to ${verb} ${branch} (422: ${reason.replace(/\s*\n+\s*/g, ' ')}); allow the bot to push llmops/* branches (branch protection, rulesets) or stop the bot`,
+    );
   }
 
   /** Posts `body` unless a comment of the bot's containing `marker` exists. Returns whether it posted. */

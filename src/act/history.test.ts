@@ -56,7 +56,12 @@ describe('verification after merge', () => {
 
   it('is pending inside the window and verified after it when nothing breaks', () => {
     expect(judgeVerification({ deployment, start, now: new Date('2026-11-18T14:30:00Z'), after: healthy, before: healthy }).status).toBe('pending');
-    expect(judgeVerification({ deployment, start, now: new Date('2026-11-18T15:00:00Z'), after: healthy, before: healthy })).toEqual({ status: 'verified', evidence: [], start, windowEnd: new Date('2026-11-18T15:00:00Z') });
+    expect(judgeVerification({ deployment, start, now: new Date('2026-11-18T15:00:00Z'), after: healthy, before: healthy })).toEqual({
+      status: 'verified',
+      evidence: [],
+      start,
+      windowEnd: new Date('2026-11-18T15:00:00Z'),
+    });
   });
 
   it('does not blame a change for an overload it eased but did not end', () => {
@@ -76,7 +81,15 @@ describe('verification after merge', () => {
   });
 
   it('fails on an aborted canary, an error ratio over the threshold, an SLO breach or a p95 above the promised interval, with each figure', () => {
-    const verdict = judgeVerification({ deployment, start, now: new Date('2026-11-18T14:20:00Z'), after: { ...healthy, errorRatio: 0.03, ttftP95Seconds: 0.9, e2eP95Seconds: 6 }, before: healthy, rolloutFailedPhase: 'Abort', promised: promised(4200, 5100) });
+    const verdict = judgeVerification({
+      deployment,
+      start,
+      now: new Date('2026-11-18T14:20:00Z'),
+      after: { ...healthy, errorRatio: 0.03, ttftP95Seconds: 0.9, e2eP95Seconds: 6 },
+      before: healthy,
+      rolloutFailedPhase: 'Abort',
+      promised: promised(4200, 5100),
+    });
 
     expect(verdict.status).toBe('failed');
     expect(verdict.evidence).toEqual([

@@ -55,7 +55,11 @@ describe('a damaged ledger line', () => {
         const report = await runCycle({ repository: world.repository(await world.botClone()), prometheus: new PrometheusClient(prometheus.url), now: AT });
 
         // Assert
-        expect(report.outcomes).toContainEqual({ deploymentId: 'production/qwen2-5-7b-instruct', kind: 'failed', detail: `${QWEN_LEDGER}:2: expected one JSON object per line (got ${JSON.stringify(TRUNCATED_LINE)}); this deployment is skipped until the line is fixed or removed` });
+        expect(report.outcomes).toContainEqual({
+          deploymentId: 'production/qwen2-5-7b-instruct',
+          kind: 'failed',
+          detail: `${QWEN_LEDGER}:2: expected one JSON object per line (got ${JSON.stringify(TRUNCATED_LINE)}); this deployment is skipped until the line is fixed or removed`,
+        });
         expect(report.outcomes).toContainEqual(expect.objectContaining({ deploymentId: 'production/llama-3-1-8b-instruct', kind: 'local' }));
         expect(report.outcomes.filter((outcome) => outcome.deploymentId === 'production/qwen2-5-7b-instruct')).toHaveLength(1);
       } finally {

@@ -77,7 +77,12 @@ export const LedgerEntry = z.discriminatedUnion('kind', [
     /** Who declined and how, and what the bot ignores because of it. */
     reason: z.string(),
     /** What the proposal was made on (src/optimizer/neighbourhood.ts). */
-    evidence: z.strictObject({ requestsPerSecond: z.number().optional(), peakRequestsPerSecond: z.number().optional(), meanPromptTokens: z.number().optional(), meanOutputTokens: z.number().optional() }),
+    evidence: z.strictObject({
+      requestsPerSecond: z.number().optional(),
+      peakRequestsPerSecond: z.number().optional(),
+      meanPromptTokens: z.number().optional(),
+      meanOutputTokens: z.number().optional(),
+    }),
     /** The ban the decline earned (it also lifts when the evidence moves materially, or on a retry). */
     ban: LedgerBan.optional(),
   }),

@@ -37,7 +37,10 @@ const pull = (number: number) => world().github.pulls.find((candidate) => candid
 const commentsOn = (number: number) => world().github.comments.filter((comment) => comment.issue === number);
 const dashboards = () => world().github.issues.filter((issue) => issue.title === DASHBOARD_TITLE);
 /** Makes the stand-in's pull requests look an hour older, so the policy's hourly limit does not hold a new one back. */
-const anHourAgo = () => world().github.pulls.forEach((candidate) => (candidate.createdAt = new Date(AT.getTime() - 2 * 3_600_000).toISOString()));
+const anHourAgo = () =>
+  world().github.pulls.forEach((candidate) => {
+    candidate.createdAt = new Date(AT.getTime() - 2 * 3_600_000).toISOString();
+  });
 
 /** A person's commit on main, pushed. */
 async function onMain(message: string, edit?: (clone: string) => Promise<void>): Promise<void> {
@@ -83,7 +86,14 @@ describe('rebasing only when it is needed', () => {
     await cycle();
     const sha = await remoteBranch();
     // A comment right above the line the bot edits: git cannot merge the two.
-    await onMain('Note on the 8B', (clone) => editFile(clone, 'environments/production.ts', "      expectedRequestsPerMinute: 600,\n      replicas: { min: 2, max: 8 },", "      expectedRequestsPerMinute: 600,\n      // Reviewed by Dana.\n      replicas: { min: 2, max: 8 },"));
+    await onMain('Note on the 8B', (clone) =>
+      editFile(
+        clone,
+        'environments/production.ts',
+        '      expectedRequestsPerMinute: 600,\n      replicas: { min: 2, max: 8 },',
+        '      expectedRequestsPerMinute: 600,\n      // Reviewed by Dana.\n      replicas: { min: 2, max: 8 },',
+      ),
+    );
 
     const report = await cycle();
 
@@ -100,15 +110,29 @@ describe('closing what no longer holds', () => {
   it('closes a proposal whose evidence is gone, with a comment, and proposes again later without counting it as declined', async () => {
     await cycle();
     const evidenceGone = async (fleet: Fleet, options: PlanOptions) =>
-      (await planFleet(fleet, new PrometheusClient(current.prometheus.url), options)).map((recommendation): Recommendation =>
-        recommendation.deploymentId === ID ? { ...recommendation, action: 'none', rule: 'no-better-configuration', reason: 'no change: no configuration beats the current one by 15 % (best 3.1 %)', change: undefined, proposed: undefined } : recommendation,
+      (await planFleet(fleet, new PrometheusClient(current.prometheus.url), options)).map(
+        (recommendation): Recommendation =>
+          recommendation.deploymentId === ID
+            ? {
+                ...recommendation,
+                action: 'none',
+                rule: 'no-better-configuration',
+                reason: 'no change: no configuration beats the current one by 15 % (best 3.1 %)',
+                change: undefined,
+                proposed: undefined,
+              }
+            : recommendation,
       );
 
     const closing = await cycle({ planner: evidenceGone });
 
     expect(closing.outcomes).toEqual([expect.objectContaining({ deploymentId: ID, kind: 'closed', pullRequest: 1, detail: 'no change: no configuration beats the current one by 15 % (best 3.1 %)' })]);
     expect(pull(1).state).toBe('closed');
-    expect(commentsOn(1).filter((comment) => comment.body.startsWith(CLOSED_MARKER)).map((comment) => comment.body.split('\n')[1])).toEqual([
+    expect(
+      commentsOn(1)
+        .filter((comment) => comment.body.startsWith(CLOSED_MARKER))
+        .map((comment) => comment.body.split('\n')[1]),
+    ).toEqual([
       'The proposal no longer holds: no change: no configuration beats the current one by 15 % (best 3.1 %). The bot closed this pull request; it proposes again when the evidence calls for a change. This is not a decline.',
     ]);
     expect(parseMetadata(pull(1).body)?.autoClosed).toBe('no change: no configuration beats the current one by 15 % (best 3.1 %)');
@@ -134,10 +158,18 @@ describe('a declined proposal', () => {
     expect(first.outcomes).toContainEqual(expect.objectContaining({ deploymentId: ID, kind: 'declined', pullRequest: 1, detail: 'closed without merging (#1)' }));
     const noted = commentsOn(1).filter((comment) => comment.body.startsWith(DECLINED_MARKER));
     expect(noted).toHaveLength(1);
-    expect(noted[0]!.body).toContain(`The bot will not propose this configuration or its neighbourhood again — nvidia-l4, no quantization, every number within 25 % or 1 step of 1 GPU(s), replicas ${declined.replicasMin}–${declined.replicasMax}, max-num-seqs 128, max-num-batched-tokens 4096 — for 7 days (twice as long for each earlier ban of the same neighbourhood), or until the evidence`);
+    expect(noted[0]!.body).toContain(
+      `The bot will not propose this configuration or its neighbourhood again — nvidia-l4, no quantization, every number within 25 % or 1 step of 1 GPU(s), replicas ${declined.replicasMin}–${declined.replicasMax}, max-num-seqs 128, max-num-batched-tokens 4096 — for 7 days (twice as long for each earlier ban of the same neighbourhood), or until the evidence`,
+    );
     // Its neighbourhood, not just its exact configuration: one replica more is the same question, another GPU is not.
     const excluded = recording.exclusionOf8B()!;
-    expect([excluded(declined), excluded({ ...declined, replicasMax: declined.replicasMax + 1 }), excluded({ ...declined, maxNumSeqs: 112 }), excluded({ ...declined, gpuType: 'nvidia-a100-80gb' }), excluded({ ...declined, quantization: 'fp8' })]).toEqual([true, true, true, false, false]);
+    expect([
+      excluded(declined),
+      excluded({ ...declined, replicasMax: declined.replicasMax + 1 }),
+      excluded({ ...declined, maxNumSeqs: 112 }),
+      excluded({ ...declined, gpuType: 'nvidia-a100-80gb' }),
+      excluded({ ...declined, quantization: 'fp8' }),
+    ]).toEqual([true, true, true, false, false]);
     for (const { recommendations } of recording.calls) {
       const proposed = recommendations.find((recommendation) => recommendation.deploymentId === ID)?.proposed?.configuration;
       if (proposed) expect(inNeighbourhood(declined, proposed, { tolerancePct: 25, toleranceUnits: 1, materialChangePct: 50 })).toBe(false);
@@ -149,7 +181,9 @@ describe('a declined proposal', () => {
     // Arrange: the decline was made on a tenth of today's traffic.
     const metadata = parseMetadata(pull(1).body)!;
     pull(1).body = pull(1).body.replace(JSON.stringify(metadata), JSON.stringify({ ...metadata, evidence: { ...metadata.evidence, requestsPerSecond: metadata.evidence!.requestsPerSecond! / 10 } }));
-    world().github.pulls.forEach((candidate) => candidate.state === 'open' && (candidate.state = 'closed'));
+    world().github.pulls.forEach((candidate) => {
+      candidate.state === 'open' && (candidate.state = 'closed');
+    });
     anHourAgo();
 
     const reopened = await cycle({ planner: recording.planner });
@@ -159,7 +193,9 @@ describe('a declined proposal', () => {
     expect(dashboards()[0]!.body).toMatch(/#1 `production\/llama-3-1-8b-instruct` .*the evidence has moved since \(request rate [\d.]+ → 0\.4\d* \(\+\d+ %\)\), so it may be proposed again/);
     // The next commit for the deployment records the decline in the ledger, with why.
     const ledger = parseLedger('ledger', await git(world().bare, 'show', `${BRANCH}:generated/optimizer/ledger/${ID}.jsonl`));
-    expect(ledger.filter((entry) => entry.kind === 'decline')).toEqual([expect.objectContaining({ pullRequest: 1, configuration: declined, reason: expect.stringContaining('closed without merging (#1)') })]);
+    expect(ledger.filter((entry) => entry.kind === 'decline')).toEqual([
+      expect.objectContaining({ pullRequest: 1, configuration: declined, reason: expect.stringContaining('closed without merging (#1)') }),
+    ]);
   }, 240_000);
 
   it('is lifted by its retry box on the dashboard', async () => {
@@ -248,7 +284,9 @@ describe('comment commands', () => {
     expect(await remoteBranch()).toBe(sha);
     const [refusedTo, explainedTo] = world().github.comments.filter((comment) => comment.user === 'mallory' || comment.user === 'dana');
     const answers = commentsOn(1).filter((comment) => comment.user === 'llmops-bot');
-    expect(answers.filter((comment) => comment.body.includes(answerMarker(refusedTo!.id))).map((comment) => comment.body.split('\n')[1])).toEqual(['@mallory: `/llmops rebase` needs write access to this repository; nothing was done.']);
+    expect(answers.filter((comment) => comment.body.includes(answerMarker(refusedTo!.id))).map((comment) => comment.body.split('\n')[1])).toEqual([
+      '@mallory: `/llmops rebase` needs write access to this repository; nothing was done.',
+    ]);
     const explained = answers.filter((comment) => comment.body.includes(answerMarker(explainedTo!.id)));
     expect(explained).toHaveLength(1);
     expect(explained[0]!.body).toContain('**Explain `production/llama-3-1-8b-instruct`** — rule `optimizer` of policy `conservative`');

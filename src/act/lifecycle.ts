@@ -77,7 +77,10 @@ export async function obeyCommands(github: GitHubRepository, pulls: PullRequests
   const rebase = new Set<number>();
   const later: PendingCommand[] = [];
   const answered: { pullRequest: number; command: string; by: string; obeyed: boolean }[] = [];
-  for (const pending of await pendingCommands(github, pulls.own.filter((pull) => pull.state === 'open'))) {
+  for (const pending of await pendingCommands(
+    github,
+    pulls.own.filter((pull) => pull.state === 'open'),
+  )) {
     answered.push({ pullRequest: pending.pull.number, command: pending.command, by: pending.by, obeyed: pending.allowed });
     log(`#${pending.pull.number}: /llmops ${pending.command} by ${pending.by}${pending.allowed ? '' : ' (no write access: refused)'}`);
     if (!pending.allowed) {
@@ -108,7 +111,11 @@ export async function answerAfterPlan(github: GitHubRepository, state: PlannedSt
     const pull = state.pulls.own.find((candidate) => candidate.number === pending.pull.number) ?? pending.pull;
     const metadata = parseMetadata(pull.body);
     if (pending.command === 'ignore' && metadata) {
-      await answer(github, pending, `${DECLINED_MARKER}\n${declineComment({ pullRequest: pull, metadata, configuration: metadata.to, evidence: metadata.evidence ?? {} }, deploymentOf(metadata.deploymentId))}`);
+      await answer(
+        github,
+        pending,
+        `${DECLINED_MARKER}\n${declineComment({ pullRequest: pull, metadata, configuration: metadata.to, evidence: metadata.evidence ?? {} }, deploymentOf(metadata.deploymentId))}`,
+      );
       continue;
     }
     const recommendation = state.recommendations.find((candidate) => candidate.deploymentId === metadata?.deploymentId);
@@ -131,18 +138,33 @@ export async function noteDeclines(github: GitHubRepository, pulls: PullRequests
 }
 
 /** Closes the bot's open optimizations whose evidence is gone (or whose deployment is), with a comment. */
-export async function closeStale(github: GitHubRepository, repository: BotRepository, state: PlannedState & { readonly baseSha: string; readonly waiting: ReadonlySet<string> }, handled: ReadonlySet<number>): Promise<Closed[]> {
+export async function closeStale(
+  github: GitHubRepository,
+  repository: BotRepository,
+  state: PlannedState & { readonly baseSha: string; readonly waiting: ReadonlySet<string> },
+  handled: ReadonlySet<number>,
+): Promise<Closed[]> {
   const closed: Closed[] = [];
   for (const pull of state.pulls.own.filter((candidate) => candidate.state === 'open' && !handled.has(candidate.number))) {
     const metadata = parseMetadata(pull.body);
-    if (!metadata || metadata.kind !== 'optimize' || state.waiting.has(metadata.deploymentId)) continue;
+    if (metadata?.kind !== 'optimize' || state.waiting.has(metadata.deploymentId)) continue;
     const deployment = state.fleet.deployments.find((candidate) => candidate.id === metadata.deploymentId);
     const recommendation = state.recommendations.find((candidate) => candidate.deploymentId === metadata.deploymentId);
-    const reason = !deployment ? `${metadata.deploymentId} is no longer declared on ${repository.base}` : recommendation?.action === 'none' && recommendation.rule === 'no-better-configuration' ? recommendation.reason : undefined;
+    const reason = !deployment
+      ? `${metadata.deploymentId} is no longer declared on ${repository.base}`
+      : recommendation?.action === 'none' && recommendation.rule === 'no-better-configuration'
+        ? recommendation.reason
+        : undefined;
     if (!reason) continue;
     // A branch a person took over is theirs to close.
     if ((await repository.inspect(pull.headRef, state.baseSha, metadata.fingerprint)).kind === 'foreign') continue;
-    await closeByTheBot(github, state.pulls, pull, `The proposal no longer holds: ${reason}. The bot closed this pull request; it proposes again when the evidence calls for a change. This is not a decline.`, reason);
+    await closeByTheBot(
+      github,
+      state.pulls,
+      pull,
+      `The proposal no longer holds: ${reason}. The bot closed this pull request; it proposes again when the evidence calls for a change. This is not a decline.`,
+      reason,
+    );
     closed.push({ deploymentId: metadata.deploymentId, pullRequest: pull.number, detail: reason });
   }
   return closed;
@@ -163,7 +185,9 @@ export async function closeByTheBot(github: GitHubRepository, pulls: PullRequest
  */
 export async function replaceIfDraftChanged(github: GitHubRepository, pulls: PullRequests, open: PullRequest, draft: boolean): Promise<boolean> {
   if (Boolean(open.draft) === draft) return false;
-  const reason = draft ? 'the SLO breach now needs a person\'s decision: a draft pull request replaces this one' : 'the bot can now act without a person\'s decision: a pull request ready for review replaces this draft';
+  const reason = draft
+    ? "the SLO breach now needs a person's decision: a draft pull request replaces this one"
+    : "the bot can now act without a person's decision: a pull request ready for review replaces this draft";
   await closeByTheBot(github, pulls, open, `Replaced: ${reason}. This is not a decline.`, reason);
   return true;
 }
@@ -176,7 +200,6 @@ export async function liftRetries(github: GitHubRepository, pulls: PullRequests,
     log(`#${decline.pullRequest.number}: retry asked on the dashboard; its neighbourhood may be proposed again`);
   }
 }
-
 
 /**
  * Writes the dashboard when its text changed: into the oldest of the bot's dashboard issues (opened the first time,

@@ -117,7 +117,10 @@ export function paretoChart(recommendation: Recommendation): string | undefined 
     '',
     '| Point | Configuration | USD/h | p95 predicted | Quality cost |',
     '|---|---|---:|---:|---:|',
-    ...listed.map((point) => `| ${point.label} | ${describeConfiguration(point.evaluated.configuration)} | ${point.costPerHourUsd.toFixed(2)} | ${point.p95Seconds.toFixed(1)} s | ${point.evaluated.qualityCostPct.toFixed(1)} % |`),
+    ...listed.map(
+      (point) =>
+        `| ${point.label} | ${describeConfiguration(point.evaluated.configuration)} | ${point.costPerHourUsd.toFixed(2)} | ${point.p95Seconds.toFixed(1)} s | ${point.evaluated.qualityCostPct.toFixed(1)} % |`,
+    ),
   ];
   return lines.join('\n');
 }

@@ -32,11 +32,15 @@ const deployment = (variant: Fleet, id: string) => variant.deployments.find((can
 const rows = (lines: string[]) => lines.filter((line) => /^\| \d+ \|/.test(line));
 /** The `setWeight` steps of the Rollout synth writes for a deployment. */
 const setWeights = (variant: Fleet, environment: string, model: string) =>
-  (parseAllDocuments(synthesize(variant).get(`${environment}/kubernetes/${model}.yaml`)!).map((document) => document.toJS()).find((document) => document.kind === 'Rollout').spec.strategy.canary.steps as { setWeight?: number }[])
+  (
+    parseAllDocuments(synthesize(variant).get(`${environment}/kubernetes/${model}.yaml`)!)
+      .map((document) => document.toJS())
+      .find((document) => document.kind === 'Rollout').spec.strategy.canary.steps as { setWeight?: number }[]
+  )
     .filter((step) => step.setWeight !== undefined)
     .map((step) => step.setWeight);
 
-describe('the pull request\'s canary plan', () => {
+describe("the pull request's canary plan", () => {
   it('shows the exact weights the Gateway API router sets', () => {
     const lines = canarySection(planOf(deployment(fleet, 'production/llama-3-1-8b-instruct')));
 
@@ -52,7 +56,10 @@ describe('the pull request\'s canary plan', () => {
     const small = rows(canarySection(planOf(deployment(variant, 'production/llama-3-1-8b-instruct'))));
 
     // Today's body promised "1 %" here; one canary beside one stable pod is half the traffic. At 2 replicas 1, 5 and 25 % are all 1 + 2 pods.
-    expect(large).toEqual(['| 1 | 50 % at 1 replica(s) (1 canary + 1 stable pods); 25 % at 3 (1 canary + 3 stable pods) | 90 min | yes |', '| 2 | 100 % at 1 replica(s) (1 canary + 0 stable pods); 100 % at 3 (3 canary + 0 stable pods) | - | no |']);
+    expect(large).toEqual([
+      '| 1 | 50 % at 1 replica(s) (1 canary + 1 stable pods); 25 % at 3 (1 canary + 3 stable pods) | 90 min | yes |',
+      '| 2 | 100 % at 1 replica(s) (1 canary + 0 stable pods); 100 % at 3 (3 canary + 0 stable pods) | - | no |',
+    ]);
     expect(small[0]).toBe('| 1 | 33.3 % at 2 replica(s) (1 canary + 2 stable pods); 11.1 % at 8 (1 canary + 8 stable pods) | 60 min | yes |');
     expect(small.map((row) => Math.round(Number(/^\| \d+ \| ([\d.]+) %/.exec(row)![1])))).toEqual(setWeights(variant, 'production', 'llama-3-1-8b-instruct'));
     expect(large.map((row) => Math.round(Number(/^\| \d+ \| ([\d.]+) %/.exec(row)![1])))).toEqual(setWeights(variant, 'production', 'llama-3-1-70b-instruct'));
@@ -66,7 +73,16 @@ describe('titles and bodies a reviewer can act on', () => {
     const from = { gpuType: 'nvidia-l4' as const, gpuCount: 1, maxNumSeqs: 96, replicasMin: 2, replicasMax: 4 };
     const to = { ...from, maxNumSeqs: 16, replicasMin: 1, replicasMax: 3 };
     const prediction = { e2eP95Seconds: predictedE2eSeconds, ttftP95Seconds: 0.3, interTokenP95Seconds: 0.04, capacityRequestsPerSecond: 2, peakUtilization: 0.3, overloaded: false };
-    const evaluated = (configuration: typeof from, costPerHourUsd: number) => ({ configuration, prediction, costPerHourUsd, qualityCostPct: 0, machine: 'g2-standard-8', feasible: true, violations: [], improvementPct: 20 });
+    const evaluated = (configuration: typeof from, costPerHourUsd: number) => ({
+      configuration,
+      prediction,
+      costPerHourUsd,
+      qualityCostPct: 0,
+      machine: 'g2-standard-8',
+      feasible: true,
+      violations: [],
+      improvementPct: 20,
+    });
     return {
       deploymentId: 'production/qwen2-5-7b-instruct',
       environment: 'production',
@@ -110,8 +126,15 @@ describe('titles and bodies a reviewer can act on', () => {
     expect(manual).toContain('Observed from 2026-11-18 13:00 UTC to 2026-11-18 14:00 UTC');
     const link = /\| p95 end-to-end latency \| \[4000 ms\]\((http[^)]+)\) observed/.exec(manual)![1]!;
     const url = new URL(link);
-    expect([url.origin, url.pathname, url.searchParams.get('g0.range_input'), url.searchParams.get('g0.end_input')]).toEqual(['http://prometheus.example:9090', '/graph', '3600s', '2026-11-18 14:00:00']);
-    expect(url.searchParams.get('g0.expr')).toContain('and on (namespace, model_name) label_replace(label_replace(vector(1), "namespace", "llm-prod", "", ""), "model_name", "qwen2-5-7b-instruct", "", "")');
+    expect([url.origin, url.pathname, url.searchParams.get('g0.range_input'), url.searchParams.get('g0.end_input')]).toEqual([
+      'http://prometheus.example:9090',
+      '/graph',
+      '3600s',
+      '2026-11-18 14:00:00',
+    ]);
+    expect(url.searchParams.get('g0.expr')).toContain(
+      'and on (namespace, model_name) label_replace(label_replace(vector(1), "namespace", "llm-prod", "", ""), "model_name", "qwen2-5-7b-instruct", "", "")',
+    );
     expect(manual).not.toContain('secret');
     expect(manual).toContain('**production syncs manually**: merging changes git only. Nothing changes in the cluster until someone syncs the Argo CD Application `llmops-production`');
     expect(auto).toContain('**production syncs automatically**: Argo CD applies the merge to `llmops-production` at its next refresh');
@@ -126,7 +149,9 @@ describe('titles and bodies a reviewer can act on', () => {
 
     const body = renderPullRequestBody(optimizationProposal(farOff, new Date('2026-11-18T14:00:00Z'), 'secret')!, context('manual'));
 
-    expect(body).toContain("- Confidence 0.02: the model's own figure is 0.97, but its prediction for the current configuration was 58× off the observation (p95 end-to-end latency 245000 ms observed, 4200 ms predicted), so no more than 0.02 is claimed.");
+    expect(body).toContain(
+      "- Confidence 0.02: the model's own figure is 0.97, but its prediction for the current configuration was 58× off the observation (p95 end-to-end latency 245000 ms observed, 4200 ms predicted), so no more than 0.02 is claimed.",
+    );
     expect(optimizationProposal(farOff, new Date(), 'secret')!.labels).toContain('risk:high');
     expect(optimizationProposal(recommendation(4, 4.2), new Date(), 'secret')!.labels).toContain('risk:low');
   });

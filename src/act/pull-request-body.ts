@@ -104,7 +104,11 @@ function comparisonTable(recommendation: Recommendation, links: BodyContext['lin
     ['p95 time to first token', both(seen('ttftP95Seconds', ms(observed.ttftP95Seconds)), ms(now.ttftP95Seconds)), `${ms(next.ttftP95Seconds)} predicted`],
     ['p95 inter-token latency', both(seen('interTokenP95Seconds', ms(observed.interTokenP95Seconds)), ms(now.interTokenP95Seconds)), `${ms(next.interTokenP95Seconds)} predicted`],
     ['Error ratio', `${seen('errorRatio', pct(observed.errorRatio))} observed`, 'not predicted (watched by the canary)'],
-    ['Throughput', `${seen('requestsPerSecond', perSecond(observed.requestsPerSecond, 'req'))}, ${seen('generationTokensPerSecond', perSecond(observed.generationTokensPerSecond, 'tokens'))} observed`, `${perSecond(next.capacityRequestsPerSecond, 'req')} capacity predicted`],
+    [
+      'Throughput',
+      `${seen('requestsPerSecond', perSecond(observed.requestsPerSecond, 'req'))}, ${seen('generationTokensPerSecond', perSecond(observed.generationTokensPerSecond, 'tokens'))} observed`,
+      `${perSecond(next.capacityRequestsPerSecond, 'req')} capacity predicted`,
+    ],
     ['Peak utilization', `${pct(now.peakUtilization)} predicted`, `${pct(next.peakUtilization)} predicted`],
   ];
   return ['| | Current | Proposed |', '|---|---|---|', ...rows.map(([name, a, b]) => `| ${name} | ${a} | ${b} |`)];
@@ -123,7 +127,8 @@ function stepTraffic(plan: CanaryTrafficPlan, step: CanaryTrafficStep): string {
 
 /** The canary plan as the cluster will run it: per step the canary's real share of traffic, pause and analysis. */
 export function canarySection(plan: CanaryPlan): string[] {
-  if (!plan.enabled) return ['### Rollout', '', 'This environment rolls out without a canary (a plain Deployment): the bot watches the SLOs after the merge and opens a revert pull request if they break.'];
+  if (!plan.enabled)
+    return ['### Rollout', '', 'This environment rolls out without a canary (a plain Deployment): the bot watches the SLOs after the merge and opens a revert pull request if they break.'];
   const { rollback, traffic } = plan;
   const analysis = [
     `server-error ratio ≤ ${(rollback.maxErrorRateRatio * 100).toFixed(2)} %`,
@@ -139,7 +144,10 @@ export function canarySection(plan: CanaryPlan): string[] {
     '',
     '| Step | Canary traffic | Pause | Analysis |',
     '|---:|---|---|---|',
-    ...traffic.steps.map((step, index) => `| ${index + 1} | ${stepTraffic(traffic, step)} | ${step.pauseMinutes === 0 ? (index === traffic.steps.length - 1 ? '-' : 'until promoted') : `${step.pauseMinutes} min`} | ${step.analysis ? 'yes' : 'no'} |`),
+    ...traffic.steps.map(
+      (step, index) =>
+        `| ${index + 1} | ${stepTraffic(traffic, step)} | ${step.pauseMinutes === 0 ? (index === traffic.steps.length - 1 ? '-' : 'until promoted') : `${step.pauseMinutes} min`} | ${step.analysis ? 'yes' : 'no'} |`,
+    ),
     '',
     router,
     '',
@@ -163,7 +171,14 @@ function diffSection(diff: readonly FileDiff[]): string[] {
 }
 
 function metadataBlock(proposal: Proposal): string {
-  const metadata: PullRequestMetadata = { deploymentId: proposal.deploymentId, kind: proposal.kind, ...(proposal.recommendation ? { rule: proposal.recommendation.rule } : {}), fingerprint: proposal.fingerprint, to: proposal.to, ...(proposal.evidence ? { evidence: proposal.evidence } : {}) };
+  const metadata: PullRequestMetadata = {
+    deploymentId: proposal.deploymentId,
+    kind: proposal.kind,
+    ...(proposal.recommendation ? { rule: proposal.recommendation.rule } : {}),
+    fingerprint: proposal.fingerprint,
+    to: proposal.to,
+    ...(proposal.evidence ? { evidence: proposal.evidence } : {}),
+  };
   return metadataText(metadata);
 }
 
@@ -194,7 +209,8 @@ export function redundancyWords(from: Configuration, to: Configuration): string 
   if (from.replicasMin === to.replicasMin) return undefined;
   const change = `Minimum replicas ${from.replicasMin} → ${to.replicasMin}`;
   if (to.replicasMin === 0) return `${change}: scales to zero when idle; the first request after a quiet spell waits for a replica to load its weights.`;
-  if (from.replicasMin >= 2 && to.replicasMin < 2) return `${change} loses redundancy: a node drain, a crash or a restart takes the model offline until a replacement has loaded its weights (README, "Node drains").`;
+  if (from.replicasMin >= 2 && to.replicasMin < 2)
+    return `${change} loses redundancy: a node drain, a crash or a restart takes the model offline until a replacement has loaded its weights (README, "Node drains").`;
   if (from.replicasMin < 2 && to.replicasMin >= 2) return `${change} gains redundancy: one replica can be drained or crash while the others serve.`;
   return `${change}: ${to.replicasMin >= 2 ? 'still redundant' : 'still a single replica'}.`;
 }
@@ -221,7 +237,6 @@ function confidenceSection(recommendation: Recommendation): string[] {
       : undefined;
   return ['### Confidence and risk', '', `- ${confidence}`, `- ${risk}`, ...(redundancy ? [`- ${redundancy}`] : []), ...(hardware ? [`- ${hardware}`] : [])];
 }
-
 
 /** What happens after the merge, per environment, and how to stop the bot. */
 function afterMergeSection(proposal: Proposal, context: BodyContext, policy: string): string[] {
@@ -255,7 +270,16 @@ function decisionSection(recommendation: Recommendation): string[] {
 
 function declarationSection(context: BodyContext): string[] {
   if (context.declarationDiff.trim() === '') return [];
-  return ['### Declaration change', '', '```diff', ...context.declarationDiff.trimEnd().split('\n').filter((line) => !/^(diff --git|index |--- |\+\+\+ )/.test(line)), '```'];
+  return [
+    '### Declaration change',
+    '',
+    '```diff',
+    ...context.declarationDiff
+      .trimEnd()
+      .split('\n')
+      .filter((line) => !/^(diff --git|index |--- |\+\+\+ )/.test(line)),
+    '```',
+  ];
 }
 
 const utc = (at: Date) => `${at.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
@@ -286,12 +310,17 @@ export function renderPullRequestBody(proposal: Proposal, context: BodyContext):
     lines.push(
       `**llmops** proposes for \`${proposal.deploymentId}\`: ${describeChange(recommendation)}${money}.`,
       '',
-      ...(window ? [`Observed from ${utc(window.start)} to ${utc(window.end)}; minimum replicas are sized for the peak of the ${window.peakHours} hours before. Each observed figure links to its Prometheus query.`, ''] : []),
+      ...(window
+        ? [
+            `Observed from ${utc(window.start)} to ${utc(window.end)}; minimum replicas are sized for the peak of the ${window.peakHours} hours before. Each observed figure links to its Prometheus query.`,
+            '',
+          ]
+        : []),
       '### Current vs proposed',
       '',
       ...comparisonTable(recommendation, context.links),
       '',
-      'Predictions are for the window\'s peak load on the minimum replicas.',
+      "Predictions are for the window's peak load on the minimum replicas.",
       '',
       ...confidenceSection(recommendation),
       '',
@@ -312,7 +341,7 @@ export function renderPullRequestBody(proposal: Proposal, context: BodyContext):
   }
   lines.push(
     '',
-    ...afterMergeSection(proposal, context, policy ?? 'the deployment\'s policy'),
+    ...afterMergeSection(proposal, context, policy ?? "the deployment's policy"),
     '',
     ...diffSection(context.generatedDiff),
     '',

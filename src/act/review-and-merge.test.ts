@@ -16,7 +16,8 @@ const AT = new Date(lastWednesdayAfternoon().getTime() - 60 * 60_000);
 const ID = 'production/llama-3-1-8b-instruct';
 const current = botWorldPerTest(steadyScenario([ID], 5), AT);
 
-const cycle = async () => runCycle({ repository: current.world.repository(await current.world.botClone()), github: current.world.client(), prometheus: new PrometheusClient(current.prometheus.url), now: AT });
+const cycle = async () =>
+  runCycle({ repository: current.world.repository(await current.world.botClone()), github: current.world.client(), prometheus: new PrometheusClient(current.prometheus.url), now: AT });
 
 /** A person's change to main (re-synthesized), pushed. */
 async function onMain(message: string, edit: (clone: string) => Promise<void>): Promise<void> {
@@ -38,7 +39,9 @@ describe('reviewers and auto-merge', () => {
 
     const report = await cycle();
 
-    expect(report.outcomes).toEqual([expect.objectContaining({ kind: 'opened', detail: 'commit verified by GitHub; review requested from team platform-leads; auto-merge on: GitHub merges once the required checks pass' })]);
+    expect(report.outcomes).toEqual([
+      expect.objectContaining({ kind: 'opened', detail: 'commit verified by GitHub; review requested from team platform-leads; auto-merge on: GitHub merges once the required checks pass' }),
+    ]);
     const pull = current.world.github.pulls[0]!;
     expect(pull.labels).toContain('risk:low');
     expect(pull.requestedTeams).toEqual(['platform-leads']);

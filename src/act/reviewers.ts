@@ -28,5 +28,8 @@ export function reviewersFor(policyReviewers: readonly string[], codeOwners: str
   if (policyReviewers.length > 0) return split(policyReviewers, exclude);
   if (!codeOwners) return { users: [], teams: [] };
   const rules = parseCodeOwners(codeOwners);
-  return split(files.flatMap((file) => ownersOf(rules, file)), exclude);
+  return split(
+    files.flatMap((file) => ownersOf(rules, file)),
+    exclude,
+  );
 }

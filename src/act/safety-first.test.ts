@@ -57,7 +57,7 @@ async function cycle(now: Date, overrides: Partial<CycleOptions> = {}) {
 
 const pullOf = (branch: string) => world.github.pulls.find((pull) => pull.state === 'open' && pull.head === `llmops/${branch}`);
 
-describe('safety before everything but a person\'s stop', () => {
+describe("safety before everything but a person's stop", () => {
   it('lands the scale-out in the next cycle with a cost pull request open and the hourly limit used', async () => {
     // Arrange: the quiet cycle opens a cost proposal for the 8B, which uses conservative's one pull request an hour.
     const quiet = await cycle(QUIET);
@@ -69,10 +69,7 @@ describe('safety before everything but a person\'s stop', () => {
 
     // Assert: the Qwen's scale-out opens despite the hourly limit; the 8B's cost proposal is rewritten into its scale-out.
     expect(breached.outcomes).toEqual(
-      expect.arrayContaining([
-        expect.objectContaining({ deploymentId: QWEN, kind: 'opened' }),
-        expect.objectContaining({ deploymentId: LLAMA, kind: 'updated', pullRequest: 1 }),
-      ]),
+      expect.arrayContaining([expect.objectContaining({ deploymentId: QWEN, kind: 'opened' }), expect.objectContaining({ deploymentId: LLAMA, kind: 'updated', pullRequest: 1 })]),
     );
     expect(breached.outcomes.some((outcome) => outcome.kind === 'limited')).toBe(false);
     const qwen = pullOf(QWEN)!;
@@ -89,7 +86,7 @@ describe('safety before everything but a person\'s stop', () => {
 
   it('holds the scale-out in a freeze window, and says so in the log, the metric and the dashboard', async () => {
     // Arrange: a person freezes production for the whole Wednesday.
-    await editFile(world.human, 'policies/conservative.ts', "freezeWindows: [", "freezeWindows: [{ reason: 'release freeze', cron: '0 0 * * 3', durationMinutes: 1440, timeZone: 'UTC' }, ");
+    await editFile(world.human, 'policies/conservative.ts', 'freezeWindows: [', "freezeWindows: [{ reason: 'release freeze', cron: '0 0 * * 3', durationMinutes: 1440, timeZone: 'UTC' }, ");
     expect((await runCli(['synth', '--root', world.human])).exitCode).toBe(0);
     await git(world.human, 'commit', '--quiet', '--all', '-m', 'Release freeze');
     await git(world.human, 'push', '--quiet', 'origin', 'main');
@@ -109,6 +106,8 @@ describe('safety before everything but a person\'s stop', () => {
     expect(metric).toContain(`optimizer_safety_actions_blocked{deployment="${QWEN}",rule="freeze-window"} 1`);
     const dashboard = world.github.issues.find((issue) => issue.title === 'llmops dashboard')!;
     expect(dashboard.body).toContain('## ⚠ Safety actions blocked');
-    expect(dashboard.body).toMatch(new RegExp(`- \\*\\*\`${QWEN}\`\\*\\*: SLO breached \\(TTFT p95 \\d+ ms > 800 ms.*inside the freeze window "release freeze".*Scale out by hand or lift the freeze\\.`));
+    expect(dashboard.body).toMatch(
+      new RegExp(`- \\*\\*\`${QWEN}\`\\*\\*: SLO breached \\(TTFT p95 \\d+ ms > 800 ms.*inside the freeze window "release freeze".*Scale out by hand or lift the freeze\\.`),
+    );
   }, 240_000);
 });

@@ -15,7 +15,8 @@ const BRANCH = 'llmops/production/llama-3-1-8b-instruct';
 const ID = 'production/llama-3-1-8b-instruct';
 const current = botWorldPerTest(steadyScenario([ID], 5), AT);
 
-const cycle = async () => runCycle({ repository: current.world.repository(await current.world.botClone()), github: current.world.client(), prometheus: new PrometheusClient(current.prometheus.url), now: AT });
+const cycle = async () =>
+  runCycle({ repository: current.world.repository(await current.world.botClone()), github: current.world.client(), prometheus: new PrometheusClient(current.prometheus.url), now: AT });
 const mallory = () => current.world.client({ token: MALLORY.token });
 const remoteBranch = async () => (await git(current.world.bare, 'for-each-ref', '--format=%(objectname)', `refs/heads/${BRANCH}`)).trim();
 
@@ -28,7 +29,7 @@ async function malloryPushesBranch(): Promise<void> {
 }
 
 describe('the bot trusts only itself', () => {
-  it('a closed pull request by someone else with a copy of the bot\'s metadata does not decline the bot\'s proposal', async () => {
+  it("a closed pull request by someone else with a copy of the bot's metadata does not decline the bot's proposal", async () => {
     // Arrange: the bot's proposal exists once, so its exact metadata (fingerprint included) can be copied.
     await cycle();
     const copied = current.world.github.pulls[0]!.body;
@@ -63,7 +64,7 @@ describe('the bot trusts only itself', () => {
     expect(current.world.github.writes.map((write) => `${write.method} ${write.path}`)).toEqual(['POST /repos/acme/llmops-gitops/pulls', 'POST /repos/acme/llmops-gitops/issues']);
   }, 120_000);
 
-  it('reports a pull request from a fork on a branch named like the bot\'s, and opens its own beside it', async () => {
+  it("reports a pull request from a fork on a branch named like the bot's, and opens its own beside it", async () => {
     const fork = await mallory().createPullRequest({ branch: `${MALLORY.login}:${BRANCH}`, base: 'main', title: 'From my fork', body: '' });
 
     const report = await cycle();
@@ -80,7 +81,12 @@ describe('the bot trusts only itself', () => {
     const message = await git(current.world.bare, 'log', '-1', '--format=%B', BRANCH);
     await git(current.world.human, 'fetch', '--quiet');
     await git(current.world.human, 'checkout', '--quiet', '-B', 'forged', 'origin/main');
-    const asTheBot = { GIT_AUTHOR_NAME: 'llmops-bot', GIT_AUTHOR_EMAIL: 'llmops-bot@users.noreply.github.com', GIT_COMMITTER_NAME: 'llmops-bot', GIT_COMMITTER_EMAIL: 'llmops-bot@users.noreply.github.com' };
+    const asTheBot = {
+      GIT_AUTHOR_NAME: 'llmops-bot',
+      GIT_AUTHOR_EMAIL: 'llmops-bot@users.noreply.github.com',
+      GIT_COMMITTER_NAME: 'llmops-bot',
+      GIT_COMMITTER_EMAIL: 'llmops-bot@users.noreply.github.com',
+    };
     await promisify(execFile)('git', ['commit', '--quiet', '--allow-empty', '-m', message], { cwd: current.world.human, env: { ...process.env, ...asTheBot } });
     await git(current.world.human, 'push', '--quiet', '--force', 'origin', `forged:${BRANCH}`);
     const forgedSha = await remoteBranch();
@@ -128,7 +134,9 @@ describe('GitHub refusals say what is missing', () => {
     const wrongToken = new GitHubRepository({ token: 'ghp_revoked', repository: REPOSITORY, apiUrl: current.world.github.url, retries: 0 });
     const wrongRepository = new GitHubRepository({ token: MALLORY.token, repository: 'acme/other', apiUrl: current.world.github.url, retries: 0 });
 
-    await expect(wrongToken.listPullRequests('llmops/', 'open')).rejects.toThrow('GitHub rejected the token on GET /repos/acme/llmops-gitops/pulls (401: Bad credentials): it is wrong, expired or revoked (a GitHub App installation token lasts one hour); set GITHUB_TOKEN to a valid token');
+    await expect(wrongToken.listPullRequests('llmops/', 'open')).rejects.toThrow(
+      'GitHub rejected the token on GET /repos/acme/llmops-gitops/pulls (401: Bad credentials): it is wrong, expired or revoked (a GitHub App installation token lasts one hour); set GITHUB_TOKEN to a valid token',
+    );
     await expect(wrongRepository.listPullRequests('llmops/', 'open')).rejects.toThrow(
       'GitHub answered 404 for GET /repos/acme/other/pulls: Not Found: the repository acme/other, or the object named in the path, does not exist or the token cannot see it (a fine-grained token must list the repository; a GitHub App must be installed on it)',
     );

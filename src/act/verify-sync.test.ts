@@ -28,18 +28,35 @@ const SCENARIO = {
   deployments: { [LLAMA]: { ...steady, errorSpike: { fromMinute: 200, toMinute: 280, errorRatio: 0.05 } }, [QWEN]: steady },
   truth: EXAMPLE_TRUTH,
 };
-const ARGO_CD = argoCdOpenMetrics({ application: 'llmops-production', destinationNamespace: 'llm-prod', automated: false, start: minute(0), end: END, outOfSyncAt: [minute(73)], syncedAt: [minute(190)] });
+const ARGO_CD = argoCdOpenMetrics({
+  application: 'llmops-production',
+  destinationNamespace: 'llm-prod',
+  automated: false,
+  start: minute(0),
+  end: END,
+  outOfSyncAt: [minute(73)],
+  syncedAt: [minute(190)],
+});
 
 let clock = minute(60);
 const current = botWorldPerTest(SCENARIO, END, ARGO_CD, () => clock);
 
 /** The real planner, proposing for one deployment only (the policy allows one new pull request an hour). */
 const only = (id: string) => async (fleet: Fleet, options: PlanOptions) =>
-  (await planFleet(fleet, new PrometheusClient(current.prometheus.url), options)).map((recommendation): Recommendation => (recommendation.deploymentId === id ? recommendation : { ...recommendation, action: 'none', change: undefined, proposed: undefined }));
+  (await planFleet(fleet, new PrometheusClient(current.prometheus.url), options)).map(
+    (recommendation): Recommendation => (recommendation.deploymentId === id ? recommendation : { ...recommendation, action: 'none', change: undefined, proposed: undefined }),
+  );
 
 async function cycleAt(minutes: number, id: string, metrics?: OptimizerMetrics) {
   clock = minute(minutes);
-  return runCycle({ repository: current.world.repository(await current.world.botClone()), github: current.world.client(), prometheus: new PrometheusClient(current.prometheus.url), now: clock, planner: only(id), metrics });
+  return runCycle({
+    repository: current.world.repository(await current.world.botClone()),
+    github: current.world.client(),
+    prometheus: new PrometheusClient(current.prometheus.url),
+    now: clock,
+    planner: only(id),
+    metrics,
+  });
 }
 
 /** Opens the deployment's proposal at minute 60 and merges it at minute 70. */
@@ -59,7 +76,13 @@ describe('verification from the Argo CD sync', () => {
     const dashboard = current.world.github.issues[0]!.body;
     const judged = await cycleAt(260, LLAMA);
 
-    expect(waiting.outcomes).toEqual([expect.objectContaining({ deploymentId: LLAMA, kind: 'verifying', detail: `merged ${minute(70).toISOString()}; Argo CD has not synced llmops-production since (production syncs manually: \`argocd app sync llmops-production\`)` })]);
+    expect(waiting.outcomes).toEqual([
+      expect.objectContaining({
+        deploymentId: LLAMA,
+        kind: 'verifying',
+        detail: `merged ${minute(70).toISOString()}; Argo CD has not synced llmops-production since (production syncs manually: \`argocd app sync llmops-production\`)`,
+      }),
+    ]);
     expect(dashboard).toContain(`## Being verified\n\n- \`${LLAMA}\`: merged ${minute(70).toISOString()}; Argo CD has not synced llmops-production since`);
     expect(judged.outcomes).toEqual([expect.objectContaining({ deploymentId: LLAMA, kind: 'opened', proposal: 'revert' })]);
     const revert = current.world.github.pulls.find((pull) => pull.number === judged.outcomes[0]!.pullRequest)!;
@@ -84,6 +107,10 @@ describe('verification from the Argo CD sync', () => {
     expect(once).toBeGreaterThan(0);
     expect(await saved()).toBe(once);
     expect(verified.outcomes.filter((outcome) => outcome.kind === 'verifying')).toEqual([]);
-    expect(current.world.github.issues[0]!.body).toMatch(new RegExp(`## Recent verifications and reverts\\n\\n- [^\\n]* \`${QWEN}\`: verified: merged ${minute(70).toISOString()}; Argo CD synced llmops-production and reported it Healthy at ${minute(192).toISOString()}; saves ${Math.round(once)} USD/month`));
+    expect(current.world.github.issues[0]!.body).toMatch(
+      new RegExp(
+        `## Recent verifications and reverts\\n\\n- [^\\n]* \`${QWEN}\`: verified: merged ${minute(70).toISOString()}; Argo CD synced llmops-production and reported it Healthy at ${minute(192).toISOString()}; saves ${Math.round(once)} USD/month`,
+      ),
+    );
   }, 240_000);
 });

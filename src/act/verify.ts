@@ -74,7 +74,10 @@ export function judgeVerification(input: VerificationInput): Verdict {
   const madeWorse = (now: number, was: number | undefined, limit: number) => now > limit && (was === undefined || was <= limit || now > was * allowed);
   const errorLimit = Math.min(rollback.maxErrorRateRatio, slos.errorRateRatio);
   const beforeWords = start.from === 'argocd' ? 'before the sync' : 'before the merge';
-  if (after.errorRatio !== undefined && madeWorse(after.errorRatio, before.errorRatio, errorLimit)) evidence.push(`error ratio ${(after.errorRatio * 100).toFixed(2)} % > ${(errorLimit * 100).toFixed(2)} % (rollback threshold / SLO)${before.errorRatio === undefined ? '' : `, ${(before.errorRatio * 100).toFixed(2)} % ${beforeWords}`}`);
+  if (after.errorRatio !== undefined && madeWorse(after.errorRatio, before.errorRatio, errorLimit))
+    evidence.push(
+      `error ratio ${(after.errorRatio * 100).toFixed(2)} % > ${(errorLimit * 100).toFixed(2)} % (rollback threshold / SLO)${before.errorRatio === undefined ? '' : `, ${(before.errorRatio * 100).toFixed(2)} % ${beforeWords}`}`,
+    );
   const beforePairs = latencySloPairs(before, slos);
   const promises = promised ? [promised.ttftP95Ms, promised.e2eP95Ms, promised.interTokenP95Ms] : [];
   latencySloPairs(after, slos).forEach(([name, seconds, limitMs], index) => {
@@ -83,7 +86,9 @@ export function judgeVerification(input: VerificationInput): Verdict {
     const [nowMs, wasMs] = [seconds * 1000, was === undefined ? undefined : was * 1000];
     if (madeWorse(nowMs, wasMs, limitMs)) evidence.push(`${name} ${ms(seconds)} > ${limitMs} ms SLO${was === undefined ? '' : ` (${ms(was)} ${beforeWords})`}`);
     else if (promises[index] && nowMs > promises[index].highMs && (wasMs === undefined || nowMs > wasMs)) {
-      evidence.push(`${name} ${ms(seconds)} is above the ${Math.round(promises[index].highMs)} ms the proposal promised at most (predicted ${Math.round(promises[index].expectedMs)} ms; ${was === undefined ? 'nothing measured' : ms(was)} ${beforeWords}; SLO ${limitMs} ms)`);
+      evidence.push(
+        `${name} ${ms(seconds)} is above the ${Math.round(promises[index].highMs)} ms the proposal promised at most (predicted ${Math.round(promises[index].expectedMs)} ms; ${was === undefined ? 'nothing measured' : ms(was)} ${beforeWords}; SLO ${limitMs} ms)`,
+      );
     }
   });
   if (evidence.length > 0) return { status: 'failed', evidence, start, windowEnd };
@@ -110,7 +115,11 @@ export async function syncStart(client: PrometheusClient, deployment: FleetDeplo
   const lookback = `${Math.max(3600, end - start + 3600)}s`;
   const known = await client.instant(`count(last_over_time(${ARGOCD_APP_INFO}{name="${application}"}[${lookback}]))`, end);
   if (known.length === 0) {
-    return { at: mergedAt, from: 'merge', detail: `Prometheus has no ${ARGOCD_APP_INFO} for the Argo CD Application ${application}, so the verification window starts at the merge (${mergedAt.toISOString()}); scrape Argo CD's application controller metrics to verify from the sync` };
+    return {
+      at: mergedAt,
+      from: 'merge',
+      detail: `Prometheus has no ${ARGOCD_APP_INFO} for the Argo CD Application ${application}, so the verification window starts at the merge (${mergedAt.toISOString()}); scrape Argo CD's application controller metrics to verify from the sync`,
+    };
   }
   const manual = deployment.environment.sync === 'manual' ? ` (${deployment.environment.name} syncs manually: \`argocd app sync ${application}\`)` : '';
   const syncs = await client.range(`sum(${ARGOCD_APP_SYNC_TOTAL}{name="${application}", phase="Succeeded", dry_run!="true"}) or vector(0)`, start, end, step);
@@ -119,8 +128,13 @@ export async function syncStart(client: PrometheusClient, deployment: FleetDeplo
   if (syncedAt === undefined) return { from: 'argocd', detail: `merged ${mergedAt.toISOString()}; Argo CD has not synced ${application} since${manual}` };
   const healthy = await client.range(`max(${ARGOCD_APP_INFO}{name="${application}", sync_status="Synced", health_status="Healthy"})`, syncedAt, end, step);
   const healthyAt = firstPoint(healthy, syncedAt, (value) => value >= 1);
-  if (healthyAt === undefined) return { from: 'argocd', detail: `merged ${mergedAt.toISOString()}; Argo CD synced ${application} at ${new Date(syncedAt * 1000).toISOString()} but it is not Synced and Healthy yet` };
-  return { at: new Date(healthyAt * 1000), from: 'argocd', detail: `merged ${mergedAt.toISOString()}; Argo CD synced ${application} and reported it Healthy at ${new Date(healthyAt * 1000).toISOString()}` };
+  if (healthyAt === undefined)
+    return { from: 'argocd', detail: `merged ${mergedAt.toISOString()}; Argo CD synced ${application} at ${new Date(syncedAt * 1000).toISOString()} but it is not Synced and Healthy yet` };
+  return {
+    at: new Date(healthyAt * 1000),
+    from: 'argocd',
+    detail: `merged ${mergedAt.toISOString()}; Argo CD synced ${application} and reported it Healthy at ${new Date(healthyAt * 1000).toISOString()}`,
+  };
 }
 
 /** Observes a merged deployment around the start of its new configuration and judges it by what it `promised`. */
@@ -137,7 +151,10 @@ export async function verifyMerge(client: PrometheusClient, deployment: FleetDep
   const [after, before, failedPhases] = await Promise.all([
     observeFleet(client, [target], { window, recent, time: endSeconds }),
     observeFleet(client, [target], { window, recent, time: startSeconds }),
-    client.instant(`max by (phase) (max_over_time(${ARGO_ROLLOUTS_FAMILIES.rolloutInfo.name}{namespace="${target.namespace}", name="${target.model}", phase=~"${ROLLOUT_FAILED_PHASES.join('|')}"}[${window}]))`, endSeconds),
+    client.instant(
+      `max by (phase) (max_over_time(${ARGO_ROLLOUTS_FAMILIES.rolloutInfo.name}{namespace="${target.namespace}", name="${target.model}", phase=~"${ROLLOUT_FAILED_PHASES.join('|')}"}[${window}]))`,
+      endSeconds,
+    ),
   ]);
   return judgeVerification({
     deployment,

@@ -7,15 +7,7 @@
  */
 import { z } from 'zod';
 
-export const GpuType = z.enum([
-  'nvidia-t4',
-  'nvidia-l4',
-  'nvidia-a10g',
-  'nvidia-l40s',
-  'nvidia-a100-40gb',
-  'nvidia-a100-80gb',
-  'nvidia-h100-80gb',
-]);
+export const GpuType = z.enum(['nvidia-t4', 'nvidia-l4', 'nvidia-a10g', 'nvidia-l40s', 'nvidia-a100-40gb', 'nvidia-a100-80gb', 'nvidia-h100-80gb']);
 export type GpuType = z.infer<typeof GpuType>;
 
 /** Physical facts about a GPU type. */

@@ -50,12 +50,7 @@ export interface QuotedPrice extends MachinePrice {
  * The price of a machine: the environment's override, else the cloud's row for
  * the region, else its row of another region (flagged), else undefined.
  */
-export function quotePrice(
-  prices: readonly MachinePrice[],
-  region: string,
-  machineType: string,
-  overrides: Readonly<Record<string, PriceOverride>> = {},
-): QuotedPrice | undefined {
+export function quotePrice(prices: readonly MachinePrice[], region: string, machineType: string, overrides: Readonly<Record<string, PriceOverride>> = {}): QuotedPrice | undefined {
   const override = overrides[machineType];
   if (override) {
     return { region, machineType, ...override, source: 'environment override', asOf: 'declared', regionMatched: true };

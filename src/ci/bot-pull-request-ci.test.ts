@@ -18,7 +18,7 @@ import { IDLE_PRODUCTION_8B, lastWednesdayAfternoon, prometheusWithScenario } fr
 const run = promisify(execFile);
 
 /** Set in the nested `npm test`, which skips this test. */
-export const NESTED_CI_VARIABLE = 'LLMOPS_NESTED_CI';
+const NESTED_CI_VARIABLE = 'LLMOPS_NESTED_CI';
 
 const AT = new Date(lastWednesdayAfternoon().getTime() - 60 * 60_000);
 const DEPLOYMENT = 'production/llama-3-1-8b-instruct';

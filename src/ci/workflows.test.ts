@@ -137,7 +137,9 @@ describe('the GitHub Actions workflows', () => {
   it('need no install script from any dependency: only esbuild has one, and it only finds and checks its platform binary', async () => {
     const lock = JSON.parse(await readFile(path.join(REPO_ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { hasInstallScript?: boolean }> };
 
-    const withScripts = Object.entries(lock.packages).filter(([, entry]) => entry.hasInstallScript).map(([name]) => name);
+    const withScripts = Object.entries(lock.packages)
+      .filter(([, entry]) => entry.hasInstallScript)
+      .map(([name]) => name);
 
     // A new dependency with an install script must be checked to work without it before it joins this list.
     expect(withScripts).toEqual(['node_modules/esbuild']);
@@ -166,7 +168,10 @@ describe('the GitHub Actions workflows', () => {
 
 describe('Dependabot', () => {
   it('keeps the pinned actions and the npm dependencies current, weekly', async () => {
-    const config = parse(await readFile(path.join(REPO_ROOT, '.github/dependabot.yml'), 'utf8')) as { version: number; updates: { 'package-ecosystem': string; directory: string; schedule: { interval: string } }[] };
+    const config = parse(await readFile(path.join(REPO_ROOT, '.github/dependabot.yml'), 'utf8')) as {
+      version: number;
+      updates: { 'package-ecosystem': string; directory: string; schedule: { interval: string } }[];
+    };
 
     expect(config.version).toBe(2);
     expect(config.updates.map((update) => [update['package-ecosystem'], update.directory, update.schedule.interval])).toEqual([
@@ -181,7 +186,9 @@ describe('CODEOWNERS', () => {
     const lines = (await readFile(path.join(REPO_ROOT, '.github/CODEOWNERS'), 'utf8')).split('\n').filter((line) => line && !line.startsWith('#'));
 
     expect(lines).toEqual(
-      ['/environments/production.ts', '/generated/production/', '/generated/argocd/', '/models/', '/prompts/', '/policies/', '/src/', '/bin/', '/package.json', '/package-lock.json'].map((pattern) => `${pattern} @acme/platform-leads`),
+      ['/environments/production.ts', '/generated/production/', '/generated/argocd/', '/models/', '/prompts/', '/policies/', '/src/', '/bin/', '/package.json', '/package-lock.json'].map(
+        (pattern) => `${pattern} @acme/platform-leads`,
+      ),
     );
   });
 });

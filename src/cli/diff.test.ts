@@ -28,7 +28,17 @@ describe('llmops diff', () => {
     await git(checkout, 'checkout', '--quiet', '-b', 'more-replicas');
     await git(checkout, 'commit', '--quiet', '-am', 'More replicas');
     await git(checkout, 'push', '--quiet', 'origin', 'more-replicas');
-    world.github.pulls.push({ number: 7, title: 'More replicas', body: '', head: 'more-replicas', base: 'main', state: 'open', labels: [], createdAt: new Date().toISOString(), updatedAt: new Date().toISOString() });
+    world.github.pulls.push({
+      number: 7,
+      title: 'More replicas',
+      body: '',
+      head: 'more-replicas',
+      base: 'main',
+      state: 'open',
+      labels: [],
+      createdAt: new Date().toISOString(),
+      updatedAt: new Date().toISOString(),
+    });
     const squatter = `${DIFF_COMMENT_MARKER}\nNothing to see here.`;
     world.github.comments.push({ id: 100, issue: 7, body: squatter, user: MALLORY.login });
     const previous = { token: process.env.GITHUB_TOKEN, repository: process.env.GITHUB_REPOSITORY };

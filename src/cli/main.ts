@@ -16,19 +16,14 @@ function program(io: Io, version: string): Command {
     .configureOutput({ writeOut: io.out, writeErr: io.err });
 
   const command = (name: string, description: string) =>
-    root
-      .command(name)
-      .description(description)
-      .option('--root <dir>', ROOT_HELP, process.cwd())
-      .exitOverride()
-      .configureOutput({ writeOut: io.out, writeErr: io.err });
+    root.command(name).description(description).option('--root <dir>', ROOT_HELP, process.cwd()).exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err });
 
   command('validate', 'load and cross-check every declaration; write nothing')
     .option('--json', 'print the result as JSON')
     .action(async (options) => (await import('./commands/validate.ts')).validateCommand(options, io));
 
   command('synth', 'compile the fleet into generated/ (atomically), or check that generated/ is up to date')
-    .option('--env <name>', 'only this environment\'s folder')
+    .option('--env <name>', "only this environment's folder")
     .option('--check', 'write nothing; exit 1 listing every stale, missing or extra file')
     .option('--json', 'print the result as JSON')
     .action(async (options) => (await import('./commands/synth.ts')).synthCommand(options, io));
@@ -55,9 +50,9 @@ function program(io: Io, version: string): Command {
     .option('--speed <factor>', 'simulated seconds per real second with --serve (default 60)')
     .action(async (options) => (await import('./commands/simulate.ts')).simulateCommand(options, io));
 
-  command('diff', 'render the fleet and show the manifest diff against generated/ on a base ref, per environment; or upsert it as the pull request\'s one comment')
+  command('diff', "render the fleet and show the manifest diff against generated/ on a base ref, per environment; or upsert it as the pull request's one comment")
     .requiredOption('--base <ref>', 'git ref the change merges into, e.g. origin/main')
-    .option('--comment <number>', 'upsert the diff as this pull request\'s comment (GITHUB_TOKEN, GITHUB_REPOSITORY)')
+    .option('--comment <number>', "upsert the diff as this pull request's comment (GITHUB_TOKEN, GITHUB_REPOSITORY)")
     .option('--repository <owner/name>', 'GitHub repository (default: GITHUB_REPOSITORY, then package.json repository)')
     .option('--github-api-url <url>', 'GitHub REST API root (default: GITHUB_API_URL, then https://api.github.com)')
     .action(async (options) => (await import('./commands/diff.ts')).diffCommand(options, io));

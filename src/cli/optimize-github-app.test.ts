@@ -66,12 +66,19 @@ class AppEndpoints {
       const text = await bodyOf(request);
       const matched = matchOperation(request.method!, url.pathname, GITHUB_APP_OPERATIONS);
       if (!matched) {
-        const forwarded = await fetch(`${this.standIn}${request.url}`, { method: request.method, headers: Object.fromEntries(Object.entries(request.headers).filter(([name]) => name !== 'host' && name !== 'content-length')) as Record<string, string>, body: text || undefined });
+        const forwarded = await fetch(`${this.standIn}${request.url}`, {
+          method: request.method,
+          headers: Object.fromEntries(Object.entries(request.headers).filter(([name]) => name !== 'host' && name !== 'content-length')) as Record<string, string>,
+          body: text || undefined,
+        });
         response.writeHead(forwarded.status, Object.fromEntries([...forwarded.headers].filter(([name]) => name !== 'content-encoding' && name !== 'content-length' && name !== 'transfer-encoding')));
         response.end(Buffer.from(await forwarded.arrayBuffer()));
         return;
       }
-      this.violations.push(...requestViolations(matched, url.searchParams, text ? JSON.parse(text) : undefined), ...jwtProblems(request.headers.authorization).map((problem) => `${matched.template}: JWT ${problem}`));
+      this.violations.push(
+        ...requestViolations(matched, url.searchParams, text ? JSON.parse(text) : undefined),
+        ...jwtProblems(request.headers.authorization).map((problem) => `${matched.template}: JWT ${problem}`),
+      );
       const [status, body] = this.answer(matched.key, text);
       if (matched.params.installation_id !== undefined && matched.params.installation_id !== String(INSTALLATION_ID)) this.violations.push(`installation ${matched.params.installation_id}`);
       if (status === 201) this.minted.push(text);
@@ -93,7 +100,16 @@ class AppEndpoints {
       case 'get /repos/{owner}/{repo}/installation':
         return [200, { ...exampleOf('installation'), id: INSTALLATION_ID }];
       case 'post /app/installations/{installation_id}/access_tokens':
-        return [201, { ...exampleOf('installation-token'), token: TOKEN, expires_at: new Date(AT.getTime() + 3_600_000).toISOString(), permissions: JSON.parse(text).permissions, repository_selection: 'selected' }];
+        return [
+          201,
+          {
+            ...exampleOf('installation-token'),
+            token: TOKEN,
+            expires_at: new Date(AT.getTime() + 3_600_000).toISOString(),
+            permissions: JSON.parse(text).permissions,
+            repository_selection: 'selected',
+          },
+        ];
       default: {
         // Every listed operation has its case: the compiler rejects a list entry without one.
         const unanswered: never = key;
@@ -132,9 +148,34 @@ describe('llmops optimize with a GitHub App key, in an empty volume', () => {
     const root = path.join(dir, 'repository');
     const child = spawn(
       process.execPath,
-      [path.join(REPO_ROOT, 'bin/llmops.js'), 'optimize', '--once', '--root', root, '--clone', world.bare, '--repository', REPOSITORY, '--github-api-url', github.url, '--prometheus', prometheus.url, '--at', String(AT.getTime() / 1000)],
+      [
+        path.join(REPO_ROOT, 'bin/llmops.js'),
+        'optimize',
+        '--once',
+        '--root',
+        root,
+        '--clone',
+        world.bare,
+        '--repository',
+        REPOSITORY,
+        '--github-api-url',
+        github.url,
+        '--prometheus',
+        prometheus.url,
+        '--at',
+        String(AT.getTime() / 1000),
+      ],
       // As the in-cluster manifest sets them: the App, and the bot's signing key.
-      { env: { ...process.env, GITHUB_TOKEN: '', LLMOPS_BOT_LOGIN: '', LLMOPS_GITHUB_APP_CLIENT_ID: CLIENT_ID, LLMOPS_GITHUB_APP_PRIVATE_KEY_FILE: path.join(dir, 'private-key.pem'), LLMOPS_BOT_SECRET: 'a-signing-key-of-the-bot-in-the-cluster-0123456789' } },
+      {
+        env: {
+          ...process.env,
+          GITHUB_TOKEN: '',
+          LLMOPS_BOT_LOGIN: '',
+          LLMOPS_GITHUB_APP_CLIENT_ID: CLIENT_ID,
+          LLMOPS_GITHUB_APP_PRIVATE_KEY_FILE: path.join(dir, 'private-key.pem'),
+          LLMOPS_BOT_SECRET: 'a-signing-key-of-the-bot-in-the-cluster-0123456789',
+        },
+      },
     );
     let stderr = '';
     child.stderr.on('data', (chunk) => (stderr += chunk));
@@ -151,7 +192,9 @@ describe('llmops optimize with a GitHub App key, in an empty volume', () => {
 
   it('says what is wrong when GitHub rejects the JWT or the App is not installed', async () => {
     const wrongKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-    const rejecting = createServer((request, response) => response.writeHead(jwtProblems(request.headers.authorization).length ? 401 : 404, { 'content-type': 'application/json' }).end('{"message":"x"}'));
+    const rejecting = createServer((request, response) =>
+      response.writeHead(jwtProblems(request.headers.authorization).length ? 401 : 404, { 'content-type': 'application/json' }).end('{"message":"x"}'),
+    );
     await new Promise<void>((resolve) => rejecting.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(rejecting.address() as { port: number }).port}`;
     try {
@@ -161,7 +204,11 @@ describe('llmops optimize with a GitHub App key, in an empty volume', () => {
       expect(forged).toBe(`GitHub App: the installation on ${REPOSITORY}: GitHub rejected the App's JWT: check the client ID and that the private key is the App's current one`);
       expect(notInstalled).toBe(`GitHub App: the installation on ${REPOSITORY}: the App is not installed on ${REPOSITORY} (install it there, with contents and pull requests write)`);
       expect(jwtProblems(`Bearer ${appJwt({ clientId: CLIENT_ID, privateKeyPem }, new Date())}`)).toEqual([]);
-      expect(await mintInstallationToken({ clientId: CLIENT_ID, privateKeyPem }, REPOSITORY, github.url)).toEqual({ token: TOKEN, expiresAt: new Date(AT.getTime() + 3_600_000), login: `${APP_SLUG}[bot]` });
+      expect(await mintInstallationToken({ clientId: CLIENT_ID, privateKeyPem }, REPOSITORY, github.url)).toEqual({
+        token: TOKEN,
+        expiresAt: new Date(AT.getTime() + 3_600_000),
+        login: `${APP_SLUG}[bot]`,
+      });
       expect(jwtProblems(`Bearer ${appJwt({ clientId: CLIENT_ID, privateKeyPem }, new Date(Date.now() - 3_600_000))}`)).toEqual([expect.stringMatching(/^iat /)]);
     } finally {
       await new Promise((resolve) => rejecting.close(resolve));
@@ -170,7 +217,9 @@ describe('llmops optimize with a GitHub App key, in an empty volume', () => {
 
   it('gives a fork of this repository (declarations importing the compiler by its own name) the running compiler’s dependencies', async () => {
     const root = path.join(dir, 'fork');
-    const clone = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/llmops.js'), 'optimize', '--once', '--local', '--root', root, '--clone', REPO_ROOT, '--prometheus', 'http://127.0.0.1:9'], { env: process.env });
+    const clone = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/llmops.js'), 'optimize', '--once', '--local', '--root', root, '--clone', REPO_ROOT, '--prometheus', 'http://127.0.0.1:9'], {
+      env: process.env,
+    });
     clone.stdout.resume();
     clone.stderr.resume();
     await new Promise((resolve) => clone.on('exit', resolve));

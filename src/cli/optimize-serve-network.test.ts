@@ -55,7 +55,20 @@ async function serveInPod(extraEnvironment: Record<string, string>, pattern: Reg
   const { port } = prometheusForPod.address() as { port: number };
   const child = namespace.spawn(
     process.execPath,
-    [path.join(REPO_ROOT, 'bin/llmops.js'), 'optimize', '--serve', '--local', '--interval', '60', '--port', String(PORT), '--prometheus', `http://${namespace.nodeAddress}:${port}`, '--at', String(AT.getTime() / 1000)],
+    [
+      path.join(REPO_ROOT, 'bin/llmops.js'),
+      'optimize',
+      '--serve',
+      '--local',
+      '--interval',
+      '60',
+      '--port',
+      String(PORT),
+      '--prometheus',
+      `http://${namespace.nodeAddress}:${port}`,
+      '--at',
+      String(AT.getTime() / 1000),
+    ],
     { cwd: clone, environment: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...extraEnvironment } },
   );
   running.add(child);
@@ -66,9 +79,15 @@ async function serveInPod(extraEnvironment: Record<string, string>, pattern: Reg
     const timer = setTimeout(() => reject(new Error(`llmops optimize did not print ${pattern} within 90 s:\n${stderr}`)), 90_000);
     child.stderr.on('data', (chunk) => {
       stderr += chunk;
-      if (pattern.test(stderr)) (clearTimeout(timer), resolve());
+      if (pattern.test(stderr)) {
+        clearTimeout(timer);
+        resolve();
+      }
     });
-    child.on('exit', (code) => (clearTimeout(timer), reject(new Error(`llmops optimize exited with ${code}:\n${stderr}`))));
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`llmops optimize exited with ${code}:\n${stderr}`));
+    });
   });
   return { child, stderr: () => stderr };
 }

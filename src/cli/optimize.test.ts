@@ -167,6 +167,8 @@ describe('llmops optimize', () => {
     const child = optimize(await current.world.botClone(), ['--once', '--github-api-url', current.world.github.url, '--repository', REPOSITORY], { GITHUB_TOKEN: TOKEN, LLMOPS_BOT_SECRET: '' });
 
     expect(await child.exited).toBe(2);
-    expect(child.output().stderr).toContain("LLMOPS_BOT_SECRET: expected a random secret of at least 32 characters that only the bot holds (got nothing); it keys the bot's fingerprints and commit signatures so that nobody can forge them. Generate one with `openssl rand -hex 32` and store it as a repository secret");
+    expect(child.output().stderr).toContain(
+      "LLMOPS_BOT_SECRET: expected a random secret of at least 32 characters that only the bot holds (got nothing); it keys the bot's fingerprints and commit signatures so that nobody can forge them. Generate one with `openssl rand -hex 32` and store it as a repository secret",
+    );
   }, 60_000);
 });

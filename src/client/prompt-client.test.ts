@@ -30,7 +30,11 @@ describe('the prompt client', () => {
     expect(v2[0].body.messages[0].content).toMatch(/^You are Acme Cloud support\. Answer in at most five sentences/);
     expect(v2[0].body.messages[1].content).toBe('Customer question: Why is my bill higher?\nAccount tier: pro\nRecent tickets: none');
     expect(rendered.find((request) => request.version === 'v1')!.body.messages[1].content).toBe('Customer question: Why is my bill higher?\nAccount tier: pro');
-    expect(v2[0]).toMatchObject({ path: '/llama-3-1-8b-instruct/v1/chat/completions', headers: { 'x-llmops-prompt': 'support-assistant', 'x-llmops-prompt-version': 'v2' }, body: { model: 'llama-3-1-8b-instruct', temperature: 0.2, max_tokens: 512 } });
+    expect(v2[0]).toMatchObject({
+      path: '/llama-3-1-8b-instruct/v1/chat/completions',
+      headers: { 'x-llmops-prompt': 'support-assistant', 'x-llmops-prompt-version': 'v2' },
+      body: { model: 'llama-3-1-8b-instruct', temperature: 0.2, max_tokens: 512 },
+    });
   });
 
   it('is sticky per user key, and a change of weights changes what is rendered', () => {

@@ -110,7 +110,12 @@ export class PromptClient {
       new Counter({ name: 'llmops_prompt_selections_total', help: 'Prompt versions chosen for requests, by version.', labelNames: ['model', 'prompt', 'version'], registers: [metrics] });
     this.outcomes =
       existing('llmops_prompt_requests_total') ??
-      new Counter({ name: 'llmops_prompt_requests_total', help: 'Completed requests by prompt version and outcome (ok, error).', labelNames: ['model', 'prompt', 'version', 'outcome'], registers: [metrics] });
+      new Counter({
+        name: 'llmops_prompt_requests_total',
+        help: 'Completed requests by prompt version and outcome (ok, error).',
+        labelNames: ['model', 'prompt', 'version', 'outcome'],
+        registers: [metrics],
+      });
     this.latency =
       existing('llmops_prompt_request_duration_seconds') ??
       new Histogram({

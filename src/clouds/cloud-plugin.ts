@@ -131,9 +131,7 @@ export interface BackendService {
 }
 
 /** A variable vLLM's object-store loader needs: a literal, or a key of a Secret the operator creates. */
-export type ModelStoreVariable =
-  | { readonly name: string; readonly value: string }
-  | { readonly name: string; readonly secret: { readonly name: string; readonly key: string } };
+export type ModelStoreVariable = { readonly name: string; readonly value: string } | { readonly name: string; readonly secret: { readonly name: string; readonly key: string } };
 
 /** What the ServiceAccount and the pods carry so the cloud hands them the model reader's identity. */
 export interface WorkloadIdentityBinding {

@@ -34,7 +34,12 @@ describe('the environment schema, a union on cloud', () => {
   });
 
   it("rejects a state backend the environment's cloud does not use (no silent local state)", async () => {
-    await editFile(root, 'environments/dev.ts', "stateBackend: { type: 's3', bucket: 'acme-terraform-state', key: 'llmops/dev/terraform.tfstate', region: 'us-east-1' }", "stateBackend: { type: 'gcs', bucket: 'acme-terraform-state', prefix: 'llmops/dev' }");
+    await editFile(
+      root,
+      'environments/dev.ts',
+      "stateBackend: { type: 's3', bucket: 'acme-terraform-state', key: 'llmops/dev/terraform.tfstate', region: 'us-east-1' }",
+      "stateBackend: { type: 'gcs', bucket: 'acme-terraform-state', prefix: 'llmops/dev' }",
+    );
 
     expect(await problems()).toEqual(['environments/dev.ts: stateBackend.type: expected one of "s3" (got "gcs")']);
   });
@@ -62,7 +67,12 @@ describe('name rules per cloud', () => {
   });
 
   it('AKS: two pools that make one AKS name are reported, not left to fail in synth', async () => {
-    await editFile(root, 'environments/staging.ts', "  nodePools: [\n", "  nodePools: [\n    { name: 'a100spot', gpuType: 'nvidia-a100-80gb', gpusPerNode: 1, capacity: 'spot', minNodes: 0, maxNodes: 1 },\n");
+    await editFile(
+      root,
+      'environments/staging.ts',
+      '  nodePools: [\n',
+      "  nodePools: [\n    { name: 'a100spot', gpuType: 'nvidia-a100-80gb', gpusPerNode: 1, capacity: 'spot', minNodes: 0, maxNodes: 1 },\n",
+    );
 
     expect(await problems()).toEqual([
       'environments/staging.ts: nodePools[1].name: expected the AKS node pool name it makes to differ from every other AKS node pool in cluster llm-staging (got "a100spot", also the AKS node pool of environments/staging.ts: nodePools[0].name); rename one of them',
@@ -71,13 +81,20 @@ describe('name rules per cloud', () => {
 
   it('AKS: a long pool name is shortened with a hash of the whole name, never truncated into another', async () => {
     await editFile(root, 'environments/staging.ts', "{ name: 'a100-spot',", "{ name: 'a100-spot-eastus-large',");
-    await editFile(root, 'environments/staging.ts', "  nodePools: [\n", "  nodePools: [\n    { name: 'a100-spot-eastus-small', gpuType: 'nvidia-a100-80gb', gpusPerNode: 1, capacity: 'spot', minNodes: 0, maxNodes: 1 },\n");
+    await editFile(
+      root,
+      'environments/staging.ts',
+      '  nodePools: [\n',
+      "  nodePools: [\n    { name: 'a100-spot-eastus-small', gpuType: 'nvidia-a100-80gb', gpusPerNode: 1, capacity: 'spot', minNodes: 0, maxNodes: 1 },\n",
+    );
 
     const result = await loadFleet(root);
 
     expect(result.ok).toBe(true);
     if (!result.ok) return;
-    const names = Object.values((environmentTerraform(result.fleet, 'staging') as { resource: Record<string, Record<string, { name: string }>> }).resource.azurerm_kubernetes_cluster_node_pool).map((pool) => pool.name);
+    const names = Object.values((environmentTerraform(result.fleet, 'staging') as { resource: Record<string, Record<string, { name: string }>> }).resource.azurerm_kubernetes_cluster_node_pool).map(
+      (pool) => pool.name,
+    );
     expect(names).toHaveLength(3);
     expect(new Set(names).size).toBe(3);
     for (const name of names) expect(name).toMatch(/^[a-z][a-z0-9]{0,11}$/);
@@ -112,7 +129,9 @@ export default defineEnvironment({ ...dev, name: 'dev-dev', cluster: 'llm', name
     expect(found).toContain(
       'environments/dev.ts: deployments.llama-3-1-8b-instruct: expected the IAM role name it makes to differ from every other IAM role in AWS account 111122223333 (got "llm-dev-dev-llama-3-1-8b-instruct", also the IAM role of environments/dev-dev.ts: deployments.llama-3-1-8b-instruct); rename one of them',
     );
-    expect(found).toContain('environments/dev.ts: cluster: expected the IAM role name it makes to differ from every other IAM role in AWS account 111122223333 (got "llm-dev-dev-gpu-nodes", also the IAM role of environments/dev-dev.ts: cluster); rename one of them');
+    expect(found).toContain(
+      'environments/dev.ts: cluster: expected the IAM role name it makes to differ from every other IAM role in AWS account 111122223333 (got "llm-dev-dev-gpu-nodes", also the IAM role of environments/dev-dev.ts: cluster); rename one of them',
+    );
   });
 
   it('EKS and GKE: names over the limit are shortened with a hash and still valid', async () => {
@@ -149,7 +168,12 @@ describe("each cloud's own rules", () => {
   });
 
   it('GCP: a GPU without catalogued zones in the region needs its zones declared, and declared zones must sell it', async () => {
-    await editFile(root, 'environments/production.ts', "  nodePools: [\n", "  nodePools: [\n    { name: 't4', gpuType: 'nvidia-t4', gpusPerNode: 1, capacity: 'spot', minNodes: 0, maxNodes: 2 },\n    { name: 'h100-f', gpuType: 'nvidia-h100-80gb', gpusPerNode: 8, minNodes: 0, maxNodes: 1, zones: ['us-central1-f'] },\n");
+    await editFile(
+      root,
+      'environments/production.ts',
+      '  nodePools: [\n',
+      "  nodePools: [\n    { name: 't4', gpuType: 'nvidia-t4', gpusPerNode: 1, capacity: 'spot', minNodes: 0, maxNodes: 2 },\n    { name: 'h100-f', gpuType: 'nvidia-h100-80gb', gpusPerNode: 8, minNodes: 0, maxNodes: 1, zones: ['us-central1-f'] },\n",
+    );
 
     expect(await problems()).toEqual([
       'environments/production.ts: nodePools[0].zones: required on gcp for nvidia-t4 in us-central1: expected the zones that sell it, such as ["us-central1-a"]; the catalogue does not list them (got nothing)',
@@ -158,7 +182,12 @@ describe("each cloud's own rules", () => {
   });
 
   it('GCP: A3 High with fewer than 8 GPUs is sold as Spot only, never on demand', async () => {
-    await editFile(root, 'environments/production.ts', "  nodePools: [\n", "  nodePools: [\n    { name: 'h100x2-spot', gpuType: 'nvidia-h100-80gb', gpusPerNode: 2, capacity: 'spot', minNodes: 0, maxNodes: 1 },\n    { name: 'h100x2', gpuType: 'nvidia-h100-80gb', gpusPerNode: 2, capacity: 'on-demand', minNodes: 0, maxNodes: 1 },\n");
+    await editFile(
+      root,
+      'environments/production.ts',
+      '  nodePools: [\n',
+      "  nodePools: [\n    { name: 'h100x2-spot', gpuType: 'nvidia-h100-80gb', gpusPerNode: 2, capacity: 'spot', minNodes: 0, maxNodes: 1 },\n    { name: 'h100x2', gpuType: 'nvidia-h100-80gb', gpusPerNode: 2, capacity: 'on-demand', minNodes: 0, maxNodes: 1 },\n",
+    );
 
     expect(await problems()).toEqual([
       'environments/production.ts: nodePools[1].capacity: expected "spot": Google sells a3-highgpu-2g only as Spot or Flex-start VMs, not on demand (got "on-demand"); use gpusPerNode 8 for on-demand nvidia-h100-80gb nodes',
@@ -166,7 +195,12 @@ describe("each cloud's own rules", () => {
   });
 
   it('Azure: a client id names a model deployed in the environment', async () => {
-    await editFile(root, 'environments/staging.ts', "resourceGroup: 'rg-llm-staging',", "resourceGroup: 'rg-llm-staging',\n  workloadIdentityClientIds: { 'qwen2-5-7b-instruct': '1b4e28ba-2fa1-11d2-883f-0016d3cca427' },");
+    await editFile(
+      root,
+      'environments/staging.ts',
+      "resourceGroup: 'rg-llm-staging',",
+      "resourceGroup: 'rg-llm-staging',\n  workloadIdentityClientIds: { 'qwen2-5-7b-instruct': '1b4e28ba-2fa1-11d2-883f-0016d3cca427' },",
+    );
 
     expect(await problems()).toEqual([
       'environments/staging.ts: workloadIdentityClientIds.qwen2-5-7b-instruct: expected a model deployed in this environment (llama-3-1-8b-instruct, llama-3-1-70b-instruct) (got "qwen2-5-7b-instruct")',

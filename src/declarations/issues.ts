@@ -112,9 +112,7 @@ function expectation(issue: RawIssue): string {
     case 'not_multiple_of':
       return `a multiple of ${String(issue.divisor)}`;
     case 'invalid_union':
-      return 'options' in issue && Array.isArray(issue.options)
-        ? `one of ${issue.options.map((value: unknown) => JSON.stringify(value)).join(', ')}`
-        : 'one of the allowed shapes';
+      return 'options' in issue && Array.isArray(issue.options) ? `one of ${issue.options.map((value: unknown) => JSON.stringify(value)).join(', ')}` : 'one of the allowed shapes';
     default:
       return issue.message ?? 'a valid value';
   }
@@ -124,11 +122,7 @@ function expectation(issue: RawIssue): string {
  * Validates `input` against `schema` and returns the value, or the issues in the
  * project's format (unknown fields one per line, with a did-you-mean).
  */
-export function validate<S extends z.ZodType>(
-  schema: S,
-  input: unknown,
-  file = '',
-): { ok: true; value: z.output<S> } | { ok: false; issues: DeclarationIssue[] } {
+export function validate<S extends z.ZodType>(schema: S, input: unknown, file = ''): { ok: true; value: z.output<S> } | { ok: false; issues: DeclarationIssue[] } {
   const knownKeysByPath = new Map<string, string[]>();
   const result = schema.safeParse(input, {
     error: (issue) => {

@@ -11,7 +11,10 @@ import { ImageDigest } from './image.ts';
 export const HuggingFaceSource = z.strictObject({
   kind: z.literal('huggingface'),
   /** Repository id, `organisation/name`. */
-  id: z.string().max(96).regex(/^[\w.-]+\/[\w.-]+$/, { error: expected('a Hugging Face repository id "organisation/name"') }),
+  id: z
+    .string()
+    .max(96)
+    .regex(/^[\w.-]+\/[\w.-]+$/, { error: expected('a Hugging Face repository id "organisation/name"') }),
   /** Full 40-character commit SHA of the repository (a branch or tag can move). */
   revision: z.string().regex(/^[0-9a-f]{40}$/, { error: expected('a full 40-character commit SHA (a branch or tag can move)') }),
 });

@@ -172,7 +172,11 @@ export const Policy = z.strictObject({
     /** Bounds on replicas. */
     replicas: range('replicas', MAX_REPLICAS),
     /** GPUs per replica the bot may choose. Default: 1, 2, 4, 8. */
-    gpuCounts: z.array(wholeNumber('GPUs', 1, 8)).min(1).max(8).default([1, 2, 4, 8]),
+    gpuCounts: z
+      .array(wholeNumber('GPUs', 1, 8))
+      .min(1)
+      .max(8)
+      .default([1, 2, 4, 8]),
     /** Bounds on `--max-num-seqs`. */
     maxNumSeqs: range('sequences', MAX_NUM_SEQS),
     /** Bounds on `--max-num-batched-tokens`. */
@@ -246,7 +250,10 @@ export const Policy = z.strictObject({
        * Reviewers requested on every pull request: GitHub logins (`@dana`) or teams (`@acme/platform-leads`).
        * Default: none, and then the code owners (.github/CODEOWNERS) of the files the change touches.
        */
-      reviewers: z.array(z.string().regex(/^@?[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\/[A-Za-z0-9._-]+)?$/, { error: expected('a GitHub login such as @dana or a team such as @acme/platform-leads') })).max(100).default([]),
+      reviewers: z
+        .array(z.string().regex(/^@?[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\/[A-Za-z0-9._-]+)?$/, { error: expected('a GitHub login such as @dana or a team such as @acme/platform-leads') }))
+        .max(100)
+        .default([]),
       /**
        * Turn on GitHub's auto-merge for low-risk (`risk:low`) optimizations in environments Argo CD syncs by itself
        * (`sync: 'auto'`): GitHub merges once the branch protection's required checks pass. Never for production

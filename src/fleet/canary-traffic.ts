@@ -177,4 +177,3 @@ export function evidenceWindowSeconds(policy: Policy): number {
 export function expectedCanaryRequests(policy: Policy, requestsPerMinute: number, trafficPct: number): number {
   return (requestsPerMinute * trafficPct * evidenceWindowSeconds(policy)) / (100 * 60);
 }
-

@@ -52,7 +52,13 @@ describe('the capacity check', () => {
     expect(verdict.fits).toBe(false);
     // (5 + 1) × 4 GPUs on eight-GPU nodes: 3 nodes.
     expect(verdict.poolChanges).toEqual([{ environment: 'production', poolIndex: 1, poolName: 'h100x8', maxNodes: 3 }]);
-    expect(checkCapacity({ ...production, nodePools: production.nodePools.map((pool, index) => (index === 1 ? { ...pool, maxNodes: 3 } : pool)), deployments: { ...production.deployments, 'llama-3-1-70b-instruct': proposal } }).fits).toBe(true);
+    expect(
+      checkCapacity({
+        ...production,
+        nodePools: production.nodePools.map((pool, index) => (index === 1 ? { ...pool, maxNodes: 3 } : pool)),
+        deployments: { ...production.deployments, 'llama-3-1-70b-instruct': proposal },
+      }).fits,
+    ).toBe(true);
   });
 
   it('counts the GPUs a replica strands on a node it cannot fill', () => {
@@ -87,12 +93,22 @@ describe('a cluster two environments share', () => {
   /** Staging's 8B at 1 + 1 surge replicas, and a lab environment's at 2 + 1 in the same cluster, on 1-GPU A100 nodes. */
   const sharing = () => {
     const staging = environment('staging');
-    const small = { ...staging, nodePools: staging.nodePools.map((pool) => (pool.name === 'a100-spot' ? { ...pool, maxNodes: 4 } : pool)), deployments: { 'llama-3-1-8b-instruct': { ...staging.deployments['llama-3-1-8b-instruct'], replicas: { min: 1, max: 1 } } } };
-    const lab: Environment = { ...small, name: 'lab', namespace: 'llm-lab', nodePools: [{ ...small.nodePools[0], name: 'lab-a100', maxNodes: 1 }], deployments: { 'llama-3-1-8b-instruct': { ...small.deployments['llama-3-1-8b-instruct'], replicas: { min: 1, max: 2 } } } };
+    const small = {
+      ...staging,
+      nodePools: staging.nodePools.map((pool) => (pool.name === 'a100-spot' ? { ...pool, maxNodes: 4 } : pool)),
+      deployments: { 'llama-3-1-8b-instruct': { ...staging.deployments['llama-3-1-8b-instruct'], replicas: { min: 1, max: 1 } } },
+    };
+    const lab: Environment = {
+      ...small,
+      name: 'lab',
+      namespace: 'llm-lab',
+      nodePools: [{ ...small.nodePools[0], name: 'lab-a100', maxNodes: 1 }],
+      deployments: { 'llama-3-1-8b-instruct': { ...small.deployments['llama-3-1-8b-instruct'], replicas: { min: 1, max: 2 } } },
+    };
     return { staging: small, lab, peers: clusterPeers(small, [lab, small, environment('production')]) };
   };
 
-  it('counts the other environment\'s model against the pools of the shape, and never grows another environment\'s pool', () => {
+  it("counts the other environment's model against the pools of the shape, and never grows another environment's pool", () => {
     const { staging, peers } = sharing();
     // Staging's 8B to 1–3 replicas: (3 + 1) + lab's (2 + 1) = 7 GPUs on 4 + 1 nodes; alone it would fit staging's 4.
     const proposal = { ...staging.deployments['llama-3-1-8b-instruct'], replicas: { min: 1, max: 3 } };
@@ -108,7 +124,7 @@ describe('a cluster two environments share', () => {
     expect(shared.poolChanges).toEqual([{ environment: 'staging', poolIndex: 0, poolName: 'a100-spot', maxNodes: 6 }]);
   });
 
-  it('reports an overflow of shared pools once, at the first pool in the fleet\'s order, naming both environments', () => {
+  it("reports an overflow of shared pools once, at the first pool in the fleet's order, naming both environments", () => {
     const { staging, lab, peers } = sharing();
     const grown = { ...staging, deployments: { 'llama-3-1-8b-instruct': { ...staging.deployments['llama-3-1-8b-instruct'], replicas: { min: 1, max: 3 } } } };
 

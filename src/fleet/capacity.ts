@@ -176,11 +176,12 @@ export function capacityIssues(environment: Environment, peers: readonly Environ
     .filter((shape) => !shape.fits && shape.pools[0].environment === environment.name)
     .map((shape) => {
       const first = shape.pools[0];
-      const needs = shape.demands
-        .map((demand) => `${demand.model} (${demand.maxReplicas} + ${SURGE_REPLICAS} surge) × ${demand.nodeGpusPerReplica} GPU(s)`)
-        .join(' + ');
+      const needs = shape.demands.map((demand) => `${demand.model} (${demand.maxReplicas} + ${SURGE_REPLICAS} surge) × ${demand.nodeGpusPerReplica} GPU(s)`).join(' + ');
       const holds = shape.pools.map((pool) => `${pool.environment === environment.name ? '' : `${pool.environment}/`}${pool.name} ${pool.maxNodes}`).join(' + ');
-      const shared = shape.pools.some((pool) => pool.environment !== environment.name) || shape.demands.some((demand) => demand.model.includes('/')) ? ` (shared with the other environments of cluster ${environment.cluster})` : '';
+      const shared =
+        shape.pools.some((pool) => pool.environment !== environment.name) || shape.demands.some((demand) => demand.model.includes('/'))
+          ? ` (shared with the other environments of cluster ${environment.cluster})`
+          : '';
       return {
         path: `nodePools[${first.index}].maxNodes`,
         message:

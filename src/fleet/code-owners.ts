@@ -35,7 +35,7 @@ export function parseCodeOwners(text: string): CodeOwnersRule[] {
     });
 }
 
-const escape = (text: string) => text.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+const escapeRegExp = (text: string) => text.replace(/[.+^${}()|[\]\\]/g, '\\$&');
 
 /** A gitignore-style pattern as a regular expression over repository-relative paths. */
 function patternToRegExp(pattern: string): RegExp {
@@ -44,7 +44,7 @@ function patternToRegExp(pattern: string): RegExp {
   const body = pattern.replace(/^\//, '').replace(/\/$/, '');
   const source = body
     .split('/')
-    .map((segment) => (segment === '**' ? '\u0000' : escape(segment).replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')))
+    .map((segment) => (segment === '**' ? '\u0000' : escapeRegExp(segment).replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')))
     .join('/')
     .replace(/^\u0000\//, '(?:.*/)?')
     .replace(/\/\u0000\//g, '/(?:.*/)?')
@@ -71,7 +71,9 @@ export async function productionPaths(fleet: Fleet, tree: Iterable<string>): Pro
   if (production.length === 0) return [];
   const { root } = fleet;
   const declared = (await Promise.all(['models', 'prompts', 'policies', 'src', 'bin'].map((folder) => filesUnder(root, folder)))).flat();
-  const environments = (await filesUnder(root, 'environments')).filter((file) => path.basename(file).startsWith('_') || production.some((name) => fleet.sourceFiles.get(`environments/${name}`) === file));
+  const environments = (await filesUnder(root, 'environments')).filter(
+    (file) => path.basename(file).startsWith('_') || production.some((name) => fleet.sourceFiles.get(`environments/${name}`) === file),
+  );
   const manifests = (await readdir(root)).filter((name) => name === 'package.json' || name === 'package-lock.json');
   // The Argo CD objects all environments share (app of apps, project) and the production Applications; not the others' Applications.
   const others = fleet.environments.filter((environment) => !production.includes(environment.name)).map((environment) => `argocd/apps/${environment.name}.yaml`);
@@ -97,5 +99,9 @@ export async function codeOwnersProblems(fleet: Fleet, tree: Iterable<string>): 
   if (unowned.length === 0) return [];
   const shown = unowned.slice(0, 12).map((file) => `  ${file}`);
   if (unowned.length > shown.length) shown.push(`  … and ${unowned.length - shown.length} more`);
-  return [`${found.file}: expected a code owner for every path that changes production's output; these have none:`, ...shown, `Add rules such as \`/models/ @your-team\` (the last matching line wins).`];
+  return [
+    `${found.file}: expected a code owner for every path that changes production's output; these have none:`,
+    ...shown,
+    `Add rules such as \`/models/ @your-team\` (the last matching line wins).`,
+  ];
 }

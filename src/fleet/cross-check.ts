@@ -91,7 +91,8 @@ function checkPrompt({ file, value: prompt }: Loaded<Prompt>, modelNames: Readon
   if (!prompt.traffic) return;
   const versions = Object.keys(prompt.versions);
   for (const version of Object.keys(prompt.traffic)) {
-    if (!Object.hasOwn(prompt.versions, version)) report(file, `traffic.${version}`, `expected a version of this prompt (${versions.join(', ')})${suggestion(version, versions)} (got ${JSON.stringify(version)})`);
+    if (!Object.hasOwn(prompt.versions, version))
+      report(file, `traffic.${version}`, `expected a version of this prompt (${versions.join(', ')})${suggestion(version, versions)} (got ${JSON.stringify(version)})`);
   }
   const total = Object.values(promptTraffic(prompt)).reduce((sum, share) => sum + share, 0);
   if (total !== 100) report(file, 'traffic', `expected shares that sum to 100 (got ${total})`);
@@ -110,7 +111,15 @@ function checkEnvironment({ file, value: environment }: Loaded<Environment>, kno
   const { cloud } = environment;
   const plugin = cloudPlugin(cloud);
   if (environment.promotesFrom !== undefined && (!known.environments.has(environment.promotesFrom) || environment.promotesFrom === environment.name)) {
-    report(file, 'promotesFrom', reference('environment', environment.promotesFrom, [...known.environments].filter((name) => name !== environment.name)));
+    report(
+      file,
+      'promotesFrom',
+      reference(
+        'environment',
+        environment.promotesFrom,
+        [...known.environments].filter((name) => name !== environment.name),
+      ),
+    );
   }
 
   const poolNames = new Set<string>();
@@ -148,7 +157,11 @@ function checkEnvironment({ file, value: environment }: Loaded<Environment>, kno
     } else {
       const pools = environment.nodePools.filter((pool) => pool.gpuType === gpuType);
       if (pools.length === 0) {
-        report(file, `${at}.gpu.type`, `expected a GPU type one of this environment's node pools carries (${[...new Set(environment.nodePools.map((pool) => pool.gpuType))].join(', ')}) (got ${JSON.stringify(gpuType)}); add a node pool for it`);
+        report(
+          file,
+          `${at}.gpu.type`,
+          `expected a GPU type one of this environment's node pools carries (${[...new Set(environment.nodePools.map((pool) => pool.gpuType))].join(', ')}) (got ${JSON.stringify(gpuType)}); add a node pool for it`,
+        );
       } else if (!pools.some((pool) => pool.gpusPerNode >= count)) {
         report(file, `${at}.gpu.count`, `expected at most ${Math.max(...pools.map((pool) => pool.gpusPerNode))}, the GPUs per node of the ${gpuType} pools: a replica runs on one node (got ${count})`);
       }
@@ -162,7 +175,11 @@ function checkEnvironment({ file, value: environment }: Loaded<Environment>, kno
     if (!model) continue;
     if (engineArgs.quantization && !model.quantizations[engineArgs.quantization]) {
       const allowed = Object.keys(model.quantizations);
-      report(file, `${at}.engineArgs.quantization`, `expected a quantization model ${model.name} allows (${allowed.length ? allowed.join(', ') : 'none'}) (got ${JSON.stringify(engineArgs.quantization)})`);
+      report(
+        file,
+        `${at}.engineArgs.quantization`,
+        `expected a quantization model ${model.name} allows (${allowed.length ? allowed.join(', ') : 'none'}) (got ${JSON.stringify(engineArgs.quantization)})`,
+      );
     }
     if (engineArgs['max-model-len'] !== undefined && engineArgs['max-model-len'] > model.contextLengthTokens) {
       report(file, `${at}.engineArgs.max-model-len`, `expected at most the model's context length ${model.contextLengthTokens} (got ${engineArgs['max-model-len']})`);
@@ -188,7 +205,11 @@ function offeredBy(cloud: Environment['cloud']): string {
 
 function checkPolicy({ file, value: policy }: Loaded<Policy>, report: Report): void {
   const space = policy.searchSpace;
-  for (const [field, range] of [['replicas', space.replicas], ['maxNumSeqs', space.maxNumSeqs], ['maxNumBatchedTokens', space.maxNumBatchedTokens]] as const) {
+  for (const [field, range] of [
+    ['replicas', space.replicas],
+    ['maxNumSeqs', space.maxNumSeqs],
+    ['maxNumBatchedTokens', space.maxNumBatchedTokens],
+  ] as const) {
     if (range.min > range.max) report(file, `searchSpace.${field}.min`, `expected at most searchSpace.${field}.max (${range.max}) (got ${range.min})`);
   }
   const steps = policy.canary.steps;
@@ -214,4 +235,3 @@ function checkNamespaces(environments: readonly Loaded<Environment>[], report: R
     else owners.set(key, value.name);
   }
 }
-

@@ -67,8 +67,24 @@ export function kubernetesNames(declarations: Declarations): DerivedName[] {
     // Environments sharing a cluster share its Applications; two clusters whose names give one slug would not.
     if (clusters.get(value.cluster) === undefined) {
       clusters.set(value.cluster, file);
-      names.push({ name: clusterApplicationName(value.cluster), rule: DNS_1123_SUBDOMAIN, kind: 'Application', role: 'cluster app of apps', scope: argocd, declarationFile: file, fieldPath: 'cluster' });
-      names.push({ name: platformApplicationName(value.cluster, 'manifests'), rule: DNS_1123_SUBDOMAIN, kind: 'Application', role: 'cluster platform Application', scope: argocd, declarationFile: file, fieldPath: 'cluster' });
+      names.push({
+        name: clusterApplicationName(value.cluster),
+        rule: DNS_1123_SUBDOMAIN,
+        kind: 'Application',
+        role: 'cluster app of apps',
+        scope: argocd,
+        declarationFile: file,
+        fieldPath: 'cluster',
+      });
+      names.push({
+        name: platformApplicationName(value.cluster, 'manifests'),
+        rule: DNS_1123_SUBDOMAIN,
+        kind: 'Application',
+        role: 'cluster platform Application',
+        scope: argocd,
+        declarationFile: file,
+        fieldPath: 'cluster',
+      });
     }
   }
   return names;
@@ -87,4 +103,3 @@ export function cloudNames(declarations: Declarations): DerivedName[] {
       .map((name) => ({ ...name, declarationFile: file })),
   );
 }
-

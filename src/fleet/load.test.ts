@@ -18,8 +18,8 @@ const CASES: readonly BrokenCase[] = [
   {
     rule: 'unknown field, with a did-you-mean',
     file: 'environments/dev.ts',
-    search: "replicas: { min: 0, max: 2 }",
-    replacement: "replica: { min: 0, max: 2 }",
+    search: 'replicas: { min: 0, max: 2 }',
+    replacement: 'replica: { min: 0, max: 2 }',
     expected: 'environments/dev.ts: deployments.llama-3-1-8b-instruct.replica: unknown field (did you mean "replicas"?)',
   },
   {
@@ -76,8 +76,7 @@ const CASES: readonly BrokenCase[] = [
     file: 'environments/staging.ts',
     search: "gpu: { type: 'nvidia-a100-80gb', count: 1 }",
     replacement: "gpu: { type: 'nvidia-l4', count: 1 }",
-    expected:
-      'environments/staging.ts: deployments.llama-3-1-8b-instruct.gpu.type: expected a GPU type that azure offers (nvidia-t4, nvidia-a100-80gb, nvidia-h100-80gb) (got "nvidia-l4")',
+    expected: 'environments/staging.ts: deployments.llama-3-1-8b-instruct.gpu.type: expected a GPU type that azure offers (nvidia-t4, nvidia-a100-80gb, nvidia-h100-80gb) (got "nvidia-l4")',
   },
   {
     rule: 'node pool GPU type offered by the cloud',
@@ -91,7 +90,8 @@ const CASES: readonly BrokenCase[] = [
     file: 'environments/dev.ts',
     search: "gpu: { type: 'nvidia-l4', count: 1 }",
     replacement: "gpu: { type: 'nvidia-l40s', count: 1 }",
-    expected: "environments/dev.ts: deployments.llama-3-1-8b-instruct.gpu.type: expected a GPU type one of this environment's node pools carries (nvidia-l4, nvidia-a10g) (got \"nvidia-l40s\"); add a node pool for it",
+    expected:
+      'environments/dev.ts: deployments.llama-3-1-8b-instruct.gpu.type: expected a GPU type one of this environment\'s node pools carries (nvidia-l4, nvidia-a10g) (got "nvidia-l40s"); add a node pool for it',
   },
   {
     rule: 'replicas min <= max',
@@ -105,7 +105,8 @@ const CASES: readonly BrokenCase[] = [
     file: 'environments/production.ts',
     search: 'replicas: { min: 2, max: 8 }',
     replacement: 'replicas: { min: 0, max: 8 }',
-    expected: 'environments/production.ts: deployments.llama-3-1-8b-instruct.replicas.min: expected at least 1: this environment does not allow scale to zero (set scaleToZero: true to allow it) (got 0)',
+    expected:
+      'environments/production.ts: deployments.llama-3-1-8b-instruct.replicas.min: expected at least 1: this environment does not allow scale to zero (set scaleToZero: true to allow it) (got 0)',
   },
   {
     rule: 'tensor-parallel size divides the GPU count',
@@ -224,7 +225,7 @@ describe('the loader', () => {
   });
 
   it('reports every problem of every file at once', async () => {
-    await editFile(root, 'environments/dev.ts', "replicas: { min: 0, max: 2 }", "replicas: { min: 3, max: 2 }");
+    await editFile(root, 'environments/dev.ts', 'replicas: { min: 0, max: 2 }', 'replicas: { min: 3, max: 2 }');
     await editFile(root, 'environments/dev.ts', "region: 'us-east-1',", "region: 'us-east-1',\n  colour: 'blue',");
     await editFile(root, 'prompts/code-review.ts', 'traffic: { v1: 50, v2: 50 }', 'traffic: { v1: 50, v2: 40 }');
 

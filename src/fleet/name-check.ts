@@ -72,7 +72,11 @@ export function checkDerivedNames(names: readonly DerivedName[]): DeclarationIss
     const key = `${derived.scope}\u0000${derived.kind}\u0000${name}`;
     const earlier = first.get(key);
     if (!earlier) first.set(key, derived);
-    else report(derived, `expected the ${role} name it makes to differ from every other ${derived.kind} in ${derived.scope} (got ${JSON.stringify(name)}, also the ${earlier.role ?? earlier.kind} of ${where(earlier)}); rename one of them`);
+    else
+      report(
+        derived,
+        `expected the ${role} name it makes to differ from every other ${derived.kind} in ${derived.scope} (got ${JSON.stringify(name)}, also the ${earlier.role ?? earlier.kind} of ${where(earlier)}); rename one of them`,
+      );
   }
   return issues;
 }

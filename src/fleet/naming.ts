@@ -59,7 +59,10 @@ export const ROOT_APPLICATION_NAME = 'llmops-root';
 
 /** A cluster's name as it appears in file and Application names: lower case, runs of other characters as '-'. */
 export function clusterSlug(cluster: string): string {
-  return cluster.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '');
+  return cluster
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '');
 }
 
 /** The app of apps of one cluster (its add-ons, then its environments). */

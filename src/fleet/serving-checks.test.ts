@@ -5,7 +5,7 @@ import { formatIssue } from '../declarations/issues.ts';
 import { copyFixtureFleet, editFile, removeFleet, runCli } from '../testing/fixture-fleet.ts';
 import { loadFleet } from './load.ts';
 
-describe('the loader\'s serving rules', () => {
+describe("the loader's serving rules", () => {
   it('names the file, the field, what was expected and how to fix it, for every rule at once', async () => {
     const root = await copyFixtureFleet();
     try {
@@ -21,7 +21,13 @@ describe('the loader\'s serving rules', () => {
       await editFile(root, 'environments/dev.ts', '  canary: false,', "  canary: true,\n  modelCache: { kind: 'shared-volume' },");
       // A second environment in staging's cluster that disagrees about the add-ons.
       const staging = await readFile(path.join(root, 'environments/staging.ts'), 'utf8');
-      await writeFile(path.join(root, 'environments/staging-b.ts'), staging.replace("name: 'staging'", "name: 'staging-b'").replace("namespace: 'llm-staging'", "namespace: 'llm-staging-b'").replace("  sync: 'auto',", "  sync: 'auto',\n  addons: { manage: false },"));
+      await writeFile(
+        path.join(root, 'environments/staging-b.ts'),
+        staging
+          .replace("name: 'staging'", "name: 'staging-b'")
+          .replace("namespace: 'llm-staging'", "namespace: 'llm-staging-b'")
+          .replace("  sync: 'auto',", "  sync: 'auto',\n  addons: { manage: false },"),
+      );
 
       const result = await loadFleet(root);
 
@@ -56,7 +62,7 @@ describe('the loader\'s serving rules', () => {
 
       expect(result.ok).toBe(false);
       expect(result.ok ? [] : result.issues.map(formatIssue)).toEqual([
-        'environments/production.ts: deployments.llama-3-1-70b-instruct.expectedRequestsPerMinute: expected traffic that lets every canary step gather canaryEvidence.minRequests (20) requests: the 1 % step of policies/conservative.ts gives the canary 1 % of 120 requests/min, 12 in its 10-minute analysis, so the step would always fail (got 120); raise that step\'s weightPct to 2 or more, lengthen the analysis (canary.analysisCount), or lower canaryEvidence.minRequests',
+        "environments/production.ts: deployments.llama-3-1-70b-instruct.expectedRequestsPerMinute: expected traffic that lets every canary step gather canaryEvidence.minRequests (20) requests: the 1 % step of policies/conservative.ts gives the canary 1 % of 120 requests/min, 12 in its 10-minute analysis, so the step would always fail (got 120); raise that step's weightPct to 2 or more, lengthen the analysis (canary.analysisCount), or lower canaryEvidence.minRequests",
       ]);
     } finally {
       await removeFleet(root);
@@ -76,7 +82,9 @@ describe('the loader\'s serving rules', () => {
       expect(text.stdout).toContain(
         'warning: environments/production.ts: budget.monthlyUsd: the node pools at their maxima provision 72,813 USD/month (l4-ondemand 9,975 + h100x8 62,838), above the budget of 60,000',
       );
-      expect(text.stdout).toContain('warning: environments/staging.ts: budget.monthlyUsd: the node pools at their minima provision 5,363 USD/month (a100-spot 0 + a100x2 5,363), spent whatever the traffic, above the budget of 5,000');
+      expect(text.stdout).toContain(
+        'warning: environments/staging.ts: budget.monthlyUsd: the node pools at their minima provision 5,363 USD/month (a100-spot 0 + a100x2 5,363), spent whatever the traffic, above the budget of 5,000',
+      );
       expect(json.warnings.map((warning: { file: string }) => warning.file)).toEqual(['environments/production.ts', 'environments/staging.ts']);
     } finally {
       await removeFleet(root);

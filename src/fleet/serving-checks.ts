@@ -46,7 +46,11 @@ export function checkServing({ file, value: environment }: Loaded<Environment>, 
   }
   const cache = environment.modelCache;
   if (cache.kind === 'shared-volume' && !sharedCacheStorageClass(environment)) {
-    report(file, 'modelCache.storageClassName', `required on ${environment.cloud}: expected a StorageClass that offers ReadWriteMany (on EKS, the one you created for the EFS CSI driver) (got nothing)`);
+    report(
+      file,
+      'modelCache.storageClassName',
+      `required on ${environment.cloud}: expected a StorageClass that offers ReadWriteMany (on EKS, the one you created for the EFS CSI driver) (got nothing)`,
+    );
   }
   const sources = gatewaySourcesOrIssue(environment);
   if (isCloudIssue(sources)) report(file, sources.path, sources.message);
@@ -58,10 +62,18 @@ function checkExposure({ file, value: environment }: Loaded<Environment>, report
   const { gateway } = environment;
   if (exposureOf(environment) !== 'public' || gateway.mode !== 'managed') return;
   if (!gateway.tls) {
-    report(file, 'gateway.tls', 'required with exposure "public": expected the certificate of the HTTPS listener, { certificateSecret: "<kubernetes.io/tls Secret in the namespace>" } (got nothing); a public Gateway has no plain-HTTP listener');
+    report(
+      file,
+      'gateway.tls',
+      'required with exposure "public": expected the certificate of the HTTPS listener, { certificateSecret: "<kubernetes.io/tls Secret in the namespace>" } (got nothing); a public Gateway has no plain-HTTP listener',
+    );
   }
   if (environment.authentication.kind === 'none') {
-    report(file, 'authentication', 'expected "api-key" with exposure "public": anyone on the internet could call the models (got "none"); set authentication: { kind: "api-key" } or gateway.exposure: "internal"');
+    report(
+      file,
+      'authentication',
+      'expected "api-key" with exposure "public": anyone on the internet could call the models (got "none"); set authentication: { kind: "api-key" } or gateway.exposure: "internal"',
+    );
   }
 }
 
@@ -116,4 +128,3 @@ export function checkCanaryEvidence(environments: readonly Loaded<Environment>[]
     }
   }
 }
-

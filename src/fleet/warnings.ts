@@ -28,7 +28,13 @@ function budgetWarnings(fleet: Fleet): DeclarationIssue[] {
     });
     const [minimum, maximum] = [spend('minUsdPerMonth'), spend('maxUsdPerMonth')];
     if (minimum.total > budget) {
-      return [{ file, path: 'budget.monthlyUsd', message: `the node pools at their minima provision ${usd(minimum.total)} USD/month (${minimum.parts}), spent whatever the traffic, above the budget of ${usd(budget)}; raise the budget or lower the pools' minNodes` }];
+      return [
+        {
+          file,
+          path: 'budget.monthlyUsd',
+          message: `the node pools at their minima provision ${usd(minimum.total)} USD/month (${minimum.parts}), spent whatever the traffic, above the budget of ${usd(budget)}; raise the budget or lower the pools' minNodes`,
+        },
+      ];
     }
     if (maximum.total <= budget) return [];
     return [

@@ -147,7 +147,9 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<CycleRo
       const planner: NonNullable<CycleOptions['planner']> = async (fleet, planning) => {
         const recommendations = await planFleet(fleet, client, planning);
         const mine = recommendations.find((recommendation) => recommendation.deploymentId === options.deploymentId);
-        decision = mine && `${mine.rule}: ${mine.reason} [demand peak ${(mine.observed.peakRequestsPerSecond ?? 0).toFixed(1)} req/s; current capacity ${mine.current.prediction.capacityRequestsPerSecond.toFixed(1)} req/s at ${mine.calibration.capacity.toFixed(2)}x the prior (${mine.calibration.capacityEvidence})]`;
+        decision =
+          mine &&
+          `${mine.rule}: ${mine.reason} [demand peak ${(mine.observed.peakRequestsPerSecond ?? 0).toFixed(1)} req/s; current capacity ${mine.current.prediction.capacityRequestsPerSecond.toFixed(1)} req/s at ${mine.calibration.capacity.toFixed(2)}x the prior (${mine.calibration.capacityEvidence})]`;
         return recommendations;
       };
       const report = await runCycle({ repository: bot, github: world.client(), prometheus: client, now, planner });

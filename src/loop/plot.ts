@@ -34,9 +34,18 @@ export function plotCycles(rows: readonly CycleRow[], e2eSloSeconds: number): st
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" font-family="sans-serif">`,
     `<rect width="100%" height="100%" fill="white"/>`,
-    panel(rows, rows.map((row) => row.costPerHourUsd), 'Cost per cycle', 'USD/hour', MARGIN.top, '#0969da'),
+    panel(
+      rows,
+      rows.map((row) => row.costPerHourUsd),
+      'Cost per cycle',
+      'USD/hour',
+      MARGIN.top,
+      '#0969da',
+    ),
     panel(rows, latencies, 'p95 end-to-end latency per cycle', 's', latencyTop, '#bf3989'),
-    e2eSloSeconds <= high ? `<line x1="${MARGIN.left}" y1="${sloY}" x2="${WIDTH - MARGIN.right}" y2="${sloY}" stroke="#cf222e" stroke-dasharray="4 3"/><text x="${WIDTH - MARGIN.right}" y="${sloY - 4}" text-anchor="end" font-size="11" fill="#cf222e">SLO</text>` : '',
+    e2eSloSeconds <= high
+      ? `<line x1="${MARGIN.left}" y1="${sloY}" x2="${WIDTH - MARGIN.right}" y2="${sloY}" stroke="#cf222e" stroke-dasharray="4 3"/><text x="${WIDTH - MARGIN.right}" y="${sloY - 4}" text-anchor="end" font-size="11" fill="#cf222e">SLO</text>`
+      : '',
     `<text x="${WIDTH / 2}" y="${height - 4}" text-anchor="middle" font-size="11">cycle</text>`,
     '</svg>',
     '',

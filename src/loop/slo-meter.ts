@@ -22,7 +22,11 @@ interface Counts {
 }
 
 const emptyCounts = (): Counts => ({
-  latency: { e2e: new Array(VLLM_FAMILIES.e2e.buckets.length + 1).fill(0), ttft: new Array(VLLM_FAMILIES.ttft.buckets.length + 1).fill(0), interToken: new Array(VLLM_FAMILIES.interToken.buckets.length + 1).fill(0) },
+  latency: {
+    e2e: new Array(VLLM_FAMILIES.e2e.buckets.length + 1).fill(0),
+    ttft: new Array(VLLM_FAMILIES.ttft.buckets.length + 1).fill(0),
+    interToken: new Array(VLLM_FAMILIES.interToken.buckets.length + 1).fill(0),
+  },
   finished: 0,
   failed: 0,
 });
@@ -103,7 +107,10 @@ export class SloMeter {
         failed: replica.responses['5xx'],
       };
       const before = this.previous.get(replica.pod) ?? emptyCounts();
-      for (const latency of LATENCIES) now.latency[latency].forEach((count, index) => (into.latency[latency][index]! += count - before.latency[latency][index]!));
+      for (const latency of LATENCIES)
+        now.latency[latency].forEach((count, index) => {
+          into.latency[latency][index]! += count - before.latency[latency][index]!;
+        });
       into.finished += now.finished - before.finished;
       into.failed += now.failed - before.failed;
       this.previous.set(replica.pod, now);
@@ -135,7 +142,11 @@ export class SloMeter {
       const { finished, ...window } = percentiles(this.minutes.slice(minute - 4, minute + 1));
       if (finished <= 0) continue;
       const over = (seconds: number | undefined, limitMs: number) => seconds !== undefined && seconds * 1000 > limitMs;
-      const violated = over(window.e2eP95Seconds, this.slos.e2eP95Ms) || over(window.ttftP95Seconds, this.slos.ttftP95Ms) || over(window.interTokenP95Seconds, this.slos.interTokenP95Ms) || (window.errorRatio ?? 0) > this.slos.errorRateRatio;
+      const violated =
+        over(window.e2eP95Seconds, this.slos.e2eP95Ms) ||
+        over(window.ttftP95Seconds, this.slos.ttftP95Ms) ||
+        over(window.interTokenP95Seconds, this.slos.interTokenP95Ms) ||
+        (window.errorRatio ?? 0) > this.slos.errorRateRatio;
       verdicts.push({ minute, ...window, violated });
     }
     return verdicts;

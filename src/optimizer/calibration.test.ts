@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Fleet } from '../fleet/fleet.ts';
 import { loadFleet } from '../fleet/load.ts';
 import { benchmarkCurve, servingAt } from '../performance/curve.ts';

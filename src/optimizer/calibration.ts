@@ -61,7 +61,20 @@ const fixed = (value: number, digits = 2) => value.toFixed(digits);
 
 /** The prior, unchanged: what a deployment without traffic is predicted by. */
 export function priorCalibration(reason: string): Calibration {
-  return { capacity: 1, interToken: 1, interTokenTail: 1, ttft: 1, e2e: 1, capacityEvidence: 'prior', observedRequestsPerSecondPerReplica: 0, observedCapacityLowerBound: 0, observedRunningPerReplica: 0, uncertainty: PRIOR_UNCERTAINTY, priorMiss: Infinity, evidence: [reason] };
+  return {
+    capacity: 1,
+    interToken: 1,
+    interTokenTail: 1,
+    ttft: 1,
+    e2e: 1,
+    capacityEvidence: 'prior',
+    observedRequestsPerSecondPerReplica: 0,
+    observedCapacityLowerBound: 0,
+    observedRunningPerReplica: 0,
+    uncertainty: PRIOR_UNCERTAINTY,
+    priorMiss: Infinity,
+    evidence: [reason],
+  };
 }
 
 /** The calibration's uncertainty from its sample: noise shrinking with the requests observed, and a little more without a queue (then capacity is inferred, not measured). */
@@ -91,7 +104,9 @@ export function calibrate(facts: ModelFacts, engineArgs: EngineArgs, current: Co
   let capacity: number;
   if (queued) {
     capacity = bounded(completed / priorCapacity);
-    evidence.push(`a sustained queue (requests waiting in ${fixed(100 * (observed.queuedShare ?? 0), 0)} % of the minutes, ${fixed((observed.waitingRequests ?? 0) / replicas, 1)} per replica on average) measures the capacity: ${fixed(completed)} req/s per replica at best, the prior said ${fixed(priorCapacity)}`);
+    evidence.push(
+      `a sustained queue (requests waiting in ${fixed(100 * (observed.queuedShare ?? 0), 0)} % of the minutes, ${fixed((observed.waitingRequests ?? 0) / replicas, 1)} per replica on average) measures the capacity: ${fixed(completed)} req/s per replica at best, the prior said ${fixed(priorCapacity)}`,
+    );
   } else {
     const implied = perReplica / Math.max(at.requestsPerSecond, 1e-9);
     capacity = bounded(Math.max(implied, completed / priorCapacity));
@@ -103,7 +118,11 @@ export function calibrate(facts: ModelFacts, engineArgs: EngineArgs, current: Co
   if (priorCapacity * capacity > ceiling) {
     // Extrapolation stops at physics; what was seen stands (a faster world than the catalogue says).
     capacity = Math.max(ceiling, completed) / priorCapacity;
-    evidence.push(completed > ceiling ? `observed above the roofline ceiling of ${fixed(ceiling)} req/s per replica: the observation stands` : `capped at the roofline ceiling of ${fixed(ceiling)} req/s per replica`);
+    evidence.push(
+      completed > ceiling
+        ? `observed above the roofline ceiling of ${fixed(ceiling)} req/s per replica: the observation stands`
+        : `capped at the roofline ceiling of ${fixed(ceiling)} req/s per replica`,
+    );
   }
 
   // Decode speed from the mean gap (exact); first-token and end-to-end p95s compared as Prometheus reports them from buckets.
@@ -111,7 +130,9 @@ export function calibrate(facts: ModelFacts, engineArgs: EngineArgs, current: Co
   const interTokenTail = ratio(observed.interTokenP95Seconds, reportedQuantile(0.95, gapMasses(at, interToken), INTER_TOKEN_BUCKETS, GAP_SPREAD)) ?? 1;
   const ttft = queued ? interToken : (ratio(observed.ttftP95Seconds, reportedQuantile(0.95, at.ttftSeconds, TTFT_BUCKETS)) ?? 1);
   const e2e = queued ? interToken : (ratio(observed.e2eP95Seconds, reportedQuantile(0.95, at.ttftSeconds + lengths.outputTokens * at.tpotSeconds, REQUEST_SECONDS_BUCKETS)) ?? 1);
-  evidence.push(`at that concurrency observed ÷ prior: mean inter-token gap ${fixed(interToken)} (p95 ${fixed(interTokenTail)} beyond that), TTFT p95 ${fixed(ttft)}${queued ? ' (queueing: decode speed only)' : ''}, end-to-end p95 ${fixed(e2e)}`);
+  evidence.push(
+    `at that concurrency observed ÷ prior: mean inter-token gap ${fixed(interToken)} (p95 ${fixed(interTokenTail)} beyond that), TTFT p95 ${fixed(ttft)}${queued ? ' (queueing: decode speed only)' : ''}, end-to-end p95 ${fixed(e2e)}`,
+  );
   const uncertainty = samplingUncertainty(requestsInWindow, queued);
   return {
     capacity,

@@ -45,7 +45,7 @@ beforeAll(async () => {
 
 const input = (overrides: Partial<DecisionInput> = {}): DecisionInput => ({ deployment: qwen, observation: OVERLOADED, orientation: ORIENTATION, now: WEDNESDAY, ...overrides });
 
-describe('safety before everything but a person\'s stop', () => {
+describe("safety before everything but a person's stop", () => {
   it('scales out a load-bound breach in one step to the replicas the peak needs, past the 25 % change bound', () => {
     const recommendation = decide(input());
 
@@ -53,7 +53,9 @@ describe('safety before everything but a person\'s stop', () => {
     // 9 req/s at 3 req/s a replica with 20 % headroom: 4 replicas, where 25 % a step would have allowed 3.
     expect(recommendation.proposed!.configuration).toMatchObject({ gpuType: 'nvidia-l4', replicasMin: 4 });
     expect(recommendation.proposed!.prediction.peakUtilization).toBeLessThanOrEqual(0.8);
-    expect(recommendation.reason).toMatch(/^SLO breached \(TTFT p95 6000 ms > 800 ms.*\): scale out to 4–\d+ replicas on the same hardware, sized to the observed peak of 9\.00 req\/s with 20 % headroom in one step$/);
+    expect(recommendation.reason).toMatch(
+      /^SLO breached \(TTFT p95 6000 ms > 800 ms.*\): scale out to 4–\d+ replicas on the same hardware, sized to the observed peak of 9\.00 req\/s with 20 % headroom in one step$/,
+    );
   });
 
   it('does not wait for the cooldown after a change', () => {
@@ -61,7 +63,25 @@ describe('safety before everything but a person\'s stop', () => {
 
     expect(decide(input({ lastChangeAt: tenMinutesAgo }))).toMatchObject({ action: 'change', rule: 'safety-slo-breach' });
     // Without a breach the same change history holds every other proposal.
-    expect(decide(input({ lastChangeAt: tenMinutesAgo, observation: { ...OVERLOADED, ttftP95Seconds: 0.3, e2eP95Seconds: 3, waitingRequests: 0, queuedShare: 0, kvCacheUsage: 0.3, peakRequestsPerSecond: 2, requestsPerSecond: 1.5, servedRequestsPerSecond: 1.5, runningRequests: 20 } }))).toMatchObject({ action: 'none', rule: 'cooldown' });
+    expect(
+      decide(
+        input({
+          lastChangeAt: tenMinutesAgo,
+          observation: {
+            ...OVERLOADED,
+            ttftP95Seconds: 0.3,
+            e2eP95Seconds: 3,
+            waitingRequests: 0,
+            queuedShare: 0,
+            kvCacheUsage: 0.3,
+            peakRequestsPerSecond: 2,
+            requestsPerSecond: 1.5,
+            servedRequestsPerSecond: 1.5,
+            runningRequests: 20,
+          },
+        }),
+      ),
+    ).toMatchObject({ action: 'none', rule: 'cooldown' });
   });
 
   it('holds the scale-out inside a freeze window or while paused, with the rule that held it', () => {
@@ -69,7 +89,7 @@ describe('safety before everything but a person\'s stop', () => {
     expect(decide(input({ deployment: { ...qwen, policy: { ...qwen.policy, paused: true } } }))).toMatchObject({ action: 'none', rule: 'paused' });
   });
 
-  it('asks a person when the replicas the breach needs are above the policy\'s maximum: a needs-decision draft with the rule that blocked it', () => {
+  it("asks a person when the replicas the breach needs are above the policy's maximum: a needs-decision draft with the rule that blocked it", () => {
     const capped = { ...qwen, policy: { ...qwen.policy, searchSpace: { ...qwen.policy.searchSpace, replicas: { min: 1, max: 2 } } } };
 
     const recommendation = decide(input({ deployment: capped }));

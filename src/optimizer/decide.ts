@@ -167,7 +167,10 @@ export function decide(input: DecisionInput): Recommendation {
     action: 'change',
     rule,
     reason,
-    change: { ...declarationChange(deployment, current, proposed.configuration), ...(proposed.poolChanges ? { nodePools: proposed.poolChanges.map((pool) => ({ index: pool.poolIndex, name: pool.poolName, maxNodes: pool.maxNodes })) } : {}) },
+    change: {
+      ...declarationChange(deployment, current, proposed.configuration),
+      ...(proposed.poolChanges ? { nodePools: proposed.poolChanges.map((pool) => ({ index: pool.poolIndex, name: pool.poolName, maxNodes: pool.maxNodes })) } : {}),
+    },
     proposed,
     confidence: confidenceOf(proposed, orientation),
     risk: riskOf(proposed, deployment, orientation),
@@ -197,7 +200,10 @@ export function decide(input: DecisionInput): Recommendation {
   const errorSpike = (observation.errorRatio ?? 0) > slos.errorRateRatio;
   const overloaded = (observation.waitingRequests ?? 0) >= 1 || (observation.kvCacheUsage ?? 0) > 0.9;
   if (errorSpike && input.lastChangeAt && now.getTime() - input.lastChangeAt.getTime() < policy.verificationWindowMinutes * 60_000) {
-    return none('safety-error-spike', `error ratio ${(observation.errorRatio! * 100).toFixed(2)} % > ${slos.errorRateRatio * 100} % SLO within ${policy.verificationWindowMinutes} min of the last change: roll that change back`);
+    return none(
+      'safety-error-spike',
+      `error ratio ${(observation.errorRatio! * 100).toFixed(2)} % > ${slos.errorRateRatio * 100} % SLO within ${policy.verificationWindowMinutes} min of the last change: roll that change back`,
+    );
   }
   const loadBound = overloaded || currentEvaluated.prediction.peakUtilization > 0.8;
   if ((breaches.length > 0 && loadBound) || (errorSpike && overloaded)) {
@@ -206,30 +212,64 @@ export function decide(input: DecisionInput): Recommendation {
     if (scaled.replicasMin <= current.replicasMin) {
       const beyond = sizeReplicas({ ...context, deployment: widened(deployment) }, current);
       const needed = { ...current, replicasMin: Math.max(current.replicasMin + 1, beyond.replicasMin), replicasMax: Math.max(current.replicasMax, beyond.replicasMax, current.replicasMin + 1) };
-      return escalate(what, [{ ...judge(evaluate(context, needed, currentEvaluated)), blockedBy: `${needed.replicasMin} replicas are above the policy's maximum ${policy.searchSpace.replicas.max} (searchSpace.replicas.max)` }], () => none('safety-slo-breach', `SLO breached (${what}) but replicas are at the policy's maximum ${policy.searchSpace.replicas.max}: page a person`));
+      return escalate(
+        what,
+        [
+          {
+            ...judge(evaluate(context, needed, currentEvaluated)),
+            blockedBy: `${needed.replicasMin} replicas are above the policy's maximum ${policy.searchSpace.replicas.max} (searchSpace.replicas.max)`,
+          },
+        ],
+        () => none('safety-slo-breach', `SLO breached (${what}) but replicas are at the policy's maximum ${policy.searchSpace.replicas.max}: page a person`),
+      );
     }
     const noRoom = input.room && fitToPools(deployment, scaled, input.room).violation;
     if (noRoom) return none('safety-slo-breach', `SLO breached (${what}) but ${scaled.replicasMin}–${scaled.replicasMax} replicas ${noRoom}: page a person`);
     const proposed = evaluate(context, scaled, currentEvaluated);
-    return propose('safety-slo-breach', `SLO breached (${what}): scale out to ${scaled.replicasMin}–${scaled.replicasMax} replicas on the same hardware, sized to the observed peak of ${demand.peakRequestsPerSecond.toFixed(2)} req/s with ${((1 - TARGET_PEAK_UTILIZATION) * 100).toFixed(0)} % headroom in one step`, proposed, []);
+    return propose(
+      'safety-slo-breach',
+      `SLO breached (${what}): scale out to ${scaled.replicasMin}–${scaled.replicasMax} replicas on the same hardware, sized to the observed peak of ${demand.peakRequestsPerSecond.toFixed(2)} req/s with ${((1 - TARGET_PEAK_UTILIZATION) * 100).toFixed(0)} % headroom in one step`,
+      proposed,
+      [],
+    );
   }
-  if (errorSpike) return none('safety-error-spike', `error ratio ${(observation.errorRatio! * 100).toFixed(2)} % > ${slos.errorRateRatio * 100} % SLO without overload or a recent change: a configuration change would not fix it; alerting instead`);
+  if (errorSpike)
+    return none(
+      'safety-error-spike',
+      `error ratio ${(observation.errorRatio! * 100).toFixed(2)} % > ${slos.errorRateRatio * 100} % SLO without overload or a recent change: a configuration change would not fix it; alerting instead`,
+    );
 
   // A breach from per-request speed needs other hardware or settings: the search, before the cooldown.
   if (breaches.length > 0) {
     const evaluated = searched();
     const fixes = changing(evaluated).map(judge);
     const passing = fixes.filter(({ confidence, risk }) => confidence >= thresholds.minConfidence && risk <= thresholds.maxRisk);
-    const blocked = [...fixes.filter((fix) => !passing.includes(fix)).map((fix) => ({ ...fix, blockedBy: thresholdBlock(fix, thresholds, policy.strategy) })), ...outsideSearchSpace(context, currentEvaluated, judge)];
+    const blocked = [
+      ...fixes.filter((fix) => !passing.includes(fix)).map((fix) => ({ ...fix, blockedBy: thresholdBlock(fix, thresholds, policy.strategy) })),
+      ...outsideSearchSpace(context, currentEvaluated, judge),
+    ];
     const cheapestBlocked = [...blocked].sort((a, b) => a.candidate.costPerHourUsd - b.candidate.costPerHourUsd)[0];
     const affordable = (fix: Judged) => !cheapestBlocked || fix.candidate.costPerHourUsd <= MAX_SAFETY_COST_FACTOR * cheapestBlocked.candidate.costPerHourUsd;
     const accepted = passing.filter(affordable).sort(byImprovement)[0];
     const prefix = `SLO breached (${breachWords}) by per-request speed, not load`;
     if (accepted) {
-      return propose('safety-slo-breach', `${prefix}: the best fix the ${policy.strategy} thresholds accept; predicted to hold the SLOs with ${((1 - accepted.candidate.prediction.peakUtilization) * 100).toFixed(0)} % headroom at the peak`, accepted.candidate, paretoSet(evaluated));
+      return propose(
+        'safety-slo-breach',
+        `${prefix}: the best fix the ${policy.strategy} thresholds accept; predicted to hold the SLOs with ${((1 - accepted.candidate.prediction.peakUtilization) * 100).toFixed(0)} % headroom at the peak`,
+        accepted.candidate,
+        paretoSet(evaluated),
+      );
     }
-    const costly = passing.map((fix) => ({ ...fix, blockedBy: `costs ${fix.candidate.costPerHourUsd.toFixed(2)} USD/h, over ${MAX_SAFETY_COST_FACTOR}x the ${cheapestBlocked!.candidate.costPerHourUsd.toFixed(2)} USD/h of the cheapest fix the policy blocked: trading that much money for certainty is a person's call` }));
-    return escalate(breachWords, [...costly, ...blocked], () => none('safety-slo-breach', `${prefix}, and no configuration the policy allows is predicted to hold the SLOs: page a person`), paretoSet(evaluated));
+    const costly = passing.map((fix) => ({
+      ...fix,
+      blockedBy: `costs ${fix.candidate.costPerHourUsd.toFixed(2)} USD/h, over ${MAX_SAFETY_COST_FACTOR}x the ${cheapestBlocked!.candidate.costPerHourUsd.toFixed(2)} USD/h of the cheapest fix the policy blocked: trading that much money for certainty is a person's call`,
+    }));
+    return escalate(
+      breachWords,
+      [...costly, ...blocked],
+      () => none('safety-slo-breach', `${prefix}, and no configuration the policy allows is predicted to hold the SLOs: page a person`),
+      paretoSet(evaluated),
+    );
   }
 
   const cooldown = guardrail(policy, now, input.lastChangeAt);
@@ -241,10 +281,17 @@ export function decide(input: DecisionInput): Recommendation {
 
   // (2) Business: over budget → the cheapest acceptable configuration that holds the SLOs.
   if (input.environmentMonthlyUsd !== undefined && input.environmentMonthlyUsd > environment.budget.monthlyUsd) {
-    const cheaper = evaluated.filter((candidate) => candidate.feasible && candidate.costPerHourUsd < currentEvaluated.costPerHourUsd && acceptable(candidate)).sort((a, b) => a.costPerHourUsd - b.costPerHourUsd)[0];
+    const cheaper = evaluated
+      .filter((candidate) => candidate.feasible && candidate.costPerHourUsd < currentEvaluated.costPerHourUsd && acceptable(candidate))
+      .sort((a, b) => a.costPerHourUsd - b.costPerHourUsd)[0];
     const over = `${environment.name} projects ${Math.round(input.environmentMonthlyUsd)} USD this month, over its ${environment.budget.monthlyUsd} USD budget`;
     if (cheaper) {
-      return propose('business-budget', `${over}: the cheapest configuration that holds the SLOs saves ${(currentEvaluated.costPerHourUsd - cheaper.costPerHourUsd).toFixed(2)} USD/h`, cheaper, pareto);
+      return propose(
+        'business-budget',
+        `${over}: the cheapest configuration that holds the SLOs saves ${(currentEvaluated.costPerHourUsd - cheaper.costPerHourUsd).toFixed(2)} USD/h`,
+        cheaper,
+        pareto,
+      );
     }
   }
 
@@ -262,10 +309,19 @@ export function decide(input: DecisionInput): Recommendation {
   }
   const best = judged[0];
   if (best && (best.candidate.improvementPct >= thresholds.minImprovementPct || mustMove)) {
-    const what = mustMove ? `the current configuration is predicted to break the SLOs at the window's peak (${currentEvaluated.violations.join('; ')}), but the best fix` : `the best option (${best.candidate.improvementPct.toFixed(1)} %)`;
+    const what = mustMove
+      ? `the current configuration is predicted to break the SLOs at the window's peak (${currentEvaluated.violations.join('; ')}), but the best fix`
+      : `the best option (${best.candidate.improvementPct.toFixed(1)} %)`;
     return none('no-better-configuration', `no change: ${what} is not sure enough for ${policy.strategy}: ${thresholdBlock(best, thresholds, policy.strategy)}`, pareto);
   }
-  if (!best) return none('no-better-configuration', mustMove ? `no change: the current configuration is predicted to break the SLOs at the window's peak (${currentEvaluated.violations.join('; ')}) and no configuration the policy allows holds them` : 'no change: no other configuration the policy allows holds the SLOs', pareto);
+  if (!best)
+    return none(
+      'no-better-configuration',
+      mustMove
+        ? `no change: the current configuration is predicted to break the SLOs at the window's peak (${currentEvaluated.violations.join('; ')}) and no configuration the policy allows holds them`
+        : 'no change: no other configuration the policy allows holds the SLOs',
+      pareto,
+    );
   return none('no-better-configuration', `no change: no configuration beats the current one by ${thresholds.minImprovementPct} % (best ${best.candidate.improvementPct.toFixed(1)} %)`, pareto);
 
   /** The draft for a person: the most likely of the blocked fixes (lowest risk, then best by the weights), with every fix considered. */
@@ -282,7 +338,12 @@ export function decide(input: DecisionInput): Recommendation {
       breach,
       considered: fixes.slice(0, MAX_FIXES_LISTED).map((fix) => ({ configuration: fix.candidate.configuration, costPerHourUsd: fix.candidate.costPerHourUsd, blockedBy: fix.blockedBy })),
     };
-    const recommendation = propose('needs-decision', `SLO breached (${breach}) and every fix is blocked by the policy: a person decides (draft); this one was blocked because ${chosen.blockedBy}`, chosen.candidate, paretoOf);
+    const recommendation = propose(
+      'needs-decision',
+      `SLO breached (${breach}) and every fix is blocked by the policy: a person decides (draft); this one was blocked because ${chosen.blockedBy}`,
+      chosen.candidate,
+      paretoOf,
+    );
     return { ...recommendation, escalation };
   }
 }
@@ -322,7 +383,8 @@ function widened(deployment: FleetDeployment): FleetDeployment {
 
 /** Why the policy's search space keeps `configuration` out (a GPU type it does not list, replicas above its maximum); undefined when it does not. */
 function searchSpaceBlock(configuration: Configuration, current: Configuration, space: FleetDeployment['policy']['searchSpace']): string | undefined {
-  if (configuration.gpuType !== current.gpuType && !space.gpuTypes.includes(configuration.gpuType)) return `GPU type ${configuration.gpuType} is outside the policy's search space (searchSpace.gpuTypes)`;
+  if (configuration.gpuType !== current.gpuType && !space.gpuTypes.includes(configuration.gpuType))
+    return `GPU type ${configuration.gpuType} is outside the policy's search space (searchSpace.gpuTypes)`;
   const replicas = Math.max(configuration.replicasMin, configuration.replicasMax);
   return replicas > space.replicas.max ? `${replicas} replicas are above the policy's maximum ${space.replicas.max} (searchSpace.replicas.max)` : undefined;
 }

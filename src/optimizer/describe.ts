@@ -16,7 +16,8 @@ export function describeChange(recommendation: Recommendation): string {
   const current = recommendation.current.configuration;
   const parts: string[] = [];
   if (proposed.gpuType !== current.gpuType || proposed.gpuCount !== current.gpuCount) parts.push(`gpu ${current.gpuCount}x ${current.gpuType} → ${proposed.gpuCount}x ${proposed.gpuType}`);
-  if (proposed.replicasMin !== current.replicasMin || proposed.replicasMax !== current.replicasMax) parts.push(`replicas ${current.replicasMin}-${current.replicasMax} → ${proposed.replicasMin}-${proposed.replicasMax}`);
+  if (proposed.replicasMin !== current.replicasMin || proposed.replicasMax !== current.replicasMax)
+    parts.push(`replicas ${current.replicasMin}-${current.replicasMax} → ${proposed.replicasMin}-${proposed.replicasMax}`);
   for (const knob of TUNED_KNOBS) {
     if (proposed[knob.key] !== current[knob.key]) parts.push(`${knob.flag} ${current[knob.key] ?? 'default'} → ${proposed[knob.key] ?? 'default'}`);
   }

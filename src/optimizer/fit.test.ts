@@ -66,7 +66,9 @@ describe('a proposal on a node pool too small for it', () => {
     const recommendation = await plan();
 
     expect(recommendation).toMatchObject({ action: 'none', rule: 'safety-slo-breach' });
-    expect(recommendation.reason).toMatch(/^SLO breached \(.*\) but 3–5 replicas does not fit the node pools: needs 6 GPUs on the 1 × nvidia-a100-80gb nodes of staging\/a100-spot \(at most 3; .*\); growing a100-spot would let staging spend \d+ USD\/month at the maximum replicas, over its 700 USD budget: page a person$/);
+    expect(recommendation.reason).toMatch(
+      /^SLO breached \(.*\) but 3–5 replicas does not fit the node pools: needs 6 GPUs on the 1 × nvidia-a100-80gb nodes of staging\/a100-spot \(at most 3; .*\); growing a100-spot would let staging spend \d+ USD\/month at the maximum replicas, over its 700 USD budget: page a person$/,
+    );
   }, 180_000);
 });
 
@@ -77,7 +79,13 @@ describe('the fit of a configuration', () => {
     const deployment = loaded.fleet.deployments.find((candidate) => candidate.id === ID)!;
     const staging = deployment.environment;
     // A lab environment in staging's cluster with its own 8B at up to 2 replicas (+ 1 surge) and one node of its own.
-    const lab = { ...staging, name: 'lab', namespace: 'llm-lab', nodePools: [{ ...staging.nodePools[0]!, name: 'lab-a100', maxNodes: 1 }], deployments: { 'llama-3-1-8b-instruct': { ...staging.deployments['llama-3-1-8b-instruct']!, replicas: { min: 1, max: 2 } } } };
+    const lab = {
+      ...staging,
+      name: 'lab',
+      namespace: 'llm-lab',
+      nodePools: [{ ...staging.nodePools[0]!, name: 'lab-a100', maxNodes: 1 }],
+      deployments: { 'llama-3-1-8b-instruct': { ...staging.deployments['llama-3-1-8b-instruct']!, replicas: { min: 1, max: 2 } } },
+    };
     const scaled = { ...currentConfiguration(deployment), replicasMin: 2, replicasMax: 3 };
 
     const alone = fitToPools(deployment, scaled, { peers: [staging] });
@@ -88,6 +96,8 @@ describe('the fit of a configuration', () => {
     expect(alone).toEqual({ poolChanges: [{ environment: 'staging', poolIndex: 0, poolName: 'a100-spot', maxNodes: 4 }] });
     expect(shared).toEqual({ poolChanges: [{ environment: 'staging', poolIndex: 0, poolName: 'a100-spot', maxNodes: 6 }] });
     expect(broke.poolChanges).toEqual([]);
-    expect(broke.violation).toMatch(/^does not fit the node pools: needs 7 GPUs on the 1 × nvidia-a100-80gb nodes of lab\/lab-a100 \+ staging\/a100-spot \(at most 4; lab\/llama-3-1-8b-instruct \(2 \+ 1 surge\) × 1 \+ llama-3-1-8b-instruct \(3 \+ 1 surge\) × 1\); growing a100-spot would let staging spend \d+ USD\/month at the maximum replicas, over its 15000 USD budget$/);
+    expect(broke.violation).toMatch(
+      /^does not fit the node pools: needs 7 GPUs on the 1 × nvidia-a100-80gb nodes of lab\/lab-a100 \+ staging\/a100-spot \(at most 4; lab\/llama-3-1-8b-instruct \(2 \+ 1 surge\) × 1 \+ llama-3-1-8b-instruct \(3 \+ 1 surge\) × 1\); growing a100-spot would let staging spend \d+ USD\/month at the maximum replicas, over its 15000 USD budget$/,
+    );
   });
 });

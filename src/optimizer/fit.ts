@@ -44,13 +44,19 @@ export function fitToPools(deployment: FleetDeployment, configuration: Configura
   if (verdict.fits) return { poolChanges: [] };
   const needs = verdict.shapes
     .filter((shape) => !shape.fits)
-    .map((shape) => `${shape.demandGpus} GPUs on the ${shape.gpusPerNode} × ${shape.gpuType} nodes of ${shape.pools.map((pool) => `${pool.environment}/${pool.name}`).join(' + ')} (at most ${shape.maxGpus}; ${shape.demands.map((demand) => `${demand.model} (${demand.maxReplicas} + 1 surge) × ${demand.nodeGpusPerReplica}`).join(' + ')})`)
+    .map(
+      (shape) =>
+        `${shape.demandGpus} GPUs on the ${shape.gpusPerNode} × ${shape.gpuType} nodes of ${shape.pools.map((pool) => `${pool.environment}/${pool.name}`).join(' + ')} (at most ${shape.maxGpus}; ${shape.demands.map((demand) => `${demand.model} (${demand.maxReplicas} + 1 surge) × ${demand.nodeGpusPerReplica}`).join(' + ')})`,
+    )
     .join('; ');
   if (room.otherDeploymentsMonthlyUsd !== undefined) {
     const atMax = (estimateDeploymentCost(environment, spec)?.usdPerHourPerReplica ?? Infinity) * configuration.replicasMax * HOURS_PER_MONTH;
     const projected = room.otherDeploymentsMonthlyUsd + atMax;
     if (projected > environment.budget.monthlyUsd) {
-      return { poolChanges: [], violation: `does not fit the node pools: needs ${needs}; growing ${verdict.poolChanges.map((change) => change.poolName).join(', ')} would let ${environment.name} spend ${Math.round(projected)} USD/month at the maximum replicas, over its ${environment.budget.monthlyUsd} USD budget` };
+      return {
+        poolChanges: [],
+        violation: `does not fit the node pools: needs ${needs}; growing ${verdict.poolChanges.map((change) => change.poolName).join(', ')} would let ${environment.name} spend ${Math.round(projected)} USD/month at the maximum replicas, over its ${environment.budget.monthlyUsd} USD budget`,
+      };
     }
   }
   return { poolChanges: verdict.poolChanges };

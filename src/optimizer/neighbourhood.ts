@@ -43,8 +43,7 @@ function gridSteps(name: string, a: number, b: number): number | undefined {
 const knobDefault = (name: string, gpuType: Configuration['gpuType']) => TUNED_KNOBS.find((knob) => knob.key === name)?.vllmDefault(gpuType);
 
 const near = (name: string, a: number, b: number, tolerance: NeighbourhoodTolerance) =>
-  Math.abs(a - b) <= Math.max(tolerance.toleranceUnits, (tolerance.tolerancePct / 100) * Math.max(Math.abs(a), Math.abs(b))) ||
-  (gridSteps(name, a, b) ?? Infinity) <= tolerance.toleranceUnits + 1e-9;
+  Math.abs(a - b) <= Math.max(tolerance.toleranceUnits, (tolerance.tolerancePct / 100) * Math.max(Math.abs(a), Math.abs(b))) || (gridSteps(name, a, b) ?? Infinity) <= tolerance.toleranceUnits + 1e-9;
 
 /** Whether `candidate` is in the neighbourhood of `centre`: the same GPU type and quantization, every number within the tolerance. */
 export function inNeighbourhood(centre: Configuration, candidate: Configuration, tolerance: NeighbourhoodTolerance): boolean {
@@ -110,7 +109,9 @@ export function materialChange(then: Evidence, now: Evidence, tolerance: Neighbo
     const [before, after] = [then[name], now[name]];
     if (before === undefined || after === undefined) return [];
     const changePct = before === 0 ? (after === 0 ? 0 : Infinity) : ((after - before) / before) * 100;
-    return Math.abs(changePct) > tolerance.materialChangePct ? [`${EVIDENCE_NAMES[name]} ${before} → ${after} (${changePct > 0 ? '+' : ''}${Number.isFinite(changePct) ? changePct.toFixed(0) : '∞'} %)`] : [];
+    return Math.abs(changePct) > tolerance.materialChangePct
+      ? [`${EVIDENCE_NAMES[name]} ${before} → ${after} (${changePct > 0 ? '+' : ''}${Number.isFinite(changePct) ? changePct.toFixed(0) : '∞'} %)`]
+      : [];
   });
   return moved.length > 0 ? moved.join(', ') : undefined;
 }

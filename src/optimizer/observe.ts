@@ -53,7 +53,7 @@ export interface Signals {
   /** Highest 5-minute request rate in the window. */
   readonly peakRequestsPerSecond?: number;
   /** Highest completion rate per replica over 10 minutes of steady replicas in the window: a lower bound of a replica's capacity (its capacity, when requests were queued). */
-  readonly peakCompletionsPerReplica?: number;  /** Seconds of the peak window Prometheus holds data of the deployment for (minutes with a running-requests sample): how much history a shrink would rest on. */
+  readonly peakCompletionsPerReplica?: number /** Seconds of the peak window Prometheus holds data of the deployment for (minutes with a running-requests sample): how much history a shrink would rest on. */;
   readonly historySeconds?: number;
 }
 

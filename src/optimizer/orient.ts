@@ -65,7 +65,10 @@ export function mannWhitney(recent: readonly number[], before: readonly number[]
 
 function cdf(histogram: LengthHistogram): { bound: number; share: number }[] {
   const total = histogram.get(Infinity) ?? 0;
-  return [...histogram.entries()].filter(([bound]) => Number.isFinite(bound)).sort(([a], [b]) => a - b).map(([bound, count]) => ({ bound, share: total > 0 ? count / total : 0 }));
+  return [...histogram.entries()]
+    .filter(([bound]) => Number.isFinite(bound))
+    .sort(([a], [b]) => a - b)
+    .map(([bound, count]) => ({ bound, share: total > 0 ? count / total : 0 }));
 }
 
 /** The length at which a cumulative distribution reaches one half (bucket upper bound). */
@@ -87,9 +90,7 @@ export function orient(observation: Observation, windowSeconds: number, recentSe
   const notes: string[] = [];
   const requestsInWindow = (observation.requestsPerSecond ?? 0) * windowSeconds;
   const sufficient = requestsInWindow >= MIN_REQUESTS_FOR_DECISION && observation.e2eP95Seconds !== undefined;
-  const insufficientReason = sufficient
-    ? undefined
-    : `only ${Math.round(requestsInWindow)} requests in the window (${MIN_REQUESTS_FOR_DECISION} needed to tell a better configuration from noise)`;
+  const insufficientReason = sufficient ? undefined : `only ${Math.round(requestsInWindow)} requests in the window (${MIN_REQUESTS_FOR_DECISION} needed to tell a better configuration from noise)`;
 
   const minutes = observation.e2eP95PerMinute;
   const recentCount = Math.round(recentSeconds / 60);
@@ -108,7 +109,10 @@ export function orient(observation: Observation, windowSeconds: number, recentSe
   const promptDrift = lengthDrift(observation.promptLengths.recent, observation.promptLengths.before);
   const outputDrift = lengthDrift(observation.outputLengths.recent, observation.outputLengths.before);
   const driftDetected = [promptDrift, outputDrift].some((drift) => drift && drift.distance >= DRIFT_DISTANCE);
-  for (const [name, drift] of [['prompt', promptDrift], ['output', outputDrift]] as const) {
+  for (const [name, drift] of [
+    ['prompt', promptDrift],
+    ['output', outputDrift],
+  ] as const) {
     if (drift && drift.distance >= DRIFT_DISTANCE) {
       notes.push(`${name} lengths drifted: median ${drift.medianShiftPct >= 0 ? '+' : ''}${drift.medianShiftPct.toFixed(0)} %, KS distance ${drift.distance.toFixed(2)}`);
     }

@@ -83,7 +83,8 @@ describe('llmops plan on simulated traffic in the real Prometheus', () => {
 
   it('never proposes a banned configuration', async () => {
     const first = find(recommendations, 'production/llama-3-1-8b-instruct').proposed!.configuration;
-    const banned = (deployment: FleetDeployment) => (deployment.id === 'production/llama-3-1-8b-instruct' ? (configuration: Configuration) => JSON.stringify(configuration) === JSON.stringify(first) : undefined);
+    const banned = (deployment: FleetDeployment) =>
+      deployment.id === 'production/llama-3-1-8b-instruct' ? (configuration: Configuration) => JSON.stringify(configuration) === JSON.stringify(first) : undefined;
 
     const again = find(await simulateAndPlan(fleet, MIXED, END, { excluded: banned }), 'production/llama-3-1-8b-instruct');
 
@@ -175,7 +176,13 @@ describe('the llmops plan command', () => {
     const recommendations = JSON.parse(result.stdout) as { deploymentId: string; rule: string; calibration: Record<string, unknown>; current: { prediction: Record<string, unknown> } }[];
     expect(recommendations.map((recommendation) => recommendation.deploymentId)).toEqual(['dev/llama-3-1-8b-instruct', 'dev/qwen2-5-7b-instruct']);
     for (const { calibration, current } of recommendations) {
-      expect(calibration).toMatchObject({ capacity: expect.any(Number), interToken: expect.any(Number), ttft: expect.any(Number), capacityEvidence: expect.stringMatching(/^(queue|concurrency|prior)$/), uncertainty: expect.any(Number) });
+      expect(calibration).toMatchObject({
+        capacity: expect.any(Number),
+        interToken: expect.any(Number),
+        ttft: expect.any(Number),
+        capacityEvidence: expect.stringMatching(/^(queue|concurrency|prior)$/),
+        uncertainty: expect.any(Number),
+      });
       expect((calibration.evidence as string[]).length).toBeGreaterThan(0);
       expect(current.prediction).toMatchObject({ uncertainty: expect.any(Number), atRooflineFloor: expect.any(Boolean) });
     }

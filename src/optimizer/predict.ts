@@ -134,7 +134,12 @@ export function transferUncertainty(current: Configuration, configuration: Confi
  * the extrapolation from the observed concurrency (`runningPerReplica` predicted against the observed one), and
  * what the observations did not cover (transferUncertainty).
  */
-export function predictionUncertainty(calibration: Pick<Calibration, 'uncertainty' | 'priorMiss' | 'observedRunningPerReplica'>, current: Configuration, configuration: Configuration, runningPerReplica: number): number {
+export function predictionUncertainty(
+  calibration: Pick<Calibration, 'uncertainty' | 'priorMiss' | 'observedRunningPerReplica'>,
+  current: Configuration,
+  configuration: Configuration,
+  runningPerReplica: number,
+): number {
   const distance = Math.abs(Math.log((1 + runningPerReplica) / (1 + calibration.observedRunningPerReplica)));
   return calibration.uncertainty + EXTRAPOLATION_UNCERTAINTY * distance + transferUncertainty(current, configuration, calibration);
 }
@@ -176,7 +181,17 @@ export function predict(context: PredictionContext, configuration: Configuration
   const capacity = replicaCapacity(context, configuration);
   const startable = startsUp(setup);
   if (!startable || capacity <= 0) {
-    return { e2eP95Seconds: Infinity, ttftP95Seconds: Infinity, interTokenP95Seconds: Infinity, capacityRequestsPerSecond: 0, peakUtilization: Infinity, overloaded: true, uncertainty: 1, atRooflineFloor: false, startsUp: startable };
+    return {
+      e2eP95Seconds: Infinity,
+      ttftP95Seconds: Infinity,
+      interTokenP95Seconds: Infinity,
+      capacityRequestsPerSecond: 0,
+      peakUtilization: Infinity,
+      overloaded: true,
+      uncertainty: 1,
+      atRooflineFloor: false,
+      startsUp: startable,
+    };
   }
   const state = servingAt(priorCurve(setup, lengths), Math.min(perReplica, capacity) / calibration.capacity);
   const { point } = state;
@@ -187,7 +202,10 @@ export function predict(context: PredictionContext, configuration: Configuration
   const interToken = Math.max(reported(floor, INTER_TOKEN_BUCKETS), calibratedInterToken);
   const ttft = reported(point.ttftSeconds, TTFT_BUCKETS) * calibration.ttft;
   const tpot = Math.max(floor, point.tpotSeconds * calibration.interToken);
-  const e2e = Math.max(point.ttftSeconds * calibration.ttft + lengths.outputTokens * tpot, reported(point.ttftSeconds + lengths.outputTokens * point.tpotSeconds, REQUEST_SECONDS_BUCKETS) * calibration.e2e);
+  const e2e = Math.max(
+    point.ttftSeconds * calibration.ttft + lengths.outputTokens * tpot,
+    reported(point.ttftSeconds + lengths.outputTokens * point.tpotSeconds, REQUEST_SECONDS_BUCKETS) * calibration.e2e,
+  );
   return {
     e2eP95Seconds: e2e,
     ttftP95Seconds: ttft,

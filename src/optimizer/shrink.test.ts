@@ -27,8 +27,14 @@ describe('the replica rules of a decision', () => {
     const grown = rules.apply({ ...current, replicasMin: 3, replicasMax: 10 });
     const mixed = rules.apply({ ...current, replicasMin: 3, replicasMax: 6 });
 
-    expect([shrunk, grown, mixed].map(({ replicasMin, replicasMax }) => [replicasMin, replicasMax])).toEqual([[2, 8], [3, 10], [3, 8]]);
-    expect(rules.held).toEqual(["replicas held (enough history before shrinking): Prometheus holds 1 h of this deployment's traffic, and policy conservative shrinks only on 24 h, its seasonality (seasonalityHours)"]);
+    expect([shrunk, grown, mixed].map(({ replicasMin, replicasMax }) => [replicasMin, replicasMax])).toEqual([
+      [2, 8],
+      [3, 10],
+      [3, 8],
+    ]);
+    expect(rules.held).toEqual([
+      "replicas held (enough history before shrinking): Prometheus holds 1 h of this deployment's traffic, and policy conservative shrinks only on 24 h, its seasonality (seasonalityHours)",
+    ]);
   });
 
   it("let a shrink through on a day of history, down to the environment's floor", () => {
@@ -59,7 +65,9 @@ describe('enough history before shrinking, on the real Prometheus', () => {
       expect(recommendation!.observed.historySeconds).toBeLessThanOrEqual(3900);
       const change = recommendation!.change?.replicas;
       if (change) expect(change.min >= 2 && change.max >= 8).toBe(true);
-      expect(recommendation!.held).toEqual([expect.stringMatching(/^replicas held \(enough history before shrinking\): Prometheus holds 1(\.\d)? h of this deployment's traffic, and policy conservative shrinks only on 24 h/)]);
+      expect(recommendation!.held).toEqual([
+        expect.stringMatching(/^replicas held \(enough history before shrinking\): Prometheus holds 1(\.\d)? h of this deployment's traffic, and policy conservative shrinks only on 24 h/),
+      ]);
       expect(result.exitCode).toBe(0);
       expect(result.stdout).toMatch(new RegExp(`  ${ID}: .*\\n(    .*\\n)*    replicas held \\(enough history before shrinking\\): Prometheus holds 1(\\.\\d)? h`));
     } finally {

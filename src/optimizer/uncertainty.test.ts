@@ -30,7 +30,9 @@ function predictionFrom(evidence: { requests: number; queued?: boolean; priorMis
 }
 
 const passes = (prediction: Prediction) =>
-  (Object.keys(STRATEGY_PRESETS) as (keyof typeof STRATEGY_PRESETS)[]).filter((strategy) => confidenceOf(prediction, STEADY) >= STRATEGY_PRESETS[strategy].minConfidence && riskOf(prediction, SLOS, STEADY) <= STRATEGY_PRESETS[strategy].maxRisk);
+  (Object.keys(STRATEGY_PRESETS) as (keyof typeof STRATEGY_PRESETS)[]).filter(
+    (strategy) => confidenceOf(prediction, STEADY) >= STRATEGY_PRESETS[strategy].minConfidence && riskOf(prediction, SLOS, STEADY) <= STRATEGY_PRESETS[strategy].maxRisk,
+  );
 
 describe('confidence and risk follow from evidence', () => {
   it.each([
@@ -38,7 +40,7 @@ describe('confidence and risk follow from evidence', () => {
     ['a GPU move on well-fitted evidence', { requests: 3600, priorMiss: 0.02, to: H100 }, 0.925, ['conservative', 'balanced', 'aggressive']],
     ['a quantization on well-fitted evidence', { requests: 3600, priorMiss: 0.02, to: FP8 }, 0.94, ['conservative', 'balanced', 'aggressive']],
     ['a GPU move on the fewest requests a decision takes', { requests: 200, priorMiss: 0, to: H100 }, 0.91, ['conservative', 'balanced', 'aggressive']],
-    ['a GPU move and a quantization at once', { requests: 3600, priorMiss: 0, to: H100_FP8 }, 0.90, ['conservative', 'balanced', 'aggressive']],
+    ['a GPU move and a quantization at once', { requests: 3600, priorMiss: 0, to: H100_FP8 }, 0.9, ['conservative', 'balanced', 'aggressive']],
     // The prior missed the current hardware by 25 %: its ratios to other hardware are trusted less.
     ['a GPU move where the prior missed by 25 %', { requests: 3600, priorMiss: Math.log(1.25), to: H100 }, 0.9, ['balanced', 'aggressive']],
     ['a GPU move predicted at twice the observed concurrency', { requests: 3600, priorMiss: 0, runningPerReplica: 2 * RUNNING + 1, to: H100 }, 0.9, ['balanced', 'aggressive']],

@@ -51,7 +51,12 @@ export function predictionInterval(prediction: Prediction, orientation: Orientat
   const spread = Math.exp(INTERVAL_Z * uncertainty);
   const round = (ms: number) => Math.round(ms * 10) / 10;
   const latency = (seconds: number): PredictedLatency => ({ expectedMs: round(seconds * 1000), lowMs: round((seconds * 1000) / spread), highMs: round(seconds * 1000 * spread) });
-  return { ttftP95Ms: latency(prediction.ttftP95Seconds), e2eP95Ms: latency(prediction.e2eP95Seconds), interTokenP95Ms: latency(prediction.interTokenP95Seconds), uncertainty: Math.round(uncertainty * 10_000) / 10_000 };
+  return {
+    ttftP95Ms: latency(prediction.ttftP95Seconds),
+    e2eP95Ms: latency(prediction.e2eP95Seconds),
+    interTokenP95Ms: latency(prediction.interTokenP95Seconds),
+    uncertainty: Math.round(uncertainty * 10_000) / 10_000,
+  };
 }
 
 /** 0–1: probability the configuration breaks an SLO or its capacity at the peak, its smallest log-margin against the uncertainty. */

@@ -123,7 +123,17 @@ export function reshapeCurve(curve: BenchmarkCurve, shape: CurveShape): Benchmar
     const shortGap = (tpotSeconds - longGapShare * longGapSeconds) / (1 - longGapShare);
     const interTokenP95Seconds = longGapShare >= 0.05 ? longGapSeconds : Math.max(0, shortGap);
     const requestsPerSecond = point.concurrency / (ttftSeconds + curve.lengths.outputTokens * tpotSeconds);
-    return { ...point, tpotSeconds, ttftSeconds, interTokenP95Seconds, longGapSeconds, longGapShare, prefillShare, requestsPerSecond, outputTokensPerSecond: requestsPerSecond * curve.lengths.outputTokens };
+    return {
+      ...point,
+      tpotSeconds,
+      ttftSeconds,
+      interTokenP95Seconds,
+      longGapSeconds,
+      longGapShare,
+      prefillShare,
+      requestsPerSecond,
+      outputTokensPerSecond: requestsPerSecond * curve.lengths.outputTokens,
+    };
   });
   return { ...curve, points };
 }

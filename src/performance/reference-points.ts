@@ -67,7 +67,13 @@ export function predictedPoint(data: ReferenceData, point: ReferencePoint): Oper
   if (!model) throw new Error(`reference point ${point.id}: unknown model ${point.model}`);
   const bytesPerParameter = 2;
   const setup = replicaSetup(
-    { parametersBillions: model.parametersBillions, bytesPerParameter, kvBytesPerToken: 2 * model.layers * model.kvDimension * bytesPerParameter, layers: model.layers, contextLengthTokens: model.contextLengthTokens },
+    {
+      parametersBillions: model.parametersBillions,
+      bytesPerParameter,
+      kvBytesPerToken: 2 * model.layers * model.kvDimension * bytesPerParameter,
+      layers: model.layers,
+      contextLengthTokens: model.contextLengthTokens,
+    },
     point.gpuType,
     point.gpuCount,
     point.engineArgs,

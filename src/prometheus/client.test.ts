@@ -90,7 +90,9 @@ describe('the Prometheus client behind authentication and TLS', () => {
     const none = new PrometheusClient(proxyUrl, { ca, retries: 0 });
     const wrong = new PrometheusClient(proxyUrl.replace('https://', `https://${USER}:not-the-password@`), { ca, retries: 0 });
 
-    await expect(none.instant('up')).rejects.toThrow(`Prometheus at ${proxyUrl} asks for credentials (HTTP 401); set LLMOPS_PROMETHEUS_TOKEN (a bearer token) or LLMOPS_PROMETHEUS_USERNAME and LLMOPS_PROMETHEUS_PASSWORD (basic auth)`);
+    await expect(none.instant('up')).rejects.toThrow(
+      `Prometheus at ${proxyUrl} asks for credentials (HTTP 401); set LLMOPS_PROMETHEUS_TOKEN (a bearer token) or LLMOPS_PROMETHEUS_USERNAME and LLMOPS_PROMETHEUS_PASSWORD (basic auth)`,
+    );
     const error = await wrong.instant('up').catch((caught: PrometheusError) => caught);
     expect(error).toBeInstanceOf(PrometheusError);
     expect((error as PrometheusError).message).toContain(`https://${USER}:***@127.0.0.1:`);

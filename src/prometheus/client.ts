@@ -164,13 +164,16 @@ export class PrometheusClient {
       } catch {
         body = undefined;
       }
-      if (!body || body.status !== 'success' || !body.data) {
+      if (body?.status !== 'success' || !body.data) {
         const said = body?.error ?? (response.text.trim() === '' ? 'an empty body' : `a body that is not the API's JSON (${JSON.stringify(response.text.slice(0, 80))})`);
         throw new PrometheusError(`Prometheus at ${this.displayUrl} rejected the query ${JSON.stringify(query)}: ${body?.errorType ?? `HTTP ${response.status}`}: ${said}`, 'query');
       }
       return body.data.result;
     }
-    throw new PrometheusError(`Prometheus at ${this.displayUrl} is unreachable (${lastProblem}) after ${this.retries + 1} attempts; check --prometheus and that the server is up`, lastProblem.startsWith('HTTP') ? 'server' : 'unreachable');
+    throw new PrometheusError(
+      `Prometheus at ${this.displayUrl} is unreachable (${lastProblem}) after ${this.retries + 1} attempts; check --prometheus and that the server is up`,
+      lastProblem.startsWith('HTTP') ? 'server' : 'unreachable',
+    );
   }
 }
 

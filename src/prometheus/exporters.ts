@@ -51,4 +51,3 @@ export const ROLLOUT_FAILED_PHASES = [ROLLOUT_PHASE.aborted, 'Timeout', 'Error',
  */
 export const ARGOCD_APP_INFO = 'argocd_app_info';
 export const ARGOCD_APP_SYNC_TOTAL = 'argocd_app_sync_total';
-

@@ -65,7 +65,9 @@ async function waitUntilReady(url: string, child: ChildProcess, timeoutMs: numbe
 }
 
 /** Starts Prometheus (after backfilling `openMetrics`, when given) and waits until it answers. */
-export async function startPrometheus(options: { openMetrics?: string | readonly string[]; openMetricsFile?: string; scrapeTargets?: readonly string[]; dataDir?: string } = {}): Promise<PrometheusServer> {
+export async function startPrometheus(
+  options: { openMetrics?: string | readonly string[]; openMetricsFile?: string; scrapeTargets?: readonly string[]; dataDir?: string } = {},
+): Promise<PrometheusServer> {
   const home = await mkdtemp(path.join(tmpdir(), 'llmops-prometheus-'));
   // A given data dir outlives the server (the closed loop restarts Prometheus on a growing history).
   const dataDir = options.dataDir ?? path.join(home, 'data');

@@ -27,7 +27,9 @@ async function sourcesHash(): Promise<string> {
     .sort();
   const hash = createHash('sha256');
   const contents = await Promise.all(files.map((file) => readFile(path.join(SOURCE_ROOT, file))));
-  files.forEach((file, index) => hash.update(`${file}\0`).update(contents[index]!).update('\0'));
+  files.forEach((file, index) => {
+    hash.update(`${file}\0`).update(contents[index]!).update('\0');
+  });
   return hash.digest('hex');
 }
 

@@ -71,9 +71,12 @@ export async function serveSimulation(simulation: FleetSimulation, options: { po
   };
   // A history is for backfill: live, the world starts at minute 0 with what it would have run before.
   while (simulation.elapsedSeconds < 0) simulation.step();
-  const timer = setInterval(() => {
-    simulation.step();
-    if (simulation.elapsedSeconds >= durationMinutes * 60) void stop();
-  }, (stepSeconds * 1000) / (options.speed ?? 60));
+  const timer = setInterval(
+    () => {
+      simulation.step();
+      if (simulation.elapsedSeconds >= durationMinutes * 60) void stop();
+    },
+    (stepSeconds * 1000) / (options.speed ?? 60),
+  );
   return { url: `http://127.0.0.1:${port}`, finished, stop };
 }

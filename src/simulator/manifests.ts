@@ -35,12 +35,16 @@ export function servedBytesPerParameter(engineArgs: EngineArgs, modelBytes: numb
   return engineArgs.quantization ? QUANTIZATION_BYTES_PER_PARAMETER[engineArgs.quantization] : modelBytes;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: a manifest of any kind, read back from generated YAML
 type Manifest = { kind: string; metadata: { name: string; namespace: string }; spec: any };
 
 /** Every deployment of every environment under `generatedDir`. */
 export async function readRunningDeployments(generatedDir: string): Promise<RunningDeployment[]> {
   const deployments: RunningDeployment[] = [];
-  const environments = (await readdir(generatedDir, { withFileTypes: true })).filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort();
+  const environments = (await readdir(generatedDir, { withFileTypes: true }))
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name)
+    .sort();
   for (const environment of environments) {
     const folder = path.join(generatedDir, environment, 'kubernetes');
     const files = await readdir(folder).catch(() => [] as string[]);

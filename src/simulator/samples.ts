@@ -81,14 +81,28 @@ export function currentSamples(simulation: FleetSimulation): Sample[] {
         add(family, `${family.name}_count`, labels, state.count);
       }
       for (const [status, count] of Object.entries(replica.responses)) {
-        add(FAMILIES.requests, `${FAMILIES.requests.name}_total`, { ...scraped, job: 'vllm', [HTTP_HANDLER_LABEL]: CHAT_COMPLETIONS_HANDLER, [HTTP_METHOD_LABEL]: 'POST', [HTTP_STATUS_LABEL]: status }, count);
+        add(
+          FAMILIES.requests,
+          `${FAMILIES.requests.name}_total`,
+          { ...scraped, job: 'vllm', [HTTP_HANDLER_LABEL]: CHAT_COMPLETIONS_HANDLER, [HTTP_METHOD_LABEL]: 'POST', [HTTP_STATUS_LABEL]: status },
+          count,
+        );
       }
       // dcgm-exporter, one series per GPU, mapped to the pod that holds it (pod, namespace, container labels kept with honorLabels).
       for (let gpu = 0; gpu < gpuCount; gpu += 1) {
         add(
           FAMILIES.gpuUtilization,
           FAMILIES.gpuUtilization.name,
-          { gpu: String(gpu), UUID: `GPU-${replica.pod}-${gpu}`, device: `nvidia${gpu}`, modelName: GPU_CATALOGUE[gpuType].displayName, Hostname: `node-of-${replica.pod}`, container: 'vllm', ...target, job: 'nvidia-dcgm-exporter' },
+          {
+            gpu: String(gpu),
+            UUID: `GPU-${replica.pod}-${gpu}`,
+            device: `nvidia${gpu}`,
+            modelName: GPU_CATALOGUE[gpuType].displayName,
+            Hostname: `node-of-${replica.pod}`,
+            container: 'vllm',
+            ...target,
+            job: 'nvidia-dcgm-exporter',
+          },
           replica.gpuUtilizationPct,
         );
       }

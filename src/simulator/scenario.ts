@@ -149,7 +149,10 @@ export const Scenario = z.strictObject({
   history: z
     .strictObject({
       /** Hours before minute 0. */
-      hours: z.number().positive().max(24 * 35),
+      hours: z
+        .number()
+        .positive()
+        .max(24 * 35),
       /** Seconds between its samples: at most half of Prometheus' 5-minute rate window. Default: 120. */
       stepSeconds: z.int().min(1).max(150).default(120),
     })
@@ -185,7 +188,7 @@ export function arrivalRate(traffic: Traffic, minute: number): number {
     }
     case 'bursts':
       // Before minute 0 too (a history): the remainder of a negative minute is taken into [0, everyMinutes).
-      return (((minute % traffic.everyMinutes) + traffic.everyMinutes) % traffic.everyMinutes) < traffic.burstMinutes ? traffic.burstRequestsPerSecond : traffic.baseRequestsPerSecond;
+      return ((minute % traffic.everyMinutes) + traffic.everyMinutes) % traffic.everyMinutes < traffic.burstMinutes ? traffic.burstRequestsPerSecond : traffic.baseRequestsPerSecond;
     case 'steps':
       return traffic.steps.filter((step) => minute >= step.atMinute).reduce((_rate, step) => step.requestsPerSecond, traffic.requestsPerSecond);
   }

@@ -58,7 +58,20 @@ export interface SimulatedDeployment {
 
 /** A replica that never starts (vLLM refuses the flags) serves nothing. */
 const NOT_SERVING: ServingState = {
-  point: { concurrency: 0, running: 0, waiting: 0, requestsPerSecond: 0, outputTokensPerSecond: 0, ttftSeconds: 0, tpotSeconds: 0, interTokenP95Seconds: 0, longGapSeconds: 0, longGapShare: 0, prefillShare: 0, kvCacheUsage: 0 },
+  point: {
+    concurrency: 0,
+    running: 0,
+    waiting: 0,
+    requestsPerSecond: 0,
+    outputTokensPerSecond: 0,
+    ttftSeconds: 0,
+    tpotSeconds: 0,
+    interTokenP95Seconds: 0,
+    longGapSeconds: 0,
+    longGapShare: 0,
+    prefillShare: 0,
+    kvCacheUsage: 0,
+  },
   capacityRequestsPerSecond: 0,
   overflowPerSecond: Infinity,
   utilization: Infinity,

@@ -120,8 +120,18 @@ const KINDS = ScenarioSchema.parse({
 });
 
 const VLLM_SERIES = [
-  'vllm:num_requests_running', 'vllm:num_requests_waiting', 'vllm:kv_cache_usage_perc', 'vllm:prompt_tokens', 'vllm:generation_tokens', 'vllm:request_success',
-  'vllm:e2e_request_latency_seconds', 'vllm:time_to_first_token_seconds', 'vllm:inter_token_latency_seconds', 'vllm:request_queue_time_seconds', 'vllm:request_prompt_tokens', 'vllm:request_generation_tokens',
+  'vllm:num_requests_running',
+  'vllm:num_requests_waiting',
+  'vllm:kv_cache_usage_perc',
+  'vllm:prompt_tokens',
+  'vllm:generation_tokens',
+  'vllm:request_success',
+  'vllm:e2e_request_latency_seconds',
+  'vllm:time_to_first_token_seconds',
+  'vllm:inter_token_latency_seconds',
+  'vllm:request_queue_time_seconds',
+  'vllm:request_prompt_tokens',
+  'vllm:request_generation_tokens',
 ];
 const POD_SERIES = [...VLLM_SERIES, 'http_requests', 'DCGM_FI_DEV_GPU_UTIL'];
 
@@ -133,10 +143,20 @@ describe('what real exporters expose, per workload kind', () => {
     const samples = currentSamples(simulation);
     const familiesOf = (namespace: string) => [...new Set(samples.filter((sample) => sample.labels.namespace === namespace).map((sample) => sample.family.name))].sort();
 
-    expect(familiesOf('llm-prod')).toEqual([...POD_SERIES, 'rollout_info', 'rollout_info_replicas_available', 'rollout_info_replicas_desired', 'rollout_info_replicas_unavailable', 'rollout_info_replicas_updated'].sort());
-    expect(familiesOf('llm-dev')).toEqual([
-      ...POD_SERIES, 'kube_deployment_spec_replicas', 'kube_deployment_status_replicas', 'kube_deployment_status_replicas_available', 'kube_deployment_status_replicas_ready', 'kube_deployment_status_replicas_unavailable', 'kube_deployment_status_replicas_updated',
-    ].sort());
+    expect(familiesOf('llm-prod')).toEqual(
+      [...POD_SERIES, 'rollout_info', 'rollout_info_replicas_available', 'rollout_info_replicas_desired', 'rollout_info_replicas_unavailable', 'rollout_info_replicas_updated'].sort(),
+    );
+    expect(familiesOf('llm-dev')).toEqual(
+      [
+        ...POD_SERIES,
+        'kube_deployment_spec_replicas',
+        'kube_deployment_status_replicas',
+        'kube_deployment_status_replicas_available',
+        'kube_deployment_status_replicas_ready',
+        'kube_deployment_status_replicas_unavailable',
+        'kube_deployment_status_replicas_updated',
+      ].sort(),
+    );
   });
 
   it('labels each series as its exporter does', () => {
@@ -159,7 +179,10 @@ describe('what real exporters expose, per workload kind', () => {
     const prometheus = await startPrometheus({ openMetrics: simulateToOpenMetrics(new FleetSimulation(running, KINDS), END) });
     try {
       const client = new PrometheusClient(prometheus.url);
-      const targets = [{ namespace: 'llm-prod', model: 'llama-3-1-8b-instruct' }, { namespace: 'llm-dev', model: 'llama-3-1-8b-instruct' }];
+      const targets = [
+        { namespace: 'llm-prod', model: 'llama-3-1-8b-instruct' },
+        { namespace: 'llm-dev', model: 'llama-3-1-8b-instruct' },
+      ];
 
       const observed = await observeFleet(client, targets, { window: '20m', recent: '5m', time: END });
 
@@ -195,7 +218,9 @@ describe('live mode', () => {
 
       expect(text).toContain('# TYPE vllm:e2e_request_latency_seconds histogram');
       expect(text).toContain('# TYPE vllm:request_success_total counter');
-      expect(text).toMatch(/vllm:num_requests_running\{namespace="llm-prod",pod="llama-3-1-8b-instruct-00000",service="llama-3-1-8b-instruct",model_name="llama-3-1-8b-instruct",engine="0",job="vllm"\} /);
+      expect(text).toMatch(
+        /vllm:num_requests_running\{namespace="llm-prod",pod="llama-3-1-8b-instruct-00000",service="llama-3-1-8b-instruct",model_name="llama-3-1-8b-instruct",engine="0",job="vllm"\} /,
+      );
       expect(finished).toBeGreaterThan(0);
       expect((await client.instant('up{job="vllm"}'))[0]?.value).toBe(1);
     } finally {

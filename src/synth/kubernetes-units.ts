@@ -25,4 +25,3 @@ export function kubernetesUnitFiles(slice: EnvironmentSlice, unit: SynthesisUnit
       return sliceDeployments(slice, new Set(unit.models)).flatMap((deployment) => withHelmTemplate(name, deploymentManifests(deployment)));
   }
 }
-

@@ -10,5 +10,8 @@ import { environmentUnits, synthesizeUnit } from './units.ts';
 /** Every file of `generated/` (outside the bot's ledger), sorted by path. */
 export function synthesize(fleet: Fleet): Map<string, string> {
   const slices = fleet.environments.map((environment) => environmentSlice(fleet, environment.name));
-  return treeOf([...slices.flatMap((slice) => environmentUnits(slice).flatMap((unit) => synthesizeUnit(slice, unit, () => (unit.kind === 'terraform' ? [terraformFile(slice)] : kubernetesUnitFiles(slice, unit))))), ...argocdFiles(fleet)]);
+  return treeOf([
+    ...slices.flatMap((slice) => environmentUnits(slice).flatMap((unit) => synthesizeUnit(slice, unit, () => (unit.kind === 'terraform' ? [terraformFile(slice)] : kubernetesUnitFiles(slice, unit))))),
+    ...argocdFiles(fleet),
+  ]);
 }

@@ -29,7 +29,6 @@ import { sha256, type FileHashes } from './content-hash.ts';
 import type { EnvironmentSlice } from './environment-slice.ts';
 import { GENERATED_DIR, PRESERVED_DIRS } from './write.ts';
 
-
 /** What one fleet root's last synth (or clean check) saw and made. */
 interface FleetRecord {
   readonly compiler: string;
@@ -66,7 +65,9 @@ async function hashFiles(dir: string, files: readonly string[]): Promise<FileHas
   for (let start = 0; start < files.length; start += FILES_READ_AT_ONCE) {
     const batch = files.slice(start, start + FILES_READ_AT_ONCE);
     const results = await Promise.all(batch.map((file) => readFile(path.join(dir, ...file.split('/'))).then(sha256, () => 'missing')));
-    batch.forEach((file, index) => (hashes[file] = results[index]!));
+    batch.forEach((file, index) => {
+      hashes[file] = results[index]!;
+    });
   }
   return hashes;
 }
@@ -169,7 +170,10 @@ export class SynthCache {
 
   /** The hashes of the files synth makes for the environment of `key`, when recorded. */
   async environmentFiles(key: string): Promise<FileHashes | undefined> {
-    return readFile(path.join(this.dir, `environment-${key}.json`), 'utf8').then((text) => JSON.parse(text) as FileHashes, () => undefined);
+    return readFile(path.join(this.dir, `environment-${key}.json`), 'utf8').then(
+      (text) => JSON.parse(text) as FileHashes,
+      () => undefined,
+    );
   }
 
   async recordEnvironment(key: string, files: FileHashes): Promise<void> {
@@ -182,7 +186,15 @@ export class SynthCache {
     for (const prefix of ['environment-', 'fleet-']) {
       const records = names.filter((name) => name.startsWith(prefix));
       if (records.length <= KEPT_RECORDS) continue;
-      const dated = await Promise.all(records.map(async (name) => ({ name, mtimeMs: await stat(path.join(this.dir, name)).then((stats) => stats.mtimeMs, () => 0) })));
+      const dated = await Promise.all(
+        records.map(async (name) => ({
+          name,
+          mtimeMs: await stat(path.join(this.dir, name)).then(
+            (stats) => stats.mtimeMs,
+            () => 0,
+          ),
+        })),
+      );
       dated.sort((a, b) => b.mtimeMs - a.mtimeMs);
       await Promise.all(dated.slice(KEPT_RECORDS).map(({ name }) => rm(path.join(this.dir, name), { force: true })));
     }

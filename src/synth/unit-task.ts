@@ -56,7 +56,11 @@ export async function runUnit({ id, slice, unit }: UnitRequest): Promise<UnitRep
     const make =
       unit.kind === 'terraform'
         ? await import('./terraform/terraform-synthesizer.ts').then(({ terraformFile }) => () => [terraformFile(slice)])
-        : await import('./kubernetes-units.ts').then(({ kubernetesUnitFiles }) => () => kubernetesUnitFiles(slice, unit));
+        : await import('./kubernetes-units.ts').then(
+            ({ kubernetesUnitFiles }) =>
+              () =>
+                kubernetesUnitFiles(slice, unit),
+          );
     const files = synthesizeUnit(slice, unit, make).map((file) => ({ ...file, sha256: sha256(file.content) }));
     collectWhenGrown();
     return { id, files };

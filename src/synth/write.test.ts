@@ -18,7 +18,14 @@ interface Stop {
   readonly stage: string;
   readonly at: 'first' | 'half-way';
 }
-const STOPS = WRITE_STAGES.flatMap((stage): Stop[] => (stage === 'file-written' ? [{ stage, at: 'first' }, { stage, at: 'half-way' }] : [{ stage, at: 'first' }]));
+const STOPS = WRITE_STAGES.flatMap((stage): Stop[] =>
+  stage === 'file-written'
+    ? [
+        { stage, at: 'first' },
+        { stage, at: 'half-way' },
+      ]
+    : [{ stage, at: 'first' }],
+);
 let fileCount = 0;
 
 let oldTree: Map<string, string>;
@@ -54,29 +61,33 @@ describe('writing generated/ atomically', () => {
     expect(fileCount).toBeGreaterThan(4);
   });
 
-  it.each(STOPS)('a writer killed at $stage ($at) leaves a complete old or new tree, the ledger byte for byte and nothing else', async ({ stage, at }) => {
-    // Arrange
-    const root = await interruptedFleet();
-    const occurrence = at === 'first' ? 1 : Math.ceil(fileCount / 2);
+  it.each(STOPS)(
+    'a writer killed at $stage ($at) leaves a complete old or new tree, the ledger byte for byte and nothing else',
+    async ({ stage, at }) => {
+      // Arrange
+      const root = await interruptedFleet();
+      const occurrence = at === 'first' ? 1 : Math.ceil(fileCount / 2);
 
-    // Act: the real writer in its own process, killed at this stage; then the next writer's recovery.
-    const killed = await run(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'src/testing/interrupted-writer.ts'), root, treeFile, stage, String(occurrence)], { cwd: REPO_ROOT }).then(
-      () => 'exited',
-      (error: { signal?: string }) => error.signal,
-    );
-    await recoverGenerated(root);
+      // Act: the real writer in its own process, killed at this stage; then the next writer's recovery.
+      const killed = await run(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'src/testing/interrupted-writer.ts'), root, treeFile, stage, String(occurrence)], { cwd: REPO_ROOT }).then(
+        () => 'exited',
+        (error: { signal?: string }) => error.signal,
+      );
+      await recoverGenerated(root);
 
-    // Assert
-    expect(killed).toBe('SIGKILL');
-    expect([oldTree, newTree]).toContainEqual(await readTree(path.join(root, 'generated')));
-    expect(await readFile(path.join(root, LEDGER))).toEqual(LEDGER_BYTES);
-    expect((await readdir(root)).filter((name) => name.startsWith('.generated'))).toEqual([]);
-    await writeTreeAtomically(root, newTree);
-    expect(await readTree(path.join(root, 'generated'))).toEqual(newTree);
-    expect(await readFile(path.join(root, LEDGER))).toEqual(LEDGER_BYTES);
-  }, 60_000);
+      // Assert
+      expect(killed).toBe('SIGKILL');
+      expect([oldTree, newTree]).toContainEqual(await readTree(path.join(root, 'generated')));
+      expect(await readFile(path.join(root, LEDGER))).toEqual(LEDGER_BYTES);
+      expect((await readdir(root)).filter((name) => name.startsWith('.generated'))).toEqual([]);
+      await writeTreeAtomically(root, newTree);
+      expect(await readTree(path.join(root, 'generated'))).toEqual(newTree);
+      expect(await readFile(path.join(root, LEDGER))).toEqual(LEDGER_BYTES);
+    },
+    60_000,
+  );
 
-  it("llmops synth brings back the ledger an earlier writer left in .generated-old-<pid> when it rebuilt generated/ without it", async () => {
+  it('llmops synth brings back the ledger an earlier writer left in .generated-old-<pid> when it rebuilt generated/ without it', async () => {
     // Arrange: what the writer before this one left when killed between its renames: a rebuilt generated/ without the ledger, which stayed in its leftover.
     const root = await interruptedFleet();
     await mkdir(path.join(root, '.generated-old-4242'));

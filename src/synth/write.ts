@@ -91,7 +91,11 @@ export class GeneratedBusyError extends Error {
 }
 
 const missing = (error: unknown) => (error as NodeJS.ErrnoException)?.code === 'ENOENT';
-const exists = (file: string) => stat(file).then(() => true, (error: unknown) => (missing(error) ? false : Promise.reject(error)));
+const exists = (file: string) =>
+  stat(file).then(
+    () => true,
+    (error: unknown) => (missing(error) ? false : Promise.reject(error)),
+  );
 
 /** Whether a process with this pid runs (a lock or a folder named after it belongs to a live writer). */
 export function isProcessAlive(pid: number): boolean {
@@ -119,7 +123,8 @@ async function withLock<T>(root: string, waitMs: number, work: () => Promise<T>)
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const holder = Number((await readFile(lock, 'utf8').catch(() => '')).trim());
       if (Number.isInteger(holder) && holder > 0 && isProcessAlive(holder)) {
-        if (Date.now() >= deadline) throw new GeneratedBusyError(`another llmops (pid ${holder}) has been writing generated/ for ${waitMs / 1000} s; wait for it, or remove ${LOCK} if no such process runs`);
+        if (Date.now() >= deadline)
+          throw new GeneratedBusyError(`another llmops (pid ${holder}) has been writing generated/ for ${waitMs / 1000} s; wait for it, or remove ${LOCK} if no such process runs`);
         await new Promise((resolve) => setTimeout(resolve, 50));
         continue;
       }

@@ -9,7 +9,9 @@ import { libraryYaml, yamlDocument } from './yaml-emitter.ts';
 describe('the YAML fast path', () => {
   it('writes every document synth makes byte for byte as the yaml library does', async () => {
     const tree = await readTree(path.join(await preparedFixture(), 'generated'));
-    const documents = [...tree].filter(([file]) => file.endsWith('.yaml') && !file.includes('/helm/templates/')).flatMap(([, content]) => parseAllDocuments(content).map((document) => document.toJS()));
+    const documents = [...tree]
+      .filter(([file]) => file.endsWith('.yaml') && !file.includes('/helm/templates/'))
+      .flatMap(([, content]) => parseAllDocuments(content).map((document) => document.toJS()));
 
     expect(documents.length).toBeGreaterThan(150);
     for (const document of documents) expect(yamlDocument(document)).toBe(libraryYaml(document));

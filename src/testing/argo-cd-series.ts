@@ -39,11 +39,14 @@ export function argoCdOpenMetrics(timeline: ArgoCdTimeline): string {
     const syncStatus = lastOutOfSync > lastSync ? 'OutOfSync' : 'Synced';
     const healthStatus = at - lastSync < progressing ? 'Progressing' : 'Healthy';
     const seconds = (at / 1000).toFixed(3);
-    info.push(`${ARGOCD_APP_INFO}{${common},autosync_enabled="${timeline.automated}",repo="https://github.com/acme/llmops-gitops",dest_server="https://kubernetes.default.svc",dest_namespace="${timeline.destinationNamespace}",sync_status="${syncStatus}",health_status="${healthStatus}",operation=""} 1 ${seconds}`);
+    info.push(
+      `${ARGOCD_APP_INFO}{${common},autosync_enabled="${timeline.automated}",repo="https://github.com/acme/llmops-gitops",dest_server="https://kubernetes.default.svc",dest_namespace="${timeline.destinationNamespace}",sync_status="${syncStatus}",health_status="${healthStatus}",operation=""} 1 ${seconds}`,
+    );
     syncs.push(`${ARGOCD_APP_SYNC_TOTAL}{${common},dest_server="https://kubernetes.default.svc",phase="Succeeded",dry_run="false"} ${(timeline.syncsBefore ?? 3) + synced.length} ${seconds}`);
   }
   // OpenMetrics wants a series' samples together: group by label set.
-  const grouped = (lines: string[]) => [...new Map(lines.map((line) => [line.slice(0, line.indexOf('}') + 1), [] as string[]])).keys()].flatMap((series) => lines.filter((line) => line.startsWith(series)));
+  const grouped = (lines: string[]) =>
+    [...new Map(lines.map((line) => [line.slice(0, line.indexOf('}') + 1), [] as string[]])).keys()].flatMap((series) => lines.filter((line) => line.startsWith(series)));
   return [
     `# TYPE ${ARGOCD_APP_INFO} gauge`,
     `# HELP ${ARGOCD_APP_INFO} Information about application.`,

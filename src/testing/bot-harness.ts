@@ -57,7 +57,15 @@ export async function createBotWorld(clock?: () => Date, standIn: Pick<GitHubSta
   const human = path.join(dir, 'human');
   await git(dir, 'clone', '--quiet', bare, human);
   await linkCompiler(human);
-  const github = await new GitHubStandIn({ bareRepository: bare, repository: REPOSITORY, token: TOKEN, clock, accounts: { [MALLORY.token]: MALLORY.login, [DANA.token]: DANA.login }, permissions: { [DANA.login]: 'write' }, ...standIn }).start();
+  const github = await new GitHubStandIn({
+    bareRepository: bare,
+    repository: REPOSITORY,
+    token: TOKEN,
+    clock,
+    accounts: { [MALLORY.token]: MALLORY.login, [DANA.token]: DANA.login },
+    permissions: { [DANA.login]: 'write' },
+    ...standIn,
+  }).start();
   let clones = 0;
   return {
     dir,
@@ -73,7 +81,14 @@ export async function createBotWorld(clock?: () => Date, standIn: Pick<GitHubSta
     repository: (clone) => new BotRepository({ root: clone, secret: BOT_SECRET }),
     client: (options = {}) =>
       // The stand-in has no secondary limits to respect: writes go as fast as it answers.
-      new GitHubRepository({ token: options.token ?? TOKEN, repository: REPOSITORY, apiUrl: github.url, requestTimeoutMs: options.requestTimeoutMs ?? 5000, maxRateLimitWaitSeconds: options.maxRateLimitWaitSeconds, minWriteIntervalMs: 0 }),
+      new GitHubRepository({
+        token: options.token ?? TOKEN,
+        repository: REPOSITORY,
+        apiUrl: github.url,
+        requestTimeoutMs: options.requestTimeoutMs ?? 5000,
+        maxRateLimitWaitSeconds: options.maxRateLimitWaitSeconds,
+        minWriteIntervalMs: 0,
+      }),
     async remove() {
       await github.stop();
       await rm(dir, { recursive: true, force: true });

@@ -6,7 +6,11 @@ import { GitHubStandIn } from './github-stand-in.ts';
 
 type JsonObject = Record<string, unknown>;
 const text = readFileSync(VENDORED_DESCRIPTION, 'utf8');
-const vendored = JSON.parse(text) as { 'x-vendored': { source: { package: string; version: string; file: string }; regenerate: string; license: string }; paths: Record<string, JsonObject>; components: Record<string, JsonObject> };
+const vendored = JSON.parse(text) as {
+  'x-vendored': { source: { package: string; version: string; file: string }; regenerate: string; license: string };
+  paths: Record<string, JsonObject>;
+  components: Record<string, JsonObject>;
+};
 
 /** `#/components/<section>/<name>` of every `$ref` reached from `node`, following refs into the vendored components. */
 function reachedComponents(node: unknown, reached = new Set<string>()): Set<string> {
@@ -74,6 +78,9 @@ describe('a request outside the vendored description', () => {
   it('is not matched when no double serves it, even though GitHub describes a neighbour', () => {
     // Octokit sends `{ref}` percent-encoded, `/` included.
     expect(matchOperation('DELETE', '/repos/acme/llmops-gitops/git/refs/heads%2Fmain', SERVED_OPERATIONS)).toBeUndefined();
-    expect(matchOperation('PATCH', '/repos/acme/llmops-gitops/git/refs/heads%2Fmain', SERVED_OPERATIONS)).toMatchObject({ key: 'patch /repos/{owner}/{repo}/git/refs/{ref}', params: { owner: 'acme', repo: 'llmops-gitops', ref: 'heads/main' } });
+    expect(matchOperation('PATCH', '/repos/acme/llmops-gitops/git/refs/heads%2Fmain', SERVED_OPERATIONS)).toMatchObject({
+      key: 'patch /repos/{owner}/{repo}/git/refs/{ref}',
+      params: { owner: 'acme', repo: 'llmops-gitops', ref: 'heads/main' },
+    });
   });
 });

@@ -74,7 +74,11 @@ function validator(key: string, schema: Schema, coerce = false): ValidateFunctio
   return validators.get(cacheKey)!;
 }
 
-const describe = (validate: ValidateFunction) => (validate.errors ?? []).slice(0, 5).map((error) => `${error.instancePath || '/'} ${error.message}`).join('; ');
+const describe = (validate: ValidateFunction) =>
+  (validate.errors ?? [])
+    .slice(0, 5)
+    .map((error) => `${error.instancePath || '/'} ${error.message}`)
+    .join('; ');
 
 export interface MatchedOperation<Key extends string = string> {
   /** `<method> <template>`, as the double lists it. */
@@ -94,7 +98,12 @@ export function matchOperation<Key extends string>(method: string, pathname: str
     const [verb, template] = key.split(' ') as [string, string];
     if (verb !== method.toLowerCase()) continue;
     const names: string[] = [];
-    const pattern = new RegExp(`^${template.replace(/\{(\w+)\}/g, (_, name: string) => (names.push(name), '([^/]+)'))}$`);
+    const pattern = new RegExp(
+      `^${template.replace(/\{(\w+)\}/g, (_, name: string) => {
+        names.push(name);
+        return '([^/]+)';
+      })}$`,
+    );
     const match = pattern.exec(pathname);
     if (!match) continue;
     const operation = spec.paths[template]?.[verb];

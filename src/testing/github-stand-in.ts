@@ -130,7 +130,8 @@ class HttpError extends Error {
   }
 }
 
-const validationFailed = (message: string) => new HttpError(422, { message: 'Validation Failed', documentation_url: 'https://docs.github.com/rest', errors: [{ resource: 'PullRequest', code: 'custom', message }] });
+const validationFailed = (message: string) =>
+  new HttpError(422, { message: 'Validation Failed', documentation_url: 'https://docs.github.com/rest', errors: [{ resource: 'PullRequest', code: 'custom', message }] });
 
 export class GitHubStandIn {
   readonly pulls: StandInPullRequest[] = [];
@@ -187,10 +188,21 @@ export class GitHubStandIn {
   /** Merges a pull request into its base as a reviewer would (a real merge commit in the bare repository). */
   async merge(number: number, reviewer = 'octo-reviewer'): Promise<string> {
     const pull = this.pulls.find((candidate) => candidate.number === number);
-    if (!pull || pull.state !== 'open') throw new HttpError(405, { message: 'Pull Request is not mergeable', documentation_url: 'https://docs.github.com/rest' });
+    if (pull?.state !== 'open') throw new HttpError(405, { message: 'Pull Request is not mergeable', documentation_url: 'https://docs.github.com/rest' });
     // GitHub refuses to merge a draft with 405 "Pull Request is still a draft" (as seen from the API, e.g. lindell/multi-gitter#622).
     if (pull.draft) throw new HttpError(405, { message: 'Pull Request is still a draft', documentation_url: 'https://docs.github.com/rest/pulls/pulls#merge-a-pull-request' });
-    const git = (...args: string[]) => run('git', ['-C', this.options.bareRepository, ...args], { env: { ...process.env, GIT_COMMITTER_NAME: reviewer, GIT_COMMITTER_EMAIL: `${reviewer}@users.noreply.github.com`, GIT_AUTHOR_NAME: reviewer, GIT_AUTHOR_EMAIL: `${reviewer}@users.noreply.github.com`, GIT_COMMITTER_DATE: this.clock().toISOString(), GIT_AUTHOR_DATE: this.clock().toISOString() } });
+    const git = (...args: string[]) =>
+      run('git', ['-C', this.options.bareRepository, ...args], {
+        env: {
+          ...process.env,
+          GIT_COMMITTER_NAME: reviewer,
+          GIT_COMMITTER_EMAIL: `${reviewer}@users.noreply.github.com`,
+          GIT_AUTHOR_NAME: reviewer,
+          GIT_AUTHOR_EMAIL: `${reviewer}@users.noreply.github.com`,
+          GIT_COMMITTER_DATE: this.clock().toISOString(),
+          GIT_AUTHOR_DATE: this.clock().toISOString(),
+        },
+      });
     const base = (await git('rev-parse', `refs/heads/${pull.base}`)).stdout.trim();
     const head = (await git('rev-parse', `refs/heads/${pull.head}`)).stdout.trim();
     let tree: string;
@@ -240,7 +252,8 @@ export class GitHubStandIn {
       const body = text ? JSON.parse(text) : undefined;
       const problems = requestViolations(matched, url.searchParams, body);
       if (problems.length > 0) throw new HttpError(422, { message: `Invalid request.\n\n${problems.join('\n')}`, documentation_url: 'https://docs.github.com/rest' });
-      if (matched.params.owner !== undefined && (matched.params.owner !== this.owner || matched.params.repo !== this.repo)) throw new HttpError(404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' });
+      if (matched.params.owner !== undefined && (matched.params.owner !== this.owner || matched.params.repo !== this.repo))
+        throw new HttpError(404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' });
       ({ status, payload, headers } = await this.route(matched, url.searchParams, body, caller, token === this.options.token && this.options.appToken === true));
       for (const problem of responseViolations(matched, status, payload)) this.contractViolations.push(`${method} ${url.pathname}: ${problem}`);
     } catch (error) {
@@ -250,7 +263,8 @@ export class GitHubStandIn {
       } else {
         [status, payload, headers] = [error.status, error.body, error.headers];
         // Rate limits, 5xx and auth failures are GitHub-wide answers, not described per operation.
-        if (matched && ![401, 403, 429, 500, 502, 503].includes(status)) for (const problem of responseViolations(matched, status, payload)) this.contractViolations.push(`${method} ${url.pathname}: ${problem}`);
+        if (matched && ![401, 403, 429, 500, 502, 503].includes(status))
+          for (const problem of responseViolations(matched, status, payload)) this.contractViolations.push(`${method} ${url.pathname}: ${problem}`);
       }
     }
     this.requests.push({ method, path: url.pathname + url.search, status });
@@ -278,7 +292,14 @@ export class GitHubStandIn {
   private faultError(fault: Fault): HttpError {
     const retryAfter: Record<string, string> = fault.retryAfterSeconds === undefined ? {} : { 'retry-after': String(fault.retryAfterSeconds) };
     if (fault.status === 403 || fault.status === 429) {
-      return new HttpError(fault.status, { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.', documentation_url: 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api' }, retryAfter);
+      return new HttpError(
+        fault.status,
+        {
+          message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.',
+          documentation_url: 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api',
+        },
+        retryAfter,
+      );
     }
     return new HttpError(fault.status!, { message: 'Server Error' }, retryAfter);
   }
@@ -300,7 +321,13 @@ export class GitHubStandIn {
     return `${(pull.headRepository ?? `${this.owner}/${this.repo}`).split('/')[0]}:${pull.head}`;
   }
 
-  private async route(matched: MatchedOperation<StandInOperation>, query: URLSearchParams, body: any, caller: string, appToken: boolean): Promise<{ status: number; payload: unknown; headers: Record<string, string> }> {
+  private async route(
+    matched: MatchedOperation<StandInOperation>,
+    query: URLSearchParams,
+    body: any,
+    caller: string,
+    appToken: boolean,
+  ): Promise<{ status: number; payload: unknown; headers: Record<string, string> }> {
     const ok = (payload: unknown, status = 200, headers: Record<string, string> = {}) => ({ status, payload, headers });
     const notFound = () => new HttpError(404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' });
     const pull = (number: string | undefined) => {
@@ -315,19 +342,23 @@ export class GitHubStandIn {
       return found;
     };
     const write = () => {
-      if (!['admin', 'write'].includes(this.permissionOf(caller))) throw new HttpError(403, { message: 'Resource not accessible by personal access token', documentation_url: 'https://docs.github.com/rest' });
+      if (!['admin', 'write'].includes(this.permissionOf(caller)))
+        throw new HttpError(403, { message: 'Resource not accessible by personal access token', documentation_url: 'https://docs.github.com/rest' });
     };
     const now = this.clock().toISOString();
     switch (matched.key) {
       case 'get /user':
-        if (appToken) throw new HttpError(403, { message: 'Resource not accessible by integration', documentation_url: 'https://docs.github.com/rest/users/users#get-the-authenticated-user', status: '403' });
+        if (appToken)
+          throw new HttpError(403, { message: 'Resource not accessible by integration', documentation_url: 'https://docs.github.com/rest/users/users#get-the-authenticated-user', status: '403' });
         return ok({ ...exampleOf('public-user'), login: caller, user_view_type: 'public', type: 'User' });
       case 'get /repos/{owner}/{repo}/pulls': {
         const state = query.get('state') ?? 'open';
         const head = query.get('head');
         // GitHub's default: newest first when sorting by creation (the default sort), else ascending.
         const direction = query.get('direction') ?? (!query.get('sort') || query.get('sort') === 'created' ? 'desc' : 'asc');
-        let found = this.pulls.filter((candidate) => (state === 'all' || candidate.state === state) && (!head || this.headLabel(candidate) === head) && (!query.get('base') || candidate.base === query.get('base')));
+        let found = this.pulls.filter(
+          (candidate) => (state === 'all' || candidate.state === state) && (!head || this.headLabel(candidate) === head) && (!query.get('base') || candidate.base === query.get('base')),
+        );
         found = found.sort((a, b) => (direction === 'asc' ? a.number - b.number : b.number - a.number));
         const perPage = Number(query.get('per_page') ?? 30);
         const page = Number(query.get('page') ?? 1);
@@ -342,7 +373,7 @@ export class GitHubStandIn {
       }
       case 'post /repos/{owner}/{repo}/pulls': {
         // `head` is `branch` or `owner:branch`; another owner's is a fork, whose branches live elsewhere.
-        const [headOwner, branch] = String(body.head).includes(':') ? String(body.head).split(':') as [string, string] : [this.owner, String(body.head)];
+        const [headOwner, branch] = String(body.head).includes(':') ? (String(body.head).split(':') as [string, string]) : [this.owner, String(body.head)];
         const fromFork = headOwner !== this.owner;
         if (!fromFork && !(await this.branchSha(branch))) throw validationFailed(`head ${body.head} does not exist`);
         if (!(await this.branchSha(body.base))) throw validationFailed(`base ${body.base} does not exist`);
@@ -415,7 +446,11 @@ export class GitHubStandIn {
           next.set('page', String(page + 1));
           headers.link = `<${this.url}/repos/${this.owner}/${this.repo}/issues?${next}>; rel="next"`;
         }
-        return ok(sorted.slice((page - 1) * perPage, page * perPage).map((candidate) => this.issueJson(candidate)), 200, headers);
+        return ok(
+          sorted.slice((page - 1) * perPage, page * perPage).map((candidate) => this.issueJson(candidate)),
+          200,
+          headers,
+        );
       }
       case 'post /repos/{owner}/{repo}/issues': {
         // Anyone who can read a repository with issues enabled may open one.
@@ -438,7 +473,16 @@ export class GitHubStandIn {
       case 'get /repos/{owner}/{repo}/collaborators/{username}/permission': {
         const permission = this.permissionOf(matched.params.username!);
         const role = { admin: 'admin', write: 'write', read: 'read', none: 'none' }[permission];
-        return ok({ permission, role_name: role, user: { ...exampleOf('nullable-collaborator'), login: matched.params.username, permissions: { admin: permission === 'admin', maintain: false, push: permission === 'admin' || permission === 'write', triage: permission !== 'none', pull: permission !== 'none' }, role_name: role } });
+        return ok({
+          permission,
+          role_name: role,
+          user: {
+            ...exampleOf('nullable-collaborator'),
+            login: matched.params.username,
+            permissions: { admin: permission === 'admin', maintain: false, push: permission === 'admin' || permission === 'write', triage: permission !== 'none', pull: permission !== 'none' },
+            role_name: role,
+          },
+        });
       }
       case 'post /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers': {
         write();
@@ -469,7 +513,8 @@ export class GitHubStandIn {
         const ref = String(body.ref);
         if (!/^refs\/heads\/./.test(ref)) throw validationFailed(`${ref} is not a valid ref name`);
         // GitHub answers an existing ref with its own 422 message, not "Validation Failed".
-        if (await this.branchSha(ref.slice('refs/heads/'.length))) throw new HttpError(422, { message: 'Reference already exists', documentation_url: 'https://docs.github.com/rest/git/refs#create-a-reference' });
+        if (await this.branchSha(ref.slice('refs/heads/'.length)))
+          throw new HttpError(422, { message: 'Reference already exists', documentation_url: 'https://docs.github.com/rest/git/refs#create-a-reference' });
         if (this.protectedRefs?.pattern.test(ref)) throw new HttpError(422, { message: this.protectedRefs.message, documentation_url: 'https://docs.github.com/rest/git/refs#create-a-reference' });
         // Two creations at once: the one that loses git's lock finds the reference there.
         await this.git('update-ref', ref, body.sha, '').catch(() => {
@@ -587,13 +632,30 @@ export class GitHubStandIn {
   }
 
   /** POST /git/commits: a real commit object; the token's own identity unless author or committer are given (then unsigned). */
-  private async createCommit(body: { message: string; tree: string; parents?: string[]; author?: { name: string; email: string; date?: string }; committer?: { name: string; email: string; date?: string }; signature?: string }, caller: string) {
+  private async createCommit(
+    body: {
+      message: string;
+      tree: string;
+      parents?: string[];
+      author?: { name: string; email: string; date?: string };
+      committer?: { name: string; email: string; date?: string };
+      signature?: string;
+    },
+    caller: string,
+  ) {
     if ((await this.objectType(body.tree)) !== 'tree') throw validationFailed('Tree SHA does not exist');
     for (const parent of body.parents ?? []) if ((await this.objectType(parent)) !== 'commit') throw validationFailed('Parent SHA does not exist or is not a commit object');
     const date = this.clock().toISOString();
     const author = { name: body.author?.name ?? caller, email: body.author?.email ?? this.noreplyEmail(caller), date: body.author?.date ?? date };
     const committer = { name: body.committer?.name ?? author.name, email: body.committer?.email ?? author.email, date: body.committer?.date ?? date };
-    const env = { GIT_AUTHOR_NAME: author.name, GIT_AUTHOR_EMAIL: author.email, GIT_AUTHOR_DATE: author.date, GIT_COMMITTER_NAME: committer.name, GIT_COMMITTER_EMAIL: committer.email, GIT_COMMITTER_DATE: committer.date };
+    const env = {
+      GIT_AUTHOR_NAME: author.name,
+      GIT_AUTHOR_EMAIL: author.email,
+      GIT_AUTHOR_DATE: author.date,
+      GIT_COMMITTER_NAME: committer.name,
+      GIT_COMMITTER_EMAIL: committer.email,
+      GIT_COMMITTER_DATE: committer.date,
+    };
     const sha = (await this.gitWith(env, body.message, 'commit-tree', body.tree, ...(body.parents ?? []).flatMap((parent) => ['-p', parent]))).trim();
     // GitHub signs a commit an App makes through the API without custom author, committer or signature.
     const verified = !body.author && !body.committer && !body.signature;
@@ -609,12 +671,19 @@ export class GitHubStandIn {
       tree: { sha: body.tree, url: `${this.url}/repos/${this.owner}/${this.repo}/git/trees/${body.tree}` },
       message: body.message,
       parents: (body.parents ?? []).map((parent) => ({ sha: parent, url: commitUrl(parent), html_url: `https://github.com/${this.owner}/${this.repo}/commit/${parent}` })),
-      verification: verified ? { verified: true, reason: 'valid', signature: '-----BEGIN PGP SIGNATURE-----\n(stand-in)\n-----END PGP SIGNATURE-----', payload: body.message, verified_at: date } : { verified: false, reason: 'unsigned', signature: null, payload: null, verified_at: null },
+      verification: verified
+        ? { verified: true, reason: 'valid', signature: '-----BEGIN PGP SIGNATURE-----\n(stand-in)\n-----END PGP SIGNATURE-----', payload: body.message, verified_at: date }
+        : { verified: false, reason: 'unsigned', signature: null, payload: null, verified_at: null },
     };
   }
 
   private refJson(ref: string, sha: string) {
-    return { ref, node_id: `REF_${Buffer.from(ref).toString('base64url')}`, url: `${this.url}/repos/${this.owner}/${this.repo}/git/${ref}`, object: { type: 'commit', sha, url: `${this.url}/repos/${this.owner}/${this.repo}/git/commits/${sha}` } };
+    return {
+      ref,
+      node_id: `REF_${Buffer.from(ref).toString('base64url')}`,
+      url: `${this.url}/repos/${this.owner}/${this.repo}/git/${ref}`,
+      object: { type: 'commit', sha, url: `${this.url}/repos/${this.owner}/${this.repo}/git/commits/${sha}` },
+    };
   }
 
   private issueJson(thread: StandInIssue | StandInPullRequest) {
@@ -635,7 +704,17 @@ export class GitHubStandIn {
       closed_at: thread.closedAt ?? null,
       html_url: html,
       url: `${this.url}/repos/${this.owner}/${this.repo}/issues/${thread.number}`,
-      ...(isPull ? { pull_request: { url: `${this.url}/repos/${this.owner}/${this.repo}/pulls/${thread.number}`, html_url: html, diff_url: `${html}.diff`, patch_url: `${html}.patch`, merged_at: thread.mergedAt ?? null } } : {}),
+      ...(isPull
+        ? {
+            pull_request: {
+              url: `${this.url}/repos/${this.owner}/${this.repo}/pulls/${thread.number}`,
+              html_url: html,
+              diff_url: `${html}.diff`,
+              patch_url: `${html}.patch`,
+              merged_at: thread.mergedAt ?? null,
+            },
+          }
+        : {}),
     };
   }
 
@@ -712,7 +791,9 @@ export class GitHubStandIn {
       requested_reviewers: (pull.requestedReviewers ?? []).map((login) => ({ ...exampleOf('simple-user'), login })),
       requested_teams: (pull.requestedTeams ?? []).map((slug) => ({ ...exampleOf('team'), slug, name: slug })),
       draft: pull.draft ?? false,
-      auto_merge: pull.autoMerge ? { enabled_by: { ...exampleOf('simple-user'), login: pull.autoMerge.enabledBy }, merge_method: pull.autoMerge.mergeMethod.toLowerCase(), commit_title: '', commit_message: '' } : null,
+      auto_merge: pull.autoMerge
+        ? { enabled_by: { ...exampleOf('simple-user'), login: pull.autoMerge.enabledBy }, merge_method: pull.autoMerge.mergeMethod.toLowerCase(), commit_title: '', commit_message: '' }
+        : null,
       url: `${base}/pulls/${pull.number}`,
       html_url: `https://github.com/${this.owner}/${this.repo}/pull/${pull.number}`,
       ...(simple ? {} : { merged: pull.mergedAt !== undefined, mergeable: pull.state === 'open' ? true : null }),

@@ -68,7 +68,23 @@ export async function createNetworkNamespace(index = process.pid % 16_000): Prom
     podAddress,
     spawn(command, args, { cwd, environment }) {
       // Back to this process's user inside the namespace, with only the given variables (sudo would reset them anyway).
-      const [first, ...rest] = privileged(['netns', 'exec', name, 'setpriv', '--reuid', uid, '--regid', gid, '--clear-groups', '--', 'env', '-i', ...Object.entries(environment).map(([key, value]) => `${key}=${value}`), command, ...args]);
+      const [first, ...rest] = privileged([
+        'netns',
+        'exec',
+        name,
+        'setpriv',
+        '--reuid',
+        uid,
+        '--regid',
+        gid,
+        '--clear-groups',
+        '--',
+        'env',
+        '-i',
+        ...Object.entries(environment).map(([key, value]) => `${key}=${value}`),
+        command,
+        ...args,
+      ]);
       return spawn(first!, rest, { cwd });
     },
     remove: () => ip(['netns', 'del', name]),

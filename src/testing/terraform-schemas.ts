@@ -67,7 +67,11 @@ function structOf(type: unknown, structs: ReadonlySet<string>): string | undefin
 async function readPackage(pkg: string, into: { resources: Map<string, string>; dataSources: Map<string, string>; providers: Map<string, string>; blocks: Map<string, Block> }): Promise<void> {
   const assembly = JSON.parse(await readFile(path.join(REPO_ROOT, 'node_modules', pkg, '.jsii'), 'utf8')) as { types: Record<string, JsiiType> };
   const types = assembly.types;
-  const structs = new Set(Object.values(types).filter((type) => type.kind === 'interface' && type.datatype).map((type) => type.fqn));
+  const structs = new Set(
+    Object.values(types)
+      .filter((type) => type.kind === 'interface' && type.datatype)
+      .map((type) => type.fqn),
+  );
   for (const type of Object.values(types)) {
     const kind = type.kind === 'class' && type.base ? BASES[type.base as keyof typeof BASES] : undefined;
     if (kind) {
@@ -155,7 +159,9 @@ export function terraformSchemaProblems(terraform: Record<string, any>, schemas:
       problems.push(`provider.${name}: unknown provider`);
       continue;
     }
-    blocks.forEach((body, index) => problems.push(...blockProblems(`provider.${name}[${index}]`, body, blockType, schemas, new Set())));
+    blocks.forEach((body, index) => {
+      problems.push(...blockProblems(`provider.${name}[${index}]`, body, blockType, schemas, new Set()));
+    });
   }
   return problems;
 }

@@ -105,14 +105,26 @@ export function strictSchemaProblems(documents: readonly LabelledDocument[]): st
     body += statement;
   });
   const typeOf = new Map(Object.values(KINDS).map((kind) => [kind.module, kind.type]));
-  const header = [...aliases].map(([module, alias]) => `import type { ${typeOf.get(module)} as ${alias} } from '${module}';`).join('\n') + '\n';
+  const header = `${[...aliases].map(([module, alias]) => `import type { ${typeOf.get(module)} as ${alias} } from '${module}';`).join('\n')}\n`;
   const file = path.join(REPO_ROOT, 'src/testing/strict-schema-check.ts');
   const source = header + body;
-  const options: ts.CompilerOptions = { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler, strict: true, noEmit: true, skipLibCheck: true, allowImportingTsExtensions: true, types: [] };
+  const options: ts.CompilerOptions = {
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.ESNext,
+    moduleResolution: ts.ModuleResolutionKind.Bundler,
+    strict: true,
+    noEmit: true,
+    skipLibCheck: true,
+    allowImportingTsExtensions: true,
+    types: [],
+  };
   const host = ts.createCompilerHost(options);
   const readFile = host.readFile.bind(host);
   const getSourceFile = host.getSourceFile.bind(host);
-  host.fileExists = ((exists) => (name: string) => name === file || exists(name))(host.fileExists.bind(host));
+  host.fileExists = (
+    (exists) => (name: string) =>
+      name === file || exists(name)
+  )(host.fileExists.bind(host));
   host.readFile = (name) => (name === file ? source : readFile(name));
   host.getSourceFile = (name, language, onError, create) => (name === file ? ts.createSourceFile(name, source, language) : getSourceFile(name, language, onError, create));
   const program = ts.createProgram([file], options, host);

@@ -12,7 +12,12 @@ describe('vLLM flags', () => {
   });
 
   it('render sorted by name, booleans as --name / --no-name', () => {
-    expect(renderFlags({ 'max-num-seqs': 8, 'enable-prefix-caching': false, 'enable-chunked-prefill': true })).toEqual(['--enable-chunked-prefill', '--no-enable-prefix-caching', '--max-num-seqs', '8']);
+    expect(renderFlags({ 'max-num-seqs': 8, 'enable-prefix-caching': false, 'enable-chunked-prefill': true })).toEqual([
+      '--enable-chunked-prefill',
+      '--no-enable-prefix-caching',
+      '--max-num-seqs',
+      '8',
+    ]);
   });
 
   it('refuse a flag value the schema does not allow, naming it', () => {

@@ -75,8 +75,7 @@ export function nodePoolsMarkdown(fleet: Fleet): string {
   ].join('\n');
 }
 
-const monthly = (row: { minUsdPerMonth: number | null; maxUsdPerMonth: number | null }): string =>
-  row.minUsdPerMonth === null ? '-' : `${usd(row.minUsdPerMonth)} - ${usd(row.maxUsdPerMonth!)}`;
+const monthly = (row: { minUsdPerMonth: number | null; maxUsdPerMonth: number | null }): string => (row.minUsdPerMonth === null ? '-' : `${usd(row.minUsdPerMonth)} - ${usd(row.maxUsdPerMonth!)}`);
 
 /** `llmops ls`: the deployments with their estimated monthly cost, then the node pools as provisioned. */
 export async function lsCommand(options: LsOptions, io: Io): Promise<void> {

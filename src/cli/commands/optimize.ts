@@ -61,7 +61,9 @@ function printReport(report: CycleReport, io: Io): void {
   }
   const counts = new Map<string, number>();
   for (const outcome of report.outcomes) counts.set(outcome.kind, (counts.get(outcome.kind) ?? 0) + 1);
-  io.out(`cycle on ${report.baseSha.slice(0, 12)}: ${[...counts].map(([kind, count]) => `${count} ${kind}`).join(', ') || 'nothing to do'}${report.stopped ? ` (stopped: ${report.stopped.split('\n')[0]})` : ''}\n`);
+  io.out(
+    `cycle on ${report.baseSha.slice(0, 12)}: ${[...counts].map(([kind, count]) => `${count} ${kind}`).join(', ') || 'nothing to do'}${report.stopped ? ` (stopped: ${report.stopped.split('\n')[0]})` : ''}\n`,
+  );
 }
 
 /** Key of local branches, whose fingerprints only this checkout reads. */
@@ -147,7 +149,8 @@ export async function optimizeCommand(options: OptimizeCommandOptions, io: Io): 
   };
   positive('--at', options.at);
   positive('--interval', options.interval);
-  if (options.port !== undefined && !(Number.isInteger(Number(options.port)) && Number(options.port) > 0 && Number(options.port) < 65536)) throw new CliError(`--port: expected a TCP port 1–65535 (got ${JSON.stringify(options.port)})`, ExitCode.usage);
+  if (options.port !== undefined && !(Number.isInteger(Number(options.port)) && Number(options.port) > 0 && Number(options.port) < 65536))
+    throw new CliError(`--port: expected a TCP port 1–65535 (got ${JSON.stringify(options.port)})`, ExitCode.usage);
   const address = serveAddress(options.host);
   // With a GitHub App (LLMOPS_GITHUB_APP_*), a new installation token every cycle, in GITHUB_TOKEN for the client and for
   // git's credential helper, and the App's bot user as the bot's login (LLMOPS_BOT_LOGIN) unless one is set.
@@ -164,7 +167,10 @@ export async function optimizeCommand(options: OptimizeCommandOptions, io: Io): 
   const connect = () =>
     options.local
       ? undefined
-      : githubFromEnvironment(githubOptions, 'export a token with contents and pull-requests write access, or run with --local to write the branches here and print the pull-request bodies; with a GitHub App, set LLMOPS_GITHUB_APP_CLIENT_ID and LLMOPS_GITHUB_APP_PRIVATE_KEY_FILE instead');
+      : githubFromEnvironment(
+          githubOptions,
+          'export a token with contents and pull-requests write access, or run with --local to write the branches here and print the pull-request bodies; with a GitHub App, set LLMOPS_GITHUB_APP_CLIENT_ID and LLMOPS_GITHUB_APP_PRIVATE_KEY_FILE instead',
+        );
   let github = await connect();
 
   const metrics = new OptimizerMetrics();
@@ -238,7 +244,14 @@ export async function optimizeCommand(options: OptimizeCommandOptions, io: Io): 
       if (stop.signal.aborted) break;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, intervalMs);
-        stop.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+        stop.signal.addEventListener(
+          'abort',
+          () => {
+            clearTimeout(timer);
+            resolve();
+          },
+          { once: true },
+        );
       });
     }
     server.closeAllConnections();

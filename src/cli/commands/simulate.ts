@@ -39,7 +39,10 @@ export async function simulateCommand(options: SimulateOptions, io: Io): Promise
   const simulation = new FleetSimulation(running, loaded.scenario);
   const unknown = Object.keys(loaded.scenario.deployments).filter((id) => !running.some((deployment) => deployment.id === id));
   if (unknown.length > 0) {
-    throw new CliError(`${options.scenario}: deployments: expected deployments that generated/ runs (${running.map((deployment) => deployment.id).join(', ')}) (got ${unknown.join(', ')})`, ExitCode.invalid);
+    throw new CliError(
+      `${options.scenario}: deployments: expected deployments that generated/ runs (${running.map((deployment) => deployment.id).join(', ')}) (got ${unknown.join(', ')})`,
+      ExitCode.invalid,
+    );
   }
   if (options.serve !== undefined) {
     const live = await serveSimulation(simulation, { port: Number(options.serve), speed: Number(options.speed ?? 60) });

@@ -45,7 +45,11 @@ function threadsFromEnvironment(environment: NodeJS.ProcessEnv = process.env): n
 
 /** At most how many deployments the fleet declares (models × environments), known before it loads. */
 async function deploymentsAtMost(root: string): Promise<number> {
-  const count = (folder: string) => readdir(path.join(root, folder)).then((names) => names.filter((name) => name.endsWith('.ts')).length, () => 0);
+  const count = (folder: string) =>
+    readdir(path.join(root, folder)).then(
+      (names) => names.filter((name) => name.endsWith('.ts')).length,
+      () => 0,
+    );
   return (await count('models')) * (await count('environments'));
 }
 
@@ -74,7 +78,10 @@ function reportCheck(options: SynthOptions, io: Io, inScopeCount: number, diff: 
 function reportWrite(options: SynthOptions, io: Io, written: number, inScopeCount: number, diff: TreeDiff): void {
   const changed = diff.stale.length + diff.missing.length + diff.extra.length;
   if (options.json) io.out(`${JSON.stringify({ written, ...diff }, null, 2)}\n`);
-  else io.out(`Wrote ${inScopeCount} files to generated/${options.env ? `${options.env}/` : ''} (${diff.stale.length} changed, ${diff.missing.length} added, ${diff.extra.length} removed${changed === 0 ? ': already up to date' : ''}).\n`);
+  else
+    io.out(
+      `Wrote ${inScopeCount} files to generated/${options.env ? `${options.env}/` : ''} (${diff.stale.length} changed, ${diff.missing.length} added, ${diff.extra.length} removed${changed === 0 ? ': already up to date' : ''}).\n`,
+    );
 }
 
 /** The answer when nothing changed: generated/ is exactly what synth would write, so nothing is written. */
@@ -110,7 +117,10 @@ export async function synthCommand(options: SynthOptions, io: Io): Promise<void>
   try {
     // --check also reads the bot's ledger, which CI would otherwise carry broken.
     loaded = await loadedOrFail(root, io, false, options.check ? ledgerProblems : undefined);
-    checkEnvironment(options.env, loaded.fleet.environments.map((environment) => environment.name));
+    checkEnvironment(
+      options.env,
+      loaded.fleet.environments.map((environment) => environment.name),
+    );
   } catch (error) {
     await (await runners)?.close();
     throw error;

@@ -24,6 +24,10 @@ export async function validateCommand(options: ValidateOptions, io: Io): Promise
     io.out(`${JSON.stringify({ valid: true, ...counts, warnings }, null, 2)}\n`);
     return;
   }
-  io.out(`The fleet is valid: ${Object.entries(counts).map(([kind, count]) => `${count} ${kind}`).join(', ')}.\n`);
+  io.out(
+    `The fleet is valid: ${Object.entries(counts)
+      .map(([kind, count]) => `${count} ${kind}`)
+      .join(', ')}.\n`,
+  );
   for (const warning of warnings) io.out(`warning: ${formatIssue(warning)}\n`);
 }

@@ -76,7 +76,12 @@ export const aws: CloudPlugin<typeof AWS_ENVIRONMENT_FIELDS> = {
       cloudProvider: 'aws',
       awsRegion: environment.region,
       autoDiscovery: { clusterName: environment.cluster },
-      rbac: { serviceAccount: { name: CLUSTER_AUTOSCALER_SERVICE_ACCOUNT.name, annotations: { 'eks.amazonaws.com/role-arn': `arn:aws:iam::${asAws(environment).accountId}:role/${clusterAutoscalerRoleName(environment)}` } } },
+      rbac: {
+        serviceAccount: {
+          name: CLUSTER_AUTOSCALER_SERVICE_ACCOUNT.name,
+          annotations: { 'eks.amazonaws.com/role-arn': `arn:aws:iam::${asAws(environment).accountId}:role/${clusterAutoscalerRoleName(environment)}` },
+        },
+      },
     }),
   },
 
@@ -85,7 +90,7 @@ export const aws: CloudPlugin<typeof AWS_ENVIRONMENT_FIELDS> = {
     return { bootDiskGiB, allocatableGiB: Math.floor(bottlerocketAllocatableGiB(bootDiskGiB)) };
   },
 
-  placement(environment, pool) {
+  placement(_environment, pool) {
     const zones = pool.zones ?? [];
     return {
       zones,

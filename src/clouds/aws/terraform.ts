@@ -27,7 +27,7 @@ import { Fn, Op, S3Backend, TerraformOutput, type TerraformStack } from 'cdktf';
 import { GPU_RESOURCE_NAME } from '../../catalogue/gpus.ts';
 import type { Environment } from '../../declarations/environment.ts';
 import { modelArtifactPrefix, resourceLabels, serviceAccountSubject } from '../../fleet/naming.ts';
-import { constructId, TERRAFORM_TAINT_EFFECT, type CloudTerraform, type PlannedPool } from '../cloud-terraform.ts';
+import { constructId, TERRAFORM_TAINT_EFFECT, type CloudTerraform } from '../cloud-terraform.ts';
 import { CLUSTER_AUTOSCALER_SERVICE_ACCOUNT, clusterAutoscalerRoleName, nodeGroupName, nodeRoleName, readerRoleName } from './index.ts';
 
 /** The tag EKS puts on private subnets for internal load balancers; GPU nodes stay off public subnets. */

@@ -74,7 +74,7 @@ export const azure: CloudPlugin<typeof AZURE_ENVIRONMENT_FIELDS> = {
     return { bootDiskGiB, allocatableGiB: Math.floor(aksAllocatableGiB(bootDiskGiB)) };
   },
 
-  placement(environment, pool) {
+  placement(_environment, pool) {
     const zones = pool.zones ?? [];
     return { zones, zonesSource: zones.length > 0 ? 'declared' : 'not pinned', minNodes: pool.minNodes, maxNodes: pool.maxNodes };
   },

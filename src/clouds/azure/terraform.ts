@@ -52,7 +52,8 @@ function storageReachingNodeSubnet(stack: TerraformStack, cluster: DataAzurermKu
       postcondition: [
         {
           condition: '${contains(self.service_endpoints, "Microsoft.Storage") || contains(self.service_endpoints, "Microsoft.Storage.Global")}',
-          errorMessage: 'The cluster node subnet has no Microsoft.Storage service endpoint, so the model storage account (closed to every other network) would refuse the nodes; add the endpoint to the subnet.',
+          errorMessage:
+            'The cluster node subnet has no Microsoft.Storage service endpoint, so the model storage account (closed to every other network) would refuse the nodes; add the endpoint to the subnet.',
         },
       ],
     },

@@ -16,7 +16,12 @@ import { GCP_GPU_MACHINES, GCP_GPU_ZONES, GCP_PRICES } from './machines.ts';
 const NODE_POOL_NAME = cloudNameRule('GKE node pool', { maxLength: 40, pattern: LOWER_DASH_LETTER_FIRST, alphabet: "lower-case letters, digits and '-', starting with a letter" });
 
 /** IAM service account ids: 6–30 lower-case letters, digits and '-', starting with a letter. */
-const SERVICE_ACCOUNT_ID = cloudNameRule('Google service account', { minLength: 6, maxLength: 30, pattern: LOWER_DASH_LETTER_FIRST, alphabet: "lower-case letters, digits and '-', starting with a letter" });
+const SERVICE_ACCOUNT_ID = cloudNameRule('Google service account', {
+  minLength: 6,
+  maxLength: 30,
+  pattern: LOWER_DASH_LETTER_FIRST,
+  alphabet: "lower-case letters, digits and '-', starting with a letter",
+});
 
 /** GKE node pool of a pool: `<environment>-<pool>`, shortened with a hash beyond 40 characters. */
 export function gkeNodePoolName(environment: Environment, pool: NodePool): string {
@@ -90,7 +95,7 @@ function gkeLocalSsdAllocatableGiB(count: number): number {
 
 /** Whether a GatewayClass is one of GKE's own (its load balancer reads HealthCheckPolicy and GCPBackendPolicy). */
 function isGkeGatewayClass(className: string | undefined): boolean {
-  return className !== undefined && className.startsWith('gke-l7-');
+  return className?.startsWith('gke-l7-') === true;
 }
 
 export const gcp: CloudPlugin<typeof GCP_ENVIRONMENT_FIELDS> = {
@@ -172,7 +177,10 @@ export const gcp: CloudPlugin<typeof GCP_ENVIRONMENT_FIELDS> = {
     const known = GCP_GPU_ZONES[environment.region]?.[pool.gpuType];
     const zones = pool.zones ?? known;
     if (!zones) {
-      return { path: 'zones', message: `required on gcp for ${pool.gpuType} in ${environment.region}: expected the zones that sell it, such as ["${environment.region}-a"]; the catalogue does not list them (got nothing)` };
+      return {
+        path: 'zones',
+        message: `required on gcp for ${pool.gpuType} in ${environment.region}: expected the zones that sell it, such as ["${environment.region}-a"]; the catalogue does not list them (got nothing)`,
+      };
     }
     // Node counts are set with total_min/max_node_count, so the declared counts are the whole pool's.
     return { zones, zonesSource: pool.zones ? 'declared' : 'catalogue', minNodes: pool.minNodes, maxNodes: pool.maxNodes };

@@ -126,8 +126,7 @@ export const gcpTerraform: CloudTerraform<DataGoogleContainerCluster, StorageBuc
         // Object reads are checked on the object's name; a list is checked on the bucket, with the listed
         // prefix in storage.googleapis.com/objectListPrefix (GCS IAM Conditions documentation).
         expression:
-          `resource.name.startsWith("projects/_/buckets/${environment.modelBucket}/objects/${prefix}") || ` +
-          `api.getAttribute("storage.googleapis.com/objectListPrefix", "").startsWith("${prefix}")`,
+          `resource.name.startsWith("projects/_/buckets/${environment.modelBucket}/objects/${prefix}") || ` + `api.getAttribute("storage.googleapis.com/objectListPrefix", "").startsWith("${prefix}")`,
       },
     });
     new ServiceAccountIamMember(stack, constructId('reader-workload-identity', modelName), {

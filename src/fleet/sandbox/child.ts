@@ -53,7 +53,12 @@ function watched<F extends object>(fn: F): F {
   const observe = (call: () => unknown) => {
     try {
       const result = call();
-      return result instanceof Promise ? result.catch((error: unknown) => (noteDenied(error), Promise.reject(error))) : result;
+      return result instanceof Promise
+        ? result.catch((error: unknown) => {
+            noteDenied(error);
+            return Promise.reject(error);
+          })
+        : result;
     } catch (error) {
       noteDenied(error);
       throw error;
@@ -69,7 +74,8 @@ function watched<F extends object>(fn: F): F {
 function watchedFs(namespace: object): Record<string, unknown> {
   const wrap = (value: unknown): unknown => {
     if (typeof value === 'function') return watched(value);
-    if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, typeof inner === 'function' ? watched(inner) : key === 'promises' ? wrap(inner) : inner]));
+    if (value && typeof value === 'object')
+      return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, typeof inner === 'function' ? watched(inner) : key === 'promises' ? wrap(inner) : inner]));
     return value;
   };
   return Object.fromEntries(Object.entries(namespace).map(([key, value]) => [key, wrap(value)]));
@@ -115,9 +121,13 @@ function builtinModule(name: string): vm.Module {
   let module = modules.get(key);
   if (!module) {
     const namespace = BUILTINS[name]!;
-    module = new vm.SyntheticModule(Object.keys(namespace), function (this: vm.SyntheticModule) {
-      for (const [exported, value] of Object.entries(namespace)) this.setExport(exported, value);
-    }, { identifier: key });
+    module = new vm.SyntheticModule(
+      Object.keys(namespace),
+      function (this: vm.SyntheticModule) {
+        for (const [exported, value] of Object.entries(namespace)) this.setExport(exported, value);
+      },
+      { identifier: key },
+    );
     modules.set(key, module);
   }
   return module;
@@ -188,7 +198,11 @@ function outcomeOf(file: string, namespace: Record<string, unknown>): SandboxMes
   const declared = namespace.default;
   const define = DEFINE_FUNCTIONS[file.split('/')[0] as keyof typeof DEFINE_FUNCTIONS] ?? 'define…';
   if (declared !== null && typeof declared === 'object' && typeof (declared as { then?: unknown }).then === 'function') {
-    return { t: 'issues', file, issues: [{ path: '', message: `expected the declaration itself: export default ${define}({ … }) (got a Promise); remove Promise.resolve, or await the value before exporting it` }] };
+    return {
+      t: 'issues',
+      file,
+      issues: [{ path: '', message: `expected the declaration itself: export default ${define}({ … }) (got a Promise); remove Promise.resolve, or await the value before exporting it` }],
+    };
   }
   const issues: SandboxIssue[] = [];
   const value = plain(declared, '', new Set(), issues);
@@ -198,9 +212,20 @@ function outcomeOf(file: string, namespace: Record<string, unknown>): SandboxMes
 /** The problems an error thrown while loading stands for. */
 function issuesOf(error: unknown): SandboxIssue[] {
   const { name, issues, message } = (error ?? {}) as { name?: string; issues?: unknown; message?: unknown };
-  if (name === 'DeclarationError' && Array.isArray(issues)) return issues.map((issue: { path?: unknown; message?: unknown }) => ({ path: String(issue?.path ?? ''), message: String(issue?.message ?? '') }));
+  if (name === 'DeclarationError' && Array.isArray(issues))
+    return issues.map((issue: { path?: unknown; message?: unknown }) => ({ path: String(issue?.path ?? ''), message: String(issue?.message ?? '') }));
   const text = typeof message === 'string' ? message : String(error);
-  return [{ path: '', message: `could not be loaded: ${text.split('\n').filter((line) => line.trim() !== '').slice(0, 3).join(' ').trim()}` }];
+  return [
+    {
+      path: '',
+      message: `could not be loaded: ${text
+        .split('\n')
+        .filter((line) => line.trim() !== '')
+        .slice(0, 3)
+        .join(' ')
+        .trim()}`,
+    },
+  ];
 }
 
 // From here on, declaration code runs: no environment to read, no way to end the process.

@@ -50,7 +50,11 @@ interface CachedRuntime {
   readonly runtime: SandboxRuntime;
 }
 
-const stamp = async (file: string) => stat(file).then((stats) => `${stats.size}:${stats.mtimeMs}`, () => 'missing');
+const stamp = async (file: string) =>
+  stat(file).then(
+    (stats) => `${stats.size}:${stats.mtimeMs}`,
+    () => 'missing',
+  );
 
 async function readCachedRuntime(file: string | undefined): Promise<SandboxRuntime | undefined> {
   if (file === undefined) return undefined;
@@ -101,7 +105,10 @@ export async function writeSandboxRuntime(dir: string): Promise<string[]> {
 
 async function precompiledRuntime(): Promise<SandboxRuntime | undefined> {
   if (PRECOMPILED_DIR === undefined) return undefined;
-  return readFile(path.join(PRECOMPILED_DIR, PRECOMPILED_RUNTIME), 'utf8').then((text) => JSON.parse(text) as SandboxRuntime, () => undefined);
+  return readFile(path.join(PRECOMPILED_DIR, PRECOMPILED_RUNTIME), 'utf8').then(
+    (text) => JSON.parse(text) as SandboxRuntime,
+    () => undefined,
+  );
 }
 
 let runtime: Promise<SandboxRuntime> | undefined;
@@ -184,8 +191,17 @@ export async function compileDeclarations(root: string, files: readonly string[]
   } catch (error) {
     if (!isBuildFailure(error)) throw error;
     // Which files fail: each alone (only on this slow path), then the rest together.
-    const alone = await Promise.all(files.map((file) => bundle([file]).then(() => undefined, (failure: unknown) => (isBuildFailure(failure) ? failure.errors.map(describeMessage).join('; ') : String(failure)))));
-    files.forEach((file, index) => alone[index] !== undefined && failures.set(file, alone[index]!));
+    const alone = await Promise.all(
+      files.map((file) =>
+        bundle([file]).then(
+          () => undefined,
+          (failure: unknown) => (isBuildFailure(failure) ? failure.errors.map(describeMessage).join('; ') : String(failure)),
+        ),
+      ),
+    );
+    files.forEach((file, index) => {
+      alone[index] !== undefined && failures.set(file, alone[index]!);
+    });
     compiled = files.filter((file) => !failures.has(file));
     result = compiled.length > 0 ? await bundle(compiled) : undefined;
   }
@@ -199,6 +215,8 @@ export async function compileDeclarations(root: string, files: readonly string[]
     if (file !== undefined) entries.set(file, url);
     return { url, source: output.text };
   });
-  const inputs = Object.keys(result?.metafile?.inputs ?? {}).filter((file) => !file.includes(':')).map((file) => path.relative(realRoot, path.resolve(realRoot, file)).split(path.sep).join('/'));
+  const inputs = Object.keys(result?.metafile?.inputs ?? {})
+    .filter((file) => !file.includes(':'))
+    .map((file) => path.relative(realRoot, path.resolve(realRoot, file)).split(path.sep).join('/'));
   return { modules, entries, failures, inputs: inputs.sort() };
 }

@@ -87,7 +87,12 @@ function outputTail(limit = 8192) {
   return {
     add: (chunk: Buffer) => void (text = (text + chunk.toString('utf8')).slice(-limit)),
     /** The last line that says what went wrong (not a stack frame or Node's version banner). */
-    lastError: () => text.split('\n').map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('at ') && !/^Node\.js v/.test(line) && !/^\^+$/.test(line)).pop() ?? '',
+    lastError: () =>
+      text
+        .split('\n')
+        .map((line) => line.trim())
+        .filter((line) => line !== '' && !line.startsWith('at ') && !/^Node\.js v/.test(line) && !/^\^+$/.test(line))
+        .pop() ?? '',
     text: () => text,
   };
 }

@@ -107,9 +107,15 @@ describe('declarations load in a sandbox', () => {
 
     expect(exitCode).toBe(1);
     expect(stderr).toMatch(/^models\/za\.ts: could not be loaded: models\/za\.ts:1:19: (Could not resolve|imports may reach)/m);
-    expect(stderr).toContain('models/zb.ts: could not be loaded: models/zb.ts:1:18: imports may reach the repository, llmops-gitops and node:fs, node:fs/promises, node:path, node:url, node:crypto, node:util only (got the package "zod")\n');
-    expect(stderr).toContain('models/zc.ts: could not be loaded: models/zc.ts:1:25: imports may reach the repository, llmops-gitops and node:fs, node:fs/promises, node:path, node:url, node:crypto, node:util only (got "node:child_process")\n');
-    expect(stderr).toContain('models/zd.ts: could not be loaded: imports may reach the repository, llmops-gitops and node:fs, node:fs/promises, node:path, node:url, node:crypto, node:util only (got "node:net")\n');
+    expect(stderr).toContain(
+      'models/zb.ts: could not be loaded: models/zb.ts:1:18: imports may reach the repository, llmops-gitops and node:fs, node:fs/promises, node:path, node:url, node:crypto, node:util only (got the package "zod")\n',
+    );
+    expect(stderr).toContain(
+      'models/zc.ts: could not be loaded: models/zc.ts:1:25: imports may reach the repository, llmops-gitops and node:fs, node:fs/promises, node:path, node:url, node:crypto, node:util only (got "node:child_process")\n',
+    );
+    expect(stderr).toContain(
+      'models/zd.ts: could not be loaded: imports may reach the repository, llmops-gitops and node:fs, node:fs/promises, node:path, node:url, node:crypto, node:util only (got "node:net")\n',
+    );
   });
 
   it('refuses a symbolic link out of the repository, or into .git/, and a link to nothing', async () => {
@@ -128,7 +134,7 @@ describe('declarations load in a sandbox', () => {
   });
 
   it('a line forged on the result channel is a protocol error naming the file', async () => {
-    await declare('models/zz.ts', "import { writeSync } from 'node:fs';\nwriteSync(3, '0000 {\"t\":\"done\"}\\n');\nexport default {};\n");
+    await declare('models/zz.ts', 'import { writeSync } from \'node:fs\';\nwriteSync(3, \'0000 {"t":"done"}\\n\');\nexport default {};\n');
 
     const { exitCode, stderr } = await runCli(['validate', '--root', root]);
 

@@ -36,7 +36,15 @@ export function limitsFromEnvironment(environment: NodeJS.ProcessEnv = process.e
 
 /** Removes the fleet root from a message, so users read `models/a.ts`, not a machine's path. */
 function relativeTo(roots: readonly string[], text: string): string {
-  return roots.reduce((result, root) => result.split(`${pathToFileURL(root).href}/`).join('').split(`${root}${path.sep}`).join(''), text);
+  return roots.reduce(
+    (result, root) =>
+      result
+        .split(`${pathToFileURL(root).href}/`)
+        .join('')
+        .split(`${root}${path.sep}`)
+        .join(''),
+    text,
+  );
 }
 
 /**

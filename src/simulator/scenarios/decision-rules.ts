@@ -27,16 +27,17 @@ export const DECISION_RULE_SCENARIOS = [
     start: (clone: string) => editFile(clone, 'environments/dev.ts', 'replicas: { min: 0, max: 2 }', 'replicas: { min: 1, max: 2 }'),
     convergedMinutes: 120,
     whyMissed:
-      'each revert bans its neighbourhood and none is proposed again, but the A10G is tried once per neighbourhood: AWQ at max-num-seqs 64, then 16 (two grid steps away), then 64 with another max-num-batched-tokens. The prediction carries the L4\'s calibration to the A10G by physics and never learns the 0.3x the failed windows measured (the performance model\'s issue); a policy can widen `neighbourhood.toleranceUnits`.',
+      "each revert bans its neighbourhood and none is proposed again, but the A10G is tried once per neighbourhood: AWQ at max-num-seqs 64, then 16 (two grid steps away), then 64 with another max-num-batched-tokens. The prediction carries the L4's calibration to the A10G by physics and never learns the 0.3x the failed windows measured (the performance model's issue); a policy can widen `neighbourhood.toleranceUnits`.",
     change: {
       beforeCycle: 1,
       description: 'Negotiated A10G spot rate',
       prices: { 'g5.xlarge': { onDemandUsdPerHour: 1.006, spotUsdPerHour: 0.2 } },
-      apply: (clone: string) => editFile(clone, 'environments/dev.ts', '  budget: { monthlyUsd: 3000 },', `  budget: { monthlyUsd: 3000 },\n  prices: { 'g5.xlarge': { onDemandUsdPerHour: 1.006, spotUsdPerHour: 0.2 } },`),
+      apply: (clone: string) =>
+        editFile(clone, 'environments/dev.ts', '  budget: { monthlyUsd: 3000 },', `  budget: { monthlyUsd: 3000 },\n  prices: { 'g5.xlarge': { onDemandUsdPerHour: 1.006, spotUsdPerHour: 0.2 } },`),
     },
   },
   {
-    name: 'a trough hour, then the day\'s peak (2 → 30 req/s over 5 hours)',
+    name: "a trough hour, then the day's peak (2 → 30 req/s over 5 hours)",
     world: 'as predicted',
     deploymentId: STAGING,
     cycles: 7,
@@ -60,6 +61,7 @@ export const DECISION_RULE_SCENARIOS = [
       await editFile(clone, 'environments/staging.ts', "capacity: 'spot', minNodes: 0, maxNodes: 8 }", "capacity: 'spot', minNodes: 0, maxNodes: 3 }");
     },
     convergedMinutes: 60,
-    whyMissed: 'every scale-out grows the pool in its own pull request, but a safety scale-out moves at most `maxReplicaChangePct` (50 %) per change, so the overload takes two hourly runs to relieve (issue 12, rule 1).',
+    whyMissed:
+      'every scale-out grows the pool in its own pull request, but a safety scale-out moves at most `maxReplicaChangePct` (50 %) per change, so the overload takes two hourly runs to relieve (issue 12, rule 1).',
   },
 ] as const;

@@ -210,7 +210,13 @@ function platformApplications(fleet: Fleet, group: ClusterGroup): object[] {
         ]),
       )
     : [];
-  const manifests = application('manifests', PLATFORM_MANIFESTS_WAVE, 'default', { repoURL: fleet.repositoryUrl, targetRevision: TARGET_REVISION, path: `${GENERATED_DIR}/${platformFolder(group.slug)}` }, ['ServerSideApply=true']);
+  const manifests = application(
+    'manifests',
+    PLATFORM_MANIFESTS_WAVE,
+    'default',
+    { repoURL: fleet.repositoryUrl, targetRevision: TARGET_REVISION, path: `${GENERATED_DIR}/${platformFolder(group.slug)}` },
+    ['ServerSideApply=true'],
+  );
   return [...charts, manifests];
 }
 

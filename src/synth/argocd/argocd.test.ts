@@ -9,7 +9,12 @@ import { destinationCluster, syncsAutomatically, waitedOn } from '../../testing/
 import { PLATFORM_CLUSTER_KINDS } from './argocd-synthesizer.ts';
 import { ADDON_CHARTS } from './cluster-addons.ts';
 
-type Document = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string>; finalizers?: string[] }; spec: any };
+type Document = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string>; finalizers?: string[] };
+  spec: any;
+};
 
 let tree: Map<string, string>;
 
@@ -21,7 +26,11 @@ beforeAll(async () => {
 
 const documents = (file: string): Document[] => parseAllDocuments(tree.get(file) ?? '').map((document) => document.toJS());
 const wave = (document: Document) => Number(document.metadata.annotations?.['argocd.argoproj.io/sync-wave'] ?? 0);
-const applications = () => [...tree.keys()].filter((file) => file.startsWith('argocd/apps/') || file.startsWith('argocd/clusters/')).flatMap(documents).filter((document) => document.kind === 'Application');
+const applications = () =>
+  [...tree.keys()]
+    .filter((file) => file.startsWith('argocd/apps/') || file.startsWith('argocd/clusters/'))
+    .flatMap(documents)
+    .filter((document) => document.kind === 'Application');
 const addons = (cluster: string) => documents(`argocd/clusters/${cluster}/platform.yaml`);
 /** The documents an app of apps syncs: every YAML file of its source folder. */
 const childrenOf = (application: Document) => {
@@ -36,9 +45,21 @@ describe('the Argo CD app of apps', () => {
     const projects = documents('argocd/apps/project.yaml');
     const clusters = applications().filter((application) => application.spec.project === 'llmops-root');
 
-    expect(rootProject).toMatchObject({ kind: 'AppProject', metadata: { name: 'llmops-root' }, spec: { namespaceResourceWhitelist: [{ group: 'argoproj.io', kind: 'Application' }, { group: 'argoproj.io', kind: 'AppProject' }] } });
+    expect(rootProject).toMatchObject({
+      kind: 'AppProject',
+      metadata: { name: 'llmops-root' },
+      spec: {
+        namespaceResourceWhitelist: [
+          { group: 'argoproj.io', kind: 'Application' },
+          { group: 'argoproj.io', kind: 'AppProject' },
+        ],
+      },
+    });
     expect(rootApp.spec).toMatchObject({ project: 'llmops-root', source: { path: 'generated/argocd/apps' } });
-    expect(projects.map((project) => [project.metadata.name, wave(project)])).toEqual([['llmops', -10], ['llmops-platform', -10]]);
+    expect(projects.map((project) => [project.metadata.name, wave(project)])).toEqual([
+      ['llmops', -10],
+      ['llmops-platform', -10],
+    ]);
     expect(clusters.map((application) => [application.metadata.name, application.spec.source.path])).toEqual([
       ['llmops-cluster-llm-dev', 'generated/argocd/clusters/llm-dev'],
       ['llmops-cluster-llm-prod', 'generated/argocd/clusters/llm-prod'],
@@ -47,7 +68,7 @@ describe('the Argo CD app of apps', () => {
     ]);
   });
 
-  it('syncs each cluster\'s add-ons in waves before its environments', () => {
+  it("syncs each cluster's add-ons in waves before its environments", () => {
     const cluster = applications().find((application) => application.metadata.name === 'llmops-cluster-llm-prod')!;
     const children = childrenOf(cluster);
     const platform = children.filter((application) => application.spec.project === 'llmops-platform');
@@ -101,7 +122,7 @@ describe('the Argo CD app of apps', () => {
     expect(documents('argocd/apps/project.yaml')[0].spec.sourceRepos).toEqual(['https://github.com/acme/llmops-gitops.git']);
   });
 
-  it('never cascade-deletes: no Application carries a deletion finalizer (the namespace\'s out-of-band hf-token Secret and the add-ons\' CRDs survive)', () => {
+  it("never cascade-deletes: no Application carries a deletion finalizer (the namespace's out-of-band hf-token Secret and the add-ons' CRDs survive)", () => {
     const all = [...applications(), ...documents('argocd/root.yaml')];
 
     expect(all.length).toBeGreaterThan(20);
@@ -109,7 +130,7 @@ describe('the Argo CD app of apps', () => {
     expect(all.filter((document) => document.metadata.finalizers !== undefined).map((document) => document.metadata.name)).toEqual([]);
   });
 
-  it('lets Argo Rollouts move the route\'s weights during a canary without Argo CD undoing them', () => {
+  it("lets Argo Rollouts move the route's weights during a canary without Argo CD undoing them", () => {
     const production = documents('argocd/clusters/llm-prod/production.yaml')[0];
     const dev = documents('argocd/clusters/llm-dev/dev.yaml')[0];
 
@@ -118,8 +139,11 @@ describe('the Argo CD app of apps', () => {
     expect(dev.spec.ignoreDifferences).toBeUndefined();
   });
 
-  it('installs each cluster\'s add-ons from pinned Helm charts: the GPU stack, gateway and HTTP add-on only where the cluster needs them', () => {
-    const charts = (cluster: string) => addons(cluster).filter((document) => document.spec.source.chart).map((document) => `${document.spec.source.chart}@${document.spec.source.targetRevision}`);
+  it("installs each cluster's add-ons from pinned Helm charts: the GPU stack, gateway and HTTP add-on only where the cluster needs them", () => {
+    const charts = (cluster: string) =>
+      addons(cluster)
+        .filter((document) => document.spec.source.chart)
+        .map((document) => `${document.spec.source.chart}@${document.spec.source.targetRevision}`);
 
     // GKE: the driver and device plugin come with the node pool, the Gateway is Google's.
     expect(charts('llm-prod')).toEqual(['kube-prometheus-stack@88.5.3', 'keda@2.20.2', 'argo-rollouts@2.41.0']);
@@ -130,7 +154,7 @@ describe('the Argo CD app of apps', () => {
     for (const application of addons('llm-staging')) expect(application.metadata.name).toMatch(/^platform-llm-staging-/);
   });
 
-  it('scales EKS node groups with the cluster-autoscaler, assuming the IRSA role the cluster\'s first stack creates; the other clouds scale their own pools', () => {
+  it("scales EKS node groups with the cluster-autoscaler, assuming the IRSA role the cluster's first stack creates; the other clouds scale their own pools", () => {
     const autoscaler = addons('llm-dev').find((document) => document.spec.source.chart === 'cluster-autoscaler')!;
 
     expect(autoscaler.spec.source).toMatchObject({ repoURL: 'https://kubernetes.github.io/autoscaler', targetRevision: '9.59.0' });
@@ -145,7 +169,7 @@ describe('the Argo CD app of apps', () => {
     for (const cluster of ['llm-prod', 'llm-staging', 'llm-research']) expect(addons(cluster).map((document) => document.spec.source.chart)).not.toContain('cluster-autoscaler');
   });
 
-  it('exports DCGM GPU metrics with the workload\'s namespace and pod labels (honorLabels), from the GPU Operator or, where it is not installed and the NVIDIA runtime is the default, standalone', () => {
+  it("exports DCGM GPU metrics with the workload's namespace and pod labels (honorLabels), from the GPU Operator or, where it is not installed and the NVIDIA runtime is the default, standalone", () => {
     const dev = addons('llm-dev').find((document) => document.spec.source.chart === 'dcgm-exporter')!.spec.source.helm.valuesObject;
     const staging = addons('llm-staging').find((document) => document.spec.source.chart === 'gpu-operator')!.spec.source.helm.valuesObject;
 
@@ -156,7 +180,7 @@ describe('the Argo CD app of apps', () => {
     expect(addons('llm-staging').map((document) => document.spec.source.chart)).not.toContain('dcgm-exporter');
   });
 
-  it('configures the add-ons for the models: Argo Rollouts\' Gateway API plugin, the GPU Operator on node-image drivers, metrics Prometheus joins', () => {
+  it("configures the add-ons for the models: Argo Rollouts' Gateway API plugin, the GPU Operator on node-image drivers, metrics Prometheus joins", () => {
     const rollouts = addons('llm-prod').find((document) => document.spec.source.chart === 'argo-rollouts')!.spec.source.helm.valuesObject;
     const gpu = addons('llm-staging').find((document) => document.spec.source.chart === 'gpu-operator')!.spec.source.helm.valuesObject;
 
@@ -182,8 +206,17 @@ describe('the Argo CD app of apps', () => {
     const rows = section
       .split('\n')
       .filter((line) => /^\| `/.test(line))
-      .map((line) => line.split('|').slice(1, 6).map((cell) => cell.trim().replace(/`/g, '')));
-    const generated = new Set(applications().filter((application) => application.spec.source.chart).map((application) => `${application.spec.source.chart}|${application.spec.source.repoURL}|${application.spec.source.targetRevision}`));
+      .map((line) =>
+        line
+          .split('|')
+          .slice(1, 6)
+          .map((cell) => cell.trim().replace(/`/g, '')),
+      );
+    const generated = new Set(
+      applications()
+        .filter((application) => application.spec.source.chart)
+        .map((application) => `${application.spec.source.chart}|${application.spec.source.repoURL}|${application.spec.source.targetRevision}`),
+    );
 
     expect(rows).toEqual(
       Object.values(ADDON_CHARTS)

@@ -45,14 +45,78 @@ export interface AddonChart {
  * https://nvidia.github.io/dcgm-exporter/helm-charts).
  */
 export const ADDON_CHARTS = {
-  prometheus: { name: 'kube-prometheus-stack', repoURL: 'https://prometheus-community.github.io/helm-charts', chart: 'kube-prometheus-stack', version: '88.5.3', namespace: 'monitoring', wave: -5, purpose: 'Prometheus Operator and Prometheus: ServiceMonitor and PrometheusRule CRDs, the metrics analysis and KEDA read' },
-  gpuOperator: { name: 'gpu-operator', repoURL: 'https://helm.ngc.nvidia.com/nvidia', chart: 'gpu-operator', version: 'v26.7.0', namespace: 'gpu-operator', wave: -4, purpose: 'NVIDIA device plugin (nodes advertise nvidia.com/gpu) and DCGM exporter; the node image brings the driver and container toolkit' },
-  envoyGateway: { name: 'envoy-gateway', repoURL: 'docker.io/envoyproxy', chart: 'gateway-helm', version: 'v1.9.0', namespace: ENVOY_GATEWAY.namespace, wave: -4, purpose: 'Gateway API CRDs and the gateway implementation behind the `envoy-gateway` GatewayClass' },
-  keda: { name: 'keda', repoURL: 'https://kedacore.github.io/charts', chart: 'keda', version: '2.20.2', namespace: 'keda', wave: -4, purpose: 'KEDA: ScaledObject CRD and the autoscaler on vLLM\'s queue' },
-  argoRollouts: { name: 'argo-rollouts', repoURL: 'https://argoproj.github.io/argo-helm', chart: 'argo-rollouts', version: '2.41.0', namespace: 'argo-rollouts', wave: -3, purpose: `Argo Rollouts with the ${GATEWAY_API_PLUGIN} traffic router: Rollout and AnalysisTemplate CRDs, canaries with exact weights` },
-  clusterAutoscaler: { name: 'cluster-autoscaler', repoURL: 'https://kubernetes.github.io/autoscaler', chart: 'cluster-autoscaler', version: '9.59.0', namespace: 'kube-system', wave: -4, purpose: 'Kubernetes cluster-autoscaler: adds GPU nodes for pending replicas and removes idle ones, where the cloud does not scale node pools itself (EKS)' },
-  dcgmExporter: { name: 'dcgm-exporter', repoURL: 'https://nvidia.github.io/dcgm-exporter/helm-charts', chart: 'dcgm-exporter', version: '4.8.2', namespace: 'dcgm-exporter', wave: -4, purpose: 'NVIDIA DCGM exporter (GPU utilisation per pod for the bot) where the GPU Operator is not installed' },
-  kedaHttp: { name: 'keda-add-ons-http', repoURL: 'https://kedacore.github.io/charts', chart: 'keda-add-ons-http', version: '0.15.0', namespace: HTTP_ADD_ON.namespace, wave: -3, purpose: 'KEDA HTTP add-on: the interceptor that wakes a model scaled to zero' },
+  prometheus: {
+    name: 'kube-prometheus-stack',
+    repoURL: 'https://prometheus-community.github.io/helm-charts',
+    chart: 'kube-prometheus-stack',
+    version: '88.5.3',
+    namespace: 'monitoring',
+    wave: -5,
+    purpose: 'Prometheus Operator and Prometheus: ServiceMonitor and PrometheusRule CRDs, the metrics analysis and KEDA read',
+  },
+  gpuOperator: {
+    name: 'gpu-operator',
+    repoURL: 'https://helm.ngc.nvidia.com/nvidia',
+    chart: 'gpu-operator',
+    version: 'v26.7.0',
+    namespace: 'gpu-operator',
+    wave: -4,
+    purpose: 'NVIDIA device plugin (nodes advertise nvidia.com/gpu) and DCGM exporter; the node image brings the driver and container toolkit',
+  },
+  envoyGateway: {
+    name: 'envoy-gateway',
+    repoURL: 'docker.io/envoyproxy',
+    chart: 'gateway-helm',
+    version: 'v1.9.0',
+    namespace: ENVOY_GATEWAY.namespace,
+    wave: -4,
+    purpose: 'Gateway API CRDs and the gateway implementation behind the `envoy-gateway` GatewayClass',
+  },
+  keda: {
+    name: 'keda',
+    repoURL: 'https://kedacore.github.io/charts',
+    chart: 'keda',
+    version: '2.20.2',
+    namespace: 'keda',
+    wave: -4,
+    purpose: "KEDA: ScaledObject CRD and the autoscaler on vLLM's queue",
+  },
+  argoRollouts: {
+    name: 'argo-rollouts',
+    repoURL: 'https://argoproj.github.io/argo-helm',
+    chart: 'argo-rollouts',
+    version: '2.41.0',
+    namespace: 'argo-rollouts',
+    wave: -3,
+    purpose: `Argo Rollouts with the ${GATEWAY_API_PLUGIN} traffic router: Rollout and AnalysisTemplate CRDs, canaries with exact weights`,
+  },
+  clusterAutoscaler: {
+    name: 'cluster-autoscaler',
+    repoURL: 'https://kubernetes.github.io/autoscaler',
+    chart: 'cluster-autoscaler',
+    version: '9.59.0',
+    namespace: 'kube-system',
+    wave: -4,
+    purpose: 'Kubernetes cluster-autoscaler: adds GPU nodes for pending replicas and removes idle ones, where the cloud does not scale node pools itself (EKS)',
+  },
+  dcgmExporter: {
+    name: 'dcgm-exporter',
+    repoURL: 'https://nvidia.github.io/dcgm-exporter/helm-charts',
+    chart: 'dcgm-exporter',
+    version: '4.8.2',
+    namespace: 'dcgm-exporter',
+    wave: -4,
+    purpose: 'NVIDIA DCGM exporter (GPU utilisation per pod for the bot) where the GPU Operator is not installed',
+  },
+  kedaHttp: {
+    name: 'keda-add-ons-http',
+    repoURL: 'https://kedacore.github.io/charts',
+    chart: 'keda-add-ons-http',
+    version: '0.15.0',
+    namespace: HTTP_ADD_ON.namespace,
+    wave: -3,
+    purpose: 'KEDA HTTP add-on: the interceptor that wakes a model scaled to zero',
+  },
 } as const satisfies Record<string, AddonChart>;
 
 /** The Gateway API traffic-router plugin, copied into the Argo Rollouts controller by an init container (no download at start-up). */
@@ -73,9 +137,7 @@ export interface ClusterGroup {
 export function clusterGroups(fleet: Fleet): ClusterGroup[] {
   const groups = new Map<string, Environment[]>();
   for (const environment of fleet.environments) groups.set(environment.cluster, [...(groups.get(environment.cluster) ?? []), environment]);
-  return [...groups]
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([cluster, environments]) => ({ cluster, slug: clusterSlug(cluster), environments }));
+  return [...groups].sort(([a], [b]) => a.localeCompare(b)).map(([cluster, environments]) => ({ cluster, slug: clusterSlug(cluster), environments }));
 }
 
 /** Copies the object's own namespace (which Prometheus renames `exported_namespace` next to the target's) back into `namespace`, so alerts select the model's namespace. */
@@ -90,7 +152,10 @@ const KEEP_OBJECT_NAMESPACE = [
  */
 function gpuNodeTolerations(group: ClusterGroup): Record<string, string>[] {
   const spotTaints = [...new Map(group.environments.flatMap((environment) => cloudPlugin(environment.cloud).spotNodeTaint ?? []).map((taint) => [taint.key, taint])).values()];
-  return [{ key: GPU_NODE_TAINT.key, operator: 'Exists', effect: GPU_NODE_TAINT.effect }, ...spotTaints.map((taint) => ({ key: taint.key, operator: 'Equal', value: taint.value, effect: taint.effect }))];
+  return [
+    { key: GPU_NODE_TAINT.key, operator: 'Exists', effect: GPU_NODE_TAINT.effect },
+    ...spotTaints.map((taint) => ({ key: taint.key, operator: 'Equal', value: taint.value, effect: taint.effect })),
+  ];
 }
 
 /**
@@ -126,7 +191,13 @@ export function clusterAddons(fleet: Fleet, group: ClusterGroup): { chart: Addon
       values: {
         controller: {
           initContainers: [
-            { name: 'copy-gateway-api-plugin', image: GATEWAY_API_PLUGIN_IMAGE, command: ['/bin/sh', '-c'], args: ['cp /bin/rollouts-plugin-trafficrouter-gatewayapi /plugins'], volumeMounts: [{ name: 'gateway-api-plugin', mountPath: '/plugins' }] },
+            {
+              name: 'copy-gateway-api-plugin',
+              image: GATEWAY_API_PLUGIN_IMAGE,
+              command: ['/bin/sh', '-c'],
+              args: ['cp /bin/rollouts-plugin-trafficrouter-gatewayapi /plugins'],
+              volumeMounts: [{ name: 'gateway-api-plugin', mountPath: '/plugins' }],
+            },
           ],
           trafficRouterPlugins: [{ name: GATEWAY_API_PLUGIN, location: 'file:///plugins/rollouts-plugin-trafficrouter-gatewayapi' }],
           volumes: [{ name: 'gateway-api-plugin', emptyDir: {} }],

@@ -40,7 +40,10 @@ const metric = (name: string) => metrics.find((candidate) => candidate.name === 
 /** A metric's query as Argo Rollouts sends it during a step: the pod-template hashes of this canary and its stable. */
 const queryOf = (name: string) => metric(name).provider.prometheus.query.replaceAll('{{args.canary-hash}}', 'canary7f9').replaceAll('{{args.stable-hash}}', 'stable5c4');
 
-const labels = (values: Record<string, string>) => `{${Object.entries(values).map(([key, value]) => `${key}="${value}"`).join(',')}}`;
+const labels = (values: Record<string, string>) =>
+  `{${Object.entries(values)
+    .map(([key, value]) => `${key}="${value}"`)
+    .join(',')}}`;
 /** vLLM's OpenAI server's request counter on canary pods, per 30 s scrape. */
 const http = (status: string, per30s: number) => ({
   series: `http_requests_total${labels({ namespace: 'llm-prod', service: 'llama-3-1-8b-instruct', handler: '/v1/chat/completions', method: 'POST', status, rollouts_pod_template_hash: 'canary7f9' })}`,
@@ -77,7 +80,11 @@ async function measure(name: string, inputSeries: object[], expected: Record<(ty
         name,
         interval: '30s',
         input_series: inputSeries,
-        promql_expr_test: NAMES.map((metricName) => ({ expr: queryOf(metricName), eval_time: '10m', exp_samples: expected[metricName] === undefined ? [] : [{ labels: '{}', value: expected[metricName] }] })),
+        promql_expr_test: NAMES.map((metricName) => ({
+          expr: queryOf(metricName),
+          eval_time: '10m',
+          exp_samples: expected[metricName] === undefined ? [] : [{ labels: '{}', value: expected[metricName] }],
+        })),
       },
     ],
   };
@@ -88,7 +95,7 @@ async function measure(name: string, inputSeries: object[], expected: Record<(ty
 }
 
 describe('the canary analysis, queried through the real Prometheus', () => {
-  it('never succeeds without data: no canary series at all is inconclusive every try, and the step fails after the policy\'s tries', async () => {
+  it("never succeeds without data: no canary series at all is inconclusive every try, and the step fails after the policy's tries", async () => {
     const phases = await measure('no-data', [], { 'canary-requests': undefined, 'server-error-ratio': undefined, 'ttft-p95-vs-stable': undefined, 'inter-token-p95-vs-stable': undefined });
 
     expect(phases).toEqual({ 'canary-requests': 'Inconclusive', 'server-error-ratio': 'Inconclusive', 'ttft-p95-vs-stable': 'Inconclusive', 'inter-token-p95-vs-stable': 'Inconclusive' });
@@ -98,7 +105,7 @@ describe('the canary analysis, queried through the real Prometheus', () => {
     for (const name of NAMES.slice(1)) expect(metricPhase(metric(name), Array(metric(name).count!).fill('Inconclusive'))).not.toBe('Successful');
   });
 
-  it('treats a canary that served fewer requests than the policy\'s minimum as no evidence (inconclusive), even with clean numbers', async () => {
+  it("treats a canary that served fewer requests than the policy's minimum as no evidence (inconclusive), even with clean numbers", async () => {
     // One request a minute: 10 in the 10-minute window of the step's analysis, below the minimum of 20.
     const phases = await measure('thin', [http('2xx', 0.5), ...latency('canary7f9', 0.5), ...latency('stable5c4', 50)], {
       'canary-requests': 10,

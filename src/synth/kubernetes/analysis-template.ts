@@ -92,8 +92,10 @@ export function addAnalysisTemplate(scope: Construct, deployment: FleetDeploymen
   ];
   if (rollback.qualityMetric) {
     const quality = (hash: Hash) => `avg(${rollback.qualityMetric}${seriesSelector(deployment, onHash(hash))})`;
-    if (rollback.minQuality !== undefined) alone.push({ name: 'quality', ...comparison, ...measured(`>= ${rollback.minQuality}`), provider: prometheus(withEvidence(deployment, quality('canary-hash'))) });
-    else versusStable.push({ name: 'quality-vs-stable', ...comparison, ...measured('>= 0.98'), provider: prometheus(withEvidence(deployment, `${quality('canary-hash')} / ${quality('stable-hash')}`)) });
+    if (rollback.minQuality !== undefined)
+      alone.push({ name: 'quality', ...comparison, ...measured(`>= ${rollback.minQuality}`), provider: prometheus(withEvidence(deployment, quality('canary-hash'))) });
+    else
+      versusStable.push({ name: 'quality-vs-stable', ...comparison, ...measured('>= 0.98'), provider: prometheus(withEvidence(deployment, `${quality('canary-hash')} / ${quality('stable-hash')}`)) });
   }
 
   const names = analysisTemplateNames(deployment.model.name);

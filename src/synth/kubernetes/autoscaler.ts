@@ -50,9 +50,7 @@ export function addAutoscaler(scope: Construct, deployment: FleetDeployment, tar
             threshold: String(scaling.targetWaitingRequestsPerReplica),
           },
         },
-        ...(scaledFromZero(deployment)
-          ? [{ type: 'external-push', name: wakeTriggerName(), metadata: { scalerAddress: HTTP_ADD_ON.scalerAddress, interceptorRoute: deployment.model.name } }]
-          : []),
+        ...(scaledFromZero(deployment) ? [{ type: 'external-push', name: wakeTriggerName(), metadata: { scalerAddress: HTTP_ADD_ON.scalerAddress, interceptorRoute: deployment.model.name } }] : []),
       ],
     },
   });

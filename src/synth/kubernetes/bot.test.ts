@@ -28,7 +28,11 @@ beforeAll(async () => {
   const loaded = await loadFleet(await preparedFixture());
   if (!loaded.ok) throw new Error('the fixture fleet is invalid');
   fleet = loaded.fleet;
-  const withBots = withEnvironment(withEnvironment(fleet, 'production', (environment) => ({ ...environment, bot: SERVICE })), 'staging', (environment) => ({ ...environment, bot: SCHEDULE }));
+  const withBots = withEnvironment(
+    withEnvironment(fleet, 'production', (environment) => ({ ...environment, bot: SERVICE })),
+    'staging',
+    (environment) => ({ ...environment, bot: SCHEDULE }),
+  );
   tree = synthesize(withBots);
 });
 
@@ -37,7 +41,9 @@ const find = (file: string, kind: string) => documents(file).find((document) => 
 
 describe('the bot in the cluster', () => {
   it('validates strictly against the upstream schemas: no unknown field in any object, both modes', () => {
-    const labelled = ['production/kubernetes/llmops-bot.yaml', 'staging/kubernetes/llmops-bot.yaml'].flatMap((file) => documents(file).map((document) => ({ label: `${file}: ${document.kind}`, document })));
+    const labelled = ['production/kubernetes/llmops-bot.yaml', 'staging/kubernetes/llmops-bot.yaml'].flatMap((file) =>
+      documents(file).map((document) => ({ label: `${file}: ${document.kind}`, document })),
+    );
 
     expect(labelled.map(({ label }) => label)).toEqual([
       'production/kubernetes/llmops-bot.yaml: ServiceAccount',
@@ -74,8 +80,18 @@ describe('the bot in the cluster', () => {
     expect(container.command).toEqual(['node', '/app/bin/llmops.js']);
     // No --host: in a pod the bot listens on all interfaces by default.
     expect(container.args).toEqual([
-      'optimize', '--serve', '--interval', '15', '--port', '9464',
-      '--prometheus', 'http://prometheus-operated.monitoring.svc:9090', '--root', '/work/repository', '--clone', 'https://github.com/acme/llmops-gitops.git',
+      'optimize',
+      '--serve',
+      '--interval',
+      '15',
+      '--port',
+      '9464',
+      '--prometheus',
+      'http://prometheus-operated.monitoring.svc:9090',
+      '--root',
+      '/work/repository',
+      '--clone',
+      'https://github.com/acme/llmops-gitops.git',
     ]);
     expect(container.env).toEqual([
       { name: 'HOME', value: '/home/llmops' },
@@ -119,7 +135,11 @@ describe('the bot in the cluster', () => {
 
     expect(service.ingress).toEqual([{ from: [prometheus], ports: [{ port: 9464, protocol: 'TCP' }] }]);
     expect(schedule.ingress).toEqual([]);
-    expect(service.egress.map((rule: { ports: { port: number; protocol: string }[] }) => rule.ports.map((port) => `${port.protocol}/${port.port}`).join(','))).toEqual(['UDP/53,TCP/53', 'TCP/9090', 'TCP/443']);
+    expect(service.egress.map((rule: { ports: { port: number; protocol: string }[] }) => rule.ports.map((port) => `${port.protocol}/${port.port}`).join(','))).toEqual([
+      'UDP/53,TCP/53',
+      'TCP/9090',
+      'TCP/443',
+    ]);
     expect(service.egress[1].to).toEqual([prometheus]);
     expect(service.egress[2].to).toEqual([{ ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'] } }]);
   });
@@ -147,7 +167,9 @@ describe('the bot in the cluster', () => {
       .find((document) => document.metadata.name === 'llmops')!;
     const allowed = project.spec.namespaceResourceWhitelist.map((entry: { group: string; kind: string }) => `${entry.group}/${entry.kind}`);
 
-    const kinds = ['production/kubernetes/llmops-bot.yaml', 'staging/kubernetes/llmops-bot.yaml'].flatMap((file) => documents(file).map((document) => `${document.apiVersion.includes('/') ? document.apiVersion.split('/')[0] : ''}/${document.kind}`));
+    const kinds = ['production/kubernetes/llmops-bot.yaml', 'staging/kubernetes/llmops-bot.yaml'].flatMap((file) =>
+      documents(file).map((document) => `${document.apiVersion.includes('/') ? document.apiVersion.split('/')[0] : ''}/${document.kind}`),
+    );
 
     expect(kinds.filter((kind) => !allowed.includes(kind))).toEqual([]);
   });
@@ -166,7 +188,7 @@ describe('the bot declaration', () => {
       await editFile(
         root,
         'environments/production.ts',
-        "  budget: { monthlyUsd: 60000 },",
+        '  budget: { monthlyUsd: 60000 },',
         "  bot: { mode: 'daemon', image: { repository: 'ghcr.io/acme/llmops-gitops', tag: 'latest' }, githubApp: { clientId: 'Iv23li' }, secretName: 'App Key', intervalMinutes: 90 },\n  budget: { monthlyUsd: 60000 },",
       );
 

@@ -17,10 +17,7 @@ const escapeKey = (key: string): string => key.replace(/~/g, '~0').replace(/\//g
 export function requestGpus(workload: Construct, count: number): void {
   const quantity = kplus.k8s.Quantity.fromString(String(count));
   const resources = `${POD}/containers/0/resources`;
-  ApiObject.of(workload).addJsonPatch(
-    JsonPatch.add(`${resources}/limits/${escapeKey(GPU_RESOURCE_NAME)}`, quantity),
-    JsonPatch.add(`${resources}/requests/${escapeKey(GPU_RESOURCE_NAME)}`, quantity),
-  );
+  ApiObject.of(workload).addJsonPatch(JsonPatch.add(`${resources}/limits/${escapeKey(GPU_RESOURCE_NAME)}`, quantity), JsonPatch.add(`${resources}/requests/${escapeKey(GPU_RESOURCE_NAME)}`, quantity));
 }
 
 /** Plain `nodeSelector` (cdk8s-plus only renders node affinity). */
@@ -31,9 +28,7 @@ export function selectNodes(workload: Construct, labels: Record<string, string>)
 /** Spread replicas across nodes and zones, best effort. */
 export function spreadAcrossNodes(workload: Construct, selector: Record<string, string>): void {
   const constraint = (topologyKey: string) => ({ maxSkew: 1, topologyKey, whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: selector } });
-  ApiObject.of(workload).addJsonPatch(
-    JsonPatch.add(`${POD}/topologySpreadConstraints`, [constraint('kubernetes.io/hostname'), constraint('topology.kubernetes.io/zone')]),
-  );
+  ApiObject.of(workload).addJsonPatch(JsonPatch.add(`${POD}/topologySpreadConstraints`, [constraint('kubernetes.io/hostname'), constraint('topology.kubernetes.io/zone')]));
 }
 
 /** Pod-level `seccompProfile: RuntimeDefault` (Pod Security "restricted"). */

@@ -17,9 +17,7 @@ function listeners(environment: Environment): Record<string, unknown>[] {
   const gateway = environment.gateway;
   const allowedRoutes = { namespaces: { from: 'Same' } };
   const tls = gateway.mode === 'managed' ? gateway.tls : undefined;
-  const https = tls
-    ? [{ name: 'https', protocol: 'HTTPS', port: 443, tls: { mode: 'Terminate', certificateRefs: [{ group: '', kind: 'Secret', name: tls.certificateSecret }] }, allowedRoutes }]
-    : [];
+  const https = tls ? [{ name: 'https', protocol: 'HTTPS', port: 443, tls: { mode: 'Terminate', certificateRefs: [{ group: '', kind: 'Secret', name: tls.certificateSecret }] }, allowedRoutes }] : [];
   const http = exposureOf(environment) === 'internal' ? [{ name: 'http', protocol: 'HTTP', port: 80, allowedRoutes }] : [];
   return [...http, ...https];
 }

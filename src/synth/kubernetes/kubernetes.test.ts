@@ -57,8 +57,28 @@ describe('every generated manifest', () => {
 
     expect(problems).toEqual([]);
     expect([...kinds].sort()).toEqual([
-      'AnalysisTemplate', 'AppProject', 'Application', 'ConfigMap', 'Deployment', 'EnvoyProxy', 'GCPBackendPolicy', 'Gateway', 'GatewayClass', 'HTTPRoute', 'HealthCheckPolicy',
-      'InterceptorRoute', 'NetworkPolicy', 'PodDisruptionBudget', 'PriorityClass', 'PrometheusRule', 'ReferenceGrant', 'Rollout', 'ScaledObject', 'Service', 'ServiceAccount', 'ServiceMonitor',
+      'AnalysisTemplate',
+      'AppProject',
+      'Application',
+      'ConfigMap',
+      'Deployment',
+      'EnvoyProxy',
+      'GCPBackendPolicy',
+      'Gateway',
+      'GatewayClass',
+      'HTTPRoute',
+      'HealthCheckPolicy',
+      'InterceptorRoute',
+      'NetworkPolicy',
+      'PodDisruptionBudget',
+      'PriorityClass',
+      'PrometheusRule',
+      'ReferenceGrant',
+      'Rollout',
+      'ScaledObject',
+      'Service',
+      'ServiceAccount',
+      'ServiceMonitor',
     ]);
   });
 
@@ -129,15 +149,23 @@ describe('the model servers', () => {
     expect(container.command).toBeUndefined();
     expect(container.args).toEqual([
       'meta-llama/Llama-3.1-8B-Instruct',
-      '--served-model-name', 'llama-3-1-8b-instruct',
-      '--port', '8000',
-      '--dtype', 'bfloat16',
-      '--revision', '0e9e39f249a16976918f6564b8830bc894c89659',
+      '--served-model-name',
+      'llama-3-1-8b-instruct',
+      '--port',
+      '8000',
+      '--dtype',
+      'bfloat16',
+      '--revision',
+      '0e9e39f249a16976918f6564b8830bc894c89659',
       '--enable-prefix-caching',
-      '--max-model-len', '16384',
-      '--max-num-batched-tokens', '4096',
-      '--max-num-seqs', '128',
-      '--tensor-parallel-size', '1',
+      '--max-model-len',
+      '16384',
+      '--max-num-batched-tokens',
+      '4096',
+      '--max-num-seqs',
+      '128',
+      '--tensor-parallel-size',
+      '1',
     ]);
     expect(container.env).toContainEqual({ name: 'HF_TOKEN', valueFrom: { secretKeyRef: { name: 'hf-token', key: 'token', optional: false } } });
     expect(JSON.stringify(tree.get('production/kubernetes/llama-3-1-8b-instruct.yaml'))).not.toMatch(/hf_[A-Za-z0-9]{20,}/);
@@ -155,20 +183,35 @@ describe('the model servers', () => {
   it('start under any non-root UID: USER answers getpass.getuser(), HOME and the compile caches are writable volumes', () => {
     const pod = find('staging/kubernetes/llama-3-1-70b-instruct.yaml', 'Rollout').spec.template.spec;
     const container = pod.containers[0];
-    const env = Object.fromEntries(container.env.filter((variable: { value?: string }) => variable.value !== undefined).map((variable: { name: string; value: string }) => [variable.name, variable.value]));
+    const env = Object.fromEntries(
+      container.env.filter((variable: { value?: string }) => variable.value !== undefined).map((variable: { name: string; value: string }) => [variable.name, variable.value]),
+    );
     const mounts = container.volumeMounts.map((mount: { mountPath: string }) => mount.mountPath);
 
     expect(pod.securityContext).toMatchObject({ runAsUser: 2000, runAsGroup: 2000, fsGroup: 2000, runAsNonRoot: true });
-    expect(env).toMatchObject({ USER: 'vllm', HOME: '/home/vllm', TORCHINDUCTOR_CACHE_DIR: '/home/vllm/.cache/torchinductor', TRITON_CACHE_DIR: '/home/vllm/.cache/triton', VLLM_CACHE_ROOT: '/home/vllm/.cache/vllm' });
+    expect(env).toMatchObject({
+      USER: 'vllm',
+      HOME: '/home/vllm',
+      TORCHINDUCTOR_CACHE_DIR: '/home/vllm/.cache/torchinductor',
+      TRITON_CACHE_DIR: '/home/vllm/.cache/triton',
+      VLLM_CACHE_ROOT: '/home/vllm/.cache/vllm',
+    });
     for (const directory of [env.HOME, env.TORCHINDUCTOR_CACHE_DIR, env.TRITON_CACHE_DIR, env.VLLM_CACHE_ROOT, env.XDG_CACHE_HOME, '/tmp']) {
-      expect(mounts.some((mount: string) => directory === mount || directory.startsWith(`${mount}/`)), directory).toBe(true);
+      expect(
+        mounts.some((mount: string) => directory === mount || directory.startsWith(`${mount}/`)),
+        directory,
+      ).toBe(true);
     }
     expect(container.securityContext.readOnlyRootFilesystem).toBe(true);
   });
 
   it('pin the image by digest and pull it through a registry mirror when declared', () => {
     const digest = `sha256:${'ab'.repeat(32)}`;
-    const variant = withModel(withEnvironment(fleet, 'production', (environment) => ({ ...environment, imageRegistry: 'us-docker.pkg.dev/acme/dockerhub' })), 'llama-3-1-8b-instruct', (model) => ({ ...model, vllmImageDigest: digest }));
+    const variant = withModel(
+      withEnvironment(fleet, 'production', (environment) => ({ ...environment, imageRegistry: 'us-docker.pkg.dev/acme/dockerhub' })),
+      'llama-3-1-8b-instruct',
+      (model) => ({ ...model, vllmImageDigest: digest }),
+    );
 
     const container = workloadOf(synthOf(variant, 'production/kubernetes/llama-3-1-8b-instruct.yaml')).spec.template.spec.containers[0];
 
@@ -208,7 +251,7 @@ describe('the model servers', () => {
     expect(pod.containers[0].resources.requests['ephemeral-storage']).toBe(`${144 + 16}Gi`);
   });
 
-  it('keep no weight cache for a model streamed from the object store (the Run:ai streamer loads straight to the GPUs): only /tmp and HOME on the node\'s disk', () => {
+  it("keep no weight cache for a model streamed from the object store (the Run:ai streamer loads straight to the GPUs): only /tmp and HOME on the node's disk", () => {
     const pod = find('production/kubernetes/qwen2-5-7b-instruct.yaml', 'Rollout').spec.template.spec;
     const container = pod.containers[0];
 
@@ -220,9 +263,16 @@ describe('the model servers', () => {
 
   it('share one ReadWriteMany model cache per environment, or mount an existing (ReadOnlyMany) claim read-only', () => {
     const shared = synthesize(withEnvironment(fleet, 'production', (environment) => ({ ...environment, modelCache: { kind: 'shared-volume' } })));
-    const claim = parseAllDocuments(shared.get('production/kubernetes/namespace.yaml')!).map((document) => document.toJS()).find((document) => document.kind === 'PersistentVolumeClaim');
+    const claim = parseAllDocuments(shared.get('production/kubernetes/namespace.yaml')!)
+      .map((document) => document.toJS())
+      .find((document) => document.kind === 'PersistentVolumeClaim');
     const sharedPod = workloadOf(parseAllDocuments(shared.get('production/kubernetes/llama-3-1-70b-instruct.yaml')!).map((document) => document.toJS())).spec.template.spec;
-    const existing = workloadOf(synthOf(withEnvironment(fleet, 'staging', (environment) => ({ ...environment, modelCache: { kind: 'existing-claim', claimName: 'weights-rox', readOnly: true } })), 'staging/kubernetes/llama-3-1-70b-instruct.yaml')).spec.template.spec;
+    const existing = workloadOf(
+      synthOf(
+        withEnvironment(fleet, 'staging', (environment) => ({ ...environment, modelCache: { kind: 'existing-claim', claimName: 'weights-rox', readOnly: true } })),
+        'staging/kubernetes/llama-3-1-70b-instruct.yaml',
+      ),
+    ).spec.template.spec;
 
     // GKE's Filestore class; the production models' caches: 144 + 21 GiB (Qwen streams its weights and needs none).
     expect(claim.spec).toEqual({ accessModes: ['ReadWriteMany'], storageClassName: 'standard-rwx', resources: { requests: { storage: '165Gi' } } });
@@ -260,13 +310,27 @@ describe('the model servers', () => {
     expect(scaler.spec.minReplicaCount).toBe(0);
     expect(scaler.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'llama-3-1-8b-instruct' });
     expect(scaler.spec.triggers[0].type).toBe('prometheus');
-    expect(scaler.spec.triggers[1]).toEqual({ type: 'external-push', name: 'wake-on-request', metadata: { scalerAddress: 'keda-add-ons-http-external-scaler.keda:9090', interceptorRoute: 'llama-3-1-8b-instruct' } });
+    expect(scaler.spec.triggers[1]).toEqual({
+      type: 'external-push',
+      name: 'wake-on-request',
+      metadata: { scalerAddress: 'keda-add-ons-http-external-scaler.keda:9090', interceptorRoute: 'llama-3-1-8b-instruct' },
+    });
     expect(wake.apiVersion).toBe('http.keda.sh/v1beta1');
-    expect(wake.spec).toMatchObject({ target: { service: 'llama-3-1-8b-instruct', port: 8000 }, rules: [{ hosts: ['llama-3-1-8b-instruct.llm-dev.svc.cluster.local'] }], scalingMetric: { concurrency: { targetValue: 100 } } });
+    expect(wake.spec).toMatchObject({
+      target: { service: 'llama-3-1-8b-instruct', port: 8000 },
+      rules: [{ hosts: ['llama-3-1-8b-instruct.llm-dev.svc.cluster.local'] }],
+      scalingMetric: { concurrency: { targetValue: 100 } },
+    });
     expect(route.spec.rules[0].backendRefs).toEqual([{ name: 'keda-add-ons-http-interceptor-proxy', namespace: 'keda', port: 8080 }]);
     expect(route.spec.rules[0].filters[0].urlRewrite.hostname).toBe('llama-3-1-8b-instruct.llm-dev.svc.cluster.local');
-    expect(policy.spec.ingress[0].from).toContainEqual({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'keda' } }, podSelector: { matchLabels: { 'app.kubernetes.io/component': 'interceptor', 'app.kubernetes.io/name': 'http-add-on' } } });
-    expect(grant.spec).toEqual({ from: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', namespace: 'llm-dev' }], to: [{ group: '', kind: 'Service', name: 'keda-add-ons-http-interceptor-proxy' }] });
+    expect(policy.spec.ingress[0].from).toContainEqual({
+      namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'keda' } },
+      podSelector: { matchLabels: { 'app.kubernetes.io/component': 'interceptor', 'app.kubernetes.io/name': 'http-add-on' } },
+    });
+    expect(grant.spec).toEqual({
+      from: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', namespace: 'llm-dev' }],
+      to: [{ group: '', kind: 'Service', name: 'keda-add-ons-http-interceptor-proxy' }],
+    });
     expect(documents('dev/kubernetes/llama-3-1-8b-instruct.yaml').map((document) => document.kind)).not.toContain('Rollout');
     expect(documents('production/kubernetes/llama-3-1-8b-instruct.yaml').map((document) => document.kind)).not.toContain('InterceptorRoute');
   });
@@ -285,21 +349,31 @@ describe('the model servers', () => {
     const small = find('production/kubernetes/llama-3-1-8b-instruct.yaml', 'PodDisruptionBudget');
 
     expect(large.spec).toMatchObject({ maxUnavailable: 1, unhealthyPodEvictionPolicy: 'AlwaysAllow' });
-    expect(large.metadata.annotations?.['llmops.dev/on-drain']).toMatch(/^with one replica a drain evicts the only server: the model is offline until a replacement has loaded its weights \(up to 49 min\)$/);
+    expect(large.metadata.annotations?.['llmops.dev/on-drain']).toMatch(
+      /^with one replica a drain evicts the only server: the model is offline until a replacement has loaded its weights \(up to 49 min\)$/,
+    );
     expect(small.metadata.annotations?.['llmops.dev/on-drain']).toMatch(/^a drain evicts one replica at a time; the others keep serving/);
   });
 });
 
 describe('canaries', () => {
-  it('route exact weights through Argo Rollouts\' Gateway API plugin: stable and canary backends, canary pods for its weight', () => {
+  it("route exact weights through Argo Rollouts' Gateway API plugin: stable and canary backends, canary pods for its weight", () => {
     const rollout = find('production/kubernetes/llama-3-1-8b-instruct.yaml', 'Rollout');
     const route = find('production/kubernetes/llama-3-1-8b-instruct.yaml', 'HTTPRoute');
     const canary = rollout.spec.strategy.canary;
 
     expect(canary.trafficRouting).toEqual({ plugins: { 'argoproj-labs/gatewayAPI': { httpRoute: 'llama-3-1-8b-instruct', namespace: 'llm-prod', disableInProgressLabel: true } } });
     expect(canary).toMatchObject({ canaryService: 'llama-3-1-8b-instruct-canary', stableService: 'llama-3-1-8b-instruct-stable', dynamicStableScale: true });
-    expect(steps(rollout).filter((step) => 'setWeight' in step).map((step) => step.setWeight)).toEqual([1, 5, 25, 50, 100]);
-    expect(steps(rollout).filter((step) => 'setCanaryScale' in step).map((step) => step.setCanaryScale)).toEqual([{ weight: 1 }, { weight: 5 }, { weight: 25 }, { weight: 50 }, { weight: 100 }]);
+    expect(
+      steps(rollout)
+        .filter((step) => 'setWeight' in step)
+        .map((step) => step.setWeight),
+    ).toEqual([1, 5, 25, 50, 100]);
+    expect(
+      steps(rollout)
+        .filter((step) => 'setCanaryScale' in step)
+        .map((step) => step.setCanaryScale),
+    ).toEqual([{ weight: 1 }, { weight: 5 }, { weight: 25 }, { weight: 50 }, { weight: 100 }]);
     expect(route.spec.rules).toHaveLength(1);
     expect(route.spec.rules[0].backendRefs).toEqual([
       { name: 'llama-3-1-8b-instruct-stable', port: 8000, weight: 100 },
@@ -307,7 +381,7 @@ describe('canaries', () => {
     ]);
   });
 
-  it('without a traffic router, state the weights the pods really give (the 70B\'s 1/5/25/50 % are all one canary beside one stable pod)', () => {
+  it("without a traffic router, state the weights the pods really give (the 70B's 1/5/25/50 % are all one canary beside one stable pod)", () => {
     const variant = withEnvironment(fleet, 'production', (environment) => ({ ...environment, gateway: { mode: 'managed', name: 'inference-gateway', canaryTraffic: 'replica-count' } }));
 
     const large = workloadOf(synthOf(variant, 'production/kubernetes/llama-3-1-70b-instruct.yaml'));
@@ -315,10 +389,18 @@ describe('canaries', () => {
     const route = synthOf(variant, 'production/kubernetes/llama-3-1-8b-instruct.yaml').find((document) => document.kind === 'HTTPRoute')!;
 
     expect(large.spec.strategy.canary.trafficRouting).toBeUndefined();
-    expect(steps(large).filter((step) => 'setWeight' in step).map((step) => step.setWeight)).toEqual([50, 100]);
+    expect(
+      steps(large)
+        .filter((step) => 'setWeight' in step)
+        .map((step) => step.setWeight),
+    ).toEqual([50, 100]);
     expect(steps(large).find((step) => 'pause' in step)).toEqual({ pause: { duration: '90m' } });
     // 2 replicas: 1 canary + 2 stable pods (33 %), then 1 + 1 (50 %).
-    expect(steps(small).filter((step) => 'setWeight' in step).map((step) => step.setWeight)).toEqual([33, 50, 100]);
+    expect(
+      steps(small)
+        .filter((step) => 'setWeight' in step)
+        .map((step) => step.setWeight),
+    ).toEqual([33, 50, 100]);
     expect(route.spec.rules[0].backendRefs).toEqual([{ name: 'llama-3-1-8b-instruct', port: 8000 }]);
   });
 
@@ -361,7 +443,7 @@ describe('canaries', () => {
 });
 
 describe('the network', () => {
-  it('admit the gateway\'s data plane per cloud (GKE\'s front ends, Envoy Gateway\'s proxies) and Prometheus, behind a default deny', () => {
+  it("admit the gateway's data plane per cloud (GKE's front ends, Envoy Gateway's proxies) and Prometheus, behind a default deny", () => {
     const gke = find('production/kubernetes/llama-3-1-8b-instruct.yaml', 'NetworkPolicy');
     const aks = find('staging/kubernetes/llama-3-1-8b-instruct.yaml', 'NetworkPolicy');
     const defaultDeny = find('staging/kubernetes/namespace.yaml', 'NetworkPolicy');
@@ -369,7 +451,12 @@ describe('the network', () => {
     expect(defaultDeny.spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
     // GKE's internal Gateway: its proxies in the region's proxy-only subnet, and Google's health checkers.
     expect(gke.spec.ingress[0].from).toEqual([{ ipBlock: { cidr: '10.129.0.0/23' } }, { ipBlock: { cidr: '35.191.0.0/16' } }, { ipBlock: { cidr: '130.211.0.0/22' } }]);
-    expect(aks.spec.ingress[0].from).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'envoy-gateway-system' } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'envoy', 'app.kubernetes.io/component': 'proxy' } } }]);
+    expect(aks.spec.ingress[0].from).toEqual([
+      {
+        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'envoy-gateway-system' } },
+        podSelector: { matchLabels: { 'app.kubernetes.io/name': 'envoy', 'app.kubernetes.io/component': 'proxy' } },
+      },
+    ]);
     expect(aks.spec.ingress[1].from[0].namespaceSelector.matchLabels).toEqual({ 'kubernetes.io/metadata.name': 'monitoring' });
   });
 
@@ -382,9 +469,18 @@ describe('the network', () => {
       { ipBlock: { cidr: '169.254.20.10/32' } },
       { ipBlock: { cidr: '169.254.169.254/32' } },
     ]);
-    expect(gke.spec.egress).toContainEqual({ to: [{ ipBlock: { cidr: '169.254.169.254/32' } }], ports: [{ port: 80, protocol: 'TCP' }, { port: 988, protocol: 'TCP' }] });
+    expect(gke.spec.egress).toContainEqual({
+      to: [{ ipBlock: { cidr: '169.254.169.254/32' } }],
+      ports: [
+        { port: 80, protocol: 'TCP' },
+        { port: 988, protocol: 'TCP' },
+      ],
+    });
     expect(eks.spec.egress.flatMap((rule: { to: object[] }) => rule.to)).not.toContainEqual({ ipBlock: { cidr: '169.254.169.254/32' } });
-    expect(eks.spec.egress[0].ports).toEqual([{ port: 53, protocol: 'UDP' }, { port: 53, protocol: 'TCP' }]);
+    expect(eks.spec.egress[0].ports).toEqual([
+      { port: 53, protocol: 'UDP' },
+      { port: 53, protocol: 'TCP' },
+    ]);
   });
 
   it('take the gateway and its sources from the declaration: an existing Gateway, or a class with declared sources', () => {
@@ -398,14 +494,20 @@ describe('the network', () => {
     const existingDocuments = synthOf(existing, 'staging/kubernetes/llama-3-1-8b-instruct.yaml');
     const regionalGateway = synthOf(regional, 'production/kubernetes/namespace.yaml').find((document) => document.kind === 'Gateway')!;
 
-    expect(existingDocuments.find((document) => document.kind === 'HTTPRoute')!.spec.parentRefs).toEqual([{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'shared', namespace: 'ingress' }]);
-    expect(existingDocuments.find((document) => document.kind === 'NetworkPolicy')!.spec.ingress[0].from).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress' } } }]);
+    expect(existingDocuments.find((document) => document.kind === 'HTTPRoute')!.spec.parentRefs).toEqual([
+      { group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'shared', namespace: 'ingress' },
+    ]);
+    expect(existingDocuments.find((document) => document.kind === 'NetworkPolicy')!.spec.ingress[0].from).toEqual([
+      { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress' } } },
+    ]);
     expect(synthOf(existing, 'staging/kubernetes/namespace.yaml').map((document) => document.kind)).not.toContain('Gateway');
     expect(regionalGateway.spec.gatewayClassName).toBe('gke-l7-regional-external-managed');
-    expect(synthOf(regional, 'production/kubernetes/llama-3-1-8b-instruct.yaml').find((document) => document.kind === 'NetworkPolicy')!.spec.ingress[0].from).toEqual([{ ipBlock: { cidr: '10.129.0.0/23' } }]);
+    expect(synthOf(regional, 'production/kubernetes/llama-3-1-8b-instruct.yaml').find((document) => document.kind === 'NetworkPolicy')!.spec.ingress[0].from).toEqual([
+      { ipBlock: { cidr: '10.129.0.0/23' } },
+    ]);
   });
 
-  it('declare each environment\'s Gateway internal by default: GKE\'s internal load balancer, Envoy Gateway behind the cloud\'s internal Service (ClusterIP where there is none)', () => {
+  it("declare each environment's Gateway internal by default: GKE's internal load balancer, Envoy Gateway behind the cloud's internal Service (ClusterIP where there is none)", () => {
     const gateway = (name: string) => find(`${name}/kubernetes/namespace.yaml`, 'Gateway');
     const envoyService = (name: string) => find(`${name}/kubernetes/namespace.yaml`, 'EnvoyProxy').spec.provider.kubernetes.envoyService;
 
@@ -418,16 +520,27 @@ describe('the network', () => {
     expect(envoyService('staging')).toEqual({ type: 'LoadBalancer', annotations: { 'service.beta.kubernetes.io/azure-load-balancer-internal': 'true' } });
     expect(envoyService('dev')).toEqual({ type: 'LoadBalancer', annotations: { 'service.beta.kubernetes.io/aws-load-balancer-internal': 'true' } });
     expect(envoyService('research')).toEqual({ type: 'ClusterIP' });
-    expect(find('production/kubernetes/llama-3-1-8b-instruct.yaml', 'HTTPRoute').spec.parentRefs).toEqual([{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'inference-gateway', namespace: 'llm-prod' }]);
+    expect(find('production/kubernetes/llama-3-1-8b-instruct.yaml', 'HTTPRoute').spec.parentRefs).toEqual([
+      { group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'inference-gateway', namespace: 'llm-prod' },
+    ]);
   });
 
   it('serve a public Gateway over HTTPS only, with the declared certificate, from a public load balancer', () => {
     const publicGateway = (name: string) =>
-      withEnvironment(fleet, name, (environment) => ({ ...environment, gateway: { mode: 'managed', name: 'inference-gateway', exposure: 'public', tls: { certificateSecret: 'inference-tls' }, canaryTraffic: 'gateway-api' } }));
+      withEnvironment(fleet, name, (environment) => ({
+        ...environment,
+        gateway: { mode: 'managed', name: 'inference-gateway', exposure: 'public', tls: { certificateSecret: 'inference-tls' }, canaryTraffic: 'gateway-api' },
+      }));
 
     const gke = synthOf(publicGateway('production'), 'production/kubernetes/namespace.yaml');
     const aks = synthOf(publicGateway('staging'), 'staging/kubernetes/namespace.yaml');
-    const https = { name: 'https', protocol: 'HTTPS', port: 443, tls: { mode: 'Terminate', certificateRefs: [{ group: '', kind: 'Secret', name: 'inference-tls' }] }, allowedRoutes: { namespaces: { from: 'Same' } } };
+    const https = {
+      name: 'https',
+      protocol: 'HTTPS',
+      port: 443,
+      tls: { mode: 'Terminate', certificateRefs: [{ group: '', kind: 'Secret', name: 'inference-tls' }] },
+      allowedRoutes: { namespaces: { from: 'Same' } },
+    };
 
     expect(gke.find((document) => document.kind === 'Gateway')!.spec).toEqual({ gatewayClassName: 'gke-l7-global-external-managed', listeners: [https] });
     expect(aks.find((document) => document.kind === 'Gateway')!.spec.listeners).toEqual([https]);
@@ -447,7 +560,9 @@ describe('the network', () => {
       expect(container.env).toContainEqual({ name: 'VLLM_API_KEY', valueFrom: { secretKeyRef: { name: 'llmops-api-key', key: 'api-key', optional: false } } });
       expect(container.args).not.toContain('--api-key');
     }
-    expect(workloadOf(synthOf(open, 'staging/kubernetes/llama-3-1-8b-instruct.yaml')).spec.template.spec.containers[0].env.map((variable: { name: string }) => variable.name)).not.toContain('VLLM_API_KEY');
+    expect(workloadOf(synthOf(open, 'staging/kubernetes/llama-3-1-8b-instruct.yaml')).spec.template.spec.containers[0].env.map((variable: { name: string }) => variable.name)).not.toContain(
+      'VLLM_API_KEY',
+    );
   });
 });
 
@@ -456,7 +571,9 @@ describe('the cloud load balancer in front of the model servers', () => {
     const file = 'production/kubernetes/llama-3-1-8b-instruct.yaml';
     const checks = documents(file).filter((document) => document.kind === 'HealthCheckPolicy');
 
-    expect(checks.map((check) => check.spec.targetRef)).toEqual(['llama-3-1-8b-instruct', 'llama-3-1-8b-instruct-stable', 'llama-3-1-8b-instruct-canary'].map((name) => ({ group: '', kind: 'Service', name })));
+    expect(checks.map((check) => check.spec.targetRef)).toEqual(
+      ['llama-3-1-8b-instruct', 'llama-3-1-8b-instruct-stable', 'llama-3-1-8b-instruct-canary'].map((name) => ({ group: '', kind: 'Service', name })),
+    );
     for (const check of checks) {
       expect(check.spec.default.config).toEqual({ type: 'HTTP', httpHealthCheck: { portSpecification: 'USE_FIXED_PORT', port: 8000, requestPath: '/health' } });
       expect(check.spec.default.timeoutSec).toBeLessThanOrEqual(check.spec.default.checkIntervalSec);
@@ -465,8 +582,10 @@ describe('the cloud load balancer in front of the model servers', () => {
     expect(documents('staging/kubernetes/llama-3-1-8b-instruct.yaml').map((document) => document.kind)).not.toContain('HealthCheckPolicy');
   });
 
-  it('let a request run four times the p95 end-to-end SLO instead of the gateway\'s default (GKE 30 s, Envoy Gateway 15 s), plus the start-up budget when the model wakes from zero', () => {
-    const backendTimeouts = documents('production/kubernetes/llama-3-1-8b-instruct.yaml').filter((document) => document.kind === 'GCPBackendPolicy').map((policy) => policy.spec.default.timeoutSec);
+  it("let a request run four times the p95 end-to-end SLO instead of the gateway's default (GKE 30 s, Envoy Gateway 15 s), plus the start-up budget when the model wakes from zero", () => {
+    const backendTimeouts = documents('production/kubernetes/llama-3-1-8b-instruct.yaml')
+      .filter((document) => document.kind === 'GCPBackendPolicy')
+      .map((policy) => policy.spec.default.timeoutSec);
     const staging = find('staging/kubernetes/llama-3-1-8b-instruct.yaml', 'HTTPRoute');
     const dev = find('dev/kubernetes/llama-3-1-8b-instruct.yaml', 'HTTPRoute');
     const wake = find('dev/kubernetes/llama-3-1-8b-instruct.yaml', 'InterceptorRoute');
@@ -481,7 +600,7 @@ describe('the cloud load balancer in front of the model servers', () => {
     expect(wake.spec.timeouts).toEqual({ readiness: `${startupSeconds}s`, responseHeader: '120s', request: `${120 + startupSeconds}s` });
   });
 
-  it('on GKE, health-check the scale-to-zero interceptor on its admin /readyz and give it the waking models\' timeout', () => {
+  it("on GKE, health-check the scale-to-zero interceptor on its admin /readyz and give it the waking models' timeout", () => {
     const waking = withEnvironment(fleet, 'production', (environment) => ({
       ...environment,
       canary: false,
@@ -505,7 +624,10 @@ describe('prompts', () => {
     const registry = JSON.parse(find('production/kubernetes/namespace.yaml', 'ConfigMap').data['models.json']);
     const support = registry.models.find((model: { name: string }) => model.name === 'llama-3-1-8b-instruct').prompts['support-assistant'];
 
-    expect(configMaps.map((document) => document.metadata.name)).toEqual([expect.stringMatching(/^prompt-support-assistant-v1-[0-9a-f]{8}$/), expect.stringMatching(/^prompt-support-assistant-v2-[0-9a-f]{8}$/)]);
+    expect(configMaps.map((document) => document.metadata.name)).toEqual([
+      expect.stringMatching(/^prompt-support-assistant-v1-[0-9a-f]{8}$/),
+      expect.stringMatching(/^prompt-support-assistant-v2-[0-9a-f]{8}$/),
+    ]);
     expect(support.traffic).toEqual({ v1: 90, v2: 10 });
     expect(support.versions.v2).toMatchObject({ configMap: configMaps[1].metadata.name, template: expect.stringContaining('{{history}}') });
     // The route no longer pretends to split prompts: vLLM ignores request headers.
@@ -521,7 +643,12 @@ describe('environments and Argo CD', () => {
     const last = Math.max(...all.map(wave));
 
     expect([...tree.keys()].flatMap((name) => (name.endsWith('.yaml') && name.includes('/kubernetes/') ? documents(name) : [])).map((document) => document.kind)).not.toContain('Namespace');
-    expect(all.filter((document) => wave(document) === last).map((document) => document.kind).sort()).toEqual(['Rollout', 'ScaledObject']);
+    expect(
+      all
+        .filter((document) => wave(document) === last)
+        .map((document) => document.kind)
+        .sort(),
+    ).toEqual(['Rollout', 'ScaledObject']);
     expect(wave(find(file, 'ConfigMap'))).toBeLessThan(wave(find(file, 'Service')) + 1);
   });
 
@@ -562,9 +689,11 @@ describe('one shared GPU catalogue', () => {
             environments: [environment],
             deployments: [{ ...fleet.deployments.find((deployment) => deployment.model.name === 'llama-3-1-8b-instruct')!, environment, spec: environment.deployments['llama-3-1-8b-instruct'] }],
           };
-          const pod = (parseAllDocuments(synthesize(variant).get(`${template.name}/kubernetes/llama-3-1-8b-instruct.yaml`)!)
-            .map((document) => document.toJS())
-            .find((document) => document.kind === 'Rollout' || document.kind === 'Deployment') as Document).spec.template.spec;
+          const pod = (
+            parseAllDocuments(synthesize(variant).get(`${template.name}/kubernetes/llama-3-1-8b-instruct.yaml`)!)
+              .map((document) => document.toJS())
+              .find((document) => document.kind === 'Rollout' || document.kind === 'Deployment') as Document
+          ).spec.template.spec;
           const pools = JSON.stringify(environmentTerraform(variant, template.name));
 
           for (const [key, value] of Object.entries(pod.nodeSelector as Record<string, string>)) {
@@ -601,7 +730,7 @@ describe('a change to one engine argument', () => {
       const before = await readTree(path.join(root, 'generated'));
       await runCli(['synth', '--root', root]);
       const after = await readTree(path.join(root, 'generated'));
-      expect(after.get('staging/kubernetes/llama-3-1-8b-instruct.yaml')).toContain("- --max-num-seqs\n            - \"192\"");
+      expect(after.get('staging/kubernetes/llama-3-1-8b-instruct.yaml')).toContain('- --max-num-seqs\n            - "192"');
       expect([...after].filter(([file, content]) => before.get(file) !== content).map(([file]) => file)).toHaveLength(2);
     } finally {
       await removeFleet(root);

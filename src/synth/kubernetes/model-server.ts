@@ -175,10 +175,7 @@ export function modelServerPodTemplate(deployment: FleetDeployment): Record<stri
           ...apiKeyEnv(chart, deployment),
           ...(model.source.kind === 'huggingface'
             ? {
-                HF_TOKEN: kplus.EnvValue.fromSecretValue(
-                  { secret: kplus.Secret.fromSecretName(chart, 'hf-token', HF_TOKEN_SECRET.name), key: HF_TOKEN_SECRET.key },
-                  { optional: false },
-                ),
+                HF_TOKEN: kplus.EnvValue.fromSecretValue({ secret: kplus.Secret.fromSecretName(chart, 'hf-token', HF_TOKEN_SECRET.name), key: HF_TOKEN_SECRET.key }, { optional: false }),
               }
             : {}),
         },

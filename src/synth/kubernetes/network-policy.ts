@@ -71,11 +71,7 @@ export function addModelServerNetworkPolicy(scope: Construct, deployment: FleetD
         { from: [...gatewaySourcesOf(environment), ...interceptor].map(peer), ports: port },
         { from: [peer(prometheus)], ports: port },
       ],
-      egress: [
-        dnsEgress(environment),
-        publicHttpsEgress(),
-        ...(metadata ? [{ to: [{ ipBlock: { cidr: metadata.cidr } }], ports: tcp(...metadata.ports) }] : []),
-      ],
+      egress: [dnsEgress(environment), publicHttpsEgress(), ...(metadata ? [{ to: [{ ipBlock: { cidr: metadata.cidr } }], ports: tcp(...metadata.ports) }] : [])],
     },
   });
 }

@@ -29,8 +29,14 @@ afterAll(async () => {
 
 const environment = (name: string) => fleet.environments.find((candidate) => candidate.name === name)!;
 const groupsOf = (name: string) =>
-  environmentRuleGroups({ environment: environment(name), repositoryUrl: fleet.repositoryUrl }, fleet.deployments.filter((deployment: FleetDeployment) => deployment.environment.name === name));
-const alertsOf = (name: string) => groupsOf(name).flatMap((group) => group.rules).filter((rule): rule is AlertingRule => 'alert' in rule);
+  environmentRuleGroups(
+    { environment: environment(name), repositoryUrl: fleet.repositoryUrl },
+    fleet.deployments.filter((deployment: FleetDeployment) => deployment.environment.name === name),
+  );
+const alertsOf = (name: string) =>
+  groupsOf(name)
+    .flatMap((group) => group.rules)
+    .filter((rule): rule is AlertingRule => 'alert' in rule);
 
 /** promtool's exit code and output, without throwing. */
 async function promtool(...args: string[]): Promise<{ code: number; output: string }> {
@@ -52,7 +58,9 @@ async function testRules(environmentName: string, name: string, tests: object[])
 }
 
 const series = (name: string, labels: Record<string, string>, values: string) => ({
-  series: `${name}{${Object.entries(labels).map(([key, value]) => `${key}="${value}"`).join(',')}}`,
+  series: `${name}{${Object.entries(labels)
+    .map(([key, value]) => `${key}="${value}"`)
+    .join(',')}}`,
   values,
 });
 
@@ -60,7 +68,9 @@ const series = (name: string, labels: Record<string, string>, values: string) =>
 function expectedAlert(rule: AlertingRule, seriesLabels: Record<string, string>, humanizedValue: string) {
   return {
     exp_labels: { ...rule.labels, ...seriesLabels },
-    exp_annotations: Object.fromEntries(Object.entries(rule.annotations).map(([key, text]) => [key, text.replace('{{ $value | humanize }}', humanizedValue).replace('{{ $labels.model_name }}', seriesLabels.model_name)])),
+    exp_annotations: Object.fromEntries(
+      Object.entries(rule.annotations).map(([key, text]) => [key, text.replace('{{ $value | humanize }}', humanizedValue).replace('{{ $labels.model_name }}', seriesLabels.model_name)]),
+    ),
   };
 }
 
@@ -134,9 +144,21 @@ describe('generated Prometheus rules', () => {
         ],
         promql_expr_test: [
           // The recording rules the bot reads: p95 TTFT, the server-error ratio (0, not missing, before any 5xx) and the cost estimate (3 × 21.52 USD/h).
-          { expr: 'llmops:vllm_time_to_first_token_seconds:p95_5m{model_name="llama-3-1-8b-instruct"}', eval_time: '20m', exp_samples: [{ labels: `llmops:vllm_time_to_first_token_seconds:p95_5m{namespace="llm-prod",model_name="llama-3-1-8b-instruct"}`, value: 0.2375 }] },
-          { expr: 'llmops:vllm_request_errors:ratio_rate5m', eval_time: '20m', exp_samples: [{ labels: `llmops:vllm_request_errors:ratio_rate5m{namespace="llm-prod",model_name="llama-3-1-8b-instruct"}`, value: 0 }] },
-          { expr: 'llmops:cost_usd_per_hour:estimate{model_name="llama-3-1-70b-instruct"}', eval_time: '20m', exp_samples: [{ labels: `llmops:cost_usd_per_hour:estimate{namespace="llm-prod",model_name="llama-3-1-70b-instruct"}`, value: 64.56 }] },
+          {
+            expr: 'llmops:vllm_time_to_first_token_seconds:p95_5m{model_name="llama-3-1-8b-instruct"}',
+            eval_time: '20m',
+            exp_samples: [{ labels: `llmops:vllm_time_to_first_token_seconds:p95_5m{namespace="llm-prod",model_name="llama-3-1-8b-instruct"}`, value: 0.2375 }],
+          },
+          {
+            expr: 'llmops:vllm_request_errors:ratio_rate5m',
+            eval_time: '20m',
+            exp_samples: [{ labels: `llmops:vllm_request_errors:ratio_rate5m{namespace="llm-prod",model_name="llama-3-1-8b-instruct"}`, value: 0 }],
+          },
+          {
+            expr: 'llmops:cost_usd_per_hour:estimate{model_name="llama-3-1-70b-instruct"}',
+            eval_time: '20m',
+            exp_samples: [{ labels: `llmops:cost_usd_per_hour:estimate{namespace="llm-prod",model_name="llama-3-1-70b-instruct"}`, value: 64.56 }],
+          },
         ],
       },
     ]);
@@ -154,7 +176,13 @@ describe('generated Prometheus rules', () => {
           { eval_time: '20m', alertname: 'LLMErrorBudgetFastBurn', exp_alerts: [] },
           { eval_time: '90m', alertname: 'LLMErrorBudgetSlowBurn', exp_alerts: [] },
         ],
-        promql_expr_test: [{ expr: 'llmops:vllm_request_errors:ratio_rate1h', eval_time: '90m', exp_samples: [{ labels: `llmops:vllm_request_errors:ratio_rate1h{namespace="llm-prod",model_name="llama-3-1-8b-instruct"}`, value: 0 }] }],
+        promql_expr_test: [
+          {
+            expr: 'llmops:vllm_request_errors:ratio_rate1h',
+            eval_time: '90m',
+            exp_samples: [{ labels: `llmops:vllm_request_errors:ratio_rate1h{namespace="llm-prod",model_name="llama-3-1-8b-instruct"}`, value: 0 }],
+          },
+        ],
       },
     ]);
 

@@ -159,8 +159,7 @@ export function sloAlerts(context: AlertContext): AlertingRule[] {
   const sel = `{namespace="${environment.namespace}"}`;
   const { slos } = environment;
   const budget = slos.errorRateRatio;
-  const burn = (factor: number, short: string, long: string) =>
-    `${RECORDED.errorRatio(short)}${sel} > ${factor * budget} and ${RECORDED.errorRatio(long)}${sel} > ${factor * budget}`;
+  const burn = (factor: number, short: string, long: string) => `${RECORDED.errorRatio(short)}${sel} > ${factor * budget} and ${RECORDED.errorRatio(long)}${sel} > ${factor * budget}`;
   const seconds = (ms: number) => ms / 1000;
   const slo = (name: string, expr: string, forDuration: string, severity: AlertSpec['severity'], summary: string) =>
     alert(context, { name, expr, for: forDuration, severity, summary, description: perModel(summary, environment) });
@@ -173,7 +172,6 @@ export function sloAlerts(context: AlertContext): AlertingRule[] {
     slo('LLMKVCacheSaturated', `${RECORDED.kvCacheUsage}${sel} > 0.95`, '15m', 'warning', 'KV cache more than 95 % full: requests queue and get preempted'),
   ];
 }
-
 
 /**
  * What the SLO alerts cannot see: a model with no serving pod at all (its series

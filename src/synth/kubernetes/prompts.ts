@@ -1,7 +1,7 @@
 import type { Construct } from 'constructs';
 import type { PromptVersion } from '../../declarations/prompt.ts';
 import type { FleetDeployment } from '../../fleet/fleet.ts';
-import { promptConfigMapName, serviceNames } from '../../fleet/naming.ts';
+import { promptConfigMapName } from '../../fleet/naming.ts';
 import { stableJson } from '../../fleet/stable-json.ts';
 import { deploymentLabels, syncWave, SyncWave } from './labels.ts';
 import { kplus } from './plus.ts';

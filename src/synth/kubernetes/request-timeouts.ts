@@ -20,4 +20,3 @@ export function serveTimeoutSeconds(deployment: FleetDeployment): number {
 export function requestTimeoutSeconds(deployment: FleetDeployment): number {
   return serveTimeoutSeconds(deployment) + (scaledFromZero(deployment) ? startupBudgetSeconds(deployment) : 0);
 }
-

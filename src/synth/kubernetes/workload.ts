@@ -51,10 +51,7 @@ export function canarySteps(deployment: FleetDeployment): Record<string, unknown
       out.push({
         analysis: {
           templates: [{ templateName: names.canary }, ...(stableRuns ? [{ templateName: names.versusStable }] : [])],
-          args: [
-            { name: 'canary-hash', valueFrom: { podTemplateHashValue: 'Latest' } },
-            ...(stableRuns ? [{ name: 'stable-hash', valueFrom: { podTemplateHashValue: 'Stable' } }] : []),
-          ],
+          args: [{ name: 'canary-hash', valueFrom: { podTemplateHashValue: 'Latest' } }, ...(stableRuns ? [{ name: 'stable-hash', valueFrom: { podTemplateHashValue: 'Stable' } }] : [])],
         },
       });
     }

@@ -48,7 +48,9 @@ export class EnvironmentStack extends TerraformStack {
     this.addOverride('terraform.required_version', REQUIRED_TERRAFORM_VERSION);
     const cluster = terraform.lookUpCluster(this, environment);
     if (props.ownsClusterResources) terraform.addClusterResources?.(this, environment, cluster);
-    environment.nodePools.forEach((pool, index) => terraform.addGpuNodePool(this, environment, planPool(environment, pool, index, props.deployments), cluster));
+    environment.nodePools.forEach((pool, index) => {
+      terraform.addGpuNodePool(this, environment, planPool(environment, pool, index, props.deployments), cluster);
+    });
     const bucket = terraform.addModelBucket(this, environment, modelNames, cluster);
     const readers = Object.fromEntries(modelNames.map((modelName) => [modelName, terraform.addModelReader(this, environment, modelName, cluster, bucket)]));
     new TerraformOutput(this, 'model-server-service-accounts', {
@@ -56,7 +58,7 @@ export class EnvironmentStack extends TerraformStack {
       value: modelNames.map((modelName) => `${environment.namespace}/${modelServerServiceAccount(modelName)}`),
     });
     new TerraformOutput(this, 'model_reader_identities', {
-      description: "Each model's reader identity, by model name: what its ServiceAccount is bound to (README, \"From Terraform to Kubernetes\")",
+      description: 'Each model\'s reader identity, by model name: what its ServiceAccount is bound to (README, "From Terraform to Kubernetes")',
       value: readers,
     });
   }

@@ -68,11 +68,15 @@ describe('every stack', () => {
 
   it('escapes declaration strings, so Terraform never evaluates ${…} or %{…} from a declaration', () => {
     const hostile = 'llm-dev${file("/etc/passwd")}';
-    const variant = withEnvironment('dev', (environment) => ({
-      ...environment,
-      cluster: hostile,
-      stateBackend: { type: 's3', bucket: 'acme-terraform-state', key: 'llmops/%{ for x in y }x%{ endfor }', region: 'us-east-1' },
-    }) as Environment);
+    const variant = withEnvironment(
+      'dev',
+      (environment) =>
+        ({
+          ...environment,
+          cluster: hostile,
+          stateBackend: { type: 's3', bucket: 'acme-terraform-state', key: 'llmops/%{ for x in y }x%{ endfor }', region: 'us-east-1' },
+        }) as Environment,
+    );
 
     const json = synthJson(variant, 'dev');
     const terraform = JSON.parse(json);
@@ -110,9 +114,7 @@ describe('AWS stack (dev)', () => {
       location_type: 'availability-zone',
       filter: [{ name: 'instance-type', values: ['g6.xlarge', 'g6.2xlarge', 'g6.4xlarge', 'g6.8xlarge'] }],
     });
-    expect(terraform.resource.aws_eks_node_group['node-pool-l4-spot'].lifecycle.precondition[0].condition).toBe(
-      '${(length(data.aws_subnets.node-pool-subnets-l4-spot.ids) >= 1)}',
-    );
+    expect(terraform.resource.aws_eks_node_group['node-pool-l4-spot'].lifecycle.precondition[0].condition).toBe('${(length(data.aws_subnets.node-pool-subnets-l4-spot.ids) >= 1)}');
   });
 
   it('tags each Auto Scaling group for discovery and with the node template, ephemeral storage included, so the autoscaler can scale a pool from zero', () => {
@@ -132,7 +134,7 @@ describe('AWS stack (dev)', () => {
     expect(tags[0].autoscaling_group_name).toBe('${aws_eks_node_group.node-pool-l4-spot.resources[0].autoscaling_groups[0].name}');
   });
 
-  it('gives the cluster-autoscaler an IRSA role that resizes only this cluster\'s Auto Scaling groups, created once per cluster', () => {
+  it("gives the cluster-autoscaler an IRSA role that resizes only this cluster's Auto Scaling groups, created once per cluster", () => {
     const terraform = terraformOf(fleet, 'dev');
     const permissions = terraform.data.aws_iam_policy_document['cluster-autoscaler-permissions'].statement;
     const trust = terraform.data.aws_iam_policy_document['cluster-autoscaler-trust'].statement[0];
@@ -372,7 +374,7 @@ describe('Azure stack (staging)', () => {
     expect(subnet.lifecycle.postcondition[0].condition).toBe('${contains(self.service_endpoints, "Microsoft.Storage") || contains(self.service_endpoints, "Microsoft.Storage.Global")}');
   });
 
-  it('outputs one client id per model; a ServiceAccount carries its own model\'s id once declared, and nothing before', () => {
+  it("outputs one client id per model; a ServiceAccount carries its own model's id once declared, and nothing before", () => {
     const clientId = '1b4e28ba-2fa1-11d2-883f-0016d3cca427';
     const declared = withEnvironment('staging', (environment) => ({ ...environment, workloadIdentityClientIds: { 'llama-3-1-70b-instruct': clientId } }));
 
@@ -443,7 +445,7 @@ describe('DigitalOcean stack (research)', () => {
 });
 
 describe('node disks', () => {
-  it('follow GKE\'s allocatable formula: its own 100 GiB example node offers 43.8 GiB', () => {
+  it("follow GKE's allocatable formula: its own 100 GiB example node offers 43.8 GiB", () => {
     // GKE docs, "Plan GKE Standard node sizes": capacity 98,831,908 KiB, allocatable 47,060,071,478 bytes.
     const measured = 47060071478 / 2 ** 30;
     // The OS partitions are cluster-autoscaler's estimate: a little on the safe side.
@@ -456,7 +458,9 @@ describe('node disks', () => {
     for (const environment of fleet.environments) {
       const terraform = terraformOf(fleet, environment.name);
       environment.nodePools.forEach((pool, index) => {
-        const replicas = fleet.deployments.filter((deployment) => deployment.environment.name === environment.name && deployment.spec.gpu.type === pool.gpuType && pool.gpusPerNode >= deployment.spec.gpu.count);
+        const replicas = fleet.deployments.filter(
+          (deployment) => deployment.environment.name === environment.name && deployment.spec.gpu.type === pool.gpuType && pool.gpusPerNode >= deployment.spec.gpu.count,
+        );
         if (replicas.length === 0) return;
         const podsGiB = Math.max(
           ...replicas.map((deployment) => {
@@ -484,7 +488,7 @@ describe('node disks', () => {
     expect(problems).toEqual([]);
   });
 
-  it('put the A3\'s bundled local SSDs under the pods\' ephemeral storage, and size boot disks for the replicas and two images', () => {
+  it("put the A3's bundled local SSDs under the pods' ephemeral storage, and size boot disks for the replicas and two images", () => {
     const production = terraformOf(fleet, 'production').resource.google_container_node_pool;
     const seventy = fleet.models.find((model) => model.name === 'llama-3-1-70b-instruct')!;
 
@@ -559,7 +563,8 @@ describe('import discipline', () => {
       const relative = path.relative(REPO_ROOT, file);
       if (/from ['"]@cdktf\/provider-[a-z]+['"]/.test(text)) offenders.push(`${relative}: imports a provider package root`);
       const terraformModule = relative.startsWith(path.join('src', 'synth', 'terraform')) || /^src\/clouds\/([a-z]+\/terraform|cloud-terraform|terraform-registry)\.ts$/.test(relative);
-      if (!terraformModule && !relative.startsWith(path.join('src', 'testing')) && /from ['"](cdktf|@cdktf\/[^'"]+)['"]/.test(text)) offenders.push(`${relative}: imports cdktf outside a Terraform module`);
+      if (!terraformModule && !relative.startsWith(path.join('src', 'testing')) && /from ['"](cdktf|@cdktf\/[^'"]+)['"]/.test(text))
+        offenders.push(`${relative}: imports cdktf outside a Terraform module`);
     }
 
     expect(offenders).toEqual([]);
