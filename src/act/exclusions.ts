@@ -7,8 +7,7 @@
  * the pull-request body, `/llmops explain` and the ledger. Pure.
  */
 import type { FleetDeployment } from '../fleet/fleet.ts';
-import { banOf, bansOf, banWords, type Ban, type Failure } from '../optimizer/bans.ts';
-import { inNeighbourhood } from '../optimizer/neighbourhood.ts';
+import { banOf, bansOf, banWords, keepsOut, type Ban, type Failure } from '../optimizer/bans.ts';
 import type { Signals } from '../optimizer/observe.ts';
 import type { PlanOptions } from '../optimizer/plan.ts';
 import type { Configuration } from '../optimizer/predict.ts';
@@ -44,7 +43,7 @@ export function exclusions(declines: readonly Decline[], ledgers: ReadonlyMap<st
   return (deployment, observation) => {
     const bans = activeBans(deployment, ledgers.get(deployment.id) ?? [], declines, observation, now);
     if (bans.length === 0) return undefined;
-    return (configuration) => bans.some((ban) => inNeighbourhood(ban.configuration, configuration, deployment.policy.neighbourhood));
+    return (configuration) => bans.some((ban) => keepsOut(ban, configuration, deployment.policy.neighbourhood));
   };
 }
 

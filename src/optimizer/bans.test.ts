@@ -61,7 +61,23 @@ describe('a banned neighbourhood', () => {
 
   it('says what it keeps out, why and until when', () => {
     expect(banWords(bansOf([failure(day(0)), failure(day(8), { maxNumSeqs: 128 })], POLICY)[1]!, POLICY)).toBe(
-      'nvidia-l4, no quantization, every number within 25 % or 1 step of 1 GPU(s), replicas 1–2, max-num-seqs 128: reverted: TTFT p95 2100 ms > 800 ms SLO; not proposed until 2026-11-23T12:00:00.000Z (second ban of this neighbourhood, 14 days)',
+      'nvidia-l4, no quantization, every number within 25 % or 1 step of 1 GPU(s), replicas 1–2, max-num-seqs 128 and, as this machine failed before, 1x nvidia-l4 unquantized at any knob setting on up to 2 replicas: reverted: TTFT p95 2100 ms > 800 ms SLO; not proposed until 2026-11-23T12:00:00.000Z (second ban of this neighbourhood, 14 days)',
     );
+  });
+});
+
+describe('a machine that failed twice', () => {
+  it('is kept out at any knob setting on no more replicas than failed, while more replicas or another machine stay open', () => {
+    // Arrange: the L4 failed at max-num-seqs 64, then again two grid steps away (a neighbourhood of its own).
+    const bans = bansOf([failure(day(0)), failure(day(1), { maxNumSeqs: 256, maxNumBatchedTokens: 8192 })], POLICY);
+
+    // Act
+    const kept = (change: Partial<Configuration>) => banning(bans, { ...L4, ...change }, day(2), POLICY) !== undefined;
+
+    // Assert
+    expect(bans.map((ban) => ban.machineUpToReplicas)).toEqual([undefined, 2]);
+    expect([kept({ maxNumSeqs: 16 }), kept({ maxNumSeqs: 512, maxNumBatchedTokens: 16384 }), kept({ replicasMin: 2, replicasMax: 2 })]).toEqual([true, true, true]);
+    expect([kept({ maxNumSeqs: 16, replicasMax: 4 }), kept({ gpuCount: 2, maxNumSeqs: 16 }), kept({ quantization: 'fp8', maxNumSeqs: 16 })]).toEqual([false, false, false]);
+    expect(banWords(bans[1]!, POLICY)).toContain('as this machine failed before, 1x nvidia-l4 unquantized at any knob setting on up to 2 replicas');
   });
 });
