@@ -2,16 +2,16 @@
  * Memory of what failed, through the bot's whole cycle: a merged change that fails its verification is reverted,
  * the ledger records its ban and why, and no later cycle proposes its neighbourhood until the ban ends.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { Fleet } from '../fleet/fleet.ts';
 import { inNeighbourhood } from '../optimizer/neighbourhood.ts';
 import type { Observation } from '../optimizer/observe.ts';
 import { planFleet, type PlanOptions } from '../optimizer/plan.ts';
 import type { Configuration } from '../optimizer/predict.ts';
 import { PrometheusClient } from '../prometheus/client.ts';
-import type { PrometheusServer } from '../prometheus/server.ts';
-import { createBotWorld, git, type BotWorld } from '../testing/bot-harness.ts';
-import { FAILING_PRODUCTION_8B, lastWednesdayAfternoon, prometheusWithScenario } from '../testing/plan-harness.ts';
+import { git } from '../testing/bot-harness.ts';
+import { botWorldPerTest } from '../testing/bot-world-per-test.ts';
+import { FAILING_PRODUCTION_8B, lastWednesdayAfternoon } from '../testing/plan-harness.ts';
 import { runCycle } from './cycle.ts';
 import { parseLedger } from './ledger.ts';
 
@@ -21,38 +21,30 @@ const ID = 'production/llama-3-1-8b-instruct';
 const BRANCH = `llmops/${ID}`;
 const DAY_MS = 86_400_000;
 
-let prometheus: PrometheusServer;
-let world: BotWorld;
 let standInNow = PROPOSE_AT;
-
-beforeAll(async () => {
-  prometheus = await prometheusWithScenario(FAILING_PRODUCTION_8B, END);
-}, 120_000);
-afterAll(async () => prometheus?.stop());
-beforeEach(async () => {
+const current = botWorldPerTest(FAILING_PRODUCTION_8B, END, '', () => standInNow);
+beforeEach(() => {
   standInNow = PROPOSE_AT;
-  world = await createBotWorld(() => standInNow);
 });
-afterEach(async () => world?.remove());
 
 describe('a reverted configuration', () => {
   it("bans its neighbourhood for the policy's banDays: the ledger says why and until when, and no cycle proposes it again within the ban", async () => {
     // Arrange: the bot proposes, a person merges, the canary aborts and the bot reverts; the revert merges.
-    const client = new PrometheusClient(prometheus.url);
+    const client = new PrometheusClient(current.prometheus.url);
     const cycle = async (now: Date, planner?: Parameters<typeof runCycle>[0]['planner']) =>
-      runCycle({ repository: world.repository(await world.botClone()), github: world.client(), prometheus: client, now, planner });
+      runCycle({ repository: current.world.repository(await current.world.botClone()), github: current.world.client(), prometheus: client, now, planner });
     const first = await cycle(PROPOSE_AT);
     const proposed = first.outcomes[0]!;
     expect(proposed).toMatchObject({ kind: 'opened', proposal: 'optimize' });
-    await world.github.merge(proposed.pullRequest!);
+    await current.world.github.merge(proposed.pullRequest!);
     standInNow = END;
     const revert = await cycle(END);
     expect(revert.outcomes[0]).toMatchObject({ kind: 'opened', proposal: 'revert' });
-    const revertBody = world.github.pulls.find((pull) => pull.number === revert.outcomes[0]!.pullRequest)!.body;
+    const revertBody = current.world.github.pulls.find((pull) => pull.number === revert.outcomes[0]!.pullRequest)!.body;
     expect(revertBody).toContain(
       `The failed configuration and its neighbourhood are not proposed again until ${new Date(END.getTime() + 7 * DAY_MS).toISOString().slice(0, 16).replace('T', ' ')} UTC (ban 1 of this neighbourhood: 7 days; each repeat doubles it).`,
     );
-    await world.github.merge(revert.outcomes[0]!.pullRequest!);
+    await current.world.github.merge(revert.outcomes[0]!.pullRequest!);
 
     // Act: the cycles after the revert, a day and six days later (within the ban) and eight days later (after it).
     const seen: { now: Date; excluded: (configuration: Configuration) => boolean; recommended?: Configuration }[] = [];
@@ -69,7 +61,7 @@ describe('a reverted configuration', () => {
     }
 
     // Assert: the ledger on main records the ban and its reason.
-    const ledger = parseLedger('ledger', await git(world.bare, 'show', `main:generated/optimizer/ledger/${ID}.jsonl`));
+    const ledger = parseLedger('ledger', await git(current.world.bare, 'show', `main:generated/optimizer/ledger/${ID}.jsonl`));
     const rollback = ledger.find((entry) => entry.kind === 'rollback');
     expect(rollback).toMatchObject({ kind: 'rollback', at: END.toISOString(), ban: { strike: 1, days: 7, until: new Date(END.getTime() + 7 * DAY_MS).toISOString() } });
     expect(rollback!.kind === 'rollback' && rollback!.reason).toMatch(/error ratio \d\.\d\d % > 1\.00 %/);
@@ -85,9 +77,9 @@ describe('a reverted configuration', () => {
     ]);
     for (const { recommended } of seen.slice(0, 2)) if (recommended) expect(inNeighbourhood(failed!, recommended, { tolerancePct: 25, toleranceUnits: 1, materialChangePct: 50 })).toBe(false);
     // A new proposal says what was excluded and why.
-    const reopened = world.github.pulls.filter((pull) => pull.head === BRANCH && pull.state === 'open');
+    const reopened = current.world.github.pulls.filter((pull) => pull.head === BRANCH && pull.state === 'open');
     for (const pull of reopened)
       expect(pull.body).toMatch(/### Excluded\n\n- nvidia-l4, no quantization, every number within 25 % or 1 step of 1 GPU\(s\), replicas \d+–\d+, max-num-seqs \d+: reverted: .*not proposed until/);
-    expect(world.github.contractViolations).toEqual([]);
+    expect(current.world.github.contractViolations).toEqual([]);
   }, 300_000);
 });

@@ -3,12 +3,12 @@
  * scale-out goes before the pull-request limits and a pending cost proposal,
  * and only a person's stop (a freeze window) holds it — said loudly.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { PrometheusClient } from '../prometheus/client.ts';
-import type { PrometheusServer } from '../prometheus/server.ts';
-import { createBotWorld, git, type BotWorld } from '../testing/bot-harness.ts';
+import { git } from '../testing/bot-harness.ts';
+import { botWorldPerTest } from '../testing/bot-world-per-test.ts';
 import { editFile, runCli } from '../testing/fixture-fleet.ts';
-import { DAY_OF_HISTORY, EXAMPLE_TRUTH, lastWednesdayAfternoon, prometheusWithScenario } from '../testing/plan-harness.ts';
+import { DAY_OF_HISTORY, EXAMPLE_TRUTH, lastWednesdayAfternoon } from '../testing/plan-harness.ts';
 import { runCycle, type CycleOptions } from './cycle.ts';
 import { OptimizerMetrics } from './metrics.ts';
 import { parseMetadata } from './pull-request-body.ts';
@@ -36,26 +36,24 @@ const SCENARIO = {
   truth: { 'llama-3-1-8b-instruct': EXAMPLE_TRUTH['llama-3-1-8b-instruct'], 'qwen2-5-7b-instruct': EXAMPLE_TRUTH['qwen2-5-7b-instruct'] },
 };
 
-let prometheus: PrometheusServer;
-let world: BotWorld;
 let standInNow = QUIET;
-
-beforeAll(async () => {
-  prometheus = await prometheusWithScenario(SCENARIO, END);
-}, 120_000);
-afterAll(async () => prometheus?.stop());
-beforeEach(async () => {
+const current = botWorldPerTest(SCENARIO, END, '', () => standInNow);
+beforeEach(() => {
   standInNow = QUIET;
-  world = await createBotWorld(() => standInNow);
 });
-afterEach(async () => world?.remove());
 
 async function cycle(now: Date, overrides: Partial<CycleOptions> = {}) {
   standInNow = now;
-  return runCycle({ repository: world.repository(await world.botClone()), github: world.client(), prometheus: new PrometheusClient(prometheus.url), now, ...overrides });
+  return runCycle({
+    repository: current.world.repository(await current.world.botClone()),
+    github: current.world.client(),
+    prometheus: new PrometheusClient(current.prometheus.url),
+    now,
+    ...overrides,
+  });
 }
 
-const pullOf = (branch: string) => world.github.pulls.find((pull) => pull.state === 'open' && pull.head === `llmops/${branch}`);
+const pullOf = (branch: string) => current.world.github.pulls.find((pull) => pull.state === 'open' && pull.head === `llmops/${branch}`);
 
 describe("safety before everything but a person's stop", () => {
   it('lands the scale-out in the next cycle with a cost pull request open and the hourly limit used', async () => {
@@ -81,15 +79,15 @@ describe("safety before everything but a person's stop", () => {
     // In one step: more than conservative's 25 % a change would allow (2 → 3).
     expect(Number(min)).toBeGreaterThan(3);
     expect(llama.body).toContain('in one step');
-    expect(world.github.contractViolations).toEqual([]);
+    expect(current.world.github.contractViolations).toEqual([]);
   }, 240_000);
 
   it('holds the scale-out in a freeze window, and says so in the log, the metric and the dashboard', async () => {
     // Arrange: a person freezes production for the whole Wednesday.
-    await editFile(world.human, 'policies/conservative.ts', 'freezeWindows: [', "freezeWindows: [{ reason: 'release freeze', cron: '0 0 * * 3', durationMinutes: 1440, timeZone: 'UTC' }, ");
-    expect((await runCli(['synth', '--root', world.human])).exitCode).toBe(0);
-    await git(world.human, 'commit', '--quiet', '--all', '-m', 'Release freeze');
-    await git(world.human, 'push', '--quiet', 'origin', 'main');
+    await editFile(current.world.human, 'policies/conservative.ts', 'freezeWindows: [', "freezeWindows: [{ reason: 'release freeze', cron: '0 0 * * 3', durationMinutes: 1440, timeZone: 'UTC' }, ");
+    expect((await runCli(['synth', '--root', current.world.human])).exitCode).toBe(0);
+    await git(current.world.human, 'commit', '--quiet', '--all', '-m', 'Release freeze');
+    await git(current.world.human, 'push', '--quiet', 'origin', 'main');
     const [lines, metrics] = [[] as string[], new OptimizerMetrics()];
 
     // Act
@@ -104,7 +102,7 @@ describe("safety before everything but a person's stop", () => {
     const metric = await metrics.registry.getSingleMetricAsString('optimizer_safety_actions_blocked');
     expect(metric).toContain(`optimizer_safety_actions_blocked{deployment="${LLAMA}",rule="freeze-window"} 1`);
     expect(metric).toContain(`optimizer_safety_actions_blocked{deployment="${QWEN}",rule="freeze-window"} 1`);
-    const dashboard = world.github.issues.find((issue) => issue.title === 'llmops dashboard')!;
+    const dashboard = current.world.github.issues.find((issue) => issue.title === 'llmops dashboard')!;
     expect(dashboard.body).toContain('## ⚠ Safety actions blocked');
     expect(dashboard.body).toMatch(
       new RegExp(`- \\*\\*\`${QWEN}\`\\*\\*: SLO breached \\(TTFT p95 \\d+ ms > 800 ms.*inside the freeze window "release freeze".*Scale out by hand or lift the freeze\\.`),
